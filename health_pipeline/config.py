@@ -1,0 +1,403 @@
+"""The user's configuration: `health-pipeline.toml`, validated into typed, immutable objects.
+
+Where the file is found: `--config PATH`, else `$HEALTH_PIPELINE_CONFIG`, else
+`./health-pipeline.toml`. With none of those, every key takes its default (all providers off).
+Secrets may come from the environment (`HEALTH_PIPELINE_<SECTION>_<KEY>`, e.g.
+`HEALTH_PIPELINE_OURA_CLIENT_SECRET`), which wins over the file. Relative paths are relative to
+the config file. Every problem is reported as one `ConfigError` line naming file, key and fix.
+"""
+
+import os
+import stat
+import sys
+import tomllib
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any, Callable
+from urllib.parse import urlparse
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+CONFIG_ENV = "HEALTH_PIPELINE_CONFIG"
+DEFAULT_CONFIG_NAME = "health-pipeline.toml"
+SECRET_KEYS = ("client_secret", "api_key", "password")
+
+
+class ConfigError(Exception):
+    """A configuration problem, phrased as one line for a person to fix."""
+
+
+class Secret:
+    """A secret string that never shows its value in `repr`, `str`, logs or tracebacks."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        """The secret itself, for the one place that sends it to its server."""
+        return self._value
+
+    def __bool__(self) -> bool:
+        return bool(self._value)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+    def __repr__(self) -> str:
+        return "Secret('********')" if self._value else "Secret('')"
+
+    __str__ = __repr__
+
+
+@dataclass(frozen=True)
+class AppConfig:
+    """Where the stores live, whose data it is, and the calendar days are counted in."""
+
+    raw_db: Path
+    duckdb: Path
+    timezone: str
+    user: str
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+@dataclass(frozen=True)
+class OAuthProviderConfig:
+    """An OAuth2 provider (Oura, Fitbit via Google Health, Withings)."""
+
+    name: str
+    enabled: bool
+    start_date: date
+    base_url: str
+    authorize_url: str
+    token_url: str
+    client_id: str
+    client_secret: Secret
+    redirect_uri: str
+
+
+@dataclass(frozen=True)
+class HevyConfig:
+    """Hevy, which authenticates with a per-account API key."""
+
+    name: str
+    enabled: bool
+    start_date: date
+    base_url: str
+    api_key: Secret
+
+
+@dataclass(frozen=True)
+class VictoriaMetricsConfig:
+    """The VictoriaMetrics server the metrics are exported to."""
+
+    enabled: bool
+    url: str
+    username: str
+    password: Secret
+    syncbit_compat: bool
+    extra_labels: dict[str, str] = field(default_factory=dict)
+    verify_tls: bool = True
+    timeout_s: float = 30.0
+
+
+@dataclass(frozen=True)
+class Config:
+    """The whole validated configuration; `path` is None when defaults were used."""
+
+    path: Path | None
+    app: AppConfig
+    oura: OAuthProviderConfig
+    fitbit: OAuthProviderConfig
+    withings: OAuthProviderConfig
+    hevy: HevyConfig
+    victoriametrics: VictoriaMetricsConfig
+
+    @property
+    def base_dir(self) -> Path:
+        """The folder relative paths are resolved against."""
+        return self.path.parent if self.path else Path.cwd()
+
+    def provider(self, name: str) -> OAuthProviderConfig | HevyConfig:
+        if name not in PROVIDERS:
+            raise ConfigError(f"unknown provider {name!r}; choose one of {', '.join(PROVIDERS)}")
+        return getattr(self, name)
+
+    @property
+    def enabled_providers(self) -> list[str]:
+        return [name for name in PROVIDERS if self.provider(name).enabled]
+
+
+PROVIDERS = ("oura", "fitbit", "withings", "hevy")
+DEFAULT_START_DATE = "2024-01-01"
+DEFAULT_REDIRECT_URI = "http://localhost:8484/callback"
+
+# Each key's default; `None` marks a secret or id with no default (required when enabled).
+DEFAULTS: dict[str, dict[str, Any]] = {
+    "app": {
+        "raw_db": "data/raw.sqlite",
+        "duckdb": "data/health.duckdb",
+        "timezone": "UTC",
+        "user": "me",
+    },
+    "oura": {
+        "enabled": False,
+        "start_date": DEFAULT_START_DATE,
+        "base_url": "https://api.ouraring.com",
+        "authorize_url": "https://cloud.ouraring.com/oauth/authorize",
+        "token_url": "https://api.ouraring.com/oauth/token",
+        "client_id": "",
+        "client_secret": "",
+        "redirect_uri": DEFAULT_REDIRECT_URI,
+    },
+    "fitbit": {
+        "enabled": False,
+        "start_date": DEFAULT_START_DATE,
+        "base_url": "https://health.googleapis.com",
+        "authorize_url": "https://accounts.google.com/o/oauth2/v2/auth",
+        "token_url": "https://oauth2.googleapis.com/token",
+        "client_id": "",
+        "client_secret": "",
+        "redirect_uri": DEFAULT_REDIRECT_URI,
+    },
+    "withings": {
+        "enabled": False,
+        "start_date": DEFAULT_START_DATE,
+        "base_url": "https://wbsapi.withings.net",
+        "authorize_url": "https://account.withings.com/oauth2_user/authorize2",
+        "token_url": "https://wbsapi.withings.net/v2/oauth2",
+        "client_id": "",
+        "client_secret": "",
+        "redirect_uri": DEFAULT_REDIRECT_URI,
+    },
+    "hevy": {
+        "enabled": False,
+        "start_date": DEFAULT_START_DATE,
+        "base_url": "https://api.hevyapp.com",
+        "api_key": "",
+    },
+    "victoriametrics": {
+        "enabled": False,
+        "url": "http://127.0.0.1:8428",
+        "username": "",
+        "password": "",
+        "syncbit_compat": False,
+        "extra_labels": {},
+        "verify_tls": True,
+        "timeout_s": 30.0,
+    },
+}
+
+
+def find_config_path(explicit: str | os.PathLike[str] | None = None) -> Path | None:
+    """The config file to read: explicit path, then the environment, then the working directory.
+
+    An explicit or environment path must exist; the working-directory file is optional.
+    """
+    if explicit:
+        return Path(explicit)
+    from_env = os.environ.get(CONFIG_ENV)
+    if from_env:
+        return Path(from_env)
+    local = Path.cwd() / DEFAULT_CONFIG_NAME
+    return local if local.exists() else None
+
+
+def load_config(explicit: str | os.PathLike[str] | None = None) -> Config:
+    """Find, read and validate the configuration, raising `ConfigError` on any problem."""
+    path = find_config_path(explicit)
+    if path is None:
+        return parse_config({}, None)
+    path = path.expanduser().absolute()
+    if not path.is_file():
+        raise ConfigError(f"{path}: config file not found (pass --config PATH or set {CONFIG_ENV})")
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as err:
+        raise ConfigError(f"{path}: not valid TOML: {err}") from None
+    except (OSError, UnicodeDecodeError) as err:
+        raise ConfigError(f"{path}: cannot read the config file: {err}") from None
+    config = parse_config(data, path)
+    _warn_if_secrets_readable(path, data)
+    return config
+
+
+def parse_config(data: dict[str, Any], path: Path | None, environ: dict[str, str] | None = None) -> Config:
+    """Validate parsed TOML (plus environment secrets) into a `Config`."""
+    env = os.environ if environ is None else environ
+    where = str(path) if path else "(defaults)"
+
+    def fail(section: str, key: str | None, problem: str) -> ConfigError:
+        place = f"[{section}] {key}" if key else f"[{section}]"
+        return ConfigError(f"{where}: {place}: {problem}")
+
+    for section, value in data.items():
+        if section not in DEFAULTS:
+            raise ConfigError(f"{where}: unknown section [{section}] (known: {', '.join(DEFAULTS)})")
+        if not isinstance(value, dict):
+            raise ConfigError(f"{where}: [{section}] must be a table, got {type(value).__name__}")
+        for key in value:
+            if key not in DEFAULTS[section]:
+                raise fail(section, key, f"unknown key (known: {', '.join(DEFAULTS[section])})")
+
+    def raw(section: str, key: str) -> Any:
+        if key in SECRET_KEYS:
+            from_env = env.get(f"HEALTH_PIPELINE_{section.upper()}_{key.upper()}")
+            if from_env:
+                return from_env
+        return data.get(section, {}).get(key, DEFAULTS[section][key])
+
+    def typed(section: str, key: str, kind: type, check: Callable[[Any], str | None] | None = None) -> Any:
+        value = raw(section, key)
+        if kind is float and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)
+        if not isinstance(value, kind) or (kind is not bool and isinstance(value, bool)):
+            raise fail(section, key, f"must be a {_type_name(kind)}, got {value!r}")
+        problem = check(value) if check else None
+        if problem:
+            raise fail(section, key, problem)
+        return value
+
+    base = path.parent if path else Path.cwd()
+
+    def a_path(section: str, key: str) -> Path:
+        value = Path(typed(section, key, str, _non_empty)).expanduser()
+        return value if value.is_absolute() else (base / value)
+
+    def a_date(section: str, key: str) -> date:
+        value = raw(section, key)
+        if isinstance(value, date) and not isinstance(value, datetime):
+            return value
+        try:
+            return date.fromisoformat(str(value)) if isinstance(value, str) and len(value) == 10 else _bad_date()
+        except ValueError:
+            raise fail(section, key, f"not a date (expected YYYY-MM-DD), got {value!r}") from None
+
+    app = AppConfig(
+        raw_db=a_path("app", "raw_db"),
+        duckdb=a_path("app", "duckdb"),
+        timezone=typed("app", "timezone", str, _timezone_problem),
+        user=typed("app", "user", str, _label_value_problem),
+    )
+
+    def oauth(name: str) -> OAuthProviderConfig:
+        cfg = OAuthProviderConfig(
+            name=name,
+            enabled=typed(name, "enabled", bool),
+            start_date=a_date(name, "start_date"),
+            base_url=typed(name, "base_url", str, _url_problem),
+            authorize_url=typed(name, "authorize_url", str, _url_problem),
+            token_url=typed(name, "token_url", str, _url_problem),
+            client_id=typed(name, "client_id", str),
+            client_secret=Secret(typed(name, "client_secret", str)),
+            redirect_uri=typed(name, "redirect_uri", str, _url_problem),
+        )
+        if cfg.enabled:
+            if not cfg.client_id:
+                raise fail(name, "client_id", "is required when the provider is enabled")
+            if not cfg.client_secret:
+                raise fail(
+                    name, "client_secret",
+                    f"is required when the provider is enabled (set it here or in "
+                    f"HEALTH_PIPELINE_{name.upper()}_CLIENT_SECRET)",
+                )
+        return cfg
+
+    hevy = HevyConfig(
+        name="hevy",
+        enabled=typed("hevy", "enabled", bool),
+        start_date=a_date("hevy", "start_date"),
+        base_url=typed("hevy", "base_url", str, _url_problem),
+        api_key=Secret(typed("hevy", "api_key", str)),
+    )
+    if hevy.enabled and not hevy.api_key:
+        raise fail("hevy", "api_key", "is required when Hevy is enabled (set it here or in HEALTH_PIPELINE_HEVY_API_KEY)")
+
+    extra_labels = typed("victoriametrics", "extra_labels", dict)
+    for label, value in extra_labels.items():
+        problem = _label_name_problem(label) or (
+            None if isinstance(value, str) else f"value of {label!r} must be a string"
+        )
+        if problem:
+            raise fail("victoriametrics", "extra_labels", problem)
+    vm = VictoriaMetricsConfig(
+        enabled=typed("victoriametrics", "enabled", bool),
+        url=typed("victoriametrics", "url", str, _url_problem),
+        username=typed("victoriametrics", "username", str),
+        password=Secret(typed("victoriametrics", "password", str)),
+        syncbit_compat=typed("victoriametrics", "syncbit_compat", bool),
+        extra_labels=dict(extra_labels),
+        verify_tls=typed("victoriametrics", "verify_tls", bool),
+        timeout_s=typed("victoriametrics", "timeout_s", float, _positive),
+    )
+    if vm.password and not vm.username:
+        raise fail("victoriametrics", "username", "is required when a password is set")
+
+    return Config(
+        path=path, app=app, oura=oauth("oura"), fitbit=oauth("fitbit"),
+        withings=oauth("withings"), hevy=hevy, victoriametrics=vm,
+    )
+
+
+def _bad_date() -> date:
+    raise ValueError
+
+
+def _type_name(kind: type) -> str:
+    return {str: "string", bool: "boolean (true/false)", dict: "table", float: "number"}.get(kind, kind.__name__)
+
+
+def _non_empty(value: str) -> str | None:
+    return None if value.strip() else "must not be empty"
+
+
+def _positive(value: float) -> str | None:
+    return None if value > 0 else "must be greater than 0"
+
+
+def _timezone_problem(value: str) -> str | None:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        return f"unknown IANA time zone {value!r} (e.g. 'Europe/Berlin')"
+    return None
+
+
+def _url_problem(value: str) -> str | None:
+    parsed = urlparse(value)
+    if parsed.scheme not in ("http", "https") or not parsed.netloc:
+        return f"must be an http(s) URL, got {value!r}"
+    return None
+
+
+def _label_name_problem(value: str) -> str | None:
+    ok = value and (value[0].isalpha() or value[0] == "_") and all(c.isalnum() or c == "_" for c in value)
+    return None if ok and not value.startswith("__") else f"{value!r} is not a valid metric label name"
+
+
+def _label_value_problem(value: str) -> str | None:
+    return None if value.strip() else "must not be empty (it becomes the `user` metric label)"
+
+
+def _warn_if_secrets_readable(path: Path, data: dict[str, Any]) -> None:
+    """Secrets in a file others can read deserve a warning (not an error: it is the user's box)."""
+    has_secret = any(
+        isinstance(section, dict) and any(section.get(k) for k in SECRET_KEYS) for section in data.values()
+    )
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return
+    if has_secret and mode & (stat.S_IRGRP | stat.S_IROTH):
+        print(
+            f"health-pipeline: warning: {path} holds secrets and is readable by other users; "
+            f"run `chmod 600 {path}`",
+            file=sys.stderr,
+        )

@@ -1,0 +1,17 @@
+"""The one daily partitioning every date-driven asset shares, in the user's time zone."""
+
+import dagster as dg
+
+from health_pipeline.config import Config
+
+
+def daily_partitions(config: Config) -> dg.DailyPartitionsDefinition:
+    """Local calendar days from the earliest configured start date through today.
+
+    `end_offset=1` includes today's (partial) day: wearables sync during the day and the
+    schedules refresh it until it is complete.
+    """
+    start = min(config.oura.start_date, config.fitbit.start_date)
+    return dg.DailyPartitionsDefinition(
+        start_date=start.isoformat(), timezone=config.app.timezone, end_offset=1
+    )

@@ -1,0 +1,54 @@
+"""The one resource every asset uses: the user's configuration and the clients built from it.
+
+Only the config file's path is resource config, so no secret ever enters Dagster's run config
+or the UI; secrets are read from the file or the environment inside the run.
+"""
+
+from functools import cached_property
+from typing import Optional
+
+import dagster as dg
+from pydantic import PrivateAttr
+
+from health_pipeline.config import Config, load_config
+from health_pipeline.providers import oura
+from health_pipeline.providers.oauth import OAuthTokens
+from health_pipeline.storage.duckdb_store import TidyStore
+from health_pipeline.storage.raw_store import RawStore
+from health_pipeline.storage.victoriametrics import VictoriaMetrics
+
+
+class HealthPipelineResource(dg.ConfigurableResource):
+    """Loads `health-pipeline.toml` and builds stores and provider clients from it."""
+
+    config_path: Optional[str] = None
+    _config: Optional[Config] = PrivateAttr(default=None)
+
+    @property
+    def config(self) -> Config:
+        if self._config is None:
+            self._config = load_config(self.config_path)
+        return self._config
+
+    def raw_store(self) -> RawStore:
+        store = RawStore(self.config.app.raw_db)
+        store.init()
+        return store
+
+    def tidy_store(self) -> TidyStore:
+        return TidyStore(self.config.app.duckdb)
+
+    def oura_client(self) -> oura.OuraClient:
+        settings = self.config.oura
+        if not settings.enabled:
+            raise dg.Failure("oura is disabled: set [oura] enabled = true in the config file", allow_retries=False)
+        tokens = OAuthTokens(settings, self.raw_store(), oura.SCOPES)
+        return oura.OuraClient(settings, tokens, self.config.app.tz)
+
+    def victoriametrics(self) -> VictoriaMetrics:
+        settings = self.config.victoriametrics
+        if not settings.enabled:
+            raise dg.Failure(
+                "the VictoriaMetrics export is disabled: set [victoriametrics] enabled = true", allow_retries=False
+            )
+        return VictoriaMetrics(settings)

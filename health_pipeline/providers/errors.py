@@ -1,0 +1,61 @@
+"""The few typed errors every provider client raises; nothing above a client sees an envelope.
+
+Each message is one line: what failed, where, and what to do. None carries a token or secret.
+"""
+
+
+class ProviderError(Exception):
+    """Base class: a provider call failed in a way the caller can act on."""
+
+    retryable = False
+
+    def __init__(self, provider: str, message: str) -> None:
+        super().__init__(f"{provider}: {message}")
+        self.provider = provider
+
+
+class AuthExpired(ProviderError):
+    """The access token expired or was refused; a refresh may fix it."""
+
+    retryable = True
+
+
+class ReauthorizationNeeded(ProviderError):
+    """The refresh token is gone (revoked, reused, expired): the user must authorise again."""
+
+    def __init__(self, provider: str, reason: str) -> None:
+        super().__init__(provider, f"{reason}; run `health-pipeline auth {provider}` again")
+
+
+class RateLimited(ProviderError):
+    """The provider's rate limit would make us wait longer than allowed. Safe to re-run later."""
+
+    retryable = True
+
+    def __init__(self, provider: str, wait_s: float, max_wait_s: float) -> None:
+        super().__init__(
+            provider,
+            f"rate limited; the provider asks to wait {wait_s:.0f} s, more than the allowed "
+            f"{max_wait_s:.0f} s. Nothing already landed is lost: re-run later to resume",
+        )
+        self.wait_s = wait_s
+
+
+class ProviderUnavailable(ProviderError):
+    """The provider is down, timing out or answering 5xx after all retries."""
+
+    retryable = True
+
+
+class BadRequest(ProviderError):
+    """The provider refused the request as malformed: a bug or an unexpected API change."""
+
+
+class ProviderRetired(ProviderError):
+    """The API is shut down (HTTP 410), e.g. the legacy Fitbit Web API."""
+
+
+class MalformedResponse(ProviderError):
+    """The provider answered something that is not the documented shape."""
+
+    retryable = True

@@ -1,0 +1,137 @@
+"""The HTTP layer every provider client shares: timeouts, retries with backoff, Retry-After.
+
+It retries what is worth retrying (connection resets, timeouts, 5xx, 429) and hands every other
+status back to the provider module, which knows that provider's error envelope. It counts the
+requests it makes so assets can report them.
+"""
+
+import email.utils
+import logging
+import random
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import requests
+
+from health_pipeline.providers.errors import ProviderRetired, ProviderUnavailable, RateLimited
+
+log = logging.getLogger(__name__)
+
+USER_AGENT = "health-pipeline/0.1 (+https://github.com/health-pipeline/health-pipeline)"
+
+
+@dataclass(frozen=True)
+class RetrySettings:
+    """How patient a client is. `max_wait_s` bounds the total time spent waiting on rate limits."""
+
+    attempts: int = 5
+    backoff_base_s: float = 0.5
+    backoff_max_s: float = 30.0
+    max_wait_s: float = 300.0
+    connect_timeout_s: float = 10.0
+    read_timeout_s: float = 60.0
+
+
+class ProviderHTTP:
+    """A requests session for one provider, with the retry policy above and a request counter."""
+
+    def __init__(
+        self,
+        provider: str,
+        settings: RetrySettings | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.provider = provider
+        self.settings = settings or RetrySettings()
+        self.requests_made = 0
+        self._sleep = sleep
+        self._session = requests.Session()
+        self._session.headers["User-Agent"] = USER_AGENT
+
+    def close(self) -> None:
+        self._session.close()
+
+    def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        data: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> requests.Response:
+        """Send one logical request; returns any response that is not retryable or 410."""
+        settings = self.settings
+        waited = 0.0
+        failures = 0
+        while True:
+            self.requests_made += 1
+            try:
+                response = self._session.request(
+                    method, url, params=params, data=data, headers=dict(headers or {}),
+                    timeout=(settings.connect_timeout_s, settings.read_timeout_s), allow_redirects=False,
+                )
+            except (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError) as err:
+                failures += 1
+                if failures >= settings.attempts:
+                    raise ProviderUnavailable(
+                        self.provider,
+                        f"no answer from {_origin(url)} after {failures} attempts ({type(err).__name__}); "
+                        "check the provider's status and your network, then re-run",
+                    ) from None
+                self._sleep(self._backoff(failures))
+                continue
+            status = response.status_code
+            if status == 410:
+                raise ProviderRetired(self.provider, f"{_origin(url)} answers 410 Gone: this API is retired")
+            if status == 429:
+                wait = retry_after_seconds(response.headers) or self._backoff(failures + 1)
+                if waited + wait > settings.max_wait_s:
+                    raise RateLimited(self.provider, wait, settings.max_wait_s)
+                log.info("%s: rate limited, waiting %.1f s", self.provider, wait)
+                waited += wait
+                self._sleep(wait)
+                continue
+            if status >= 500:
+                failures += 1
+                if failures >= settings.attempts:
+                    raise ProviderUnavailable(
+                        self.provider,
+                        f"{_origin(url)} answered HTTP {status} {failures} times in a row; "
+                        "the provider may be down, re-run later",
+                    )
+                self._sleep(retry_after_seconds(response.headers) or self._backoff(failures))
+                continue
+            return response
+
+    def _backoff(self, failures: int) -> float:
+        """Exponential backoff with full jitter (AWS architecture blog's recommendation)."""
+        ceiling = min(self.settings.backoff_max_s, self.settings.backoff_base_s * 2 ** (failures - 1))
+        return random.uniform(ceiling / 2, ceiling)
+
+
+def retry_after_seconds(headers: Mapping[str, str], now: float | None = None) -> float | None:
+    """Seconds to wait from `Retry-After` (seconds or HTTP date) or `X-RateLimit-Reset` (epoch)."""
+    now = time.time() if now is None else now
+    value = headers.get("Retry-After")
+    if value:
+        value = value.strip()
+        if value.replace(".", "", 1).isdigit():
+            return max(0.0, float(value))
+        try:
+            when = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            when = None
+        if when is not None:
+            return max(0.0, when.timestamp() - now)
+    reset = headers.get("X-RateLimit-Reset")
+    if reset and reset.strip().isdigit():
+        return max(0.0, int(reset) - now)
+    return None
+
+
+def _origin(url: str) -> str:
+    """Scheme, host and path of a URL, without its query (which could carry secrets)."""
+    return url.split("?", 1)[0]

@@ -1,0 +1,123 @@
+"""OAuth2 tokens for Oura, Google Health and Withings, kept in the raw store's `oauth_tokens`.
+
+Refreshes happen shortly before expiry, one process at a time (a file lock beside the raw
+store), and the rotated refresh token is stored in the same transaction as the new access token
+before that access token is ever used. A refused refresh token means the user must authorise
+again; the message says how. Token text never reaches logs or exception messages.
+"""
+
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import requests
+from filelock import FileLock
+from oauthlib.oauth2 import OAuth2Error
+from requests_oauthlib import OAuth2Session
+
+from health_pipeline.config import OAuthProviderConfig
+from health_pipeline.providers.errors import ProviderUnavailable, ReauthorizationNeeded
+from health_pipeline.storage.raw_store import RawStore, StoredToken
+
+REFRESH_MARGIN = timedelta(minutes=5)
+TOKEN_TIMEOUT_S = 30
+
+
+class OAuthTokens:
+    """Hands out a valid access token for one provider, refreshing it when needed."""
+
+    def __init__(self, config: OAuthProviderConfig, store: RawStore, scopes: list[str]) -> None:
+        self.config = config
+        self.store = store
+        self.scopes = scopes
+        self.refreshes = 0
+
+    @property
+    def provider(self) -> str:
+        return self.config.name
+
+    def _lock(self) -> FileLock:
+        path = Path(f"{self.store.path}.{self.provider}.token.lock")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return FileLock(str(path), timeout=120)
+
+    # -- the authorization-code flow -----------------------------------------------------------
+
+    def authorization_url(self, state: str, **extra: str) -> str:
+        """The URL to open in a browser to grant access."""
+        session = OAuth2Session(
+            self.config.client_id, redirect_uri=self.config.redirect_uri, scope=self.scopes, state=state
+        )
+        url, _ = session.authorization_url(self.config.authorize_url, **extra)
+        return url
+
+    def exchange_code(self, code: str) -> StoredToken:
+        """Trade an authorization code for tokens and store them."""
+        session = OAuth2Session(self.config.client_id, redirect_uri=self.config.redirect_uri, scope=self.scopes)
+        try:
+            token = session.fetch_token(
+                self.config.token_url, code=code, include_client_id=True,
+                client_secret=self.config.client_secret.reveal(), timeout=TOKEN_TIMEOUT_S,
+            )
+        except OAuth2Error as err:
+            raise ReauthorizationNeeded(self.provider, f"the authorization code was refused ({err.error})") from None
+        except requests.RequestException as err:
+            raise ProviderUnavailable(self.provider, f"token endpoint unreachable ({type(err).__name__})") from None
+        return self._save(token)
+
+    # -- access tokens ------------------------------------------------------------------------
+
+    def access_token(self, *, force_refresh: bool = False) -> str:
+        """A valid access token: the stored one, or a freshly refreshed one."""
+        stored = self.store.token(self.provider)
+        if stored is None:
+            raise ReauthorizationNeeded(self.provider, "no token stored yet")
+        if not force_refresh and not _expiring(stored):
+            return stored.access_token
+        with self._lock():
+            # Another process may have refreshed while we waited for the lock.
+            current = self.store.token(self.provider)
+            if current is None:
+                raise ReauthorizationNeeded(self.provider, "no token stored yet")
+            if current.access_token != stored.access_token or not (force_refresh or _expiring(current)):
+                return current.access_token
+            return self._refresh(current).access_token
+
+    def _refresh(self, current: StoredToken) -> StoredToken:
+        if not current.refresh_token:
+            raise ReauthorizationNeeded(self.provider, "the access token expired and there is no refresh token")
+        session = OAuth2Session(self.config.client_id)
+        try:
+            token = session.refresh_token(
+                self.config.token_url, refresh_token=current.refresh_token, timeout=TOKEN_TIMEOUT_S,
+                client_id=self.config.client_id, client_secret=self.config.client_secret.reveal(),
+            )
+        except OAuth2Error as err:
+            raise ReauthorizationNeeded(self.provider, f"the refresh token was refused ({err.error})") from None
+        except requests.RequestException as err:
+            raise ProviderUnavailable(self.provider, f"token endpoint unreachable ({type(err).__name__})") from None
+        self.refreshes += 1
+        if not token.get("refresh_token"):
+            token["refresh_token"] = current.refresh_token  # providers that do not rotate
+        return self._save(token)
+
+    def _save(self, token: dict[str, Any]) -> StoredToken:
+        expires_at = None
+        if token.get("expires_in") is not None:
+            expires_at = datetime.now(timezone.utc) + timedelta(seconds=float(token["expires_in"]))
+        scope = token.get("scope")
+        self.store.save_token(
+            self.provider,
+            access_token=token["access_token"],
+            refresh_token=token.get("refresh_token"),
+            token_type=str(token.get("token_type") or "Bearer"),
+            scope=" ".join(scope) if isinstance(scope, list) else scope,
+            expires_at=expires_at,
+        )
+        saved = self.store.token(self.provider)
+        assert saved is not None
+        return saved
+
+
+def _expiring(token: StoredToken) -> bool:
+    return token.expires_at is not None and token.expires_at - REFRESH_MARGIN <= datetime.now(timezone.utc)

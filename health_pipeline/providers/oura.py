@@ -1,0 +1,196 @@
+"""Oura Cloud API v2: the endpoint catalogue and a client that fetches a date range of records.
+
+Quirks handled here (provider-apis.md §1 and §6):
+- every collection answers `{data, next_token}`; follow `next_token`, repeating the original
+  parameters, until it is null or missing;
+- which documents a date range returns is undocumented and inconsistent, so the range is padded
+  by a day on each side and documents are kept only when their `day` is inside it;
+- `heartrate` takes `start_datetime` / `end_datetime` with a UTC offset (and silently returns
+  nothing for `start_date`); its rows are UTC and are grouped here into one record per local day;
+- errors come as `{"detail": ...}`; 401 means refresh the token and try once more.
+"""
+
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any, Literal
+from zoneinfo import ZoneInfo
+
+import requests
+
+from health_pipeline.config import OAuthProviderConfig
+from health_pipeline.providers.errors import BadRequest, MalformedResponse, ReauthorizationNeeded
+from health_pipeline.providers.http import ProviderHTTP
+from health_pipeline.providers.oauth import OAuthTokens
+from health_pipeline.providers.windows import chunk_days, local_midnight
+from health_pipeline.storage.raw_store import RawRecord
+
+PROVIDER = "oura"
+SCOPES = ["personal", "daily", "heartrate", "workout", "tag", "session", "spo2Daily"]
+
+
+@dataclass(frozen=True)
+class OuraEndpoint:
+    """One Oura endpoint as data: where it is, how far one request may reach, what a record is.
+
+    kind "document": one record per document `id`, its `day` taken from the document.
+    kind "samples": rows of a time series, stored as one record per local day (id = the day).
+    """
+
+    resource: str
+    path: str
+    kind: Literal["document", "samples"]
+    max_window_days: int
+    pad_days: int
+    description: str
+
+    @property
+    def chunk_days(self) -> int:
+        """Wanted days per request, leaving room for the padding inside the window."""
+        return self.max_window_days - 2 * self.pad_days
+
+
+CATALOGUE: dict[str, OuraEndpoint] = {
+    endpoint.resource: endpoint
+    for endpoint in (
+        OuraEndpoint(
+            "daily_activity", "/v2/usercollection/daily_activity", "document", 92, 1,
+            "Daily activity: steps, calories, time in each intensity, MET samples.",
+        ),
+        OuraEndpoint(
+            "heartrate", "/v2/usercollection/heartrate", "samples", 30, 0,
+            "Heart-rate samples (about every 5 minutes while awake, more in workouts), UTC.",
+        ),
+    )
+}
+
+
+@dataclass(frozen=True)
+class FetchedChunk:
+    """The records of one window [start, end] (local days), ready to land in one transaction."""
+
+    start: date
+    end: date
+    records: list[RawRecord]
+
+
+class OuraClient:
+    """Fetches Oura records for local-day ranges, in as few requests as the catalogue allows."""
+
+    def __init__(self, config: OAuthProviderConfig, tokens: OAuthTokens, tz: ZoneInfo, http: ProviderHTTP | None = None):
+        self.config = config
+        self.tokens = tokens
+        self.tz = tz
+        self.http = http or ProviderHTTP(PROVIDER)
+
+    @property
+    def requests_made(self) -> int:
+        return self.http.requests_made
+
+    def fetch_window(self, resource: str, start: date, end: date) -> Iterator[FetchedChunk]:
+        """Chunks of [start, end] (inclusive local days), each fetched completely before it is yielded."""
+        endpoint = CATALOGUE[resource]
+        for first, last in chunk_days(start, end, endpoint.chunk_days):
+            if endpoint.kind == "document":
+                records = self._documents(endpoint, first, last)
+            else:
+                records = self._samples(endpoint, first, last)
+            yield FetchedChunk(first, last, records)
+
+    # -- the two record shapes ----------------------------------------------------------------
+
+    def _documents(self, endpoint: OuraEndpoint, first: date, last: date) -> list[RawRecord]:
+        pad = timedelta(days=endpoint.pad_days)
+        params = {"start_date": (first - pad).isoformat(), "end_date": (last + pad).isoformat()}
+        records: dict[str, RawRecord] = {}
+        for document in self._pages(endpoint, params):
+            record_id, day = document.get("id"), document.get("day")
+            if not isinstance(record_id, str) or not isinstance(day, str):
+                raise MalformedResponse(PROVIDER, f"{endpoint.resource}: a document lacks `id` or `day`")
+            if first.isoformat() <= day <= last.isoformat():
+                records[record_id] = RawRecord(record_id, day, document)
+        return list(records.values())
+
+    def _samples(self, endpoint: OuraEndpoint, first: date, last: date) -> list[RawRecord]:
+        params = {
+            "start_datetime": local_midnight(first, self.tz).isoformat(),
+            "end_datetime": local_midnight(last + timedelta(days=1), self.tz).isoformat(),
+        }
+        by_day: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)
+        for row in self._pages(endpoint, params):
+            try:
+                instant = datetime.fromisoformat(row["timestamp"])
+            except (KeyError, TypeError, ValueError):
+                raise MalformedResponse(PROVIDER, f"{endpoint.resource}: a row has no valid `timestamp`") from None
+            day = instant.astimezone(self.tz).date()
+            if first <= day <= last:
+                by_day[day.isoformat()][row["timestamp"]] = row  # pages can overlap at a boundary
+        return [
+            RawRecord(day, day, [rows[ts] for ts in sorted(rows, key=datetime.fromisoformat)])
+            for day, rows in sorted(by_day.items())
+        ]
+
+    # -- transport ----------------------------------------------------------------------------
+
+    def _pages(self, endpoint: OuraEndpoint, params: dict[str, str]) -> Iterator[dict[str, Any]]:
+        """Every item of every page, following next_token with the original parameters repeated."""
+        seen_tokens: set[str] = set()
+        page_params = dict(params)
+        while True:
+            page = self._get(endpoint, page_params)
+            data = page.get("data")
+            if not isinstance(data, list) or not all(isinstance(item, dict) for item in data):
+                raise MalformedResponse(PROVIDER, f"{endpoint.resource}: the response has no `data` list")
+            yield from data
+            token = page.get("next_token")
+            if not token:
+                return
+            if not isinstance(token, str) or token in seen_tokens:
+                raise MalformedResponse(PROVIDER, f"{endpoint.resource}: next_token repeats; paging stopped")
+            seen_tokens.add(token)
+            page_params = {**params, "next_token": token}
+
+    def _get(self, endpoint: OuraEndpoint, params: dict[str, str]) -> dict[str, Any]:
+        url = self.config.base_url.rstrip("/") + endpoint.path
+        for attempt in (1, 2):
+            token = self.tokens.access_token(force_refresh=attempt == 2)
+            response = self.http.request("GET", url, params=params, headers={"Authorization": f"Bearer {token}"})
+            if response.status_code != 401:
+                break
+        return _decode(endpoint, response)
+
+
+def _decode(endpoint: OuraEndpoint, response: requests.Response) -> dict[str, Any]:
+    """The JSON body of a successful answer, or the typed error for a failed one."""
+    status = response.status_code
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if status == 200:
+        if not isinstance(body, dict):
+            raise MalformedResponse(PROVIDER, f"{endpoint.resource}: the answer is not a JSON object")
+        return body
+    detail = _detail(body) or response.reason
+    if status == 401:
+        raise ReauthorizationNeeded(PROVIDER, f"the access token is refused even after a refresh ({detail})")
+    if status == 403:
+        raise ReauthorizationNeeded(
+            PROVIDER, f"access to {endpoint.resource} is denied: a scope was not granted or the Oura membership lapsed"
+        )
+    if status == 426:
+        raise BadRequest(PROVIDER, f"{endpoint.resource}: the Oura app is too old to share this data; update it")
+    raise BadRequest(PROVIDER, f"{endpoint.resource}: HTTP {status}: {detail}")
+
+
+def _detail(body: Any) -> str | None:
+    """Oura's error text: `{"detail": "..."}` or FastAPI's `{"detail": [{"loc", "msg"}]}`."""
+    if not isinstance(body, dict):
+        return None
+    detail = body.get("detail")
+    if isinstance(detail, list):
+        return "; ".join(
+            f"{'.'.join(map(str, item.get('loc', [])))}: {item.get('msg')}" for item in detail if isinstance(item, dict)
+        )
+    return str(detail) if detail is not None else None

@@ -1,0 +1,175 @@
+"""A small threaded HTTP server for the fake providers, with a request log tests can read."""
+
+import base64
+import json
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+
+@dataclass(frozen=True)
+class Request:
+    """One incoming request, decoded: path below the provider prefix, query and form merged."""
+
+    method: str
+    path: str
+    query: dict[str, str]
+    form: dict[str, str]
+    headers: dict[str, str]
+
+    def header(self, name: str) -> str | None:
+        return self.headers.get(name.lower())
+
+    def param(self, name: str) -> str | None:
+        """A parameter from the form body or the query string (Withings accepts both)."""
+        return self.form.get(name, self.query.get(name))
+
+    def bearer_token(self) -> str | None:
+        auth = self.header("authorization") or ""
+        scheme, _, token = auth.partition(" ")
+        return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+    def basic_auth(self) -> tuple[str, str] | None:
+        auth = self.header("authorization") or ""
+        scheme, _, encoded = auth.partition(" ")
+        if scheme.lower() != "basic":
+            return None
+        try:
+            user, _, password = base64.b64decode(encoded).decode().partition(":")
+        except ValueError:
+            return None
+        return user, password
+
+
+@dataclass
+class Response:
+    """What a fake endpoint answers."""
+
+    status: int
+    body: bytes = b""
+    headers: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def json(cls, status: int, payload: Any, headers: dict[str, str] | None = None) -> "Response":
+        body = json.dumps(payload, separators=(",", ":")).encode()
+        return cls(status, body, {"Content-Type": "application/json", **(headers or {})})
+
+    @classmethod
+    def redirect(cls, location: str) -> "Response":
+        return cls(302, b"", {"Location": location})
+
+    @classmethod
+    def html(cls, status: int, text: str) -> "Response":
+        return cls(status, text.encode(), {"Content-Type": "text/html; charset=UTF-8"})
+
+
+@dataclass(frozen=True)
+class LoggedRequest:
+    """One entry of the request log: enough to count and audit what a client asked for."""
+
+    provider: str
+    method: str
+    path: str
+    params: dict[str, str]
+    status: int
+
+
+Handler = Callable[[Request], Response]
+
+
+class RequestLog:
+    """Thread-safe list of the requests served, for tests and benchmarks (no secrets kept)."""
+
+    def __init__(self) -> None:
+        self._entries: list[LoggedRequest] = []
+        self._lock = threading.Lock()
+
+    def add(self, entry: LoggedRequest) -> None:
+        with self._lock:
+            self._entries.append(entry)
+
+    def entries(self, provider: str | None = None, path_contains: str = "") -> list[LoggedRequest]:
+        with self._lock:
+            return [
+                e for e in self._entries
+                if (provider is None or e.provider == provider) and path_contains in e.path
+            ]
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+
+_SECRET_PARAMS = {"client_secret", "code", "refresh_token", "access_token", "signature", "nonce"}
+
+
+class SandboxHTTPServer(ThreadingHTTPServer):
+    """Routes `/<prefix>/...` to the provider app registered under that prefix."""
+
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self, address: tuple[str, int], apps: dict[str, Handler], log: RequestLog) -> None:
+        self.apps = apps
+        self.log = log
+        super().__init__(address, _RequestHandler)
+
+
+class _RequestHandler(BaseHTTPRequestHandler):
+    server: SandboxHTTPServer
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the stdlib's name
+        """Silence the stdlib's stderr access log; the request log is the record."""
+
+    def do_GET(self) -> None:
+        self._dispatch("GET")
+
+    def do_POST(self) -> None:
+        self._dispatch("POST")
+
+    def do_DELETE(self) -> None:
+        self._dispatch("DELETE")
+
+    def do_PUT(self) -> None:
+        self._dispatch("PUT")
+
+    def _dispatch(self, method: str) -> None:
+        url = urlsplit(self.path)
+        prefix, _, rest = url.path.lstrip("/").partition("/")
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        form: dict[str, str] = {}
+        if body and "application/x-www-form-urlencoded" in (self.headers.get("Content-Type") or ""):
+            form = _single_values(parse_qs(body.decode(), keep_blank_values=True))
+        request = Request(
+            method=method,
+            path="/" + rest,
+            query=_single_values(parse_qs(url.query, keep_blank_values=True)),
+            form=form,
+            headers={k.lower(): v for k, v in self.headers.items()},
+        )
+        app = self.server.apps.get(prefix)
+        if app is None:
+            response = Response.html(404, "<html><body><h1>404 Not Found</h1></body></html>")
+        else:
+            try:
+                response = app(request)
+            except Exception as err:  # a sandbox bug must show up as a 500, not a hung client
+                response = Response.json(500, {"detail": f"sandbox error: {type(err).__name__}: {err}"})
+        params = {k: ("<redacted>" if k in _SECRET_PARAMS else v) for k, v in {**request.query, **form}.items()}
+        self.server.log.add(LoggedRequest(prefix, method, request.path, params, response.status))
+        self.send_response(response.status)
+        for name, value in response.headers.items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(response.body)))
+        self.end_headers()
+        if method != "HEAD":
+            self.wfile.write(response.body)
+
+
+def _single_values(parsed: dict[str, list[str]]) -> dict[str, str]:
+    return {key: values[-1] for key, values in parsed.items()}

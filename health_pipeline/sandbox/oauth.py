@@ -1,0 +1,160 @@
+"""A fake OAuth2 authorization server: auto-approving authorize, code and refresh grants.
+
+Each provider gets its own instance with its own rules: code lifetime, access-token lifetime and
+whether refresh tokens rotate (single use) or stay valid.
+"""
+
+import secrets
+import threading
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from urllib.parse import urlencode, urlsplit
+
+from health_pipeline.sandbox.http import Request, Response
+from health_pipeline.sandbox.world import SandboxClock
+
+SANDBOX_CLIENT_ID = "sandbox"
+SANDBOX_CLIENT_SECRET = "sandbox-secret"
+
+
+@dataclass(frozen=True)
+class OAuthRules:
+    """How one provider's authorization server behaves."""
+
+    access_lifetime: timedelta
+    code_lifetime: timedelta = timedelta(minutes=10)
+    rotate_refresh_tokens: bool = True
+    token_type: str = "bearer"
+
+
+@dataclass
+class _Grant:
+    scope: str
+    expires_at: datetime
+    redirect_uri: str | None = None
+
+
+class FakeOAuthServer:
+    """Issues and checks tokens for one provider, against the sandbox clock."""
+
+    def __init__(self, provider: str, clock: SandboxClock, rules: OAuthRules) -> None:
+        self.provider = provider
+        self.clock = clock
+        self.rules = rules
+        self._codes: dict[str, _Grant] = {}
+        self._access: dict[str, _Grant] = {}
+        self._refresh: dict[str, str] = {}  # refresh token -> scope
+        self._lock = threading.Lock()
+        self.refresh_count = 0
+
+    # -- endpoints ---------------------------------------------------------------------------
+
+    def authorize(self, request: Request) -> Response:
+        """Auto-approve the sandbox user and redirect back with `code` and `state`."""
+        if request.query.get("response_type") != "code":
+            return Response.json(400, {"error": "unsupported_response_type"})
+        if request.query.get("client_id") != SANDBOX_CLIENT_ID:
+            return Response.json(400, {"error": "invalid_client", "error_description": "unknown client_id"})
+        redirect_uri = request.query.get("redirect_uri")
+        if not redirect_uri or urlsplit(redirect_uri).scheme not in ("http", "https"):
+            return Response.json(400, {"error": "invalid_request", "error_description": "redirect_uri is required"})
+        code = secrets.token_urlsafe(24)
+        with self._lock:
+            self._codes[code] = _Grant(
+                scope=request.query.get("scope", ""),
+                expires_at=self.clock.now() + self.rules.code_lifetime,
+                redirect_uri=redirect_uri,
+            )
+        params = {"code": code}
+        if "state" in request.query:
+            params["state"] = request.query["state"]
+        separator = "&" if "?" in redirect_uri else "?"
+        return Response.redirect(f"{redirect_uri}{separator}{urlencode(params)}")
+
+    def token(self, request: Request) -> Response:
+        """The token endpoint: `authorization_code` and `refresh_token` grants."""
+        if not self._client_ok(request):
+            return Response.json(401, {"error": "invalid_client"})
+        grant_type = request.param("grant_type")
+        if grant_type == "authorization_code":
+            return self._exchange_code(request)
+        if grant_type == "refresh_token":
+            return self._refresh_grant(request)
+        return Response.json(400, {"error": "unsupported_grant_type"})
+
+    def token_payload(self, scope: str) -> dict[str, object]:
+        """Mint an access + refresh token pair (also used by tests to seed a token store)."""
+        access, refresh = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
+        with self._lock:
+            self._access[access] = _Grant(scope=scope, expires_at=self.clock.now() + self.rules.access_lifetime)
+            self._refresh[refresh] = scope
+        return {
+            "access_token": access,
+            "token_type": self.rules.token_type,
+            "expires_in": int(self.rules.access_lifetime.total_seconds()),
+            "refresh_token": refresh,
+            "scope": scope,
+        }
+
+    # -- checks used by the data endpoints ----------------------------------------------------
+
+    def check_access(self, token: str | None) -> str | None:
+        """None when the token is valid now; otherwise why not ('missing', 'invalid', 'expired')."""
+        if not token:
+            return "missing"
+        with self._lock:
+            grant = self._access.get(token)
+        if grant is None:
+            return "invalid"
+        if grant.expires_at <= self.clock.now():
+            return "expired"
+        return None
+
+    def revoke_all(self) -> None:
+        """Revoke every token (a user removing the app's access)."""
+        with self._lock:
+            self._access.clear()
+            self._refresh.clear()
+
+    def expire_access_tokens(self) -> None:
+        """Make every access token expire now (refresh tokens stay valid)."""
+        with self._lock:
+            for grant in self._access.values():
+                grant.expires_at = self.clock.now()
+
+    # -- internals ---------------------------------------------------------------------------
+
+    def _client_ok(self, request: Request) -> bool:
+        basic = request.basic_auth()
+        if basic is not None:
+            return basic == (SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET)
+        return (
+            request.param("client_id") == SANDBOX_CLIENT_ID
+            and request.param("client_secret") == SANDBOX_CLIENT_SECRET
+        )
+
+    def _exchange_code(self, request: Request) -> Response:
+        code = request.param("code") or ""
+        with self._lock:
+            grant = self._codes.pop(code, None)  # single use
+        if grant is None or grant.expires_at <= self.clock.now():
+            return Response.json(400, {"error": "invalid_grant", "error_description": "invalid or expired code"})
+        if grant.redirect_uri and request.param("redirect_uri") != grant.redirect_uri:
+            return Response.json(400, {"error": "invalid_grant", "error_description": "redirect_uri mismatch"})
+        return Response.json(200, self.token_payload(grant.scope))
+
+    def _refresh_grant(self, request: Request) -> Response:
+        refresh = request.param("refresh_token") or ""
+        with self._lock:
+            scope = self._refresh.get(refresh)
+            if scope is not None and self.rules.rotate_refresh_tokens:
+                del self._refresh[refresh]
+            self.refresh_count += 1
+        if scope is None:
+            return Response.json(400, {"error": "invalid_grant", "error_description": "invalid refresh token"})
+        payload = self.token_payload(scope)
+        if not self.rules.rotate_refresh_tokens:
+            with self._lock:
+                del self._refresh[str(payload["refresh_token"])]
+            payload["refresh_token"] = refresh
+        return Response.json(200, payload)

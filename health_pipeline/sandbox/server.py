@@ -1,0 +1,50 @@
+"""The sandbox: every fake provider on one loopback port, one path prefix per provider."""
+
+import threading
+from types import TracebackType
+
+from health_pipeline.sandbox.http import RequestLog, SandboxHTTPServer
+from health_pipeline.sandbox.oura import FakeOura
+from health_pipeline.sandbox.world import SandboxWorld
+
+
+class Sandbox:
+    """Fake providers served over real HTTP; start in-process (port 0 picks a free port)."""
+
+    def __init__(self, world: SandboxWorld | None = None, host: str = "127.0.0.1", port: int = 0) -> None:
+        self.world = world or SandboxWorld()
+        self.log = RequestLog()
+        self.oura = FakeOura(self.world)
+        self._server = SandboxHTTPServer((host, port), {"oura": self.oura}, self.log)
+        self._thread: threading.Thread | None = None
+
+    @property
+    def base_url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def url(self, provider: str) -> str:
+        """The base URL a client of `provider` should be configured with."""
+        return f"{self.base_url}/{provider}"
+
+    def start(self) -> "Sandbox":
+        """Serve in a background thread and return at once."""
+        self._thread = threading.Thread(target=self._server.serve_forever, name="sandbox", daemon=True)
+        self._thread.start()
+        return self
+
+    def serve_forever(self) -> None:
+        """Serve in this thread until interrupted (the CLI)."""
+        self._server.serve_forever()
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    def __enter__(self) -> "Sandbox":
+        return self.start()
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+        self.stop()

@@ -1,0 +1,129 @@
+"""The sandbox person: a deterministic, lazily generated life that every fake provider reports on.
+
+Nothing is built up front. Each (stream, day) pair seeds its own random generator, so any day
+of any year can be produced on demand, in any order, identically for the same seed. The clock
+decides which days exist: data stops at "now", and days before the window start are empty.
+"""
+
+import hashlib
+import random
+import threading
+import uuid
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+DEFAULT_SEED = 42
+DEFAULT_DAYS = 90
+DEFAULT_TIMEZONE = "Europe/Berlin"
+
+
+class SandboxClock:
+    """The sandbox's idea of now: real time by default, frozen and advanced by tests."""
+
+    def __init__(self, frozen_at: datetime | None = None) -> None:
+        if frozen_at is not None and frozen_at.tzinfo is None:
+            raise ValueError("the sandbox clock needs an aware datetime")
+        self._frozen_at = frozen_at
+        self._lock = threading.Lock()
+
+    def now(self) -> datetime:
+        with self._lock:
+            return self._frozen_at if self._frozen_at is not None else datetime.now(timezone.utc)
+
+    def advance(self, delta: timedelta) -> datetime:
+        """Move a frozen clock forward (new days appear, recent ones may be revised)."""
+        with self._lock:
+            if self._frozen_at is None:
+                raise RuntimeError("only a frozen sandbox clock can be advanced")
+            self._frozen_at += delta
+            return self._frozen_at
+
+
+def rng_for(seed: int, *parts: object) -> random.Random:
+    """A generator seeded by the seed and a path of names, independent of call order."""
+    digest = hashlib.sha256("|".join([str(seed), *map(str, parts)]).encode()).digest()
+    return random.Random(int.from_bytes(digest[:8], "big"))
+
+
+def stable_uuid(seed: int, *parts: object) -> str:
+    """A UUID4-shaped id that is the same for the same seed and parts."""
+    return str(uuid.UUID(int=rng_for(seed, "id", *parts).getrandbits(128), version=4))
+
+
+@dataclass(frozen=True)
+class DayPlan:
+    """What the person did on one local day; the shared truth the providers report on."""
+
+    day: date
+    worn: bool
+    steps: int
+    active_kcal: int
+    bmr_kcal: int
+    workout_start_min: int | None  # minutes after local midnight
+    workout_minutes: int
+    wake_min: int  # minutes after local midnight the person woke up
+    bed_min: int  # minutes after local midnight they went to bed (may exceed 24 h)
+    resting_hr: int
+    nonwear_gaps: tuple[tuple[int, int], ...]  # (start minute, end minute) the ring was off
+
+
+@dataclass
+class SandboxWorld:
+    """One person's data across all providers, for a seed and a window of days ending at now."""
+
+    seed: int = DEFAULT_SEED
+    days: int = DEFAULT_DAYS
+    timezone: str = DEFAULT_TIMEZONE
+    clock: SandboxClock = field(default_factory=SandboxClock)
+    oura_hr_interval_s: int = 300
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def today(self) -> date:
+        return self.clock.now().astimezone(self.tz).date()
+
+    def first_day(self) -> date:
+        return self.today() - timedelta(days=self.days - 1)
+
+    def has_day(self, day: date) -> bool:
+        """Days inside the generated window, up to and including today."""
+        return self.first_day() <= day <= self.today()
+
+    def local_midnight(self, day: date) -> datetime:
+        return datetime.combine(day, time(0), tzinfo=self.tz)
+
+    def day_length_s(self, day: date) -> int:
+        """23, 24 or 25 hours: the real length of a local day across daylight-saving changes."""
+        start = self.local_midnight(day).astimezone(timezone.utc)
+        end = self.local_midnight(day + timedelta(days=1)).astimezone(timezone.utc)
+        return int((end - start).total_seconds())
+
+    def plan(self, day: date) -> DayPlan:
+        """The person's day: deterministic for (seed, day)."""
+        rng = rng_for(self.seed, "plan", day.isoformat())
+        weekend = day.weekday() >= 5
+        worn = rng.random() > 0.03
+        steps = max(0, int(rng.gauss(6500 if weekend else 9500, 2200)))
+        trains = rng.random() < (0.5 if weekend else 0.35)
+        workout_minutes = rng.randint(35, 80) if trains else 0
+        workout_start = rng.randint(7 * 60, 19 * 60) if trains else None
+        gaps: list[tuple[int, int]] = []
+        if rng.random() < 0.3:
+            start = rng.randint(9 * 60, 20 * 60)
+            gaps.append((start, start + rng.randint(20, 120)))
+        return DayPlan(
+            day=day,
+            worn=worn,
+            steps=steps,
+            active_kcal=int(steps * 0.045 + workout_minutes * 7 + rng.randint(-40, 40)),
+            bmr_kcal=rng.randint(1650, 1750),
+            workout_start_min=workout_start,
+            workout_minutes=workout_minutes,
+            wake_min=rng.randint(6 * 60, 8 * 60 + 30),
+            bed_min=rng.randint(22 * 60, 24 * 60 + 45),
+            resting_hr=rng.randint(52, 60),
+            nonwear_gaps=tuple(gaps),
+        )

@@ -1,0 +1,121 @@
+"""A small VictoriaMetrics client: health, retention, JSON-lines import, export, delete_series.
+
+Facts it relies on (provider-apis.md §5, verified on 1.79.5): imports answer 204 even when the
+server drops samples outside its retention; `/metrics` exposes the `retentionPeriod` flag;
+`delete_series` removes a series over all time; `/internal/force_flush` makes imports visible.
+"""
+
+import json
+import re
+from collections.abc import Iterable, Iterator
+from datetime import timedelta
+from typing import Any
+
+import requests
+
+from health_pipeline.config import VictoriaMetricsConfig
+
+
+class VictoriaMetricsError(Exception):
+    """VictoriaMetrics is unreachable or refused a request; the message says which and why."""
+
+
+_RETENTION_FLAG = re.compile(r'^flag\{name="retentionPeriod", value="([^"]*)"', re.MULTILINE)
+_UNIT_DAYS = {"h": 1 / 24, "d": 1, "w": 7, "y": 365}
+
+
+def parse_retention(value: str) -> timedelta:
+    """VictoriaMetrics' `-retentionPeriod`: a number with h/d/w/y, or bare months (31 days each)."""
+    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([hdwy]?)\s*", value)
+    if not match:
+        raise VictoriaMetricsError(f"cannot understand the server's retentionPeriod {value!r}")
+    number, unit = float(match.group(1)), match.group(2)
+    return timedelta(days=number * (_UNIT_DAYS[unit] if unit else 31))
+
+
+class VictoriaMetrics:
+    """Talks to one VictoriaMetrics single-node server."""
+
+    def __init__(self, config: VictoriaMetricsConfig) -> None:
+        self.config = config
+        self.url = config.url.rstrip("/")
+        self._session = requests.Session()
+        if config.username:
+            self._session.auth = (config.username, config.password.reveal())
+        self._session.verify = config.verify_tls
+        self.requests_made = 0
+
+    def close(self) -> None:
+        self._session.close()
+
+    def _call(self, method: str, path: str, *, expect: tuple[int, ...], **kwargs: Any) -> requests.Response:
+        self.requests_made += 1
+        try:
+            response = self._session.request(method, self.url + path, timeout=self.config.timeout_s, **kwargs)
+        except requests.RequestException as err:
+            raise VictoriaMetricsError(
+                f"cannot reach VictoriaMetrics at {self.url} ({type(err).__name__}); is it running? "
+                "Nothing was recorded as written: the next run sends everything still pending"
+            ) from None
+        if response.status_code not in expect:
+            hint = " (check [victoriametrics] username and password)" if response.status_code == 401 else ""
+            raise VictoriaMetricsError(
+                f"VictoriaMetrics at {self.url} answered {method} {path} with HTTP {response.status_code}"
+                f"{hint}: {response.text.strip()[:200]}"
+            )
+        return response
+
+    def health(self) -> None:
+        """Raise unless `/health` answers OK."""
+        self._call("GET", "/health", expect=(200,))
+
+    def retention(self) -> timedelta:
+        """The server's retention period, read from its own flags on `/metrics`."""
+        text = self._call("GET", "/metrics", expect=(200,)).text
+        match = _RETENTION_FLAG.search(text)
+        if not match:
+            raise VictoriaMetricsError(f"VictoriaMetrics at {self.url} does not report its retentionPeriod flag")
+        return parse_retention(match.group(1))
+
+    def import_lines(self, lines: Iterable[bytes]) -> None:
+        """POST JSON lines (`{"metric", "values", "timestamps"}`) to `/api/v1/import`, streamed."""
+        self._call(
+            "POST", "/api/v1/import", expect=(200, 204), data=_newline_joined(lines),
+            headers={"Content-Type": "application/json"},
+        )
+
+    def delete_series(self, selector: str) -> None:
+        """Delete every sample of the matching series, over all time."""
+        self._call("POST", "/api/v1/admin/tsdb/delete_series", expect=(200, 204), data={"match[]": selector})
+
+    def force_flush(self) -> None:
+        """Make just-imported samples searchable at once."""
+        self._call("GET", "/internal/force_flush", expect=(200,))
+
+    def export(self, selector: str, start_ms: int | None = None, end_ms: int | None = None) -> list[dict[str, Any]]:
+        """Raw samples of the matching series, as `/api/v1/export` JSON lines."""
+        params: dict[str, Any] = {"match[]": selector}
+        if start_ms is not None:
+            params["start"] = start_ms / 1000
+        if end_ms is not None:
+            params["end"] = end_ms / 1000
+        text = self._call("POST", "/api/v1/export", expect=(200,), data=params).text
+        return [json.loads(line) for line in text.splitlines() if line.strip()]
+
+
+def series_selector(labels: dict[str, str]) -> str:
+    """An exact PromQL selector for one series, e.g. `health_steps{provider="oura",user="me"}`."""
+    name = labels["__name__"]
+    matchers = ",".join(
+        f'{key}="{_escape(value)}"' for key, value in sorted(labels.items()) if key != "__name__"
+    )
+    return f"{name}{{{matchers}}}"
+
+
+def _escape(value: str) -> str:
+    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+
+
+def _newline_joined(lines: Iterable[bytes]) -> Iterator[bytes]:
+    for line in lines:
+        yield line + b"\n"
