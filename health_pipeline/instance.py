@@ -13,6 +13,9 @@ from dagster._core.instance.ref import InstanceRef
 
 from health_pipeline.config import Config
 
+# One client per provider API, one writer per store (the limits also default to 1 in dagster.yaml).
+POOLS = ("oura_api", "fitbit_api", "withings_api", "hevy_api", "raw_store", "duckdb")
+
 
 def open_instance(config: Config) -> dg.DagsterInstance:
     if os.environ.get("DAGSTER_HOME"):
@@ -25,3 +28,9 @@ def open_instance(config: Config) -> dg.DagsterInstance:
     home = config.base_dir / ".dagster_home"
     home.mkdir(parents=True, exist_ok=True)
     return dg.DagsterInstance.from_ref(InstanceRef.from_dir(str(home)))
+
+
+def register_pools(instance: dg.DagsterInstance, limit: int = 1) -> None:
+    """Set every pool's limit explicitly, so the UI lists them before their first run."""
+    for pool in POOLS:
+        instance.event_log_storage.set_concurrency_slots(pool, limit)

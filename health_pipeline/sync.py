@@ -83,9 +83,10 @@ def check_range(config: Config, start: date, end: date) -> None:
 
 
 def materialize_range(
-    config: Config, instance: dg.DagsterInstance, keys: list[dg.AssetKey], start: date, end: date
+    config: Config, instance: dg.DagsterInstance, keys: list[dg.AssetKey], start: date, end: date,
+    *, log_level: str = "WARNING",
 ) -> SyncResult:
-    """Materialize `keys` over [start, end] in a single run."""
+    """Materialize `keys` over [start, end] in a single run (console logs from `log_level` up)."""
     defs = build_definitions(config)
     assets = list(defs.assets or [])
     result = dg.materialize(
@@ -98,6 +99,7 @@ def materialize_range(
             "dagster/asset_partition_range_end": end.isoformat(),
             "health/trigger": "cli",
         },
+        run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
         raise_on_error=False,
     )
     if not result.success:

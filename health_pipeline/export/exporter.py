@@ -197,8 +197,8 @@ def _rewrite_series(conn: duckdb.DuckDBPyConnection, vm: VictoriaMetrics, series
 
 def _send(conn: duckdb.DuckDBPyConnection, vm: VictoriaMetrics, query: str, params: list, *, rewrite: bool) -> int:
     """Import the query's samples in bounded batches; record each batch once it is confirmed."""
-    table = conn.execute(
-        f"SELECT metric, series, day, ts_ms, value FROM ({query}) ORDER BY series, ts_ms", params
+    table = conn.sql(
+        f"SELECT metric, series, day, ts_ms, value FROM ({query}) ORDER BY series, ts_ms", params=params
     ).to_arrow_table()
     sent = 0
     for offset in range(0, table.num_rows, SAMPLES_PER_REQUEST):

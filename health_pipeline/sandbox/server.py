@@ -15,13 +15,19 @@ class Sandbox:
         self.world = world or SandboxWorld()
         self.log = RequestLog()
         self.oura = FakeOura(self.world)
-        self._server = SandboxHTTPServer((host, port), {"oura": self.oura}, self.log)
+        self.apps = {"oura": self.oura}
+        self._server = SandboxHTTPServer((host, port), self.apps, self.log)
         self._thread: threading.Thread | None = None
 
     @property
     def base_url(self) -> str:
         host, port = self._server.server_address[:2]
         return f"http://{host}:{port}"
+
+    @property
+    def providers(self) -> list[str]:
+        """The path prefixes served (one per fake provider)."""
+        return list(self.apps)
 
     def url(self, provider: str) -> str:
         """The base URL a client of `provider` should be configured with."""

@@ -1,0 +1,280 @@
+"""`health-pipeline`: the command-line front door over the same code the Dagster assets run.
+
+Exit status: 0 success, 1 a run or a service failed, 2 bad configuration or arguments.
+"""
+
+import argparse
+import logging
+import sys
+from datetime import date, datetime
+from pathlib import Path
+from typing import Callable
+
+from health_pipeline.config import PROVIDERS, Config, ConfigError, load_config
+
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+
+
+def _day(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date (expected YYYY-MM-DD): {value!r}") from None
+
+
+def _port(value: str) -> int:
+    try:
+        port = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a port number: {value!r}") from None
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"port out of range 0-65535: {port}")
+    return port
+
+
+def _positive(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {value!r}") from None
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1: {number}")
+    return number
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="health-pipeline",
+        description="Keep Oura, Withings, Fitbit (Google Health) and Hevy data in a local warehouse.",
+    )
+    parser.add_argument("--config", metavar="PATH", help="config file (default: $HEALTH_PIPELINE_CONFIG or ./health-pipeline.toml)")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    commands.add_parser("init", help="create the raw store and the tidy database")
+    commands.add_parser("status", help="providers, tokens, and what has landed per resource")
+
+    sync = commands.add_parser("sync", help="fetch what is due (or --start/--end), model and export it")
+    sync.add_argument("--start", type=_day, metavar="YYYY-MM-DD")
+    sync.add_argument("--end", type=_day, metavar="YYYY-MM-DD")
+    sync.add_argument("--provider", action="append", choices=PROVIDERS, help="only this provider (repeatable)")
+
+    rebuild = commands.add_parser("rebuild", help="re-model tidy tables and re-export from the raw store (no API calls)")
+    rebuild.add_argument("--start", type=_day, metavar="YYYY-MM-DD")
+    rebuild.add_argument("--end", type=_day, metavar="YYYY-MM-DD")
+
+    sandbox = commands.add_parser("sandbox", help="the local fake provider APIs")
+    sandbox_commands = sandbox.add_subparsers(dest="sandbox_command", metavar="SUBCOMMAND", required=True)
+    serve = sandbox_commands.add_parser("serve", help="serve every fake provider on one port")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=_port, default=8765)
+    serve.add_argument("--seed", type=int, default=42)
+    serve.add_argument("--days", type=_positive, default=90, help="days of history to generate (default 90)")
+    serve.add_argument("--timezone", default="Europe/Berlin", help="the sandbox person's home time zone")
+
+    demo = commands.add_parser("demo", help="sandbox + local VictoriaMetrics + a real sync of the last N days")
+    demo.add_argument("--days", type=_positive, default=30)
+    demo.add_argument("--workdir", type=Path, default=Path(".demo"))
+    demo.add_argument("--sandbox-port", type=_port, default=8765)
+    demo.add_argument("--vm-port", type=_port, default=8428)
+    demo.add_argument("--no-wait", action="store_true", help="stop everything after the sync instead of serving")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    handlers: dict[str, Callable[[argparse.Namespace], int]] = {
+        "init": _init, "status": _status, "sync": _sync, "rebuild": _rebuild,
+        "sandbox": _sandbox, "demo": _demo,
+    }
+    try:
+        return handlers[args.command](args)
+    except ConfigError as err:
+        _error(str(err))
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        _error("interrupted")
+        return 130
+    except Exception as err:  # the typed errors of the layers below, each one line
+        if _is_known(err):
+            _error(str(err))
+            return EXIT_FAILED
+        raise
+
+
+def _is_known(err: Exception) -> bool:
+    from health_pipeline.local_victoriametrics import LocalVictoriaMetricsError
+    from health_pipeline.providers.errors import ProviderError
+    from health_pipeline.storage.duckdb_store import TidyStoreLocked
+    from health_pipeline.storage.raw_store import RawStoreError
+    from health_pipeline.storage.victoriametrics import VictoriaMetricsError
+    from health_pipeline.sync import SyncError
+
+    return isinstance(err, (ProviderError, TidyStoreLocked, RawStoreError, VictoriaMetricsError, SyncError,
+                            LocalVictoriaMetricsError, OSError))
+
+
+def _error(message: str) -> None:
+    print(f"health-pipeline: error: {message}", file=sys.stderr)
+
+
+def _config(args: argparse.Namespace) -> Config:
+    return load_config(args.config)
+
+
+# -- commands ------------------------------------------------------------------------------------
+
+
+def _init(args: argparse.Namespace) -> int:
+    from health_pipeline.storage.duckdb_store import TidyStore
+    from health_pipeline.storage.raw_store import RawStore
+    from health_pipeline.tidy.models import create_tables
+
+    from health_pipeline.instance import POOLS, open_instance, register_pools
+
+    config = _config(args)
+    RawStore(config.app.raw_db).init()
+    with TidyStore(config.app.duckdb).connect() as conn:
+        create_tables(conn)
+    with open_instance(config) as instance:
+        register_pools(instance)
+    print(f"raw store:  {config.app.raw_db}")
+    print(f"tidy store: {config.app.duckdb}")
+    print(f"dagster:    pools {', '.join(POOLS)} (limit 1 each)")
+    return 0
+
+
+def _status(args: argparse.Namespace) -> int:
+    from health_pipeline.storage.raw_store import RawStore
+
+    config = _config(args)
+    print(f"config: {config.path or '(none found: defaults)'}")
+    print(f"time zone: {config.app.timezone}   user: {config.app.user}")
+    store = RawStore(config.app.raw_db)
+    exists = config.app.raw_db.exists()
+    print(f"raw store: {config.app.raw_db}{'' if exists else ' (not created yet: run `health-pipeline init`)'}")
+    print(f"tidy store: {config.app.duckdb}{'' if config.app.duckdb.exists() else ' (not created yet)'}")
+    print()
+    print(f"{'provider':<10} {'enabled':<8} {'start':<11} credentials")
+    for name in PROVIDERS:
+        provider = config.provider(name)
+        credentials = _credential_status(name, config, store if exists else None) if provider.enabled else "-"
+        print(f"{name:<10} {'yes' if provider.enabled else 'no':<8} {provider.start_date.isoformat():<11} {credentials}")
+    vm = config.victoriametrics
+    print(f"{'victoriametrics':<19} {'yes' if vm.enabled else 'no':<8} {vm.url}")
+    if exists:
+        rows = store.resource_summary()
+        print()
+        if not rows:
+            print("nothing has landed yet: run `health-pipeline sync`")
+        else:
+            print(f"{'provider':<10} {'resource':<18} {'records':>8} {'deleted':>8} {'days':<23} {'watermark':<12} last fetch")
+            for row in rows:
+                days = f"{row['first_day'] or '-'}..{row['last_day'] or '-'}"
+                print(f"{row['provider']:<10} {row['resource']:<18} {row['live']:>8} {row['deleted']:>8} "
+                      f"{days:<23} {row['watermark'] or '-':<12} {row['last_fetched']}")
+    return 0
+
+
+def _credential_status(name: str, config: Config, store: "object | None") -> str:
+    if name == "hevy":
+        return "api key set" if config.hevy.api_key else "no api key"
+    token = store.token(name) if store is not None else None  # type: ignore[attr-defined]
+    if token is None:
+        return f"no token (run `health-pipeline auth {name}`)"
+    if token.expires_at is None:
+        return "token present (no expiry)"
+    remaining = token.expires_at - datetime.now(token.expires_at.tzinfo)
+    if remaining.total_seconds() <= 0:
+        return f"token expired at {token.expires_at:%Y-%m-%d %H:%M} UTC (refreshed on next use)"
+    hours = remaining.total_seconds() / 3600
+    return f"token present, expires {token.expires_at:%Y-%m-%d %H:%M} UTC (in {hours:.1f} h)"
+
+
+def _sync(args: argparse.Namespace) -> int:
+    from health_pipeline.instance import open_instance
+    from health_pipeline.sync import check_range, downstream_keys, due_range, materialize_range, raw_asset_keys
+
+    config = _config(args)
+    if (args.start is None) != (args.end is None):
+        raise ConfigError("--start and --end go together")
+    keys = raw_asset_keys(config, args.provider)
+    if not keys:
+        raise ConfigError("no date-driven provider is enabled; enable one in the config (e.g. [oura] enabled = true)")
+    with open_instance(config) as instance:
+        if args.start is not None:
+            start, end = args.start, args.end
+            check_range(config, start, end)
+        else:
+            start, end = due_range(config, instance, keys)
+        result = materialize_range(config, instance, keys + downstream_keys(config), start, end)
+    _print_result(result)
+    return 0
+
+
+def _rebuild(args: argparse.Namespace) -> int:
+    from health_pipeline.instance import open_instance
+    from health_pipeline.storage.raw_store import RawStore
+    from health_pipeline.sync import check_range, downstream_keys, materialize_range
+
+    config = _config(args)
+    if (args.start is None) != (args.end is None):
+        raise ConfigError("--start and --end go together")
+    if args.start is None:
+        days = [(r["first_day"], r["last_day"]) for r in RawStore(config.app.raw_db).resource_summary() if r["first_day"]]
+        if not days:
+            print("the raw store is empty: nothing to rebuild")
+            return 0
+        start = date.fromisoformat(min(d[0] for d in days))
+        end = date.fromisoformat(max(d[1] for d in days))
+    else:
+        start, end = args.start, args.end
+    check_range(config, start, end)
+    with open_instance(config) as instance:
+        result = materialize_range(config, instance, downstream_keys(config), start, end)
+    _print_result(result)
+    return 0
+
+
+def _print_result(result: "object") -> None:
+    print(f"run {result.run_id}: {result.start} .. {result.end}")  # type: ignore[attr-defined]
+    for asset, metadata in result.metadata.items():  # type: ignore[attr-defined]
+        shown = ", ".join(
+            f"{key}={value}" for key, value in metadata.items()
+            if not key.startswith("dagster/") or key == "dagster/row_count"
+        )
+        print(f"  {asset}: {shown}")
+
+
+def _sandbox(args: argparse.Namespace) -> int:
+    from health_pipeline.sandbox.server import Sandbox
+    from health_pipeline.sandbox.world import SandboxWorld
+
+    world = SandboxWorld(seed=args.seed, days=args.days, timezone=args.timezone)
+    sandbox = Sandbox(world, host=args.host, port=args.port)
+    print(f"sandbox serving {args.days} days (seed {args.seed}, {args.timezone}); Ctrl-C stops it")
+    for provider in sandbox.providers:
+        print(f"  {provider:<14} {sandbox.url(provider)}")
+    print("  OAuth client: sandbox / sandbox-secret", flush=True)
+    try:
+        sandbox.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        sandbox.stop()
+    return 0
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from health_pipeline.demo import DemoOptions, run_demo
+
+    run_demo(DemoOptions(
+        days=args.days, workdir=args.workdir, sandbox_port=args.sandbox_port, vm_port=args.vm_port,
+        wait=not args.no_wait,
+    ), say=lambda line: print(line, flush=True))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
