@@ -7,6 +7,7 @@ again; the message says how. Token text never reaches logs or exception messages
 """
 
 import ipaddress
+import logging
 import os
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -23,6 +24,10 @@ from health_pipeline.providers.errors import ProviderUnavailable, Reauthorizatio
 from health_pipeline.storage.raw_store import RawStore, StoredToken
 
 REFRESH_MARGIN = timedelta(minutes=5)
+
+# requests-oauthlib and oauthlib log request bodies (client secrets, tokens) at DEBUG level.
+for _name in ("requests_oauthlib", "oauthlib"):
+    logging.getLogger(_name).setLevel(logging.WARNING)
 TOKEN_TIMEOUT_S = 30
 
 

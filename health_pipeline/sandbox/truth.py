@@ -1,0 +1,25 @@
+"""Ground truth: exactly which records each fake endpoint holds for a window.
+
+Tests and benchmarks compare what the product stored against these lists instead of
+re-deriving the data.
+"""
+
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from health_pipeline.sandbox import oura_data
+from health_pipeline.sandbox.world import SandboxWorld
+
+
+def oura_daily_activity(world: SandboxWorld, start: date, end: date) -> list[dict[str, Any]]:
+    """Oura `daily_activity` documents whose `day` is in [start, end], oldest first."""
+    documents = (oura_data.daily_activity(world, day) for day in oura_data.days_between(start, end))
+    return [document for document in documents if document is not None]
+
+
+def oura_heartrate(world: SandboxWorld, start: datetime, end: datetime) -> list[dict[str, Any]]:
+    """Oura `heartrate` rows with start <= timestamp < end, oldest first."""
+    first = start.astimezone(world.tz).date() - timedelta(days=1)
+    last = end.astimezone(world.tz).date()
+    rows = [row for day in oura_data.days_between(first, last) for row in oura_data.heartrate_rows(world, day)]
+    return [row for row in rows if start <= datetime.fromisoformat(row["timestamp"]) < end]

@@ -1,0 +1,75 @@
+"""Real components for every test: the sandbox over HTTP, a VictoriaMetrics server, temp stores.
+
+The sandbox clock is frozen on 2026-11-10 12:00 UTC, so the default 30-day window
+(2026-10-12 .. 2026-11-10, Europe/Berlin) contains the 25-hour day of 2026-10-25.
+"""
+
+from collections.abc import Callable, Iterator
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+
+from health_pipeline.config import Config, load_config
+from health_pipeline.local_victoriametrics import LocalVictoriaMetrics
+from health_pipeline.sandbox.server import Sandbox
+from health_pipeline.sandbox.world import SandboxClock, SandboxWorld
+
+FROZEN_NOW = datetime(2026, 11, 10, 12, 0, tzinfo=timezone.utc)
+TODAY = date(2026, 11, 10)
+WINDOW = (TODAY - timedelta(days=29), TODAY)
+TIMEZONE = "Europe/Berlin"
+
+
+@pytest.fixture
+def world() -> SandboxWorld:
+    return SandboxWorld(seed=7, days=60, timezone=TIMEZONE, clock=SandboxClock(FROZEN_NOW))
+
+
+@pytest.fixture
+def sandbox(world: SandboxWorld) -> Iterator[Sandbox]:
+    with Sandbox(world) as running:
+        yield running
+
+
+@pytest.fixture
+def victoriametrics(tmp_path: Path) -> Iterator[LocalVictoriaMetrics]:
+    with LocalVictoriaMetrics(tmp_path / "vm-data") as server:
+        yield server
+
+
+ConfigFactory = Callable[..., Config]
+
+
+@pytest.fixture
+def make_config(tmp_path: Path, sandbox: Sandbox) -> ConfigFactory:
+    """Write a config file pointing at the sandbox (and optionally a VictoriaMetrics) and load it."""
+
+    def make(vm_url: str | None = None, extra: str = "", name: str = "health-pipeline.toml") -> Config:
+        oura = sandbox.url("oura")
+        vm = f'[victoriametrics]\nenabled = true\nurl = "{vm_url}"\n' if vm_url else ""
+        path = tmp_path / name
+        path.write_text(
+            f"""
+[app]
+timezone = "{TIMEZONE}"
+user = "tester"
+
+[oura]
+enabled = true
+start_date = "{(TODAY - timedelta(days=59)).isoformat()}"
+base_url = "{oura}"
+authorize_url = "{oura}/oauth/authorize"
+token_url = "{oura}/oauth/token"
+client_id = "sandbox"
+client_secret = "sandbox-secret"
+
+{vm}
+{extra}
+""",
+            encoding="utf-8",
+        )
+        path.chmod(0o600)
+        return load_config(path)
+
+    return make

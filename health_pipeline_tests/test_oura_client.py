@@ -1,0 +1,105 @@
+"""The Oura client against the sandbox over HTTP: exact records, padding, chunking, token refresh."""
+
+import logging
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from health_pipeline.demo import authorize_with_sandbox
+from health_pipeline.providers import oura
+from health_pipeline.providers.errors import ReauthorizationNeeded
+from health_pipeline.providers.oauth import OAuthTokens
+from health_pipeline.providers.windows import local_midnight
+from health_pipeline.sandbox import truth
+from health_pipeline.sandbox.server import Sandbox
+from health_pipeline.storage.raw_store import RawStore
+from health_pipeline_tests.conftest import TIMEZONE, ConfigFactory
+
+TZ = ZoneInfo(TIMEZONE)
+
+
+@pytest.fixture
+def client(make_config: ConfigFactory) -> oura.OuraClient:
+    config = make_config()
+    store = RawStore(config.app.raw_db)
+    store.init()
+    tokens = OAuthTokens(config.oura, store, oura.SCOPES)
+    authorize_with_sandbox(tokens)
+    return oura.OuraClient(config.oura, tokens, TZ)
+
+
+def fetch(client: oura.OuraClient, resource: str, start: date, end: date) -> list[oura.FetchedChunk]:
+    return list(client.fetch_window(resource, start, end))
+
+
+def test_daily_activity_for_a_window_equals_the_truth_and_pads_the_request_by_a_day(
+    client: oura.OuraClient, sandbox: Sandbox
+) -> None:
+    sandbox.log.clear()
+    start, end = date(2026, 10, 12), date(2026, 11, 10)
+    [chunk] = fetch(client, "daily_activity", start, end)
+    expected = truth.oura_daily_activity(sandbox.world, start, end)
+    assert [(r.record_id, r.day, r.payload) for r in chunk.records] == [(d["id"], d["day"], d) for d in expected]
+    [request] = sandbox.log.entries("oura")
+    assert request.params == {"start_date": "2026-10-11", "end_date": "2026-11-11"}
+    assert client.requests_made == 1
+
+
+def test_heartrate_rows_are_grouped_into_one_record_per_local_day(client: oura.OuraClient, sandbox: Sandbox) -> None:
+    sandbox.log.clear()
+    start, end = date(2026, 10, 24), date(2026, 10, 26)  # the 25-hour day in the middle
+    [chunk] = fetch(client, "heartrate", start, end)
+    for record in chunk.records:
+        day = date.fromisoformat(record.day)
+        expected = truth.oura_heartrate(sandbox.world, local_midnight(day, TZ), local_midnight(day + timedelta(days=1), TZ))
+        assert record.record_id == record.day and record.payload == expected
+    assert [r.day for r in chunk.records] == ["2026-10-24", "2026-10-25", "2026-10-26"]
+    [request] = sandbox.log.entries("oura")
+    assert request.params == {"start_datetime": "2026-10-24T00:00:00+02:00", "end_datetime": "2026-10-27T00:00:00+01:00"}
+
+
+def test_long_ranges_are_chunked_and_no_request_exceeds_the_endpoint_window(client: oura.OuraClient, sandbox: Sandbox) -> None:
+    sandbox.log.clear()
+    start, end = date(2026, 3, 1), date(2026, 11, 10)  # 255 days
+    daily = fetch(client, "daily_activity", start, end)
+    hr = fetch(client, "heartrate", start, end)
+    assert [(c.start, c.end) for c in daily][:2] == [(date(2026, 3, 1), date(2026, 5, 29)), (date(2026, 5, 30), date(2026, 8, 27))]
+    assert len(daily) == 3 and len(hr) == 9  # ceil(255 / 90), ceil(255 / 30)
+    for entry in sandbox.log.entries("oura", "daily_activity"):
+        span = date.fromisoformat(entry.params["end_date"]) - date.fromisoformat(entry.params["start_date"])
+        assert span.days + 1 <= oura.CATALOGUE["daily_activity"].max_window_days
+    for entry in sandbox.log.entries("oura", "heartrate"):
+        if "start_datetime" in entry.params:
+            span = datetime.fromisoformat(entry.params["end_datetime"]) - datetime.fromisoformat(entry.params["start_datetime"])
+            assert span <= timedelta(days=30, hours=1)
+    covered = [r.day for c in daily for r in c.records]
+    assert covered == [d["day"] for d in truth.oura_daily_activity(sandbox.world, start, end)]
+
+
+def test_an_expired_access_token_mid_fetch_is_refreshed_once_and_the_fetch_completes(
+    client: oura.OuraClient, sandbox: Sandbox, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    old = client.tokens.store.token("oura")
+    assert old is not None
+    sandbox.oura.oauth.expire_access_tokens()
+    start, end = date(2026, 11, 1), date(2026, 11, 10)
+    [chunk] = fetch(client, "daily_activity", start, end)
+    assert len(chunk.records) == len(truth.oura_daily_activity(sandbox.world, start, end))
+    assert client.tokens.refreshes == 1 and sandbox.oura.oauth.refresh_count == 1
+    new = client.tokens.store.token("oura")
+    assert new is not None and new.refresh_token != old.refresh_token and new.access_token != old.access_token
+    statuses = [e.status for e in sandbox.log.entries("oura")][-3:]
+    assert statuses == [401, 200, 200]  # refused, token refresh, retried page
+    for secret in (old.access_token, old.refresh_token, new.access_token, new.refresh_token, "sandbox-secret"):
+        assert secret not in caplog.text
+
+
+def test_a_revoked_grant_asks_the_user_to_authorise_again(client: oura.OuraClient, sandbox: Sandbox) -> None:
+    sandbox.oura.oauth.revoke_all()
+    with pytest.raises(ReauthorizationNeeded) as caught:
+        fetch(client, "daily_activity", date(2026, 11, 1), date(2026, 11, 2))
+    assert str(caught.value) == (
+        "oura: the refresh token was refused (invalid_grant); run `health-pipeline auth oura` again"
+    )

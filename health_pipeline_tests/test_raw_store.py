@@ -1,0 +1,136 @@
+"""The raw store contract: schema, file mode, WAL, idempotent upserts, windows, tombstones, tokens."""
+
+import hashlib
+import sqlite3
+import stat
+from collections.abc import Iterator
+from datetime import date, datetime, timezone
+from pathlib import Path
+
+import pytest
+
+from health_pipeline.storage.raw_store import SCHEMA_VERSION, RawRecord, RawStore, RawStoreError, canonical_json
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> RawStore:
+    raw = RawStore(tmp_path / "sub" / "raw.sqlite")
+    raw.init()
+    return raw
+
+
+def rows(store: RawStore, sql: str, *params: object) -> list[tuple]:
+    with sqlite3.connect(store.path) as conn:
+        return conn.execute(sql, params).fetchall()
+
+
+def doc(record_id: str, day: str, steps: int) -> RawRecord:
+    return RawRecord(record_id, day, {"id": record_id, "day": day, "steps": steps})
+
+
+def test_init_creates_the_contract_tables_with_mode_0600_and_wal(store: RawStore) -> None:
+    assert stat.S_IMODE(store.path.stat().st_mode) == 0o600
+    tables = {name for (name,) in rows(store, "SELECT name FROM sqlite_master WHERE type = 'table'")}
+    assert tables == {"records", "sync_state", "oauth_tokens", "schema_version"}
+    assert [c[1] for c in rows(store, "PRAGMA table_info(records)")] == [
+        "provider", "resource", "record_id", "day", "payload", "payload_sha256", "fetched_at", "deleted_at"
+    ]
+    assert [c[1] for c in rows(store, "PRAGMA table_info(sync_state)")] == [
+        "provider", "resource", "watermark", "detail", "updated_at"
+    ]
+    assert [c[1] for c in rows(store, "PRAGMA table_info(oauth_tokens)")] == [
+        "provider", "access_token", "refresh_token", "token_type", "scope", "expires_at", "updated_at"
+    ]
+    assert rows(store, "PRAGMA journal_mode") == [("wal",)]
+    assert rows(store, "SELECT version FROM schema_version") == [(SCHEMA_VERSION,)]
+    store.init()  # idempotent
+    assert rows(store, "SELECT count(*) FROM schema_version") == [(1,)]
+
+
+def test_a_newer_schema_is_refused_with_a_clear_error(store: RawStore) -> None:
+    with sqlite3.connect(store.path) as conn:
+        conn.execute("INSERT INTO schema_version VALUES (99, 'x')")
+    with pytest.raises(RawStoreError, match="schema version 99 is newer than this health-pipeline understands"):
+        store.init()
+
+
+def test_landing_counts_new_unchanged_and_changed_and_rewrites_only_changes(store: RawStore) -> None:
+    first = store.land("oura", "daily_activity", [doc("a", "2026-01-01", 10), doc("b", "2026-01-02", 20)])
+    assert (first.new, first.changed, first.unchanged, first.deleted) == (2, 0, 0, 0)
+    fetched_before = dict(rows(store, "SELECT record_id, fetched_at FROM records"))
+    with sqlite3.connect(store.path) as conn:  # make a rewrite of `a` detectable
+        conn.execute("UPDATE records SET fetched_at = 'old' WHERE record_id = 'a'")
+
+    again = store.land("oura", "daily_activity", [doc("a", "2026-01-01", 10), doc("b", "2026-01-02", 21)])
+    assert (again.new, again.changed, again.unchanged) == (0, 1, 1)
+    after = dict(rows(store, "SELECT record_id, fetched_at FROM records"))
+    assert after["a"] == "old"  # the unchanged payload was not rewritten
+    assert after["b"] >= fetched_before["b"]
+    payload, sha = rows(store, "SELECT payload, payload_sha256 FROM records WHERE record_id = 'b'")[0]
+    assert payload == '{"id":"b","day":"2026-01-02","steps":21}'
+    assert sha == hashlib.sha256(payload.encode()).hexdigest()
+
+
+def test_a_landed_window_tombstones_records_no_longer_served_and_revives_returning_ones(store: RawStore) -> None:
+    window = (date(2026, 1, 1), date(2026, 1, 2))
+    store.land("oura", "sleep", [doc("a", "2026-01-01", 1), doc("b", "2026-01-02", 2), doc("c", "2026-01-03", 3)])
+    counts = store.land("oura", "sleep", [doc("a", "2026-01-01", 1)], window=window)
+    assert counts.deleted == 1
+    deleted = dict(rows(store, "SELECT record_id, deleted_at IS NOT NULL FROM records"))
+    assert deleted == {"a": 0, "b": 1, "c": 0}  # c is outside the window: untouched
+    assert [r.record_id for r in store.records("oura", "sleep")] == ["a", "c"]
+    assert len(store.records("oura", "sleep", include_deleted=True)) == 3
+
+    revived = store.land("oura", "sleep", [doc("a", "2026-01-01", 1), doc("b", "2026-01-02", 2)], window=window)
+    assert (revived.changed, revived.unchanged, revived.deleted) == (1, 1, 0)
+    assert rows(store, "SELECT count(*) FROM records WHERE deleted_at IS NOT NULL") == [(0,)]
+
+
+def test_a_crash_while_landing_leaves_the_previous_window_intact(store: RawStore) -> None:
+    store.land("oura", "daily_activity", [doc("a", "2026-01-01", 1)], watermark="2026-01-01")
+
+    def failing() -> Iterator[RawRecord]:
+        yield doc("a", "2026-01-01", 999)
+        yield doc("b", "2026-01-02", 2)
+        raise ConnectionError("the provider went away mid-window")
+
+    with pytest.raises(ConnectionError):
+        store.land("oura", "daily_activity", failing(), window=(date(2026, 1, 1), date(2026, 1, 2)),
+                   watermark="2026-01-02")
+    assert rows(store, "SELECT record_id, payload FROM records") == [("a", '{"id":"a","day":"2026-01-01","steps":1}')]
+    assert store.sync_state("oura", "daily_activity") == ("2026-01-01", {})
+
+
+def test_the_same_record_twice_in_one_window_is_an_error_not_a_silent_overwrite(store: RawStore) -> None:
+    with pytest.raises(ValueError, match="record 'a' fetched twice"):
+        store.land("oura", "daily_activity", [doc("a", "2026-01-01", 1), doc("a", "2026-01-01", 2)])
+    assert rows(store, "SELECT count(*) FROM records") == [(0,)]
+
+
+def test_tombstone_marks_only_live_records(store: RawStore) -> None:
+    store.land("hevy", "workouts", [doc("w1", "2026-01-01", 1), doc("w2", "2026-01-01", 2)])
+    assert store.tombstone("hevy", "workouts", ["w1", "missing"]) == 1
+    assert store.tombstone("hevy", "workouts", ["w1"]) == 0
+    assert [r.record_id for r in store.records("hevy", "workouts")] == ["w2"]
+
+
+def test_sync_state_keeps_the_watermark_when_only_detail_changes(store: RawStore) -> None:
+    store.land("withings", "measures", [], watermark="1700000000", detail={"offset": 0})
+    store.land("withings", "measures", [], detail={"offset": 3})
+    assert store.sync_state("withings", "measures") == ("1700000000", {"offset": 3})
+    assert store.sync_state("withings", "nothing") is None
+
+
+def test_tokens_round_trip_and_never_show_in_repr(store: RawStore) -> None:
+    expires = datetime(2026, 11, 23, 10, 0, tzinfo=timezone.utc)
+    store.save_token("oura", access_token="tok-123", refresh_token="ref-456", scope="daily", expires_at=expires)
+    token = store.token("oura")
+    assert token is not None
+    assert (token.access_token, token.refresh_token, token.scope, token.expires_at) == ("tok-123", "ref-456", "daily", expires)
+    assert "tok-123" not in repr(token) and "ref-456" not in repr(token)
+    store.save_token("oura", access_token="tok-2", refresh_token=None)
+    assert rows(store, "SELECT access_token, refresh_token FROM oauth_tokens") == [("tok-2", None)]
+
+
+def test_payloads_are_stored_verbatim_as_compact_json() -> None:
+    assert canonical_json({"b": 1, "a": [1, None, "é"]}) == '{"b":1,"a":[1,null,"é"]}'
