@@ -179,6 +179,9 @@ def _refuse_outside_retention(conn: duckdb.DuckDBPyConnection, vm: VictoriaMetri
 def _rewrite_series(conn: duckdb.DuckDBPyConnection, vm: VictoriaMetrics, series: str, start: date, end: date) -> int:
     """Delete a series in VictoriaMetrics and import it whole: ledger outside the window + tidy inside."""
     _mark_dirty(conn, [series])
+    # Series imported moments ago are not in the searchable index until a flush, and
+    # delete_series would silently miss them (then the re-import duplicates every sample).
+    vm.force_flush()
     vm.delete_series(series_selector(json.loads(series)))
     conn.execute(
         """

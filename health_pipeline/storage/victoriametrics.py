@@ -7,6 +7,7 @@ server drops samples outside its retention; `/metrics` exposes the `retentionPer
 
 import json
 import re
+import time
 from collections.abc import Iterable, Iterator
 from datetime import timedelta
 from typing import Any
@@ -19,6 +20,8 @@ from health_pipeline.config import VictoriaMetricsConfig
 class VictoriaMetricsError(Exception):
     """VictoriaMetrics is unreachable or refused a request; the message says which and why."""
 
+
+CONNECT_ATTEMPTS = 3
 
 _RETENTION_FLAG = re.compile(r'^flag\{name="retentionPeriod", value="([^"]*)"', re.MULTILINE)
 _UNIT_DAYS = {"h": 1 / 24, "d": 1, "w": 7, "y": 365}
@@ -49,14 +52,18 @@ class VictoriaMetrics:
         self._session.close()
 
     def _call(self, method: str, path: str, *, expect: tuple[int, ...], **kwargs: Any) -> requests.Response:
-        self.requests_made += 1
-        try:
-            response = self._session.request(method, self.url + path, timeout=self.config.timeout_s, **kwargs)
-        except requests.RequestException as err:
-            raise VictoriaMetricsError(
-                f"cannot reach VictoriaMetrics at {self.url} ({type(err).__name__}); is it running? "
-                "Nothing was recorded as written: the next run sends everything still pending"
-            ) from None
+        for attempt in range(1, CONNECT_ATTEMPTS + 1):
+            self.requests_made += 1
+            try:
+                response = self._session.request(method, self.url + path, timeout=self.config.timeout_s, **kwargs)
+                break
+            except requests.ConnectionError as err:
+                # A refused connection is retried briefly (a restart); a streamed body cannot be.
+                if attempt == CONNECT_ATTEMPTS or not isinstance(kwargs.get("data"), (dict, type(None))):
+                    raise self._unreachable(err) from None
+                time.sleep(0.5 * 2 ** (attempt - 1))
+            except requests.RequestException as err:
+                raise self._unreachable(err) from None
         if response.status_code not in expect:
             hint = " (check [victoriametrics] username and password)" if response.status_code == 401 else ""
             raise VictoriaMetricsError(
@@ -64,6 +71,12 @@ class VictoriaMetrics:
                 f"{hint}: {response.text.strip()[:200]}"
             )
         return response
+
+    def _unreachable(self, err: Exception) -> VictoriaMetricsError:
+        return VictoriaMetricsError(
+            f"cannot reach VictoriaMetrics at {self.url} ({type(err).__name__}); is it running? "
+            "Nothing was recorded as written: the next run sends everything still pending"
+        )
 
     def health(self) -> None:
         """Raise unless `/health` answers OK."""

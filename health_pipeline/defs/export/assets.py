@@ -43,7 +43,8 @@ def build_export_asset(partitions: dg.PartitionsDefinition) -> dg.AssetsDefiniti
         except ExportRefused as err:
             raise dg.Failure(description=str(err), allow_retries=False) from None
         except VictoriaMetricsError as err:
-            raise dg.Failure(description=str(err)) from None
+            # Not retried in-run: whatever is pending is written by the next scheduled run.
+            raise dg.Failure(description=str(err), allow_retries=False) from None
         finally:
             vm.close()
         return dg.MaterializeResult(
