@@ -5,6 +5,7 @@ Exit status: 0 success, 1 a run or a service failed, 2 bad configuration or argu
 
 import argparse
 import logging
+import os
 import sys
 from datetime import date, datetime
 from pathlib import Path
@@ -131,9 +132,12 @@ def _init(args: argparse.Namespace) -> int:
     from health_pipeline.storage.raw_store import RawStore
     from health_pipeline.tidy.models import create_tables
 
-    from health_pipeline.instance import POOLS, open_instance, register_pools
+    from health_pipeline.instance import POOLS, ensure_instance_settings, open_instance, register_pools
 
     config = _config(args)
+    home = os.environ.get("DAGSTER_HOME")
+    if home and ensure_instance_settings(Path(home)):
+        print(f"dagster.yaml written to {home} (telemetry off, pools, run queue)")
     RawStore(config.app.raw_db).init()
     with TidyStore(config.app.duckdb).connect() as conn:
         create_tables(conn)

@@ -6,6 +6,7 @@ its repo-local `.dagster_home/` (what `dagster dev` does from the repo root); ot
 """
 
 import os
+from importlib import resources
 from pathlib import Path
 
 import dagster as dg
@@ -17,6 +18,21 @@ from health_pipeline.config import Config
 POOLS = ("oura_api", "fitbit_api", "withings_api", "hevy_api", "raw_store", "duckdb")
 
 
+def instance_settings() -> str:
+    """The instance settings (pools, queue, retries, telemetry off) as dagster.yaml text."""
+    return resources.files("health_pipeline").joinpath("dagster_instance.yaml").read_text(encoding="utf-8")
+
+
+def ensure_instance_settings(home: Path) -> bool:
+    """Write our dagster.yaml into a Dagster home that has none; True if it wrote one."""
+    target = home / "dagster.yaml"
+    if target.exists() or (home / "dagster.yml").exists():
+        return False
+    home.mkdir(parents=True, exist_ok=True)
+    target.write_text(instance_settings(), encoding="utf-8")
+    return True
+
+
 def open_instance(config: Config) -> dg.DagsterInstance:
     if os.environ.get("DAGSTER_HOME"):
         return dg.DagsterInstance.get()
@@ -26,7 +42,7 @@ def open_instance(config: Config) -> dg.DagsterInstance:
         home.mkdir(exist_ok=True)
         return dg.DagsterInstance.from_ref(InstanceRef.from_dir(str(home), config_dir=str(cwd)))
     home = config.base_dir / ".dagster_home"
-    home.mkdir(parents=True, exist_ok=True)
+    ensure_instance_settings(home)
     return dg.DagsterInstance.from_ref(InstanceRef.from_dir(str(home)))
 
 

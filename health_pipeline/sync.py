@@ -38,10 +38,12 @@ def raw_asset_keys(config: Config, providers: list[str] | None) -> list[dg.Asset
     """Landing assets of the chosen (or all enabled) date-driven providers."""
     wanted = providers or [p for p in DAILY_PROVIDERS if config.provider(p).enabled]
     for name in wanted:
-        if name not in DAILY_PROVIDERS:
-            raise ConfigError(f"--provider {name}: not a daily-partitioned provider ({', '.join(DAILY_PROVIDERS)})")
         if not config.provider(name).enabled:
             raise ConfigError(f"--provider {name}: disabled in the config ([{name}] enabled = false)")
+        if name not in DAILY_PROVIDERS:
+            raise ConfigError(
+                f"--provider {name}: this version syncs only {', '.join(DAILY_PROVIDERS)} with `sync`"
+            )
     return [key for name in wanted for key in DAILY_PROVIDERS[name]]
 
 

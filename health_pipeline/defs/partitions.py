@@ -6,12 +6,14 @@ from health_pipeline.config import Config
 
 
 def daily_partitions(config: Config) -> dg.DailyPartitionsDefinition:
-    """Local calendar days from the earliest configured start date through today.
+    """Local calendar days from the earliest start date of an enabled daily provider through today.
 
     `end_offset=1` includes today's (partial) day: wearables sync during the day and the
     schedules refresh it until it is complete.
     """
-    start = min(config.oura.start_date, config.fitbit.start_date)
+    daily = [config.oura, config.fitbit]
+    enabled = [provider.start_date for provider in daily if provider.enabled]
+    start = min(enabled or [provider.start_date for provider in daily])
     return dg.DailyPartitionsDefinition(
         start_date=start.isoformat(), timezone=config.app.timezone, end_offset=1
     )

@@ -1,0 +1,106 @@
+"""The Dagster project loads, and every asset follows the design's rules (pools, single-run backfills)."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import dagster as dg
+import pytest
+from dagster._core.instance.ref import InstanceRef
+
+from health_pipeline.config import parse_config
+from health_pipeline.defs.build import build_definitions
+from health_pipeline.instance import POOLS, register_pools
+
+REPO = Path(__file__).parent.parent
+
+
+@pytest.fixture
+def defs() -> dg.Definitions:
+    config = parse_config({"app": {"timezone": "Europe/Berlin"}, "oura": {
+        "enabled": True, "start_date": "2025-03-01", "client_id": "x", "client_secret": "y"}}, None)
+    return build_definitions(config)
+
+
+def test_definitions_are_loadable(defs: dg.Definitions) -> None:
+    dg.Definitions.validate_loadable(defs)
+
+
+def test_the_asset_graph_is_the_documented_slice(defs: dg.Definitions) -> None:
+    graph = defs.resolve_asset_graph()
+    keys = {key.to_user_string() for key in graph.get_all_asset_keys()}
+    assert keys == {"oura_daily_activity", "oura_heartrate", "daily_activity", "heart_rate", "export_victoriametrics"}
+    parents = {key.to_user_string(): sorted(p.to_user_string() for p in graph.get(key).parent_keys) for key in graph.get_all_asset_keys()}
+    assert parents == {
+        "oura_daily_activity": [], "oura_heartrate": [],
+        "daily_activity": ["oura_daily_activity"], "heart_rate": ["oura_heartrate"],
+        "export_victoriametrics": ["daily_activity", "heart_rate"],
+    }
+
+
+def test_every_asset_is_daily_partitioned_single_run_pooled_grouped_and_described(defs: dg.Definitions) -> None:
+    pools = {"oura_daily_activity": "oura_api", "oura_heartrate": "oura_api", "daily_activity": "duckdb",
+             "heart_rate": "duckdb", "export_victoriametrics": "duckdb"}
+    for assets_def in defs.assets or []:
+        assert isinstance(assets_def, dg.AssetsDefinition)
+        name = assets_def.key.to_user_string()
+        partitions = assets_def.partitions_def
+        assert isinstance(partitions, dg.DailyPartitionsDefinition)
+        assert partitions.timezone == "Europe/Berlin" and partitions.start.strftime("%Y-%m-%d") == "2025-03-01"
+        assert assets_def.backfill_policy == dg.BackfillPolicy.single_run()
+        assert assets_def.op.pool == pools[name]
+        assert assets_def.specs_by_key[assets_def.key].description
+        assert assets_def.group_names_by_key[assets_def.key] in {"oura", "tidy", "export"}
+        assert assets_def.op.retry_policy is not None
+
+
+def test_resources_carry_no_secret(defs: dg.Definitions) -> None:
+    resource = (defs.resources or {})["health"]
+    assert set(type(resource).model_fields) == {"config_path"}
+
+
+def test_dagster_yaml_sets_the_instance_up_as_designed(tmp_path: Path) -> None:
+    instance = dg.DagsterInstance.from_ref(InstanceRef.from_dir(str(tmp_path / "home"), config_dir=str(REPO)))
+    cwd = os.getcwd()
+    try:
+        assert type(instance.run_coordinator).__name__ == "QueuedRunCoordinator"
+        assert type(instance.run_storage).__name__ == "SqliteRunStorage"
+        concurrency = instance.get_concurrency_config()
+        assert concurrency.pool_config.default_pool_limit == 1
+        assert instance.run_retries_enabled and instance.run_retries_max_retries == 1
+        settings = instance.get_settings("telemetry")
+        assert settings == {"enabled": False}
+    finally:
+        os.chdir(cwd)
+        instance.dispose()
+
+
+def test_init_registers_each_pool_with_limit_one() -> None:
+    with dg.instance_for_test() as instance:
+        register_pools(instance)
+        limits = {pool: instance.event_log_storage.get_concurrency_info(pool).slot_count for pool in POOLS}
+    assert limits == dict.fromkeys(
+        ("oura_api", "fitbit_api", "withings_api", "hevy_api", "raw_store", "duckdb"), 1
+    )
+
+
+def test_dagster_cli_loads_the_workspace_from_the_repo_root(tmp_path: Path) -> None:
+    env = {**os.environ, "HEALTH_PIPELINE_CONFIG": str(REPO / "health-pipeline.example.toml"),
+           "DAGSTER_HOME": str(tmp_path)}
+    result = subprocess.run(
+        [sys.executable, "-m", "dagster", "definitions", "validate", "-w", "workspace.yaml"],
+        cwd=REPO, env=env, capture_output=True, text=True, timeout=300,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "Validation successful for code location health_pipeline" in result.stdout + result.stderr
+
+
+def test_the_packaged_instance_settings_match_the_repos_dagster_yaml() -> None:
+    import yaml
+
+    from health_pipeline.instance import instance_settings
+
+    repo = yaml.safe_load((REPO / "dagster.yaml").read_text())
+    packaged = yaml.safe_load(instance_settings())
+    assert {k: v for k, v in repo.items() if k not in {"storage", "local_artifact_storage", "compute_logs"}} == packaged
