@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Shared by demo.sh, test.sh and .ci/run: install what the project needs on a fresh machine.
+#   uv (from PyPI if missing), the project and its locked dependencies in .venv,
+#   and VictoriaMetrics (Debian package) when missing and we may install it.
+set -euo pipefail
+
+repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+
+say() { printf '==> %s\n' "$*" >&2; }
+
+as_root() {
+    if [ "$(id -u)" = 0 ]; then "$@"
+    elif command -v sudo >/dev/null && sudo -n true 2>/dev/null; then sudo -n "$@"
+    else return 1
+    fi
+}
+
+ensure_uv() {
+    if ! command -v uv >/dev/null; then
+        say "installing uv from PyPI"
+        python3 -m pip install --quiet uv || python3 -m pip install --quiet --user uv
+        export PATH="$HOME/.local/bin:$PATH"
+    fi
+}
+
+ensure_python_env() {
+    say "installing health-pipeline and its locked dependencies into .venv"
+    (cd "$repo_root" && uv sync --quiet --frozen --extra test)
+}
+
+apt_install() {
+    # apt_install PACKAGE... : install Debian packages if we may (root or password-less sudo)
+    if ! as_root true 2>/dev/null; then
+        say "cannot install $* (not root, no password-less sudo): run 'sudo apt-get install -y $*'"
+        return 1
+    fi
+    if [ -z "${HEALTH_PIPELINE_APT_UPDATED:-}" ]; then
+        as_root apt-get update -qq
+        export HEALTH_PIPELINE_APT_UPDATED=1
+    fi
+    DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq "$@" >/dev/null
+}
+
+ensure_victoriametrics() {
+    if ! command -v victoria-metrics >/dev/null; then
+        say "installing VictoriaMetrics (Debian package victoria-metrics)"
+        apt_install victoria-metrics
+    fi
+}
