@@ -15,17 +15,21 @@ as_root() {
     fi
 }
 
+UV=(uv)
+
 ensure_uv() {
-    if ! command -v uv >/dev/null; then
+    if command -v uv >/dev/null; then return; fi
+    if ! python3 -m uv --version >/dev/null 2>&1; then
         say "installing uv from PyPI"
         python3 -m pip install --quiet uv || python3 -m pip install --quiet --user uv
-        export PATH="$HOME/.local/bin:$PATH"
     fi
+    # pip may put the `uv` script where PATH does not look (pyenv shims); the module always works
+    UV=(python3 -m uv)
 }
 
 ensure_python_env() {
     say "installing health-pipeline and its locked dependencies into .venv"
-    (cd "$repo_root" && uv sync --quiet --frozen --extra test)
+    (cd "$repo_root" && "${UV[@]}" sync --quiet --frozen --extra test)
 }
 
 apt_install() {
