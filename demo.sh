@@ -5,7 +5,5 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 source scripts/bootstrap.sh
-ensure_uv
-ensure_python_env
-ensure_victoriametrics
+ensure_all
 exec .venv/bin/health-pipeline demo "$@"

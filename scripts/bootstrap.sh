@@ -51,3 +51,9 @@ ensure_victoriametrics() {
         apt_install victoria-metrics
     fi
 }
+
+ensure_all() {
+    ensure_uv
+    ensure_python_env
+    ensure_victoriametrics
+}
