@@ -72,6 +72,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--seed", type=int, default=42)
     serve.add_argument("--days", type=_positive, default=90, help="days of history to generate (default 90)")
     serve.add_argument("--timezone", default="Europe/Berlin", help="the sandbox person's home time zone")
+    serve.add_argument("--faults", metavar="SPEC", default="",
+                       help="inject faults, e.g. 'oura:5xx=0.1,429=0.05;hevy:script=reset|ok' (see the README)")
 
     demo = commands.add_parser("demo", help="sandbox + local VictoriaMetrics + a real sync of the last N days")
     demo.add_argument("--days", type=_positive, default=30)
@@ -255,9 +257,19 @@ def _sandbox(args: argparse.Namespace) -> int:
     from health_pipeline.sandbox.server import Sandbox
     from health_pipeline.sandbox.world import SandboxWorld
 
+    from health_pipeline.sandbox.faults import FaultSpecError, parse_fault_spec
+
     world = SandboxWorld(seed=args.seed, days=args.days, timezone=args.timezone)
     sandbox = Sandbox(world, host=args.host, port=args.port)
+    try:
+        for provider, plan in parse_fault_spec(args.faults, sandbox.providers).items():
+            sandbox.faults.set(provider, plan)
+    except FaultSpecError as err:
+        sandbox.stop()
+        raise ConfigError(f"--faults: {err}") from None
     print(f"sandbox serving {args.days} days (seed {args.seed}, {args.timezone}); Ctrl-C stops it")
+    if args.faults:
+        print(f"  faults: {args.faults}")
     for provider in sandbox.providers:
         print(f"  {provider:<14} {sandbox.url(provider)}")
     print("  OAuth client: sandbox / sandbox-secret", flush=True)

@@ -6,7 +6,7 @@ import pytest
 import requests
 
 from health_pipeline.sandbox import truth
-from health_pipeline.sandbox.oura import OuraSettings
+from health_pipeline.sandbox.oura import SCOPES, OuraSettings
 from health_pipeline.sandbox.server import Sandbox
 from health_pipeline.sandbox.world import SandboxClock, SandboxWorld
 from health_pipeline_tests.conftest import FROZEN_NOW, TIMEZONE
@@ -14,7 +14,7 @@ from health_pipeline_tests.conftest import FROZEN_NOW, TIMEZONE
 
 @pytest.fixture
 def token(sandbox: Sandbox) -> dict[str, str]:
-    return {"Authorization": f"Bearer {sandbox.oura.oauth.token_payload('daily heartrate')['access_token']}"}
+    return {"Authorization": f"Bearer {sandbox.oura.oauth.token_payload(' '.join(SCOPES))['access_token']}"}
 
 
 def get(sandbox: Sandbox, path: str, headers: dict[str, str], **params: str) -> requests.Response:
@@ -160,3 +160,91 @@ def test_unknown_prefixes_get_an_html_404_and_every_request_is_logged(sandbox: S
         ("oura", "GET", "/v2/usercollection/daily_activity", 200),
     ]
     assert entries[1].params == {"start_date": "2026-11-01", "end_date": "2026-11-02"}
+
+
+ALL_DAILY = [
+    "daily_activity", "daily_readiness", "daily_sleep", "sleep", "sleep_time", "daily_spo2", "daily_stress",
+    "daily_resilience", "daily_cardiovascular_age", "vO2_max", "workout", "session", "tag", "enhanced_tag",
+    "rest_mode_period",
+]
+
+
+@pytest.mark.parametrize("name", ALL_DAILY)
+def test_every_date_keyed_collection_serves_its_documents_and_pages(sandbox: Sandbox, token: dict, name: str) -> None:
+    sandbox.oura.settings = OuraSettings(daily_page_size=5)
+    start, end = date(2026, 9, 15), date(2026, 11, 10)
+    params = {"start_date": start.isoformat(), "end_date": end.isoformat()}
+    body = get(sandbox, name, token, **params).json()
+    served = list(body["data"])
+    while body["next_token"]:
+        body = get(sandbox, name, token, next_token=body["next_token"], **params).json()
+        served.extend(body["data"])
+    expected = truth.oura_documents(sandbox.world, name, start, end)
+    assert served == expected
+    assert expected, f"{name} has no documents in 8 weeks: the generator is too sparse to test"
+    assert len({d["id"] for d in served}) == len(served)
+
+
+def test_sleep_documents_are_consistent_and_include_naps_and_excluded_types(sandbox: Sandbox) -> None:
+    documents = truth.oura_documents(sandbox.world, "sleep", date(2026, 9, 15), date(2026, 11, 10))
+    assert {d["type"] for d in documents} >= {"long_sleep", "late_nap", "rest"}
+    for d in documents:
+        stages = {"1": 0, "2": 0, "3": 0, "4": 0}
+        for code in d["sleep_phase_5_min"]:
+            stages[code] += 300
+        assert (d["deep_sleep_duration"], d["light_sleep_duration"], d["rem_sleep_duration"], d["awake_time"]) == (
+            stages["1"], stages["2"], stages["3"], stages["4"])
+        assert d["total_sleep_duration"] == d["time_in_bed"] - d["awake_time"]
+        assert len(d["heart_rate"]["items"]) == len(d["sleep_phase_5_min"]) and d["heart_rate"]["interval"] == 300
+    assert any(None in d["heart_rate"]["items"] for d in documents)  # gaps are nulls, not zeros
+
+
+def test_a_night_is_re_scored_hours_after_waking(world: SandboxWorld) -> None:
+    world.clock.advance(timedelta(hours=-6))  # 06:00 UTC on the 10th: just after waking
+    today = date(2026, 11, 10)
+    [early] = [d for d in truth.oura_documents(world, "sleep", today, today) if d["type"] == "long_sleep"]
+    assert early["sleep_analysis_reason"] == "foreground_sleep_analysis"
+    world.clock.advance(timedelta(hours=12))
+    [late] = [d for d in truth.oura_documents(world, "sleep", today, today) if d["type"] == "long_sleep"]
+    assert late["id"] == early["id"] and late["sleep_analysis_reason"] == "bedtime_edit"
+    assert late["deep_sleep_duration"] == early["deep_sleep_duration"] + 300
+    assert late["light_sleep_duration"] == early["light_sleep_duration"] - 300
+
+
+def test_personal_info_is_unwrapped_and_ring_configuration_takes_no_dates(sandbox: Sandbox, token: dict) -> None:
+    info = get(sandbox, "personal_info", token).json()
+    assert set(info) == {"id", "age", "weight", "height", "biological_sex", "email"}
+    rings = get(sandbox, "ring_configuration", token).json()
+    assert rings["next_token"] is None and rings["data"][0]["hardware_type"] == "gen3"
+
+
+def test_a_single_document_by_id_or_404(sandbox: Sandbox, token: dict) -> None:
+    [document] = truth.oura_documents(sandbox.world, "daily_readiness", date(2026, 11, 3), date(2026, 11, 3))
+    assert get(sandbox, f"daily_readiness/{document['id']}", token).json() == document
+    missing = get(sandbox, "daily_readiness/nope", token)
+    assert missing.status_code == 404 and missing.json() == {"detail": "Document not found"}
+
+
+def test_a_scope_not_granted_gets_403(sandbox: Sandbox) -> None:
+    only_daily = {"Authorization": f"Bearer {sandbox.oura.oauth.token_payload('daily')['access_token']}"}
+    assert get(sandbox, "daily_activity", only_daily).status_code == 200
+    denied = get(sandbox, "heartrate", only_daily)
+    assert denied.status_code == 403 and denied.json() == {"detail": "Missing scope: heartrate"}
+
+
+def test_over_the_rate_limit_answers_429_with_oura_headers(sandbox: Sandbox, token: dict) -> None:
+    sandbox.oura.settings = OuraSettings(rate_limit=2, rate_window_s=60)
+    assert [get(sandbox, "daily_activity", token).status_code for _ in range(2)] == [200, 200]
+    limited = get(sandbox, "daily_activity", token)
+    assert limited.status_code == 429 and limited.json() == {"detail": "Rate limit exceeded"}
+    assert 1 <= int(limited.headers["Retry-After"]) <= 60
+    assert limited.headers["X-RateLimit-Limit"] == "2" and limited.headers["X-RateLimit-Window"] == "60"
+    assert limited.headers["X-RateLimit-Tier"] == "token" and int(limited.headers["X-RateLimit-Reset"]) > 0
+
+
+def test_the_end_date_is_midnight_switch_drops_the_last_day(sandbox: Sandbox, token: dict) -> None:
+    sandbox.oura.settings = OuraSettings(end_date_is_midnight=True)
+    days = [d["day"] for d in get(sandbox, "daily_stress", token, start_date="2026-11-01", end_date="2026-11-05").json()["data"]]
+    assert days and max(days) <= "2026-11-04"
+    full = get(sandbox, "daily_stress", token, start_date="2026-11-01", end_date="2026-11-05T23:59:59").json()["data"]
+    assert max(d["day"] for d in full) == "2026-11-05"

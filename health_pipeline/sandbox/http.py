@@ -2,12 +2,16 @@
 
 import base64
 import json
+import socket
+import struct
 import threading
-from collections.abc import Callable
+import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import parse_qs, urlsplit
+
+from health_pipeline.sandbox.faults import FaultInjector
 
 
 @dataclass(frozen=True)
@@ -74,10 +78,21 @@ class LoggedRequest:
     method: str
     path: str
     params: dict[str, str]
-    status: int
+    status: int  # 0 when the connection was dropped without an answer
+    fault: str | None = None
+    body: Any = None  # a JSON request body (rollups), secrets never included
 
 
-Handler = Callable[[Request], Response]
+class ProviderApp(Protocol):
+    """A fake provider mounted under one prefix."""
+
+    oauth: Any
+
+    def __call__(self, request: Request) -> Response: ...
+
+    def rate_limited(self, retry_after: int | None) -> Response:
+        """The provider's own answer to a client over its rate limit."""
+        ...
 
 
 class RequestLog:
@@ -112,9 +127,12 @@ class SandboxHTTPServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
 
-    def __init__(self, address: tuple[str, int], apps: dict[str, Handler], log: RequestLog) -> None:
+    def __init__(
+        self, address: tuple[str, int], apps: dict[str, ProviderApp], log: RequestLog, faults: FaultInjector
+    ) -> None:
         self.apps = apps
         self.log = log
+        self.faults = faults
         super().__init__(address, _RequestHandler)
 
 
@@ -137,6 +155,37 @@ class _RequestHandler(BaseHTTPRequestHandler):
     def do_PUT(self) -> None:
         self._dispatch("PUT")
 
+    def _respond(self, prefix: str, app: ProviderApp | None, request: Request, fault: str | None) -> Response:
+        if app is None:
+            return Response.html(404, "<html><body><h1>404 Not Found</h1></body></html>")
+        if fault == "5xx":
+            return Response.html(503, "<html><body><h1>503 Service Unavailable</h1></body></html>")
+        if fault in ("429", "429-bare"):
+            return app.rate_limited(1 if fault == "429" else None)
+        if fault == "slow":
+            plan = self.server.faults.plan(prefix)
+            time.sleep(plan.slow_s if plan else 2.0)  # the fault itself: a slow server
+        if fault == "expire":
+            app.oauth.expire_access_tokens()
+        if fault == "revoke":
+            app.oauth.revoke_all()
+        try:
+            response = app(request)
+        except Exception as err:  # a sandbox bug must show up as a 500, not a hung client
+            response = Response.json(500, {"detail": f"sandbox error: {type(err).__name__}: {err}"})
+        if fault == "malformed" and response.body:
+            response = Response(response.status, response.body[: max(1, len(response.body) // 2)], response.headers)
+        return response
+
+    def _drop_connection(self) -> None:
+        """Close the socket with a TCP reset, answering nothing."""
+        self.close_connection = True
+        try:
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            self.connection.close()
+        except OSError:
+            pass
+
     def _dispatch(self, method: str) -> None:
         url = urlsplit(self.path)
         prefix, _, rest = url.path.lstrip("/").partition("/")
@@ -153,15 +202,22 @@ class _RequestHandler(BaseHTTPRequestHandler):
             headers={k.lower(): v for k, v in self.headers.items()},
         )
         app = self.server.apps.get(prefix)
-        if app is None:
-            response = Response.html(404, "<html><body><h1>404 Not Found</h1></body></html>")
-        else:
-            try:
-                response = app(request)
-            except Exception as err:  # a sandbox bug must show up as a 500, not a hung client
-                response = Response.json(500, {"detail": f"sandbox error: {type(err).__name__}: {err}"})
+        fault = self.server.faults.next_fault(prefix, request.path) if app is not None else None
         params = {k: ("<redacted>" if k in _SECRET_PARAMS else v) for k, v in {**request.query, **form}.items()}
-        self.server.log.add(LoggedRequest(prefix, method, request.path, params, response.status))
+        json_body = _json_or_none(body) if "json" in (self.headers.get("Content-Type") or "") else None
+
+        def log(status: int) -> None:
+            self.server.log.add(LoggedRequest(prefix, method, request.path, params, status, fault, json_body))
+
+        if fault in ("reset", "timeout"):
+            log(0)
+            if fault == "timeout":
+                plan = self.server.faults.plan(prefix)
+                time.sleep(plan.hang_s if plan else 5.0)  # the fault itself: a server that stops answering
+            self._drop_connection()
+            return
+        response = self._respond(prefix, app, request, fault)
+        log(response.status)
         self.send_response(response.status)
         for name, value in response.headers.items():
             self.send_header(name, value)
@@ -169,6 +225,13 @@ class _RequestHandler(BaseHTTPRequestHandler):
         self.end_headers()
         if method != "HEAD":
             self.wfile.write(response.body)
+
+
+def _json_or_none(body: bytes) -> Any:
+    try:
+        return json.loads(body) if body else None
+    except ValueError:
+        return None
 
 
 def _single_values(parsed: dict[str, list[str]]) -> dict[str, str]:

@@ -25,6 +25,7 @@ class OAuthRules:
     code_lifetime: timedelta = timedelta(minutes=10)
     rotate_refresh_tokens: bool = True
     token_type: str = "bearer"
+    default_scopes: str = ""  # granted when the authorize request names no scope
 
 
 @dataclass
@@ -61,7 +62,7 @@ class FakeOAuthServer:
         code = secrets.token_urlsafe(24)
         with self._lock:
             self._codes[code] = _Grant(
-                scope=request.query.get("scope", ""),
+                scope=request.query.get("scope") or self.rules.default_scopes,
                 expires_at=self.clock.now() + self.rules.code_lifetime,
                 redirect_uri=redirect_uri,
             )
@@ -109,6 +110,17 @@ class FakeOAuthServer:
         if grant.expires_at <= self.clock.now():
             return "expired"
         return None
+
+    def scopes_of(self, token: str) -> set[str]:
+        """The scopes granted to an access token (space- or comma-separated when granted)."""
+        with self._lock:
+            grant = self._access.get(token)
+        return set(grant.scope.replace(",", " ").split()) if grant else set()
+
+    def revoke_token(self, token: str) -> None:
+        with self._lock:
+            self._access.pop(token, None)
+            self._refresh.pop(token, None)
 
     def revoke_all(self) -> None:
         """Revoke every token (a user removing the app's access)."""

@@ -3,6 +3,7 @@
 import threading
 from types import TracebackType
 
+from health_pipeline.sandbox.faults import FaultInjector
 from health_pipeline.sandbox.http import RequestLog, SandboxHTTPServer
 from health_pipeline.sandbox.oura import FakeOura
 from health_pipeline.sandbox.world import SandboxWorld
@@ -14,10 +15,12 @@ class Sandbox:
     def __init__(self, world: SandboxWorld | None = None, host: str = "127.0.0.1", port: int = 0) -> None:
         self.world = world or SandboxWorld()
         self.log = RequestLog()
+        self.faults = FaultInjector(seed=self.world.seed)
         self.oura = FakeOura(self.world)
         self.apps = {"oura": self.oura}
-        self._server = SandboxHTTPServer((host, port), self.apps, self.log)
+        self._server = SandboxHTTPServer((host, port), self.apps, self.log, self.faults)
         self._thread: threading.Thread | None = None
+        self._serving = False
 
     @property
     def base_url(self) -> str:
@@ -35,19 +38,26 @@ class Sandbox:
 
     def start(self) -> "Sandbox":
         """Serve in a background thread and return at once."""
+        self._serving = True
         self._thread = threading.Thread(target=self._server.serve_forever, name="sandbox", daemon=True)
         self._thread.start()
         return self
 
     def serve_forever(self) -> None:
         """Serve in this thread until interrupted (the CLI)."""
-        self._server.serve_forever()
+        self._serving = True
+        try:
+            self._server.serve_forever()
+        finally:
+            self._serving = False
 
     def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        if self._thread is not None:
+        """Stop serving (if it was) and release the port."""
+        if self._serving and self._thread is not None:
+            self._server.shutdown()  # waits for serve_forever, so only when it runs
             self._thread.join(timeout=5)
+        self._serving = False
+        self._server.server_close()
 
     def __enter__(self) -> "Sandbox":
         return self.start()

@@ -23,3 +23,16 @@ def oura_heartrate(world: SandboxWorld, start: datetime, end: datetime) -> list[
     last = end.astimezone(world.tz).date()
     rows = [row for day in oura_data.days_between(first, last) for row in oura_data.heartrate_rows(world, day)]
     return [row for row in rows if start <= datetime.fromisoformat(row["timestamp"]) < end]
+
+
+def oura_documents(world: SandboxWorld, name: str, start: date, end: date) -> list[dict[str, Any]]:
+    """Documents of any date-keyed Oura collection whose day is in [start, end], oldest first."""
+    from health_pipeline.sandbox.oura import DAILY_ENDPOINTS
+
+    endpoint = DAILY_ENDPOINTS[name]
+    return [
+        document
+        for day in oura_data.days_between(start, end)
+        for document in endpoint.generate(world, day)
+        if document.get(endpoint.day_field) == day.isoformat()
+    ]

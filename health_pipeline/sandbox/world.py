@@ -127,3 +127,64 @@ class SandboxWorld:
             resting_hr=rng.randint(52, 60),
             nonwear_gaps=tuple(gaps),
         )
+
+
+STAGES = ("deep", "light", "rem", "awake")
+
+
+@dataclass(frozen=True)
+class Night:
+    """The main sleep that ends on a local day (its wake-up day), in 5-minute stage slots."""
+
+    day: date
+    bed: datetime  # aware, UTC
+    wake: datetime  # aware, UTC
+    stages: tuple[str, ...]  # one of STAGES per 5 minutes from `bed`
+    latency_s: int
+    resting_hr: int
+
+    @property
+    def seconds(self) -> dict[str, int]:
+        return {stage: self.stages.count(stage) * 300 for stage in STAGES}
+
+    @property
+    def rescored_at(self) -> datetime:
+        """When the provider re-analyses this night (a bedtime edit, a late sync)."""
+        return self.wake + timedelta(hours=8)
+
+
+def _stage_cycle(rng: random.Random, slots: int) -> tuple[str, ...]:
+    """Sleep architecture: ~90-minute cycles, deep early, REM late, brief awakenings."""
+    stages: list[str] = ["awake"] * rng.randint(1, 3)
+    cycle = 0
+    while len(stages) < slots:
+        deep = max(0, 5 - cycle * 2 + rng.randint(-1, 1))
+        rem = min(7, 1 + cycle * 2 + rng.randint(0, 1))
+        light = max(4, 18 - deep - rem + rng.randint(-2, 2))
+        stages += ["light"] * (light // 2) + ["deep"] * deep + ["light"] * (light - light // 2) + ["rem"] * rem
+        if rng.random() < 0.4:
+            stages += ["awake"]
+        cycle += 1
+    return tuple(stages[:slots])
+
+
+def night_for(world: "SandboxWorld", day: date) -> Night | None:
+    """The main sleep ending on `day`, or None when the ring/tracker was off that night."""
+    if not world.has_day(day) or not world.has_day(day - timedelta(days=1)):
+        return None
+    plan, evening = world.plan(day), world.plan(day - timedelta(days=1))
+    if not (plan.worn and evening.worn):
+        return None
+    # Wall-clock times first, then UTC: arithmetic on UTC stays right across a DST night.
+    bed = (world.local_midnight(day - timedelta(days=1)) + timedelta(minutes=evening.bed_min)).astimezone(timezone.utc)
+    wake = (world.local_midnight(day) + timedelta(minutes=plan.wake_min)).astimezone(timezone.utc)
+    slots = int((wake - bed).total_seconds() // 300)
+    rng = rng_for(world.seed, "night", day.isoformat())
+    return Night(
+        day=day,
+        bed=bed,
+        wake=bed + timedelta(seconds=slots * 300),
+        stages=_stage_cycle(rng, slots),
+        latency_s=rng.randint(3, 25) * 60,
+        resting_hr=plan.resting_hr,
+    )
