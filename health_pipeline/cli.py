@@ -272,7 +272,7 @@ def _sandbox(args: argparse.Namespace) -> int:
         print(f"  faults: {args.faults}")
     for provider in sandbox.providers:
         print(f"  {provider:<14} {sandbox.url(provider)}")
-    print("  OAuth client: sandbox / sandbox-secret", flush=True)
+    print("  OAuth client: sandbox / sandbox-secret   Hevy api key: sandbox-api-key", flush=True)
     try:
         sandbox.serve_forever()
     except KeyboardInterrupt:

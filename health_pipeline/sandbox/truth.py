@@ -36,3 +36,4 @@ def oura_documents(world: SandboxWorld, name: str, start: date, end: date) -> li
         for document in endpoint.generate(world, day)
         if document.get(endpoint.day_field) == day.isoformat()
     ]
+
