@@ -26,6 +26,9 @@ class OAuthRules:
     rotate_refresh_tokens: bool = True
     token_type: str = "bearer"
     default_scopes: str = ""  # granted when the authorize request names no scope
+    # Withings: a rotated-out refresh token keeps working until the new access token is used or
+    # this long after the rotation; None means it dies at once.
+    rotation_grace: timedelta | None = None
 
 
 @dataclass
@@ -45,6 +48,8 @@ class FakeOAuthServer:
         self._codes: dict[str, _Grant] = {}
         self._access: dict[str, _Grant] = {}
         self._refresh: dict[str, str] = {}  # refresh token -> scope
+        self._retiring: dict[str, tuple[str, datetime]] = {}  # old refresh -> (new access, deadline)
+        self._used: set[str] = set()  # access tokens presented at least once
         self._lock = threading.Lock()
         self.refresh_count = 0
 
@@ -72,9 +77,12 @@ class FakeOAuthServer:
         separator = "&" if "?" in redirect_uri else "?"
         return Response.redirect(f"{redirect_uri}{separator}{urlencode(params)}")
 
-    def token(self, request: Request) -> Response:
-        """The token endpoint: `authorization_code` and `refresh_token` grants."""
-        if not self._client_ok(request):
+    def token(self, request: Request, client_verified: bool | None = None) -> Response:
+        """The token endpoint: `authorization_code` and `refresh_token` grants.
+
+        `client_verified` lets a provider authenticate the client its own way (Withings signatures).
+        """
+        if not (self._client_ok(request) if client_verified is None else client_verified):
             return Response.json(401, {"error": "invalid_client"})
         grant_type = request.param("grant_type")
         if grant_type == "authorization_code":
@@ -109,6 +117,8 @@ class FakeOAuthServer:
             return "invalid"
         if grant.expires_at <= self.clock.now():
             return "expired"
+        with self._lock:
+            self._used.add(token)
         return None
 
     def scopes_of(self, token: str) -> set[str]:
@@ -157,14 +167,24 @@ class FakeOAuthServer:
 
     def _refresh_grant(self, request: Request) -> Response:
         refresh = request.param("refresh_token") or ""
+        now = self.clock.now()
         with self._lock:
             scope = self._refresh.get(refresh)
-            if scope is not None and self.rules.rotate_refresh_tokens:
+            retiring = self._retiring.get(refresh)
+            if scope is not None and retiring is not None:
+                new_access, deadline = retiring
+                if new_access in self._used or deadline <= now:
+                    del self._refresh[refresh], self._retiring[refresh]
+                    scope = None
+            if scope is not None and self.rules.rotate_refresh_tokens and self.rules.rotation_grace is None:
                 del self._refresh[refresh]
             self.refresh_count += 1
         if scope is None:
             return Response.json(400, {"error": "invalid_grant", "error_description": "invalid refresh token"})
         payload = self.token_payload(scope)
+        if self.rules.rotate_refresh_tokens and self.rules.rotation_grace is not None:
+            with self._lock:
+                self._retiring[refresh] = (str(payload["access_token"]), now + self.rules.rotation_grace)
         if not self.rules.rotate_refresh_tokens:
             with self._lock:
                 del self._refresh[str(payload["refresh_token"])]

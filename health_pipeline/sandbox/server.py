@@ -7,6 +7,7 @@ from health_pipeline.sandbox.faults import FaultInjector
 from health_pipeline.sandbox.hevy import FakeHevy
 from health_pipeline.sandbox.http import RequestLog, SandboxHTTPServer
 from health_pipeline.sandbox.oura import FakeOura
+from health_pipeline.sandbox.withings import FakeWithings
 from health_pipeline.sandbox.world import SandboxWorld
 
 
@@ -18,8 +19,9 @@ class Sandbox:
         self.log = RequestLog()
         self.faults = FaultInjector(seed=self.world.seed)
         self.oura = FakeOura(self.world)
+        self.withings = FakeWithings(self.world)
         self.hevy = FakeHevy(self.world)
-        self.apps = {"oura": self.oura, "hevy": self.hevy}
+        self.apps = {"oura": self.oura, "withings": self.withings, "hevy": self.hevy}
         self._server = SandboxHTTPServer((host, port), self.apps, self.log, self.faults)
         self._thread: threading.Thread | None = None
         self._serving = False
