@@ -23,6 +23,11 @@ class Request:
     query: dict[str, str]
     form: dict[str, str]
     headers: dict[str, str]
+    body: bytes = b""
+
+    @property
+    def body_text(self) -> str:
+        return self.body.decode("utf-8", errors="replace")
 
     def header(self, name: str) -> str | None:
         return self.headers.get(name.lower())
@@ -200,6 +205,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
             query=_single_values(parse_qs(url.query, keep_blank_values=True)),
             form=form,
             headers={k.lower(): v for k, v in self.headers.items()},
+            body=body,
         )
         app = self.server.apps.get(prefix)
         fault = self.server.faults.next_fault(prefix, request.path) if app is not None else None

@@ -4,6 +4,7 @@ import threading
 from types import TracebackType
 
 from health_pipeline.sandbox.faults import FaultInjector
+from health_pipeline.sandbox.google_health import FakeGoogleHealth
 from health_pipeline.sandbox.hevy import FakeHevy
 from health_pipeline.sandbox.http import RequestLog, SandboxHTTPServer
 from health_pipeline.sandbox.oura import FakeOura
@@ -19,9 +20,10 @@ class Sandbox:
         self.log = RequestLog()
         self.faults = FaultInjector(seed=self.world.seed)
         self.oura = FakeOura(self.world)
+        self.google_health = FakeGoogleHealth(self.world)
         self.withings = FakeWithings(self.world)
         self.hevy = FakeHevy(self.world)
-        self.apps = {"oura": self.oura, "withings": self.withings, "hevy": self.hevy}
+        self.apps = {"oura": self.oura, "google-health": self.google_health, "withings": self.withings, "hevy": self.hevy}
         self._server = SandboxHTTPServer((host, port), self.apps, self.log, self.faults)
         self._thread: threading.Thread | None = None
         self._serving = False
