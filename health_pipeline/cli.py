@@ -70,7 +70,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=_port, default=8765)
     serve.add_argument("--seed", type=int, default=42)
-    serve.add_argument("--days", type=_positive, default=90, help="days of history to generate (default 90)")
+    serve.add_argument("--days", type=_positive, default=None,
+                       help="days of history to generate (default: 90, or back past the last DST change)")
     serve.add_argument("--timezone", default="Europe/Berlin", help="the sandbox person's home time zone")
     serve.add_argument("--faults", metavar="SPEC", default="",
                        help="inject faults, e.g. 'oura:5xx=0.1,429=0.05;hevy:script=reset|ok' (see the README)")
@@ -259,7 +260,12 @@ def _sandbox(args: argparse.Namespace) -> int:
 
     from health_pipeline.sandbox.faults import FaultSpecError, parse_fault_spec
 
-    world = SandboxWorld(seed=args.seed, days=args.days, timezone=args.timezone)
+    from datetime import timezone as utc_zone
+
+    from health_pipeline.sandbox.world import default_days
+
+    days = args.days or default_days(args.timezone, datetime.now(utc_zone.utc))
+    world = SandboxWorld(seed=args.seed, days=days, timezone=args.timezone)
     sandbox = Sandbox(world, host=args.host, port=args.port)
     try:
         for provider, plan in parse_fault_spec(args.faults, sandbox.providers).items():
@@ -267,7 +273,8 @@ def _sandbox(args: argparse.Namespace) -> int:
     except FaultSpecError as err:
         sandbox.stop()
         raise ConfigError(f"--faults: {err}") from None
-    print(f"sandbox serving {args.days} days (seed {args.seed}, {args.timezone}); Ctrl-C stops it")
+    print(f"sandbox serving {days} days (seed {args.seed}, {args.timezone}, trips to "
+          f"{world.travel_timezone}); Ctrl-C stops it")
     if args.faults:
         print(f"  faults: {args.faults}")
     for provider in sandbox.providers:

@@ -8,7 +8,7 @@ import secrets
 import signal
 import threading
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -21,7 +21,7 @@ from health_pipeline.providers import oura
 from health_pipeline.providers.errors import ReauthorizationNeeded
 from health_pipeline.providers.oauth import OAuthTokens
 from health_pipeline.sandbox.server import Sandbox
-from health_pipeline.sandbox.world import SandboxWorld
+from health_pipeline.sandbox.world import DEFAULT_TIMEZONE, SandboxWorld, default_days
 from health_pipeline.storage.duckdb_store import TidyStore
 from health_pipeline.storage.raw_store import RawStore
 from health_pipeline.sync import downstream_keys, materialize_range, raw_asset_keys
@@ -84,7 +84,7 @@ def authorize_with_sandbox(tokens: OAuthTokens) -> None:
 def run_demo(options: DemoOptions, say: "callable[[str], None]" = print) -> Config:  # type: ignore[valid-type]
     """Start the world, sync `options.days` days end to end, report, and serve until Ctrl-C."""
     workdir = options.workdir.absolute()
-    world = SandboxWorld(seed=options.seed, days=max(options.days, 90))
+    world = SandboxWorld(seed=options.seed, days=default_days(DEFAULT_TIMEZONE, datetime.now(timezone.utc), options.days))
     sandbox = Sandbox(world, port=options.sandbox_port).start()
     vm = LocalVictoriaMetrics(workdir / "victoria-metrics", port=options.vm_port)
     try:

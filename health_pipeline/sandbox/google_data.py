@@ -79,7 +79,7 @@ def rfc3339(instant: datetime) -> str:
 
 
 def offset(world: SandboxWorld, instant: datetime) -> str:
-    delta = instant.astimezone(world.tz).utcoffset() or timedelta(0)
+    delta = instant.astimezone(world.tz_at(instant)).utcoffset() or timedelta(0)
     return f"{int(delta.total_seconds())}s"
 
 
@@ -89,17 +89,22 @@ def civil(local: datetime) -> dict[str, Any]:
     return {"date": {"year": local.year, "month": local.month, "day": local.day}, "time": time}
 
 
+def civil_day(day: date) -> dict[str, Any]:
+    """Midnight of a civil date."""
+    return {"date": ymd(day), "time": {}}
+
+
 def interval(world: SandboxWorld, start: datetime, end: datetime) -> dict[str, Any]:
     return {
         "startTime": rfc3339(start), "startUtcOffset": offset(world, start),
         "endTime": rfc3339(end), "endUtcOffset": offset(world, end),
-        "civilStartTime": civil(start.astimezone(world.tz)), "civilEndTime": civil(end.astimezone(world.tz)),
+        "civilStartTime": civil(start.astimezone(world.tz_at(start))), "civilEndTime": civil(end.astimezone(world.tz_at(start))),
     }
 
 
 def sample_time(world: SandboxWorld, instant: datetime) -> dict[str, Any]:
     return {"physicalTime": rfc3339(instant), "utcOffset": offset(world, instant),
-            "civilTime": civil(instant.astimezone(world.tz))}
+            "civilTime": civil(instant.astimezone(world.tz_at(instant)))}
 
 
 def ymd(day: date) -> dict[str, int]:

@@ -149,7 +149,7 @@ def _point_value(world: SandboxWorld, data_type: gd.DataType, point: dict[str, A
         instant = datetime.fromisoformat(value["sampleTime"]["physicalTime"].replace("Z", "+00:00"))
     else:
         instant = point["_t"]
-    return instant if time_filter.mode == "physical" else instant.astimezone(world.tz).replace(tzinfo=None)
+    return instant if time_filter.mode == "physical" else instant.astimezone(world.tz_at(instant)).replace(tzinfo=None)
 
 
 def _matches(world: SandboxWorld, data_type: gd.DataType, point: dict[str, Any], time_filter: TimeFilter | None) -> bool:
@@ -363,14 +363,15 @@ class FakeGoogleHealth:
             raise _invalid(f"Invalid JSON payload received. {err}") from None
         if not isinstance(body, dict) or not isinstance(body.get("range"), dict):
             raise _invalid("range is required.")
-        windows = self._daily_windows(body) if daily else self._windows(body)
+        days: dict[tuple[datetime, datetime], tuple[date, date]] = self._daily_windows(body) if daily else {}
+        windows = list(days) if daily else self._windows(body)
         span = windows[-1][1] - windows[0][0] if windows else timedelta(0)
         if span > timedelta(days=data_type.max_rollup_days, hours=1):
             raise _invalid(f"The range may span at most {data_type.max_rollup_days} days for {data_type.path}.",
                            "INVALID_TIME_RANGE")
         points: list[dict[str, Any]] = []
         first = windows[0][0].astimezone(self.world.tz).date() - timedelta(days=1) if windows else None
-        last = windows[-1][1].astimezone(self.world.tz).date() if windows else None
+        last = windows[-1][1].astimezone(self.world.tz).date() + timedelta(days=1) if windows else None
         if first is not None and last is not None:
             for day in gd.days_desc(first, last):
                 points.extend(gd.points_of_day(self.world, data_type, day, self.settings.heart_rate_every_s))
@@ -381,8 +382,9 @@ class FakeGoogleHealth:
             if value is None:
                 continue  # rollups leave out periods the tracker was not worn
             if daily:
-                local_start, local_end = start.astimezone(self.world.tz), end.astimezone(self.world.tz)
-                results.append({"civilStartTime": gd.civil(local_start), "civilEndTime": gd.civil(local_end), data_type.key: value})
+                first_day, end_day = days[(start, end)]
+                results.append({"civilStartTime": gd.civil_day(first_day), "civilEndTime": gd.civil_day(end_day),
+                                data_type.key: value})
             else:
                 results.append({"startTime": gd.rfc3339(start), "endTime": gd.rfc3339(end), data_type.key: value})
         size = _page_size(str(body["pageSize"]) if "pageSize" in body else None, session=False)
@@ -420,7 +422,8 @@ class FakeGoogleHealth:
             cursor += step
         return windows
 
-    def _daily_windows(self, body: dict[str, Any]) -> list[tuple[datetime, datetime]]:
+    def _daily_windows(self, body: dict[str, Any]) -> dict[tuple[datetime, datetime], tuple[date, date]]:
+        """Day-aligned windows (local midnights, so 23-, 25- and flight-length days) and their civil days."""
         try:
             first = _civil_date(body["range"]["start"])
             last = _civil_date(body["range"]["end"])
@@ -433,12 +436,12 @@ class FakeGoogleHealth:
             last -= timedelta(days=1)
         if last < first:
             raise _invalid("The end of the range must not be before its start.", "INVALID_TIME_RANGE")
-        windows = []
+        windows = {}
         day = first
         while day <= last:
             end_day = min(day + timedelta(days=size), last + timedelta(days=1))
-            windows.append((self.world.local_midnight(day).astimezone(timezone.utc),
-                            self.world.local_midnight(end_day).astimezone(timezone.utc)))
+            start = self.world.local_midnight(day).astimezone(timezone.utc)
+            windows[(start, self.world.local_midnight(end_day).astimezone(timezone.utc))] = (day, end_day)
             day = end_day
         return windows
 

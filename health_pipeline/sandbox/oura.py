@@ -195,8 +195,8 @@ class FakeOura:
                 return Response.json(400, {"detail": "Start datetime is greater than end datetime"})
         rows: list[dict[str, Any]] = []
         next_instant: str | None = None
-        day = start.astimezone(self.world.tz).date()
-        last_day = end.astimezone(self.world.tz).date()
+        day = self.world.day_of(start)
+        last_day = self.world.day_of(end)
         while day <= last_day and next_instant is None:
             for row in oura_data.heartrate_rows(self.world, day):
                 instant = datetime.fromisoformat(row["timestamp"])

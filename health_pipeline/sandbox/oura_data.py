@@ -9,7 +9,7 @@ from health_pipeline.sandbox.world import SandboxWorld, rng_for, stable_uuid
 
 def _local_iso(world: SandboxWorld, instant: datetime) -> str:
     """Local time with its UTC offset, as Oura writes daily documents' timestamps."""
-    return instant.astimezone(world.tz).isoformat(timespec="seconds")
+    return instant.astimezone(world.tz_at(instant)).isoformat(timespec="seconds")
 
 
 def _utc_iso(instant: datetime) -> str:

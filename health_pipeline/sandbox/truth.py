@@ -19,8 +19,8 @@ def oura_daily_activity(world: SandboxWorld, start: date, end: date) -> list[dic
 
 def oura_heartrate(world: SandboxWorld, start: datetime, end: datetime) -> list[dict[str, Any]]:
     """Oura `heartrate` rows with start <= timestamp < end, oldest first."""
-    first = start.astimezone(world.tz).date() - timedelta(days=1)
-    last = end.astimezone(world.tz).date()
+    first = world.day_of(start) - timedelta(days=1)
+    last = world.day_of(end) + timedelta(days=1)
     rows = [row for day in oura_data.days_between(first, last) for row in oura_data.heartrate_rows(world, day)]
     return [row for row in rows if start <= datetime.fromisoformat(row["timestamp"]) < end]
 

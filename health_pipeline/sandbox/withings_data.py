@@ -46,7 +46,7 @@ def measure_groups(world: SandboxWorld, day: date) -> list[MeasureGroup]:
         return []
     rng = rng_for(world.seed, "withings", "measures", day.isoformat())
     groups: list[MeasureGroup] = []
-    tz = world.timezone
+    tz = world.tz_for(day).key
     if rng.random() < 0.8:
         at = (world.local_midnight(day) + timedelta(minutes=world.plan(day).wake_min + rng.randint(5, 40))).astimezone(timezone.utc)
         kg = weight_kg(world, day)
@@ -99,7 +99,7 @@ def activity(world: SandboxWorld, day: date) -> dict[str, Any] | None:
     moderate, soft = int(steps / 120 * 25), int(steps / 120 * 35)
     modified = min(now, start.astimezone(timezone.utc) + timedelta(seconds=world.day_length_s(day) + 3600))
     return {
-        "date": day.isoformat(), "timezone": world.timezone, "deviceid": WATCH["deviceid"],
+        "date": day.isoformat(), "timezone": world.tz_for(day).key, "deviceid": WATCH["deviceid"],
         "hash_deviceid": WATCH["deviceid"], "brand": 1, "is_tracker": True, "modified": _epoch(modified),
         "model": WATCH["model"], "modelid": WATCH["model_id"],
         "steps": steps, "distance": round(steps * 0.76, 2), "elevation": rng.randint(2, 14) * share,
@@ -125,7 +125,7 @@ def workout(world: SandboxWorld, day: date) -> dict[str, Any] | None:
     category = rng.choice((16, 16, 2, 1, 6))
     moving = category in (1, 2, 6)
     return {
-        "id": day.toordinal() * 100 + 7, "category": category, "timezone": world.timezone,
+        "id": day.toordinal() * 100 + 7, "category": category, "timezone": world.tz_for(day).key,
         "model": WATCH["model_id"], "attrib": 7, "startdate": _epoch(start), "enddate": _epoch(end),
         "date": day.isoformat(), "modified": _epoch(end + timedelta(minutes=10)), "deviceid": WATCH["deviceid"],
         "data": {
@@ -172,7 +172,7 @@ def sleep_summary(world: SandboxWorld, day: date, data_fields: list[str] | None)
     }
     wanted = data_fields if data_fields else list(_DEFAULT_SUMMARY_FIELDS)
     return {
-        "id": day.toordinal() * 100 + 3, "timezone": world.timezone, "model": 16, "model_id": WATCH["model_id"],
+        "id": day.toordinal() * 100 + 3, "timezone": world.tz_for(day).key, "model": 16, "model_id": WATCH["model_id"],
         "hash_deviceid": WATCH["deviceid"], "startdate": _epoch(night.bed), "enddate": _epoch(night.wake),
         "date": day.isoformat(), "created": _epoch(night.wake + timedelta(minutes=10)),
         "modified": _epoch(night.wake + (timedelta(hours=2) if completed else timedelta(minutes=10))),
@@ -189,7 +189,7 @@ def intraday_minutes(world: SandboxWorld, start: datetime, end: datetime) -> dic
         minute += timedelta(minutes=1)
     now = world.clock.now()
     while minute < end and minute <= now:
-        day = minute.astimezone(world.tz).date()
+        day = world.day_of(minute)
         if world.has_day(day) and world.plan(day).worn:
             plan = world.plan(day)
             rng = rng_for(world.seed, "withings", "intraday", _epoch(minute))

@@ -16,6 +16,24 @@ from zoneinfo import ZoneInfo
 DEFAULT_SEED = 42
 DEFAULT_DAYS = 90
 DEFAULT_TIMEZONE = "Europe/Berlin"
+DEFAULT_TRAVEL_TIMEZONE = "America/New_York"
+# A four-day trip every 80 days, anchored to the calendar (so advancing the clock never moves
+# it): every window of 90 days holds at least one time-zone change and the flight back.
+TRIP_EVERY_DAYS = 80
+TRIP_DAYS = 4
+TRIP_PHASE = 37
+
+
+def default_days(timezone_name: str, now: datetime, minimum: int = DEFAULT_DAYS) -> int:
+    """Days of history that reach back past the home zone's latest DST change (and a trip)."""
+    tz = ZoneInfo(timezone_name)
+    day = now.astimezone(tz).date()
+    noon = datetime.combine(day, time(12), tzinfo=tz)
+    for back in range(1, 400):
+        earlier = datetime.combine(day - timedelta(days=back), time(12), tzinfo=tz)
+        if earlier.utcoffset() != noon.utcoffset():
+            return max(minimum, back + 7)
+    return minimum  # a zone without daylight saving
 
 
 class SandboxClock:
@@ -77,13 +95,34 @@ class SandboxWorld:
     timezone: str = DEFAULT_TIMEZONE
     clock: SandboxClock = field(default_factory=SandboxClock)
     oura_hr_interval_s: int = 300
+    travel_timezone: str | None = DEFAULT_TRAVEL_TIMEZONE
 
     @property
     def tz(self) -> ZoneInfo:
+        """The person's home time zone."""
         return ZoneInfo(self.timezone)
 
+    def travelling(self, day: date) -> bool:
+        return self.travel_timezone is not None and (day.toordinal() - TRIP_PHASE) % TRIP_EVERY_DAYS < TRIP_DAYS
+
+    def tz_for(self, day: date) -> ZoneInfo:
+        """The zone the person lives the day in: home, or the trip's zone."""
+        return ZoneInfo(self.travel_timezone) if self.travelling(day) and self.travel_timezone else self.tz
+
+    def day_of(self, instant: datetime) -> date:
+        """The person's local day an instant belongs to (days run midnight to next midnight)."""
+        guess = instant.astimezone(self.tz).date()
+        for day in (guess, guess - timedelta(days=1), guess + timedelta(days=1)):
+            if self.local_midnight(day) <= instant < self.local_midnight(day + timedelta(days=1)):
+                return day
+        return guess
+
+    def tz_at(self, instant: datetime) -> ZoneInfo:
+        """The zone in effect at an instant (for offsets and local times in payloads)."""
+        return self.tz_for(self.day_of(instant))
+
     def today(self) -> date:
-        return self.clock.now().astimezone(self.tz).date()
+        return self.day_of(self.clock.now())
 
     def first_day(self) -> date:
         return self.today() - timedelta(days=self.days - 1)
@@ -93,10 +132,10 @@ class SandboxWorld:
         return self.first_day() <= day <= self.today()
 
     def local_midnight(self, day: date) -> datetime:
-        return datetime.combine(day, time(0), tzinfo=self.tz)
+        return datetime.combine(day, time(0), tzinfo=self.tz_for(day))
 
     def day_length_s(self, day: date) -> int:
-        """23, 24 or 25 hours: the real length of a local day across daylight-saving changes."""
+        """The real length of a local day: 23 or 25 hours across DST, 18 to 30 on a flight day."""
         start = self.local_midnight(day).astimezone(timezone.utc)
         end = self.local_midnight(day + timedelta(days=1)).astimezone(timezone.utc)
         return int((end - start).total_seconds())
