@@ -248,3 +248,19 @@ def test_the_end_date_is_midnight_switch_drops_the_last_day(sandbox: Sandbox, to
     assert days and max(days) <= "2026-11-04"
     full = get(sandbox, "daily_stress", token, start_date="2026-11-01", end_date="2026-11-05T23:59:59").json()["data"]
     assert max(d["day"] for d in full) == "2026-11-05"
+
+
+def test_a_late_sync_revises_yesterday_after_the_next_wake_up(world: SandboxWorld) -> None:
+    from health_pipeline.sandbox.world import night_for
+
+    yesterday, today = date(2026, 11, 9), date(2026, 11, 10)
+    night = night_for(world, today)
+    assert night is not None
+    world.clock.advance(night.wake - timedelta(minutes=30) - world.clock.now())  # still asleep
+    [before] = truth.oura_documents(world, "daily_activity", yesterday, yesterday)
+    world.clock.advance(timedelta(hours=1))  # awake: the app syncs the evening
+    [after] = truth.oura_documents(world, "daily_activity", yesterday, yesterday)
+    assert after["id"] == before["id"] and after["steps"] > before["steps"]
+    world.clock.advance(timedelta(days=1))
+    [settled] = truth.oura_documents(world, "daily_activity", yesterday, yesterday)
+    assert settled == after

@@ -17,10 +17,21 @@ def _utc_iso(instant: datetime) -> str:
     return instant.astimezone(timezone.utc).isoformat(timespec="seconds")
 
 
+LATE_SYNC_FROM_HOUR = 21
+
+
 def _elapsed_fraction(world: SandboxWorld, day: date) -> float:
-    """How much of a local day has happened by now (1.0 for past days)."""
+    """How much of a local day Oura has received by now (1.0 once it is complete).
+
+    A late sync: what the ring records after 21:00 reaches Oura only when the phone app opens
+    after the next morning's wake-up, so yesterday's figures still change this morning.
+    """
     start = world.local_midnight(day)
     now = world.clock.now()
+    next_day = day + timedelta(days=1)
+    next_wake = world.local_midnight(next_day) + timedelta(minutes=world.plan(next_day).wake_min)
+    if now < next_wake:
+        now = min(now, start + timedelta(hours=LATE_SYNC_FROM_HOUR))
     return max(0.0, min(1.0, (now - start).total_seconds() / world.day_length_s(day)))
 
 
