@@ -34,6 +34,16 @@ def _port(value: str) -> int:
     return port
 
 
+def _instant(value: str) -> datetime:
+    try:
+        instant = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an ISO-8601 instant (e.g. 2026-11-23T10:00:00Z): {value!r}") from None
+    if instant.tzinfo is None:
+        raise argparse.ArgumentTypeError(f"give a UTC offset or Z: {value!r}")
+    return instant
+
+
 def _positive(value: str) -> int:
     try:
         number = int(value)
@@ -64,6 +74,23 @@ def build_parser() -> argparse.ArgumentParser:
     rebuild.add_argument("--start", type=_day, metavar="YYYY-MM-DD")
     rebuild.add_argument("--end", type=_day, metavar="YYYY-MM-DD")
 
+    auth = commands.add_parser("auth", help="authorise health-pipeline with a provider (tokens are stored locally)")
+    auth.add_argument("provider", choices=PROVIDERS)
+    auth.add_argument("--no-browser", action="store_true", help="print the URL instead of opening a browser")
+    auth.add_argument("--manual", action="store_true",
+                      help="paste the redirected URL yourself (for redirect URIs that are not on this machine, e.g. Withings)")
+    auth.add_argument("--timeout", type=_positive, default=300, help="seconds to wait for the redirect (default 300)")
+
+    tokens = commands.add_parser("tokens", help="manage stored OAuth tokens")
+    tokens_commands = tokens.add_subparsers(dest="tokens_command", metavar="SUBCOMMAND", required=True)
+    token_import = tokens_commands.add_parser(
+        "import", help="store tokens obtained elsewhere (authorise on a laptop, run on a server)")
+    token_import.add_argument("provider", choices=[p for p in PROVIDERS if p != "hevy"])
+    token_import.add_argument("--access-token", required=True, metavar="TOKEN", help="the token, or - to read it from stdin")
+    token_import.add_argument("--refresh-token", metavar="TOKEN", help="the token, or - to read it from stdin")
+    token_import.add_argument("--expires-at", type=_instant, metavar="ISO-8601", help="e.g. 2026-11-23T10:00:00Z")
+    token_import.add_argument("--scope", default=None, help="the granted scopes, as the provider wrote them")
+
     sandbox = commands.add_parser("sandbox", help="the local fake provider APIs")
     sandbox_commands = sandbox.add_subparsers(dest="sandbox_command", metavar="SUBCOMMAND", required=True)
     serve = sandbox_commands.add_parser("serve", help="serve every fake provider on one port")
@@ -89,8 +116,8 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     handlers: dict[str, Callable[[argparse.Namespace], int]] = {
-        "init": _init, "status": _status, "sync": _sync, "rebuild": _rebuild,
-        "sandbox": _sandbox, "demo": _demo,
+        "init": _init, "status": _status, "sync": _sync, "rebuild": _rebuild, "auth": _auth,
+        "tokens": _tokens, "sandbox": _sandbox, "demo": _demo,
     }
     try:
         return handlers[args.command](args)
@@ -108,6 +135,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _is_known(err: Exception) -> bool:
+    from health_pipeline.auth_flow import AuthFlowError
     from health_pipeline.local_victoriametrics import LocalVictoriaMetricsError
     from health_pipeline.providers.errors import ProviderError
     from health_pipeline.storage.duckdb_store import TidyStoreLocked
@@ -116,7 +144,7 @@ def _is_known(err: Exception) -> bool:
     from health_pipeline.sync import SyncError
 
     return isinstance(err, (ProviderError, TidyStoreLocked, RawStoreError, VictoriaMetricsError, SyncError,
-                            LocalVictoriaMetricsError, OSError))
+                            LocalVictoriaMetricsError, AuthFlowError, OSError))
 
 
 def _error(message: str) -> None:
@@ -252,6 +280,65 @@ def _print_result(result: "object") -> None:
             if not key.startswith("dagster/") or key == "dagster/row_count"
         )
         print(f"  {asset}: {shown}")
+
+
+def _auth(args: argparse.Namespace) -> int:
+    from health_pipeline.providers.google_health import check_not_legacy
+    from health_pipeline.providers.hevy import HevyClient
+    from health_pipeline.storage.raw_store import RawStore
+
+    config = _config(args)
+    if args.provider == "hevy":
+        if not config.hevy.api_key:
+            raise ConfigError("[hevy] api_key: not set (in the config file or HEALTH_PIPELINE_HEVY_API_KEY)")
+        user = HevyClient(config.hevy).user_info()
+        print(f"hevy: the API key works (account {user.get('name', '?')})")
+        return 0
+    from health_pipeline.auth_flow import authorize
+    from health_pipeline.providers.oauth import OAuthTokens
+    from health_pipeline.providers.registry import OAUTH_PROFILES
+
+    settings = config.provider(args.provider)
+    if not settings.client_id or not settings.client_secret:  # type: ignore[union-attr]
+        raise ConfigError(f"[{args.provider}] client_id and client_secret are needed to authorise (see the README)")
+    if args.provider == "fitbit":
+        check_not_legacy(settings)  # type: ignore[arg-type]
+    store = RawStore(config.app.raw_db)
+    store.init()
+    tokens = OAuthTokens(settings, store, OAUTH_PROFILES[args.provider])  # type: ignore[arg-type]
+    token = authorize(tokens, open_browser=not args.no_browser, manual=args.manual, timeout_s=args.timeout,
+                      say=lambda line: print(line, flush=True))
+    expiry = f", access token valid until {token.expires_at:%Y-%m-%d %H:%M} UTC" if token.expires_at else ""
+    print(f"{args.provider}: authorised; tokens stored in {store.path}{expiry}")
+    granted = tokens.granted_scopes()
+    missing = [s for s in tokens.scopes if granted and s not in granted]
+    if missing:
+        print(f"{args.provider}: warning: not granted: {', '.join(missing)}; data needing them will be skipped")
+    return 0
+
+
+def _tokens(args: argparse.Namespace) -> int:
+    from health_pipeline.storage.raw_store import RawStore
+
+    config = _config(args)
+
+    def value(given: str | None) -> str | None:
+        if given == "-":
+            line = sys.stdin.readline().strip()
+            if not line:
+                raise ConfigError("expected a token on standard input")
+            return line
+        return given
+
+    access = value(args.access_token)
+    if not access:
+        raise ConfigError("--access-token must not be empty")
+    store = RawStore(config.app.raw_db)
+    store.init()
+    store.save_token(args.provider, access_token=access, refresh_token=value(args.refresh_token),
+                     scope=args.scope, expires_at=args.expires_at)
+    print(f"{args.provider}: tokens stored in {store.path}")
+    return 0
 
 
 def _sandbox(args: argparse.Namespace) -> int:

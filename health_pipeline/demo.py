@@ -101,7 +101,7 @@ def run_demo(options: DemoOptions, say: "callable[[str], None]" = print) -> Conf
         store.init()
         with TidyStore(config.app.duckdb).connect() as conn:
             create_tables(conn)
-        authorize_with_sandbox(OAuthTokens(config.oura, store, oura.SCOPES))
+        authorize_with_sandbox(OAuthTokens(config.oura, store, oura.OAUTH))
         start = today - timedelta(days=options.days - 1)
         say(f"syncing {start} .. {today} (one Dagster run) ...")
         with open_instance(config) as instance:

@@ -38,7 +38,7 @@ def dagster_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def config(make_config: ConfigFactory, victoriametrics: LocalVictoriaMetrics, dagster_home: Path) -> Config:
     config = make_config(vm_url=victoriametrics.url)
     assert main(["--config", str(config.path), "init"]) == 0
-    authorize_with_sandbox(OAuthTokens(config.oura, RawStore(config.app.raw_db), oura.SCOPES))
+    authorize_with_sandbox(OAuthTokens(config.oura, RawStore(config.app.raw_db), oura.OAUTH))
     return config
 
 

@@ -33,7 +33,7 @@ def config(make_config: ConfigFactory, victoriametrics: LocalVictoriaMetrics) ->
     config = make_config(vm_url=victoriametrics.url)
     store = RawStore(config.app.raw_db)
     store.init()
-    authorize_with_sandbox(OAuthTokens(config.oura, store, oura.SCOPES))
+    authorize_with_sandbox(OAuthTokens(config.oura, store, oura.OAUTH))
     return config
 
 

@@ -24,7 +24,7 @@ def client(make_config: ConfigFactory) -> oura.OuraClient:
     config = make_config()
     store = RawStore(config.app.raw_db)
     store.init()
-    tokens = OAuthTokens(config.oura, store, oura.SCOPES)
+    tokens = OAuthTokens(config.oura, store, oura.OAUTH)
     authorize_with_sandbox(tokens)
     return oura.OuraClient(config.oura, tokens, TZ)
 

@@ -42,7 +42,7 @@ class HealthPipelineResource(dg.ConfigurableResource):
         settings = self.config.oura
         if not settings.enabled:
             raise dg.Failure("oura is disabled: set [oura] enabled = true in the config file", allow_retries=False)
-        tokens = OAuthTokens(settings, self.raw_store(), oura.SCOPES)
+        tokens = OAuthTokens(settings, self.raw_store(), oura.OAUTH)
         return oura.OuraClient(settings, tokens, self.config.app.tz)
 
     def victoriametrics(self) -> VictoriaMetrics:

@@ -7,8 +7,11 @@ again; the message says how. Token text never reaches logs or exception messages
 """
 
 import ipaddress
+import json
 import logging
 import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -30,16 +33,54 @@ for _name in ("requests_oauthlib", "oauthlib"):
     logging.getLogger(_name).setLevel(logging.WARNING)
 TOKEN_TIMEOUT_S = 30
 
+# Users may grant fewer scopes than asked (Google's granular consent); the stored `scope` says
+# which, and clients skip what was not granted instead of failing on oauthlib's scope check.
+os.environ.setdefault("OAUTHLIB_RELAX_TOKEN_SCOPE", "1")
+
+
+@dataclass(frozen=True)
+class OAuthProfile:
+    """How one provider does OAuth2 beyond the standard: scopes, extra parameters, envelopes."""
+
+    scopes: tuple[str, ...]
+    scope_separator: str = " "
+    authorize_params: dict[str, str] = field(default_factory=dict)
+    token_params: dict[str, str] = field(default_factory=dict)
+    # Rewrites a token endpoint answer into standard OAuth JSON (Withings wraps it in {status, body}).
+    unwrap: Callable[[requests.Response], requests.Response] | None = None
+
+    @property
+    def scope(self) -> str | list[str]:
+        return list(self.scopes) if self.scope_separator == " " else self.scope_separator.join(self.scopes)
+
 
 class OAuthTokens:
     """Hands out a valid access token for one provider, refreshing it when needed."""
 
-    def __init__(self, config: OAuthProviderConfig, store: RawStore, scopes: list[str]) -> None:
+    def __init__(self, config: OAuthProviderConfig, store: RawStore, profile: OAuthProfile | list[str]) -> None:
         _allow_plain_http_on_loopback(config.token_url)
         self.config = config
         self.store = store
-        self.scopes = scopes
+        self.profile = profile if isinstance(profile, OAuthProfile) else OAuthProfile(tuple(profile))
         self.refreshes = 0
+
+    @property
+    def scopes(self) -> tuple[str, ...]:
+        return self.profile.scopes
+
+    def granted_scopes(self) -> set[str]:
+        """The scopes the user actually granted (empty when unknown)."""
+        token = self.store.token(self.provider)
+        if token is None or not token.scope:
+            return set()
+        return set(token.scope.replace(",", " ").split())
+
+    def _session(self, **kwargs: Any) -> OAuth2Session:
+        session = OAuth2Session(self.config.client_id, **kwargs)
+        if self.profile.unwrap is not None:
+            session.register_compliance_hook("access_token_response", self.profile.unwrap)
+            session.register_compliance_hook("refresh_token_response", self.profile.unwrap)
+        return session
 
     @property
     def provider(self) -> str:
@@ -54,19 +95,18 @@ class OAuthTokens:
 
     def authorization_url(self, state: str, **extra: str) -> str:
         """The URL to open in a browser to grant access."""
-        session = OAuth2Session(
-            self.config.client_id, redirect_uri=self.config.redirect_uri, scope=self.scopes, state=state
-        )
-        url, _ = session.authorization_url(self.config.authorize_url, **extra)
+        session = self._session(redirect_uri=self.config.redirect_uri, scope=self.profile.scope, state=state)
+        url, _ = session.authorization_url(self.config.authorize_url, **{**self.profile.authorize_params, **extra})
         return url
 
     def exchange_code(self, code: str) -> StoredToken:
         """Trade an authorization code for tokens and store them."""
-        session = OAuth2Session(self.config.client_id, redirect_uri=self.config.redirect_uri, scope=self.scopes)
+        session = self._session(redirect_uri=self.config.redirect_uri, scope=self.profile.scope)
         try:
             token = session.fetch_token(
                 self.config.token_url, code=code, include_client_id=True,
                 client_secret=self.config.client_secret.reveal(), timeout=TOKEN_TIMEOUT_S,
+                **self.profile.token_params,
             )
         except OAuth2Error as err:
             raise ReauthorizationNeeded(self.provider, f"the authorization code was refused ({err.error})") from None
@@ -95,11 +135,12 @@ class OAuthTokens:
     def _refresh(self, current: StoredToken) -> StoredToken:
         if not current.refresh_token:
             raise ReauthorizationNeeded(self.provider, "the access token expired and there is no refresh token")
-        session = OAuth2Session(self.config.client_id)
+        session = self._session()
         try:
             token = session.refresh_token(
                 self.config.token_url, refresh_token=current.refresh_token, timeout=TOKEN_TIMEOUT_S,
                 client_id=self.config.client_id, client_secret=self.config.client_secret.reveal(),
+                **self.profile.token_params,
             )
         except OAuth2Error as err:
             raise ReauthorizationNeeded(self.provider, f"the refresh token was refused ({err.error})") from None
@@ -115,6 +156,9 @@ class OAuthTokens:
         if token.get("expires_in") is not None:
             expires_at = datetime.now(timezone.utc) + timedelta(seconds=float(token["expires_in"]))
         scope = token.get("scope")
+        if not scope:
+            previous = self.store.token(self.provider)
+            scope = previous.scope if previous is not None else None  # refreshes may omit it
         self.store.save_token(
             self.provider,
             access_token=token["access_token"],
@@ -144,3 +188,22 @@ def _allow_plain_http_on_loopback(url: str) -> None:
         loopback = False
     if loopback:
         os.environ["OAUTHLIB_INSECURE_TRANSPORT"] = "1"
+
+
+def unwrap_withings_envelope(response: requests.Response) -> requests.Response:
+    """Withings answers the token endpoint with HTTP 200 `{status, body}`: make it standard OAuth."""
+    try:
+        payload = response.json()
+    except ValueError:
+        return response
+    if not isinstance(payload, dict) or "status" not in payload:
+        return response
+    if payload.get("status") == 0 and isinstance(payload.get("body"), dict):
+        standard: dict[str, Any] = dict(payload["body"])
+    else:
+        status = payload.get("status")
+        error = "temporarily_unavailable" if status == 601 else "invalid_grant"
+        standard = {"error": error, "error_description": f"Withings status {status}: {payload.get('error', '')}"}
+        response.status_code = 400
+    response._content = json.dumps(standard).encode()  # requests keeps the body here
+    return response

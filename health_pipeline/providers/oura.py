@@ -22,12 +22,13 @@ import requests
 from health_pipeline.config import OAuthProviderConfig
 from health_pipeline.providers.errors import BadRequest, MalformedResponse, ReauthorizationNeeded
 from health_pipeline.providers.http import ProviderHTTP
-from health_pipeline.providers.oauth import OAuthTokens
+from health_pipeline.providers.oauth import OAuthProfile, OAuthTokens
 from health_pipeline.providers.windows import chunk_days, local_midnight
 from health_pipeline.storage.raw_store import RawRecord
 
 PROVIDER = "oura"
 SCOPES = ["personal", "daily", "heartrate", "workout", "tag", "session", "spo2Daily"]
+OAUTH = OAuthProfile(tuple(SCOPES))
 
 
 @dataclass(frozen=True)
