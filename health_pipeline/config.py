@@ -62,6 +62,7 @@ class AppConfig:
     duckdb: Path
     timezone: str
     user: str
+    max_wait_s: float = 300.0
 
     @property
     def tz(self) -> ZoneInfo:
@@ -81,6 +82,7 @@ class OAuthProviderConfig:
     client_id: str
     client_secret: Secret
     redirect_uri: str
+    requests_per_minute: int = 60
 
 
 @dataclass(frozen=True)
@@ -92,6 +94,7 @@ class HevyConfig:
     start_date: date
     base_url: str
     api_key: Secret
+    requests_per_minute: int = 120
 
 
 @dataclass(frozen=True)
@@ -146,6 +149,7 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "duckdb": "data/health.duckdb",
         "timezone": "UTC",
         "user": "me",
+        "max_wait_s": 300.0,
     },
     "oura": {
         "enabled": False,
@@ -156,6 +160,7 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "client_id": "",
         "client_secret": "",
         "redirect_uri": DEFAULT_REDIRECT_URI,
+        "requests_per_minute": 1000,
     },
     "fitbit": {
         "enabled": False,
@@ -166,6 +171,7 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "client_id": "",
         "client_secret": "",
         "redirect_uri": DEFAULT_REDIRECT_URI,
+        "requests_per_minute": 300,
     },
     "withings": {
         "enabled": False,
@@ -176,12 +182,14 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "client_id": "",
         "client_secret": "",
         "redirect_uri": DEFAULT_REDIRECT_URI,
+        "requests_per_minute": 120,
     },
     "hevy": {
         "enabled": False,
         "start_date": DEFAULT_START_DATE,
         "base_url": "https://api.hevyapp.com",
         "api_key": "",
+        "requests_per_minute": 120,
     },
     "victoriametrics": {
         "enabled": False,
@@ -285,6 +293,7 @@ def parse_config(data: dict[str, Any], path: Path | None, environ: dict[str, str
         duckdb=a_path("app", "duckdb"),
         timezone=typed("app", "timezone", str, _timezone_problem),
         user=typed("app", "user", str, _label_value_problem),
+        max_wait_s=typed("app", "max_wait_s", float, _positive),
     )
 
     def oauth(name: str) -> OAuthProviderConfig:
@@ -298,6 +307,7 @@ def parse_config(data: dict[str, Any], path: Path | None, environ: dict[str, str
             client_id=typed(name, "client_id", str),
             client_secret=Secret(typed(name, "client_secret", str)),
             redirect_uri=typed(name, "redirect_uri", str, _url_problem),
+            requests_per_minute=typed(name, "requests_per_minute", int, _positive),
         )
         if cfg.enabled:
             if not cfg.client_id:
@@ -316,6 +326,7 @@ def parse_config(data: dict[str, Any], path: Path | None, environ: dict[str, str
         start_date=a_date("hevy", "start_date"),
         base_url=typed("hevy", "base_url", str, _url_problem),
         api_key=Secret(typed("hevy", "api_key", str)),
+        requests_per_minute=typed("hevy", "requests_per_minute", int, _positive),
     )
     if hevy.enabled and not hevy.api_key:
         raise fail("hevy", "api_key", "is required when Hevy is enabled (set it here or in HEALTH_PIPELINE_HEVY_API_KEY)")
@@ -351,7 +362,8 @@ def _bad_date() -> date:
 
 
 def _type_name(kind: type) -> str:
-    return {str: "string", bool: "boolean (true/false)", dict: "table", float: "number"}.get(kind, kind.__name__)
+    return {str: "string", bool: "boolean (true/false)", dict: "table", float: "number", int: "whole number"}.get(
+        kind, kind.__name__)
 
 
 def _non_empty(value: str) -> str | None:

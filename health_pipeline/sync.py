@@ -16,7 +16,7 @@ from health_pipeline.defs.partitions import daily_partitions
 from health_pipeline.providers import oura
 from health_pipeline.tidy.models import TABLES
 
-DAILY_PROVIDERS = {"oura": [oura_asset_key(resource) for resource in oura.CATALOGUE]}
+DAILY_PROVIDERS = {"oura": [oura_asset_key(e.resource) for e in oura.CATALOGUE.values() if e.dated]}
 
 
 class SyncError(Exception):

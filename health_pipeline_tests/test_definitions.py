@@ -27,20 +27,26 @@ def test_definitions_are_loadable(defs: dg.Definitions) -> None:
     dg.Definitions.validate_loadable(defs)
 
 
-def test_the_asset_graph_is_the_documented_slice(defs: dg.Definitions) -> None:
+OURA_DATED = [
+    "daily_activity", "daily_readiness", "daily_sleep", "sleep", "sleep_time", "daily_spo2", "daily_stress",
+    "daily_resilience", "daily_cardiovascular_age", "vO2_max", "workout", "session", "enhanced_tag",
+    "rest_mode_period", "heartrate",
+]
+
+
+def test_the_asset_graph_has_one_asset_per_oura_endpoint_and_the_slice_downstream(defs: dg.Definitions) -> None:
     graph = defs.resolve_asset_graph()
-    keys = {key.to_user_string() for key in graph.get_all_asset_keys()}
-    assert keys == {"oura_daily_activity", "oura_heartrate", "daily_activity", "heart_rate", "export_victoriametrics"}
-    parents = {key.to_user_string(): sorted(p.to_user_string() for p in graph.get(key).parent_keys) for key in graph.get_all_asset_keys()}
+    parents = {key.to_user_string(): sorted(p.to_user_string() for p in graph.get(key).parent_keys)
+               for key in graph.get_all_asset_keys()}
     assert parents == {
-        "oura_daily_activity": [], "oura_heartrate": [],
+        **{f"oura_{resource}": [] for resource in OURA_DATED},
         "daily_activity": ["oura_daily_activity"], "heart_rate": ["oura_heartrate"],
         "export_victoriametrics": ["daily_activity", "heart_rate"],
     }
 
 
 def test_every_asset_is_daily_partitioned_single_run_pooled_grouped_and_described(defs: dg.Definitions) -> None:
-    pools = {"oura_daily_activity": "oura_api", "oura_heartrate": "oura_api", "daily_activity": "duckdb",
+    pools = {**{f"oura_{r}": "oura_api" for r in OURA_DATED}, "daily_activity": "duckdb",
              "heart_rate": "duckdb", "export_victoriametrics": "duckdb"}
     for assets_def in defs.assets or []:
         assert isinstance(assets_def, dg.AssetsDefinition)

@@ -12,6 +12,7 @@ from pydantic import PrivateAttr
 
 from health_pipeline.config import Config, load_config
 from health_pipeline.providers import oura
+from health_pipeline.providers.http import provider_http
 from health_pipeline.providers.oauth import OAuthTokens
 from health_pipeline.storage.duckdb_store import TidyStore
 from health_pipeline.storage.raw_store import RawStore
@@ -43,7 +44,8 @@ class HealthPipelineResource(dg.ConfigurableResource):
         if not settings.enabled:
             raise dg.Failure("oura is disabled: set [oura] enabled = true in the config file", allow_retries=False)
         tokens = OAuthTokens(settings, self.raw_store(), oura.OAUTH)
-        return oura.OuraClient(settings, tokens, self.config.app.tz)
+        http = provider_http("oura", settings.requests_per_minute, self.config.app.max_wait_s)
+        return oura.OuraClient(settings, tokens, self.config.app.tz, http)
 
     def victoriametrics(self) -> VictoriaMetrics:
         settings = self.config.victoriametrics

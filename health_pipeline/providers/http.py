@@ -8,6 +8,7 @@ requests it makes so assets can report them.
 import email.utils
 import logging
 import random
+import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -20,6 +21,37 @@ from health_pipeline.providers.errors import ProviderRetired, ProviderUnavailabl
 log = logging.getLogger(__name__)
 
 USER_AGENT = "health-pipeline/0.1 (+https://github.com/health-pipeline/health-pipeline)"
+
+
+class RequestBudget:
+    """At most `limit` requests in any `window_s` seconds: callers wait for a slot (thread-safe).
+
+    A long backfill then runs at the provider's pace instead of tripping its rate limit.
+    """
+
+    def __init__(self, limit: int, window_s: float, clock: Callable[[], float] = time.monotonic,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
+        if limit < 1 or window_s <= 0:
+            raise ValueError("a request budget needs a positive limit and window")
+        self.limit, self.window_s = limit, window_s
+        self._clock, self._sleep = clock, sleep
+        self._sent: list[float] = []
+        self._lock = threading.Lock()
+        self.waited_s = 0.0
+
+    def take(self) -> None:
+        while True:
+            with self._lock:
+                now = self._clock()
+                self._sent = [t for t in self._sent if now - t < self.window_s]
+                if len(self._sent) < self.limit:
+                    self._sent.append(now)
+                    return
+                wait = self.window_s - (now - self._sent[0])
+            self.waited_s += wait
+            self._sleep(wait)  # waiting for the provider's rate window to move on
+
+
 
 
 @dataclass(frozen=True)
@@ -42,10 +74,16 @@ class ProviderHTTP:
         provider: str,
         settings: RetrySettings | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        budget: RequestBudget | None = None,
+        limit_signal: Callable[[requests.Response], float | None] | None = None,
     ) -> None:
         self.provider = provider
         self.settings = settings or RetrySettings()
         self.requests_made = 0
+        self.rate_limited_waits = 0
+        self.budget = budget
+        # For limits signalled inside a 200 (Withings' status 601): seconds to wait, or None.
+        self.limit_signal = limit_signal
         self._sleep = sleep
         self._session = requests.Session()
         self._session.headers["User-Agent"] = USER_AGENT
@@ -67,6 +105,8 @@ class ProviderHTTP:
         waited = 0.0
         failures = 0
         while True:
+            if self.budget is not None:
+                self.budget.take()
             self.requests_made += 1
             try:
                 response = self._session.request(
@@ -86,11 +126,13 @@ class ProviderHTTP:
             status = response.status_code
             if status == 410:
                 raise ProviderRetired(self.provider, f"{_origin(url)} answers 410 Gone: this API is retired")
-            if status == 429:
-                wait = retry_after_seconds(response.headers) or self._backoff(failures + 1)
+            signalled = self.limit_signal(response) if self.limit_signal and status == 200 else None
+            if status == 429 or signalled is not None:
+                wait = signalled or retry_after_seconds(response.headers) or self._backoff(self.rate_limited_waits + 1)
                 if waited + wait > settings.max_wait_s:
                     raise RateLimited(self.provider, wait, settings.max_wait_s)
                 log.info("%s: rate limited, waiting %.1f s", self.provider, wait)
+                self.rate_limited_waits += 1
                 waited += wait
                 self._sleep(wait)
                 continue
@@ -135,3 +177,12 @@ def retry_after_seconds(headers: Mapping[str, str], now: float | None = None) ->
 def _origin(url: str) -> str:
     """Scheme, host and path of a URL, without its query (which could carry secrets)."""
     return url.split("?", 1)[0]
+
+
+def provider_http(provider: str, requests_per_minute: int, max_wait_s: float,
+                  limit_signal: Callable[[requests.Response], float | None] | None = None) -> ProviderHTTP:
+    """The HTTP layer for one provider, with its configured budget and patience."""
+    return ProviderHTTP(
+        provider, RetrySettings(max_wait_s=max_wait_s), budget=RequestBudget(requests_per_minute, 60.0),
+        limit_signal=limit_signal,
+    )

@@ -35,16 +35,22 @@ OAUTH = OAuthProfile(tuple(SCOPES))
 class OuraEndpoint:
     """One Oura endpoint as data: where it is, how far one request may reach, what a record is.
 
-    kind "document": one record per document `id`, its `day` taken from the document.
+    kind "document": one record per document `id`, its day taken from `day_field`.
     kind "samples": rows of a time series, stored as one record per local day (id = the day).
+    kind "profile": no dates; one record per document (`personal_info` comes unwrapped).
     """
 
     resource: str
     path: str
-    kind: Literal["document", "samples"]
+    kind: Literal["document", "samples", "profile"]
     max_window_days: int
     pad_days: int
     description: str
+    day_field: str = "day"
+
+    @property
+    def dated(self) -> bool:
+        return self.kind != "profile"
 
     @property
     def chunk_days(self) -> int:
@@ -52,17 +58,36 @@ class OuraEndpoint:
         return self.max_window_days - 2 * self.pad_days
 
 
+def _daily(resource: str, description: str, day_field: str = "day") -> OuraEndpoint:
+    # No maximum range is documented; 90 days (plus a day of padding each side) is the common choice.
+    return OuraEndpoint(resource, f"/v2/usercollection/{resource}", "document", 92, 1, description, day_field)
+
+
 CATALOGUE: dict[str, OuraEndpoint] = {
     endpoint.resource: endpoint
     for endpoint in (
-        OuraEndpoint(
-            "daily_activity", "/v2/usercollection/daily_activity", "document", 92, 1,
-            "Daily activity: steps, calories, time in each intensity, MET samples.",
-        ),
+        _daily("daily_activity", "Daily activity: steps, calories, time in each intensity, MET samples."),
+        _daily("daily_readiness", "Readiness score with contributors and temperature deviation."),
+        _daily("daily_sleep", "Daily sleep score and contributors (durations are in `sleep`)."),
+        _daily("sleep", "Sleep periods (nights, naps, rest) with stages, heart rate and HRV samples."),
+        _daily("sleep_time", "Recommended bedtime windows."),
+        _daily("daily_spo2", "Average blood oxygen during sleep and breathing disturbance index."),
+        _daily("daily_stress", "Minutes of high stress and of high recovery."),
+        _daily("daily_resilience", "Resilience level and contributors."),
+        _daily("daily_cardiovascular_age", "Vascular age and pulse wave velocity."),
+        _daily("vO2_max", "VO2 max estimates (the path has a capital O)."),
+        _daily("workout", "Workouts, detected or logged, with calories and distance."),
+        _daily("session", "Guided sessions (meditation, breathing) with heart-rate samples."),
+        _daily("enhanced_tag", "Tags the user added (caffeine, alcohol, ...).", day_field="start_day"),
+        _daily("rest_mode_period", "Rest mode periods (illness, recovery).", day_field="start_day"),
         OuraEndpoint(
             "heartrate", "/v2/usercollection/heartrate", "samples", 30, 0,
             "Heart-rate samples (about every 5 minutes while awake, more in workouts), UTC.",
         ),
+        OuraEndpoint("personal_info", "/v2/usercollection/personal_info", "profile", 0, 0,
+                     "Age, weight, height and biological sex."),
+        OuraEndpoint("ring_configuration", "/v2/usercollection/ring_configuration", "profile", 0, 0,
+                     "The user's rings: model, size, colour, firmware."),
     )
 }
 
@@ -89,9 +114,28 @@ class OuraClient:
     def requests_made(self) -> int:
         return self.http.requests_made
 
+    def fetch_profile(self, resource: str) -> list[RawRecord]:
+        """The records of an endpoint without dates (`personal_info`, `ring_configuration`)."""
+        endpoint = CATALOGUE[resource]
+        if endpoint.dated:
+            raise ValueError(f"{resource} is date-keyed: use fetch_window")
+        if resource == "personal_info":
+            document = self._get(endpoint, {})  # a bare object, no `data` envelope
+            if not isinstance(document.get("id"), str):
+                raise MalformedResponse(PROVIDER, "personal_info: the answer has no `id`")
+            return [RawRecord(document["id"], None, document)]
+        records = {}
+        for document in self._pages(endpoint, {}):
+            if not isinstance(document.get("id"), str):
+                raise MalformedResponse(PROVIDER, f"{resource}: a document lacks `id`")
+            records[document["id"]] = RawRecord(document["id"], None, document)
+        return list(records.values())
+
     def fetch_window(self, resource: str, start: date, end: date) -> Iterator[FetchedChunk]:
         """Chunks of [start, end] (inclusive local days), each fetched completely before it is yielded."""
         endpoint = CATALOGUE[resource]
+        if not endpoint.dated:
+            raise ValueError(f"{resource} has no dates: use fetch_profile")
         for first, last in chunk_days(start, end, endpoint.chunk_days):
             if endpoint.kind == "document":
                 records = self._documents(endpoint, first, last)
@@ -106,9 +150,9 @@ class OuraClient:
         params = {"start_date": (first - pad).isoformat(), "end_date": (last + pad).isoformat()}
         records: dict[str, RawRecord] = {}
         for document in self._pages(endpoint, params):
-            record_id, day = document.get("id"), document.get("day")
+            record_id, day = document.get("id"), document.get(endpoint.day_field)
             if not isinstance(record_id, str) or not isinstance(day, str):
-                raise MalformedResponse(PROVIDER, f"{endpoint.resource}: a document lacks `id` or `day`")
+                raise MalformedResponse(PROVIDER, f"{endpoint.resource}: a document lacks `id` or `{endpoint.day_field}`")
             if first.isoformat() <= day <= last.isoformat():
                 records[record_id] = RawRecord(record_id, day, document)
         return list(records.values())

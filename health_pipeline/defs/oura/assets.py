@@ -68,6 +68,6 @@ def build_oura_asset(endpoint: oura.OuraEndpoint, partitions: dg.PartitionsDefin
 
 
 def oura_assets(partitions: dg.PartitionsDefinition) -> list[dg.AssetsDefinition]:
-    return [build_oura_asset(endpoint, partitions) for endpoint in oura.CATALOGUE.values()]
+    return [build_oura_asset(endpoint, partitions) for endpoint in oura.CATALOGUE.values() if endpoint.dated]
 
 
