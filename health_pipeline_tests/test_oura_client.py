@@ -103,3 +103,49 @@ def test_a_revoked_grant_asks_the_user_to_authorise_again(client: oura.OuraClien
     assert str(caught.value) == (
         "oura: the refresh token was refused (invalid_grant); run `health-pipeline auth oura` again"
     )
+
+
+@pytest.mark.parametrize("endpoint", [e for e in oura.CATALOGUE.values() if e.kind == "document"], ids=lambda e: e.resource)
+def test_every_dated_endpoint_lands_exactly_the_truth(client: oura.OuraClient, sandbox: Sandbox, endpoint: oura.OuraEndpoint) -> None:
+    start, end = date(2026, 9, 15), date(2026, 11, 10)
+    records = [r for chunk in fetch(client, endpoint.resource, start, end) for r in chunk.records]
+    expected = truth.oura_documents(sandbox.world, endpoint.resource if endpoint.resource != "vO2_max" else "vO2_max", start, end)
+    assert sorted((r.record_id, r.day) for r in records) == sorted((d["id"], d[endpoint.day_field]) for d in expected)
+    assert {r.record_id: r.payload for r in records} == {d["id"]: d for d in expected}
+
+
+def test_profile_endpoints_have_no_dates(client: oura.OuraClient, sandbox: Sandbox) -> None:
+    [person] = client.fetch_profile("personal_info")
+    assert person.day is None and person.payload["biological_sex"] == "male"
+    [ring] = client.fetch_profile("ring_configuration")
+    assert ring.payload["hardware_type"] == "gen3"
+    with pytest.raises(ValueError, match="has no dates"):
+        list(client.fetch_window("personal_info", date(2026, 11, 1), date(2026, 11, 2)))
+
+
+def test_a_429_with_retry_after_is_waited_out_and_the_wait_is_measured(client: oura.OuraClient, sandbox: Sandbox) -> None:
+    import time as clock
+
+    sandbox.faults.script("oura", "429")  # Retry-After: 1
+    started = clock.monotonic()
+    [chunk] = fetch(client, "daily_stress", date(2026, 11, 1), date(2026, 11, 5))
+    assert clock.monotonic() - started >= 1.0
+    assert chunk.records and client.http.rate_limited_waits == 1
+    assert [e.status for e in sandbox.log.entries("oura")][-2:] == [429, 200]
+
+
+def test_a_wait_longer_than_allowed_fails_with_a_resumable_error(make_config: ConfigFactory, sandbox: Sandbox) -> None:
+    from health_pipeline.providers.errors import RateLimited
+    from health_pipeline.providers.http import provider_http
+
+    config = make_config()
+    store = RawStore(config.app.raw_db)
+    store.init()
+    tokens = OAuthTokens(config.oura, store, oura.OAUTH)
+    authorize_with_sandbox(tokens)
+    impatient = oura.OuraClient(config.oura, tokens, TZ, provider_http("oura", 1000, max_wait_s=0.5))
+    sandbox.faults.script("oura", "429")
+    with pytest.raises(RateLimited) as caught:
+        fetch(impatient, "daily_stress", date(2026, 11, 1), date(2026, 11, 5))
+    assert str(caught.value) == ("oura: rate limited; the provider asks to wait 1 s, more than the allowed 0.5 s. "
+                                 "Nothing already landed is lost: re-run later to resume")

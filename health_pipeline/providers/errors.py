@@ -35,8 +35,8 @@ class RateLimited(ProviderError):
     def __init__(self, provider: str, wait_s: float, max_wait_s: float) -> None:
         super().__init__(
             provider,
-            f"rate limited; the provider asks to wait {wait_s:.0f} s, more than the allowed "
-            f"{max_wait_s:.0f} s. Nothing already landed is lost: re-run later to resume",
+            f"rate limited; the provider asks to wait {wait_s:g} s, more than the allowed "
+            f"{max_wait_s:g} s. Nothing already landed is lost: re-run later to resume",
         )
         self.wait_s = wait_s
 
