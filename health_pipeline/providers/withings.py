@@ -6,7 +6,27 @@ requests-oauthlib by a compliance hook); refresh tokens rotate. Scopes are comma
 Withings refuses `localhost` and IP redirect URIs: use a redirect page you host and `--manual`.
 """
 
-from health_pipeline.providers.oauth import OAuthProfile, unwrap_withings_envelope
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import requests
+
+from health_pipeline.config import OAuthProviderConfig
+from health_pipeline.providers.errors import BadRequest, MalformedResponse, ProviderUnavailable, ReauthorizationNeeded
+from health_pipeline.providers.http import ProviderHTTP
+from health_pipeline.providers.oauth import OAuthProfile, OAuthTokens, unwrap_withings_envelope
+from health_pipeline.storage.raw_store import RawRecord
+
+PROVIDER = "withings"
+# Status 601 carries no Retry-After; the limit is counted per minute, so wait a quarter of it.
+RATE_LIMIT_WAIT_S = 15.0
+AUTH_STATUSES = {100, 101, 102, 200, 401}
+# Everything the scale, cuff and watch measure (type ids of provider-apis.md §2); configurable.
+DEFAULT_MEASTYPES = (1, 4, 5, 6, 8, 9, 10, 11, 12, 54, 71, 73, 76, 77, 88, 91, 123, 135, 136, 137, 138, 155,
+                     167, 168, 169, 170, 226, 227)
 
 OAUTH = OAuthProfile(
     scopes=("user.info", "user.metrics", "user.activity", "user.sleepevents"),
@@ -14,3 +34,192 @@ OAUTH = OAuthProfile(
     token_params={"action": "requesttoken"},
     unwrap=unwrap_withings_envelope,
 )
+
+
+@dataclass(frozen=True)
+class WithingsEndpoint:
+    """One Withings service as data: where, which action, how it pages and what a record is."""
+
+    resource: str
+    path: str
+    action: str
+    list_key: str
+    window: Literal["epoch", "ymd", "24h"]
+    record_id: Callable[[dict[str, Any]], str]
+    description: str
+
+
+def _group_id(group: dict[str, Any]) -> str:
+    return str(group["grpid"])
+
+
+def _activity_id(activity: dict[str, Any]) -> str:
+    return f"{activity['date']}:{activity.get('hash_deviceid') or activity.get('deviceid') or 'device'}"
+
+
+CATALOGUE: dict[str, WithingsEndpoint] = {
+    e.resource: e
+    for e in (
+        WithingsEndpoint("measures", "/measure", "getmeas", "measuregrps", "epoch", _group_id,
+                         "Body measures (weight, composition, blood pressure, ...), one record per group."),
+        WithingsEndpoint("activity", "/v2/measure", "getactivity", "activities", "ymd", _activity_id,
+                         "Daily activity summaries from the watch."),
+        WithingsEndpoint("workouts", "/v2/measure", "getworkouts", "series", "ymd", lambda w: str(w["id"]),
+                         "Workouts detected or logged on the watch."),
+        WithingsEndpoint("sleep_summary", "/v2/sleep", "getsummary", "series", "ymd", lambda s: str(s["id"]),
+                         "One summary per night (durations, efficiency, heart and breathing rates)."),
+    )
+}
+SLEEP_SUMMARY_FIELDS = (
+    "total_timeinbed,total_sleep_time,asleepduration,lightsleepduration,deepsleepduration,remsleepduration,"
+    "wakeupduration,wakeupcount,durationtosleep,durationtowakeup,sleep_efficiency,sleep_latency,wakeup_latency,"
+    "waso,out_of_bed_count,nb_rem_episodes,sleep_score,hr_average,hr_min,hr_max,rr_average,rr_min,rr_max,"
+    "rmssd_start_avg,rmssd_end_avg,breathing_disturbances_intensity,snoring,snoringepisodecount,apnea_hypopnea_index"
+)
+
+
+def rate_limit_signal(wait_s: float = RATE_LIMIT_WAIT_S) -> Callable[[requests.Response], float | None]:
+    """Withings' rate limit is status 601 inside an HTTP 200: wait `wait_s` and try again."""
+
+    def signal(response: requests.Response) -> float | None:
+        try:
+            body = response.json()
+        except ValueError:
+            return None
+        return wait_s if isinstance(body, dict) and body.get("status") == 601 else None
+
+    return signal
+
+
+class WithingsClient:
+    """Reads one Withings account; every answer's `status` decides, never the HTTP code."""
+
+    def __init__(self, config: OAuthProviderConfig, tokens: OAuthTokens, tz: ZoneInfo, http: ProviderHTTP | None = None):
+        self.config = config
+        self.tokens = tokens
+        self.tz = tz
+        self.http = http or ProviderHTTP(PROVIDER, limit_signal=rate_limit_signal())
+
+    @property
+    def requests_made(self) -> int:
+        return self.http.requests_made
+
+    def changed_since(self, resource: str, lastupdate: int, meastypes: tuple[int, ...] = DEFAULT_MEASTYPES) -> list[RawRecord]:
+        """Records created or modified after `lastupdate` (Unix seconds): the cheap sync call."""
+        return self._records(resource, {"lastupdate": lastupdate}, meastypes)
+
+    def window(self, resource: str, start: date, end: date, meastypes: tuple[int, ...] = DEFAULT_MEASTYPES) -> list[RawRecord]:
+        """Records of local days [start, end]."""
+        endpoint = CATALOGUE[resource]
+        if endpoint.window == "ymd":
+            params: dict[str, Any] = {"startdateymd": start.isoformat(), "enddateymd": end.isoformat()}
+        else:
+            first = datetime.combine(start, datetime.min.time(), self.tz)
+            last = datetime.combine(end + timedelta(days=1), datetime.min.time(), self.tz)
+            params = {"startdate": int(first.timestamp()), "enddate": int(last.timestamp()) - 1}
+        return self._records(resource, params, meastypes)
+
+    def _records(self, resource: str, params: dict[str, Any], meastypes: tuple[int, ...]) -> list[RawRecord]:
+        endpoint = CATALOGUE[resource]
+        extra: dict[str, Any] = {}
+        if resource == "measures":
+            extra = {"meastypes": ",".join(map(str, meastypes)), "category": 1}
+        if resource == "sleep_summary":
+            extra = {"data_fields": SLEEP_SUMMARY_FIELDS}
+        records: dict[str, RawRecord] = {}
+        for item in self._pages(endpoint, {**params, **extra}):
+            try:
+                record_id = endpoint.record_id(item)
+            except (KeyError, TypeError):
+                raise MalformedResponse(PROVIDER, f"{resource}: an item lacks its id") from None
+            records[record_id] = RawRecord(record_id, self._day(item), item)
+        return list(records.values())
+
+    def _day(self, item: dict[str, Any]) -> str | None:
+        """The item's local day, in the time zone the item itself names (travel included)."""
+        if isinstance(item.get("date"), str):
+            return item["date"]
+        instant = item.get("date") if isinstance(item.get("date"), int) else item.get("startdate")
+        if not isinstance(instant, int):
+            return None
+        try:
+            zone = ZoneInfo(item["timezone"]) if isinstance(item.get("timezone"), str) else self.tz
+        except (ZoneInfoNotFoundError, ValueError):
+            zone = self.tz
+        return datetime.fromtimestamp(instant, timezone.utc).astimezone(zone).date().isoformat()
+
+    def _pages(self, endpoint: WithingsEndpoint, params: dict[str, Any]) -> Iterator[dict[str, Any]]:
+        """Follow `more` / `offset` (an int in getmeas, a bool in the v2 services)."""
+        offset = 0
+        while True:
+            body = self.call(endpoint.path, endpoint.action, {**params, **({"offset": offset} if offset else {})})
+            items = body.get(endpoint.list_key)
+            if not isinstance(items, list):
+                raise MalformedResponse(PROVIDER, f"{endpoint.action}: the body has no `{endpoint.list_key}` list")
+            yield from items
+            if not body.get("more"):
+                return
+            next_offset = body.get("offset")
+            if not isinstance(next_offset, int) or next_offset <= offset:
+                raise MalformedResponse(PROVIDER, f"{endpoint.action}: `more` without a usable `offset`")
+            offset = next_offset
+
+    def intraday(self, start: datetime, end: datetime, data_fields: str = "steps,heart_rate,calories,distance,elevation") -> dict[str, Any]:
+        """Per-minute watch samples in [start, end), fetched 24 hours at a time (the API's cap)."""
+        series: dict[str, Any] = {}
+        for first, last in _24h_windows(start, end):
+            body = self.call("/v2/measure", "getintradayactivity", {
+                "startdate": int(first.timestamp()), "enddate": int(last.timestamp()), "data_fields": data_fields})
+            if not isinstance(body.get("series"), dict):
+                raise MalformedResponse(PROVIDER, "getintradayactivity: `series` is not an object")
+            series.update(body["series"])
+        return series
+
+    def sleep_segments(self, start: datetime, end: datetime, data_fields: str = "hr,rr,snoring") -> list[dict[str, Any]]:
+        """High-frequency sleep in [start, end), 24 hours per request."""
+        segments: list[dict[str, Any]] = []
+        for first, last in _24h_windows(start, end):
+            body = self.call("/v2/sleep", "get", {
+                "startdate": int(first.timestamp()), "enddate": int(last.timestamp()), "data_fields": data_fields})
+            series = body.get("series")
+            if isinstance(series, dict):  # the spec draws an object; real answers are arrays
+                series = list(series.values())
+            if not isinstance(series, list):
+                raise MalformedResponse(PROVIDER, "sleep get: `series` is missing")
+            segments.extend(series)
+        return segments
+
+    def call(self, path: str, action: str, params: dict[str, Any]) -> dict[str, Any]:
+        """One service call; returns `body` or raises the typed error its `status` means."""
+        url = self.config.base_url.rstrip("/") + path
+        for attempt in (1, 2):
+            token = self.tokens.access_token(force_refresh=attempt == 2)
+            response = self.http.request("POST", url, data={"action": action, **params},
+                                         headers={"Authorization": f"Bearer {token}"})
+            try:
+                payload = response.json()
+            except ValueError:
+                raise MalformedResponse(PROVIDER, f"{action}: the answer is not JSON (HTTP {response.status_code})") from None
+            if not isinstance(payload, dict) or not isinstance(payload.get("status"), int):
+                raise MalformedResponse(PROVIDER, f"{action}: the answer has no `status`")
+            status = payload["status"]
+            if status == 0:
+                body = payload.get("body")
+                if not isinstance(body, dict):
+                    raise MalformedResponse(PROVIDER, f"{action}: `body` is not an object")
+                return body
+            if status not in AUTH_STATUSES:
+                break
+        if status in AUTH_STATUSES:
+            raise ReauthorizationNeeded(PROVIDER, f"the access token is refused even after a refresh (status {status})")
+        if status == 522:
+            raise ProviderUnavailable(PROVIDER, f"{action}: Withings timed out (status 522); re-run later")
+        raise BadRequest(PROVIDER, f"{action}: status {status}: {payload.get('error', 'error')}")
+
+
+def _24h_windows(start: datetime, end: datetime) -> Iterator[tuple[datetime, datetime]]:
+    cursor = start
+    while cursor < end:
+        last = min(end, cursor + timedelta(hours=24))
+        yield cursor, last
+        cursor = last
