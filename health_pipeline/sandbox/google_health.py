@@ -6,6 +6,7 @@ Web API paths and its OAuth endpoints answer 410 Gone.
 
 import base64
 import binascii
+import bisect
 import hashlib
 import json
 import re
@@ -375,9 +376,16 @@ class FakeGoogleHealth:
         if first is not None and last is not None:
             for day in gd.days_desc(first, last):
                 points.extend(gd.points_of_day(self.world, data_type, day, self.settings.heart_rate_every_s))
+        # One pass: each point goes to the window whose start is the last one at or before it.
+        starts = [start for start, _ in windows]
+        buckets: list[list[dict[str, Any]]] = [[] for _ in windows]
+        for point in points:
+            instant = _instant(point, data_type)
+            index = bisect.bisect_right(starts, instant) - 1
+            if index >= 0 and instant < windows[index][1]:
+                buckets[index].append(point)
         results = []
-        for start, end in windows:
-            inside = [p for p in points if start <= _instant(p, data_type) < end]
+        for (start, end), inside in zip(windows, buckets):
             value = _aggregate(data_type, inside)
             if value is None:
                 continue  # rollups leave out periods the tracker was not worn
