@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from health_pipeline.cli import main
-from health_pipeline.config import CONFIG_ENV, ConfigError, Secret, load_config
+from health_pipeline.config import CONFIG_ENV, Secret, load_config
 
 VALID_OURA = """
 [oura]

@@ -1,7 +1,7 @@
 """The Google Health client against the sandbox: fewest requests per type, exact records, caps, consent."""
 
 import math
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest

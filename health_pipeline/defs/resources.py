@@ -4,7 +4,6 @@ Only the config file's path is resource config, so no secret ever enters Dagster
 or the UI; secrets are read from the file or the environment inside the run.
 """
 
-from functools import cached_property
 from typing import Optional
 
 import dagster as dg

@@ -16,9 +16,9 @@ import requests
 
 from health_pipeline.config import OAuthProviderConfig
 from health_pipeline.providers.errors import BadRequest, MalformedResponse, ProviderError, ReauthorizationNeeded
-from health_pipeline.providers.http import ProviderHTTP
+from health_pipeline.providers.http import ProviderHTTP, json_object, json_or_none
 from health_pipeline.providers.oauth import OAuthProfile, OAuthTokens
-from health_pipeline.providers.windows import chunk_days
+from health_pipeline.providers.windows import FetchedChunk, chunk_days
 from health_pipeline.storage.raw_store import RawRecord
 
 PROVIDER = "fitbit"
@@ -122,13 +122,6 @@ CATALOGUE: dict[str, GoogleEndpoint] = {
         GoogleEndpoint("body-fat", "list", 90, 10000, METRICS_SCOPE, "sample_time.physical_time", "Body fat (%)."),
     )
 }
-
-
-@dataclass(frozen=True)
-class FetchedChunk:
-    start: date
-    end: date
-    records: list[RawRecord]
 
 
 class GoogleHealthClient:
@@ -264,14 +257,9 @@ class GoogleHealthClient:
 
 
 def _decode(endpoint: GoogleEndpoint, response: requests.Response) -> dict[str, Any]:
-    try:
-        body = response.json()
-    except ValueError:
-        body = None
+    body = json_or_none(response)
     if response.status_code == 200:
-        if not isinstance(body, dict):
-            raise MalformedResponse(PROVIDER, f"{endpoint.resource}: the answer is not a JSON object")
-        return body
+        return json_object(PROVIDER, endpoint.resource, body)
     error = body.get("error", {}) if isinstance(body, dict) else {}
     message = error.get("message") if isinstance(error, dict) else None
     reason = next((d.get("reason") for d in error.get("details", []) if isinstance(d, dict) and d.get("reason")), None) \

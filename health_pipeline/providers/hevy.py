@@ -11,7 +11,7 @@ import requests
 
 from health_pipeline.config import HevyConfig
 from health_pipeline.providers.errors import BadRequest, MalformedResponse, ReauthorizationNeeded
-from health_pipeline.providers.http import ProviderHTTP
+from health_pipeline.providers.http import ProviderHTTP, json_object, json_or_none
 from health_pipeline.storage.raw_store import RawRecord
 
 PROVIDER = "hevy"
@@ -136,14 +136,9 @@ class HevyClient:
 
 
 def _decode(path: str, response: requests.Response) -> dict[str, Any]:
-    try:
-        body = response.json()
-    except ValueError:
-        body = None
+    body = json_or_none(response)
     if response.status_code == 200:
-        if not isinstance(body, dict):
-            raise MalformedResponse(PROVIDER, f"{path}: the answer is not a JSON object")
-        return body
+        return json_object(PROVIDER, path, body)
     message = body.get("error") if isinstance(body, dict) else response.reason
     if response.status_code in (401, 403):
         raise ReauthorizationNeeded(

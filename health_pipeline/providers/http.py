@@ -16,7 +16,7 @@ from typing import Any
 
 import requests
 
-from health_pipeline.providers.errors import ProviderRetired, ProviderUnavailable, RateLimited
+from health_pipeline.providers.errors import MalformedResponse, ProviderRetired, ProviderUnavailable, RateLimited
 
 log = logging.getLogger(__name__)
 
@@ -186,3 +186,18 @@ def provider_http(provider: str, requests_per_minute: int, max_wait_s: float,
         provider, RetrySettings(max_wait_s=max_wait_s), budget=RequestBudget(requests_per_minute, 60.0),
         limit_signal=limit_signal,
     )
+
+
+def json_or_none(response: requests.Response) -> Any:
+    """The decoded JSON body, or None when the body is not JSON (an HTML error page, a cut-off answer)."""
+    try:
+        return response.json()
+    except ValueError:
+        return None
+
+
+def json_object(provider: str, what: str, body: Any) -> dict[str, Any]:
+    """A successful answer's body, which must be a JSON object."""
+    if not isinstance(body, dict):
+        raise MalformedResponse(provider, f"{what}: the answer is not a JSON object")
+    return body

@@ -21,9 +21,9 @@ import requests
 
 from health_pipeline.config import OAuthProviderConfig
 from health_pipeline.providers.errors import BadRequest, MalformedResponse, ReauthorizationNeeded
-from health_pipeline.providers.http import ProviderHTTP
+from health_pipeline.providers.http import ProviderHTTP, json_object, json_or_none
 from health_pipeline.providers.oauth import OAuthProfile, OAuthTokens
-from health_pipeline.providers.windows import chunk_days, local_midnight
+from health_pipeline.providers.windows import FetchedChunk, chunk_days, local_midnight
 from health_pipeline.storage.raw_store import RawRecord
 
 PROVIDER = "oura"
@@ -90,15 +90,6 @@ CATALOGUE: dict[str, OuraEndpoint] = {
                      "The user's rings: model, size, colour, firmware."),
     )
 }
-
-
-@dataclass(frozen=True)
-class FetchedChunk:
-    """The records of one window [start, end] (local days), ready to land in one transaction."""
-
-    start: date
-    end: date
-    records: list[RawRecord]
 
 
 class OuraClient:
@@ -209,14 +200,9 @@ class OuraClient:
 def _decode(endpoint: OuraEndpoint, response: requests.Response) -> dict[str, Any]:
     """The JSON body of a successful answer, or the typed error for a failed one."""
     status = response.status_code
-    try:
-        body = response.json()
-    except ValueError:
-        body = None
-    if status == 200:
-        if not isinstance(body, dict):
-            raise MalformedResponse(PROVIDER, f"{endpoint.resource}: the answer is not a JSON object")
-        return body
+    body = json_or_none(response)
+    if response.status_code == 200:
+        return json_object(PROVIDER, endpoint.resource, body)
     detail = _detail(body) or response.reason
     if status == 401:
         raise ReauthorizationNeeded(PROVIDER, f"the access token is refused even after a refresh ({detail})")

@@ -1,8 +1,20 @@
 """Splitting a date range into the fewest windows an endpoint allows."""
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
+
+from health_pipeline.storage.raw_store import RawRecord
+
+
+@dataclass(frozen=True)
+class FetchedChunk:
+    """The records of one window [start, end] (local days), ready to land in one transaction."""
+
+    start: date
+    end: date
+    records: list[RawRecord]
 
 
 def chunk_days(start: date, end: date, max_days: int) -> list[tuple[date, date]]:
