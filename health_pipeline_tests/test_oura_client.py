@@ -149,3 +149,46 @@ def test_a_wait_longer_than_allowed_fails_with_a_resumable_error(make_config: Co
         fetch(impatient, "daily_stress", date(2026, 11, 1), date(2026, 11, 5))
     assert str(caught.value) == ("oura: rate limited; the provider asks to wait 1 s, more than the allowed 0.5 s. "
                                  "Nothing already landed is lost: re-run later to resume")
+
+
+def test_5xx_resets_and_timeouts_are_retried_with_backoff(make_config: ConfigFactory, sandbox: Sandbox) -> None:
+    from health_pipeline.providers.http import ProviderHTTP, RetrySettings
+    from health_pipeline.sandbox.faults import FaultPlan
+
+    config = make_config()
+    store = RawStore(config.app.raw_db)
+    store.init()
+    tokens = OAuthTokens(config.oura, store, oura.OAUTH)
+    authorize_with_sandbox(tokens)
+    waits: list[float] = []
+    http = ProviderHTTP("oura", RetrySettings(read_timeout_s=0.5, backoff_base_s=0.01), sleep=waits.append)
+    client = oura.OuraClient(config.oura, tokens, TZ, http)
+    sandbox.faults.set("oura", FaultPlan(hang_s=1.5))
+    sandbox.faults.script("oura", "5xx", "reset", "timeout")
+    sandbox.log.clear()
+    [chunk] = fetch(client, "daily_stress", date(2026, 11, 1), date(2026, 11, 5))
+    assert [d["id"] for d in (r.payload for r in chunk.records)] == [
+        d["id"] for d in truth.oura_documents(sandbox.world, "daily_stress", date(2026, 11, 1), date(2026, 11, 5))]
+    assert [(e.status, e.fault) for e in sandbox.log.entries("oura")] == [(503, "5xx"), (0, "reset"), (0, "timeout"), (200, None)]
+    # exponential with jitter: each wait lies in [base * 2^(n-1) / 2, base * 2^(n-1)]
+    assert len(waits) == 3
+    assert 0.005 <= waits[0] <= 0.01 <= waits[1] <= 0.02 <= waits[2] <= 0.04
+    assert client.requests_made == 4
+
+
+def test_a_provider_down_for_good_fails_with_a_clear_error(make_config: ConfigFactory, sandbox: Sandbox) -> None:
+    from health_pipeline.providers.errors import ProviderUnavailable
+    from health_pipeline.providers.http import ProviderHTTP, RetrySettings
+    from health_pipeline.sandbox.faults import FaultPlan
+
+    config = make_config()
+    store = RawStore(config.app.raw_db)
+    store.init()
+    tokens = OAuthTokens(config.oura, store, oura.OAUTH)
+    authorize_with_sandbox(tokens)
+    client = oura.OuraClient(config.oura, tokens, TZ, ProviderHTTP("oura", RetrySettings(attempts=3), sleep=lambda _: None))
+    sandbox.faults.set("oura", FaultPlan(probabilities={"5xx": 1.0}))
+    with pytest.raises(ProviderUnavailable) as caught:
+        fetch(client, "daily_stress", date(2026, 11, 1), date(2026, 11, 5))
+    assert str(caught.value) == (f"oura: {sandbox.url('oura')}/v2/usercollection/daily_stress answered HTTP 503 3 times "
+                                 "in a row; the provider may be down, re-run later")
