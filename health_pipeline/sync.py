@@ -13,10 +13,14 @@ from health_pipeline.defs.build import build_definitions
 from health_pipeline.defs.export.assets import EXPORT_KEY
 from health_pipeline.defs.oura.assets import oura_asset_key
 from health_pipeline.defs.partitions import daily_partitions
-from health_pipeline.providers import oura
+from health_pipeline.defs.fitbit.assets import fitbit_asset_key
+from health_pipeline.providers import google_health, oura
 from health_pipeline.tidy.models import TABLES
 
-DAILY_PROVIDERS = {"oura": [oura_asset_key(e.resource) for e in oura.CATALOGUE.values() if e.dated]}
+DAILY_PROVIDERS = {
+    "oura": [oura_asset_key(e.resource) for e in oura.CATALOGUE.values() if e.dated],
+    "fitbit": [fitbit_asset_key(e.resource) for e in google_health.CATALOGUE.values()],
+}
 
 
 class SyncError(Exception):

@@ -34,19 +34,29 @@ OURA_DATED = [
 ]
 
 
+FITBIT_TYPES = [
+    "steps", "distance", "floors", "altitude", "total-calories", "active-energy-burned", "active-minutes",
+    "active-zone-minutes", "time-in-heart-rate-zone", "calories-in-heart-rate-zone", "heart-rate",
+    "daily-resting-heart-rate", "daily-heart-rate-variability", "daily-oxygen-saturation", "daily-respiratory-rate",
+    "daily-sleep-temperature-derivations", "sleep", "exercise", "weight", "body-fat",
+]
+
+
 def test_the_asset_graph_has_one_asset_per_oura_endpoint_and_the_slice_downstream(defs: dg.Definitions) -> None:
     graph = defs.resolve_asset_graph()
     parents = {key.to_user_string(): sorted(p.to_user_string() for p in graph.get(key).parent_keys)
                for key in graph.get_all_asset_keys()}
     assert parents == {
         **{f"oura_{resource}": [] for resource in OURA_DATED},
+        **{f"fitbit_{t.replace('-', '_')}": [] for t in FITBIT_TYPES},
         "daily_activity": ["oura_daily_activity"], "heart_rate": ["oura_heartrate"],
         "export_victoriametrics": ["daily_activity", "heart_rate"],
     }
 
 
 def test_every_asset_is_daily_partitioned_single_run_pooled_grouped_and_described(defs: dg.Definitions) -> None:
-    pools = {**{f"oura_{r}": "oura_api" for r in OURA_DATED}, "daily_activity": "duckdb",
+    pools = {**{f"oura_{r}": "oura_api" for r in OURA_DATED},
+             **{f"fitbit_{t.replace('-', '_')}": "fitbit_api" for t in FITBIT_TYPES}, "daily_activity": "duckdb",
              "heart_rate": "duckdb", "export_victoriametrics": "duckdb"}
     for assets_def in defs.assets or []:
         assert isinstance(assets_def, dg.AssetsDefinition)
@@ -57,7 +67,7 @@ def test_every_asset_is_daily_partitioned_single_run_pooled_grouped_and_describe
         assert assets_def.backfill_policy == dg.BackfillPolicy.single_run()
         assert assets_def.op.pool == pools[name]
         assert assets_def.specs_by_key[assets_def.key].description
-        assert assets_def.group_names_by_key[assets_def.key] in {"oura", "tidy", "export"}
+        assert assets_def.group_names_by_key[assets_def.key] in {"oura", "fitbit", "tidy", "export"}
         assert assets_def.op.retry_policy is not None
 
 

@@ -10,7 +10,7 @@ import dagster as dg
 from pydantic import PrivateAttr
 
 from health_pipeline.config import Config, load_config
-from health_pipeline.providers import oura
+from health_pipeline.providers import google_health, oura
 from health_pipeline.providers.http import provider_http
 from health_pipeline.providers.oauth import OAuthTokens
 from health_pipeline.storage.duckdb_store import TidyStore
@@ -45,6 +45,14 @@ class HealthPipelineResource(dg.ConfigurableResource):
         tokens = OAuthTokens(settings, self.raw_store(), oura.OAUTH)
         http = provider_http("oura", settings.requests_per_minute, self.config.app.max_wait_s)
         return oura.OuraClient(settings, tokens, self.config.app.tz, http)
+
+    def fitbit_client(self) -> google_health.GoogleHealthClient:
+        settings = self.config.fitbit
+        if not settings.enabled:
+            raise dg.Failure("fitbit is disabled: set [fitbit] enabled = true in the config file", allow_retries=False)
+        tokens = OAuthTokens(settings, self.raw_store(), google_health.OAUTH)
+        http = provider_http("fitbit", settings.requests_per_minute, self.config.app.max_wait_s)
+        return google_health.GoogleHealthClient(settings, tokens, self.config.app.tz, http)
 
     def victoriametrics(self) -> VictoriaMetrics:
         settings = self.config.victoriametrics

@@ -2,7 +2,7 @@
 
 import dagster as dg
 
-from health_pipeline.defs.oura.assets import RETRY_POLICY
+from health_pipeline.defs.landing import RETRY_POLICY
 from health_pipeline.defs.resources import HealthPipelineResource
 from health_pipeline.defs.windows import partition_days
 from health_pipeline.export.exporter import ExportRefused, export_window

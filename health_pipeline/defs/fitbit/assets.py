@@ -1,0 +1,26 @@
+"""Fitbit raw landing assets, read through the Google Health API v4: one per data type, daily."""
+
+import dagster as dg
+
+from health_pipeline.defs.landing import build_daily_landing_asset, landing_key
+from health_pipeline.providers import google_health
+
+
+def fitbit_asset_key(resource: str) -> dg.AssetKey:
+    return landing_key("fitbit", resource)
+
+
+def fitbit_assets(partitions: dg.PartitionsDefinition) -> list[dg.AssetsDefinition]:
+    return [
+        build_daily_landing_asset(
+            provider="fitbit", resource=endpoint.resource, partitions=partitions,
+            description=(f"Fitbit `{endpoint.resource}` from the Google Health API "
+                         f"(`{endpoint.method}`), kept verbatim in the raw store. {endpoint.description}"),
+            metadata={"data_type": endpoint.resource, "method": endpoint.method,
+                      "max_window_days": endpoint.max_window_days},
+            client=lambda health: health.fitbit_client(),
+            # Partial consent: a data type whose scope the user did not grant is skipped, not failed.
+            skip_errors=(google_health.ScopeNotGranted,),
+        )
+        for endpoint in google_health.CATALOGUE.values()
+    ]

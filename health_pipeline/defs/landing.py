@@ -1,0 +1,97 @@
+"""The daily landing asset: one provider endpoint, a partition range in one run, one transaction per chunk.
+
+Oura and Fitbit (Google Health) endpoints are all built by `build_daily_landing_asset` from
+their catalogues, so adding an endpoint to a catalogue adds its asset.
+"""
+
+from collections.abc import Callable, Iterator
+from datetime import date
+from typing import Any, Protocol
+
+import dagster as dg
+
+from health_pipeline.defs.resources import HealthPipelineResource
+from health_pipeline.defs.windows import partition_days
+from health_pipeline.providers.errors import ProviderError
+from health_pipeline.providers.windows import FetchedChunk
+from health_pipeline.storage.raw_store import LandingCounts
+
+RETRY_POLICY = dg.RetryPolicy(max_retries=2, delay=30, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS)
+
+
+class WindowClient(Protocol):
+    """What a landing asset needs from a provider client."""
+
+    http: Any
+
+    @property
+    def requests_made(self) -> int: ...
+
+    def fetch_window(self, resource: str, start: date, end: date) -> Iterator[FetchedChunk]: ...
+
+
+def landing_key(provider: str, resource: str) -> dg.AssetKey:
+    """`oura_daily_activity`, `fitbit_heart_rate`: provider and endpoint, snake_case."""
+    return dg.AssetKey(f"{provider}_{resource.replace('-', '_')}")
+
+
+def build_daily_landing_asset(
+    *,
+    provider: str,
+    resource: str,
+    description: str,
+    metadata: dict[str, Any],
+    partitions: dg.PartitionsDefinition,
+    client: Callable[[HealthPipelineResource], WindowClient],
+    skip_errors: tuple[type[Exception], ...] = (),
+) -> dg.AssetsDefinition:
+    """A daily-partitioned asset landing one endpoint verbatim in the raw store."""
+
+    @dg.asset(
+        key=landing_key(provider, resource),
+        group_name=provider,
+        description=description,
+        kinds={"python", "sqlite"},
+        tags={"provider": provider},
+        metadata=metadata,
+        partitions_def=partitions,
+        backfill_policy=dg.BackfillPolicy.single_run(),
+        pool=f"{provider}_api",
+        retry_policy=RETRY_POLICY,
+    )
+    def _land(context: dg.AssetExecutionContext, health: HealthPipelineResource) -> dg.MaterializeResult:
+        first, last = partition_days(context)
+        start = max(first, health.config.provider(provider).start_date)
+        api = client(health)
+        store = health.raw_store()
+        counts = LandingCounts()
+        chunks = 0
+        try:
+            for chunk in api.fetch_window(resource, start, last):
+                counts += store.land(
+                    provider, resource, chunk.records, window=(chunk.start, chunk.end),
+                    watermark=chunk.end.isoformat(),
+                    detail={"last_window": [chunk.start.isoformat(), chunk.end.isoformat()]},
+                )
+                chunks += 1
+                context.log.info(f"landed {chunk.start}..{chunk.end}: {len(chunk.records)} records")
+        except skip_errors as err:
+            context.log.warning(f"skipped: {err}")
+            return dg.MaterializeResult(metadata={"skipped": str(err), "requests": api.requests_made})
+        except ProviderError as err:
+            raise dg.Failure(description=str(err), allow_retries=err.retryable) from None
+        finally:
+            api.http.close()
+        return dg.MaterializeResult(
+            metadata={
+                "window": f"{start.isoformat()}..{last.isoformat()}" if start <= last else "before start_date",
+                "requests": api.requests_made,
+                "chunks": chunks,
+                "records_new": counts.new,
+                "records_changed": counts.changed,
+                "records_unchanged": counts.unchanged,
+                "records_deleted": counts.deleted,
+            }
+        )
+
+    return _land
