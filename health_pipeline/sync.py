@@ -10,18 +10,10 @@ import dagster as dg
 
 from health_pipeline.config import Config, ConfigError
 from health_pipeline.defs.build import build_definitions
-from health_pipeline.defs.export.assets import EXPORT_KEY
-from health_pipeline.defs.oura.assets import oura_asset_key
 from health_pipeline.defs.partitions import daily_partitions
-from health_pipeline.defs.fitbit.assets import fitbit_asset_key
-from health_pipeline.providers import google_health, oura
-from health_pipeline.tidy.models import TABLES
+from health_pipeline.defs.selection import DAILY_PROVIDERS, daily_job_keys, downstream_keys
 
-DAILY_PROVIDERS = {
-    "oura": [oura_asset_key(e.resource) for e in oura.CATALOGUE.values() if e.dated],
-    "fitbit": [fitbit_asset_key(e.resource) for e in google_health.CATALOGUE.values()],
-}
-
+__all__ = ["DAILY_PROVIDERS", "daily_job_keys", "downstream_keys", "materialize_range", "raw_asset_keys"]
 
 class SyncError(Exception):
     """The run failed; the message lists each failed step in one line."""
@@ -49,13 +41,6 @@ def raw_asset_keys(config: Config, providers: list[str] | None) -> list[dg.Asset
                 f"--provider {name}: this version syncs only {', '.join(DAILY_PROVIDERS)} with `sync`"
             )
     return [key for name in wanted for key in DAILY_PROVIDERS[name]]
-
-
-def downstream_keys(config: Config, include_export: bool = True) -> list[dg.AssetKey]:
-    keys = [dg.AssetKey(name) for name in TABLES]
-    if include_export and config.victoriametrics.enabled:
-        keys.append(EXPORT_KEY)
-    return keys
 
 
 def today_in(config: Config) -> date:

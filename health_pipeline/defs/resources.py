@@ -10,7 +10,7 @@ import dagster as dg
 from pydantic import PrivateAttr
 
 from health_pipeline.config import Config, load_config
-from health_pipeline.providers import google_health, oura
+from health_pipeline.providers import google_health, hevy, oura, withings
 from health_pipeline.providers.http import provider_http
 from health_pipeline.providers.oauth import OAuthTokens
 from health_pipeline.storage.duckdb_store import TidyStore
@@ -53,6 +53,22 @@ class HealthPipelineResource(dg.ConfigurableResource):
         tokens = OAuthTokens(settings, self.raw_store(), google_health.OAUTH)
         http = provider_http("fitbit", settings.requests_per_minute, self.config.app.max_wait_s)
         return google_health.GoogleHealthClient(settings, tokens, self.config.app.tz, http)
+
+    def withings_client(self) -> withings.WithingsClient:
+        settings = self.config.withings
+        if not settings.enabled:
+            raise dg.Failure("withings is disabled: set [withings] enabled = true in the config file", allow_retries=False)
+        tokens = OAuthTokens(settings, self.raw_store(), withings.OAUTH)
+        http = provider_http("withings", settings.requests_per_minute, self.config.app.max_wait_s,
+                             limit_signal=withings.rate_limit_signal())
+        return withings.WithingsClient(settings, tokens, self.config.app.tz, http)
+
+    def hevy_client(self) -> hevy.HevyClient:
+        settings = self.config.hevy
+        if not settings.enabled:
+            raise dg.Failure("hevy is disabled: set [hevy] enabled = true in the config file", allow_retries=False)
+        http = provider_http("hevy", settings.requests_per_minute, self.config.app.max_wait_s)
+        return hevy.HevyClient(settings, http, self.config.app.tz)
 
     def victoriametrics(self) -> VictoriaMetrics:
         settings = self.config.victoriametrics

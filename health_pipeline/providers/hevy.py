@@ -79,6 +79,18 @@ class HevyClient:
         except (KeyError, ValueError):
             raise MalformedResponse(PROVIDER, "a workout lacks `id` or a valid `start_time`") from None
 
+    def newest_change_since(self, since: datetime) -> datetime | None:
+        """One cheap request: when the newest workout change after `since` happened (None: nothing)."""
+        stamp = since.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        body = self._get(CATALOGUE["workout_events"].path, {"page": 1, "pageSize": 1, "since": stamp})
+        events = body.get("events")
+        if not isinstance(events, list):
+            raise MalformedResponse(PROVIDER, "/v1/workouts/events: expected `events`")
+        changes = WorkoutChanges()
+        for event in events[:1]:
+            self._apply(event, changes, set())
+        return changes.newest
+
     def changes_since(self, since: datetime) -> WorkoutChanges:
         """Workouts updated and deleted after `since`, from the event feed (newest first)."""
         changes = WorkoutChanges()

@@ -1,0 +1,28 @@
+"""Which assets make up a sync: the date-driven providers' landing assets and what is downstream."""
+
+import dagster as dg
+
+from health_pipeline.config import Config
+from health_pipeline.defs.export.assets import EXPORT_KEY
+from health_pipeline.defs.fitbit.assets import fitbit_asset_key
+from health_pipeline.defs.oura.assets import oura_asset_key
+from health_pipeline.providers import google_health, oura
+from health_pipeline.tidy.models import TABLES
+
+DAILY_PROVIDERS: dict[str, list[dg.AssetKey]] = {
+    "oura": [oura_asset_key(e.resource) for e in oura.CATALOGUE.values() if e.dated],
+    "fitbit": [fitbit_asset_key(e.resource) for e in google_health.CATALOGUE.values()],
+}
+
+
+def downstream_keys(config: Config, include_export: bool = True) -> list[dg.AssetKey]:
+    keys = [dg.AssetKey(name) for name in TABLES]
+    if include_export and config.victoriametrics.enabled:
+        keys.append(EXPORT_KEY)
+    return keys
+
+
+def daily_job_keys(config: Config) -> list[dg.AssetKey]:
+    """What the schedules materialize: the enabled date-driven providers and everything downstream."""
+    raw = [key for name, keys in DAILY_PROVIDERS.items() if config.provider(name).enabled for key in keys]
+    return raw + downstream_keys(config) if raw else []

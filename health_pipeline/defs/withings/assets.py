@@ -1,0 +1,54 @@
+"""Withings raw landing assets, driven by the `withings_changes` sensor (`lastupdate`)."""
+
+from datetime import datetime
+
+import dagster as dg
+
+from health_pipeline.defs.landing import RETRY_POLICY
+from health_pipeline.defs.resources import HealthPipelineResource
+from health_pipeline.ingest.cursor_sync import sync_withings
+from health_pipeline.providers import withings
+from health_pipeline.providers.errors import ProviderError
+
+WITHINGS_RESOURCES = tuple(withings.CATALOGUE)
+
+
+def withings_asset_key(resource: str) -> dg.AssetKey:
+    return dg.AssetKey(f"withings_{resource}")
+
+
+def build_withings_asset(endpoint: withings.WithingsEndpoint) -> dg.AssetsDefinition:
+    @dg.asset(
+        key=withings_asset_key(endpoint.resource),
+        group_name="withings",
+        description=(f"Withings `{endpoint.action}` ({endpoint.path}), kept verbatim in the raw store. "
+                     f"{endpoint.description} Lands what changed since the raw store's watermark "
+                     "(everything since start_date the first time)."),
+        kinds={"python", "sqlite"},
+        tags={"provider": "withings"},
+        metadata={"action": endpoint.action, "path": endpoint.path},
+        pool="withings_api",
+        retry_policy=RETRY_POLICY,
+    )
+    def _land(context: dg.AssetExecutionContext, health: HealthPipelineResource) -> dg.MaterializeResult:
+        client = health.withings_client()
+        config = health.config
+        try:
+            outcome = sync_withings(client, health.raw_store(), endpoint.resource, config.withings.start_date,
+                                    datetime.now(config.app.tz).date())
+        except ProviderError as err:
+            raise dg.Failure(description=str(err), allow_retries=err.retryable) from None
+        finally:
+            client.http.close()
+        return dg.MaterializeResult(metadata={
+            "first_sync": outcome.first_sync, "lastupdate_before": outcome.watermark_before or "none",
+            "lastupdate_after": outcome.watermark_after or "none", "requests": client.requests_made,
+            "records_new": outcome.counts.new, "records_changed": outcome.counts.changed,
+            "records_unchanged": outcome.counts.unchanged, "records_deleted": outcome.counts.deleted,
+        })
+
+    return _land
+
+
+def withings_assets() -> list[dg.AssetsDefinition]:
+    return [build_withings_asset(endpoint) for endpoint in withings.CATALOGUE.values()]

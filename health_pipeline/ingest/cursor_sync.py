@@ -1,0 +1,77 @@
+"""Change-driven syncs for Withings (`lastupdate`) and Hevy (workout events), against the raw store.
+
+The raw store's watermark is the source of truth for what has landed: it moves only after the
+records it covers are committed, so a failed run is simply asked for again. A margin re-reads a
+little of the past on every sync (late writes on the provider's side).
+"""
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
+
+from health_pipeline.providers.hevy import HevyClient
+from health_pipeline.providers.withings import WithingsClient
+from health_pipeline.storage.raw_store import LandingCounts, RawRecord, RawStore
+
+WITHINGS_MARGIN_S = 3600
+HEVY_MARGIN = timedelta(minutes=10)
+
+
+@dataclass
+class SyncOutcome:
+    """What one change-driven sync did."""
+
+    counts: LandingCounts
+    watermark_before: str | None
+    watermark_after: str | None
+    first_sync: bool
+
+
+def withings_position(store: RawStore, resource: str) -> int | None:
+    """The latest `modified` (Unix seconds) landed for a Withings resource, or None before the first sync."""
+    state = store.sync_state("withings", resource)
+    return int(state[0]) if state and state[0] else None
+
+
+def sync_withings(client: WithingsClient, store: RawStore, resource: str, start_date: date, today: date) -> SyncOutcome:
+    """Land a Withings resource: everything since `start_date` the first time, then what changed."""
+    position = withings_position(store, resource)
+    if position is None:
+        records = client.window(resource, start_date, today)
+    else:
+        records = client.changed_since(resource, max(0, position - WITHINGS_MARGIN_S))
+    modified = [r.payload.get("modified") for r in records if isinstance(r.payload.get("modified"), int)]
+    newest = max([*modified, position or 0]) or None
+    counts = store.land("withings", resource, records, watermark=str(newest) if newest else None,
+                        detail={"last_sync": datetime.now(timezone.utc).isoformat(timespec="seconds")})
+    return SyncOutcome(counts, str(position) if position else None, str(newest) if newest else None, position is None)
+
+
+def hevy_position(store: RawStore) -> datetime | None:
+    """The newest workout event landed, or None before the first sync."""
+    state = store.sync_state("hevy", "workouts")
+    return datetime.fromisoformat(state[0]) if state and state[0] else None
+
+
+def sync_hevy_workouts(client: HevyClient, store: RawStore, start_date: date) -> SyncOutcome:
+    """Land Hevy workouts from the event feed: `updated` upserts, `deleted` tombstones."""
+    position = hevy_position(store)
+    since = position - HEVY_MARGIN if position else datetime.combine(start_date, datetime.min.time(), timezone.utc)
+    changes = client.changes_since(since)
+    upserts = [r for r in changes.upserts if position is not None or (r.day or "") >= start_date.isoformat()]
+    counts = store.land("hevy", "workouts", upserts)
+    counts.deleted += store.tombstone("hevy", "workouts", changes.deleted_ids)
+    newest = max(filter(None, [changes.newest, position]), default=None)
+    if newest is not None:
+        store.land("hevy", "workouts", [], watermark=newest.isoformat())  # only now: all of it landed
+    return SyncOutcome(counts, position.isoformat() if position else None,
+                       newest.isoformat() if newest else None, position is None)
+
+
+def sync_hevy_reference(client: HevyClient, store: RawStore, resource: str) -> LandingCounts:
+    """Routines or exercise templates: small, refreshed whole (vanished ones are tombstoned)."""
+    items = list(client.items(resource))
+    records = [RawRecord(str(item["id"]), None, item) for item in items]
+    counts = store.land("hevy", resource, records)
+    live = {r.record_id for r in store.records("hevy", resource)}
+    counts.deleted += store.tombstone("hevy", resource, sorted(live - {r.record_id for r in records}))
+    return counts
