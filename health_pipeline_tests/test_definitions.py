@@ -42,11 +42,20 @@ FITBIT_TYPES = [
 ]
 
 
+UNPARTITIONED = {
+    "oura_personal_info": "oura_api", "oura_ring_configuration": "oura_api",
+    "withings_measures": "withings_api", "withings_activity": "withings_api", "withings_workouts": "withings_api",
+    "withings_sleep_summary": "withings_api",
+    "hevy_workouts": "hevy_api", "hevy_routines": "hevy_api", "hevy_exercise_templates": "hevy_api",
+}
+
+
 def test_the_asset_graph_has_one_asset_per_oura_endpoint_and_the_slice_downstream(defs: dg.Definitions) -> None:
     graph = defs.resolve_asset_graph()
     parents = {key.to_user_string(): sorted(p.to_user_string() for p in graph.get(key).parent_keys)
                for key in graph.get_all_asset_keys()}
     assert parents == {
+        **{key: [] for key in UNPARTITIONED},
         **{f"oura_{resource}": [] for resource in OURA_DATED},
         **{f"fitbit_{t.replace('-', '_')}": [] for t in FITBIT_TYPES},
         "daily_activity": ["oura_daily_activity"], "heart_rate": ["oura_heartrate"],
@@ -61,6 +70,11 @@ def test_every_asset_is_daily_partitioned_single_run_pooled_grouped_and_describe
     for assets_def in defs.assets or []:
         assert isinstance(assets_def, dg.AssetsDefinition)
         name = assets_def.key.to_user_string()
+        if name in UNPARTITIONED:  # change-driven or refreshed whole
+            assert assets_def.partitions_def is None and assets_def.op.pool == UNPARTITIONED[name]
+            assert assets_def.specs_by_key[assets_def.key].description and assets_def.op.retry_policy is not None
+            assert assets_def.group_names_by_key[assets_def.key] == name.split("_")[0]
+            continue
         partitions = assets_def.partitions_def
         assert isinstance(partitions, dg.DailyPartitionsDefinition)
         assert partitions.timezone == "Europe/Berlin" and partitions.start.strftime("%Y-%m-%d") == "2025-03-01"
@@ -69,6 +83,13 @@ def test_every_asset_is_daily_partitioned_single_run_pooled_grouped_and_describe
         assert assets_def.specs_by_key[assets_def.key].description
         assert assets_def.group_names_by_key[assets_def.key] in {"oura", "fitbit", "tidy", "export"}
         assert assets_def.op.retry_policy is not None
+
+
+def test_sensors_and_schedules_are_on_by_default(defs: dg.Definitions) -> None:
+    assert {s.name: s.default_status for s in defs.sensors or []} == {
+        "withings_changes": dg.DefaultSensorStatus.RUNNING, "hevy_changes": dg.DefaultSensorStatus.RUNNING}
+    assert {s.name for s in defs.schedules or []} == {"recent_days", "trailing_week", "reference_daily"}
+    assert all(s.default_status == dg.DefaultScheduleStatus.RUNNING for s in defs.schedules or [])
 
 
 def test_resources_carry_no_secret(defs: dg.Definitions) -> None:
