@@ -366,8 +366,12 @@ class FakeGoogleHealth:
             raise _invalid("range is required.")
         days: dict[tuple[datetime, datetime], tuple[date, date]] = self._daily_windows(body) if daily else {}
         windows = list(days) if daily else self._windows(body)
-        span = windows[-1][1] - windows[0][0] if windows else timedelta(0)
-        if span > timedelta(days=data_type.max_rollup_days, hours=1):
+        if daily:  # civil days, whatever their physical length (DST, a flight)
+            too_long = bool(days) and (max(d[1] for d in days.values()) - min(d[0] for d in days.values())).days > data_type.max_rollup_days
+        else:
+            span = windows[-1][1] - windows[0][0] if windows else timedelta(0)
+            too_long = span > timedelta(days=data_type.max_rollup_days, hours=1)
+        if too_long:
             raise _invalid(f"The range may span at most {data_type.max_rollup_days} days for {data_type.path}.",
                            "INVALID_TIME_RANGE")
         points: list[dict[str, Any]] = []
