@@ -5,7 +5,7 @@ their catalogues, so adding an endpoint to a catalogue adds its asset.
 """
 
 from collections.abc import Callable, Iterator
-from datetime import date
+from datetime import date, timedelta
 from typing import Any, Protocol
 
 import dagster as dg
@@ -28,6 +28,15 @@ class WindowClient(Protocol):
     def requests_made(self) -> int: ...
 
     def fetch_window(self, resource: str, start: date, end: date) -> Iterator[FetchedChunk]: ...
+
+
+def resume_start(detail: dict[str, Any], run_ids: set[str], start: date, last: date) -> date:
+    """Where a retried or re-executed run picks up: after the chunks this run already landed."""
+    landed = detail.get("landed_through")
+    if detail.get("run_id") not in run_ids or not isinstance(landed, str):
+        return start
+    resumed = date.fromisoformat(landed) + timedelta(days=1)
+    return resumed if start < resumed <= last + timedelta(days=1) else start
 
 
 def landing_key(provider: str, resource: str) -> dg.AssetKey:
@@ -61,9 +70,15 @@ def build_daily_landing_asset(
     )
     def _land(context: dg.AssetExecutionContext, health: HealthPipelineResource) -> dg.MaterializeResult:
         first, last = partition_days(context)
-        start = max(first, health.config.provider(provider).start_date)
-        api = client(health)
         store = health.raw_store()
+        state = store.sync_state(provider, resource)
+        run = context.run
+        run_ids = {i for i in (run.run_id, run.parent_run_id, run.root_run_id) if i}
+        requested = max(first, health.config.provider(provider).start_date)
+        start = resume_start(state[1] if state else {}, run_ids, requested, last)
+        if start != requested:
+            context.log.info(f"resuming after {start - timedelta(days=1)}: earlier chunks of this run already landed")
+        api = client(health)
         counts = LandingCounts()
         chunks = 0
         try:
@@ -71,7 +86,8 @@ def build_daily_landing_asset(
                 counts += store.land(
                     provider, resource, chunk.records, window=(chunk.start, chunk.end),
                     watermark=chunk.end.isoformat(),
-                    detail={"last_window": [chunk.start.isoformat(), chunk.end.isoformat()]},
+                    detail={"run_id": context.run_id, "landed_through": chunk.end.isoformat(),
+                            "window": [requested.isoformat(), last.isoformat()]},
                 )
                 chunks += 1
                 context.log.info(f"landed {chunk.start}..{chunk.end}: {len(chunk.records)} records")
@@ -84,7 +100,8 @@ def build_daily_landing_asset(
             api.http.close()
         return dg.MaterializeResult(
             metadata={
-                "window": f"{start.isoformat()}..{last.isoformat()}" if start <= last else "before start_date",
+                "window": f"{requested.isoformat()}..{last.isoformat()}" if requested <= last else "before start_date",
+                "resumed_from": start.isoformat() if start != requested else "start",
                 "requests": api.requests_made,
                 "chunks": chunks,
                 "records_new": counts.new,
