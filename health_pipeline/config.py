@@ -83,6 +83,10 @@ class OAuthProviderConfig:
     client_secret: Secret
     redirect_uri: str
     requests_per_minute: int = 60
+    options: dict[str, bool] = field(default_factory=dict)  # provider-specific switches
+
+    def option(self, name: str) -> bool:
+        return bool(self.options.get(name, False))
 
 
 @dataclass(frozen=True)
@@ -139,6 +143,8 @@ class Config:
 
 
 PROVIDERS = ("oura", "fitbit", "withings", "hevy")
+# Switches for optional, heavier data, per provider.
+OPTIONS = {"fitbit": ("heart_rate_samples",), "withings": ("intraday", "high_frequency_sleep")}
 DEFAULT_START_DATE = "2024-01-01"
 DEFAULT_REDIRECT_URI = "http://localhost:8484/callback"
 
@@ -172,6 +178,7 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "client_secret": "",
         "redirect_uri": DEFAULT_REDIRECT_URI,
         "requests_per_minute": 300,
+        "heart_rate_samples": False,
     },
     "withings": {
         "enabled": False,
@@ -183,6 +190,8 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "client_secret": "",
         "redirect_uri": DEFAULT_REDIRECT_URI,
         "requests_per_minute": 120,
+        "intraday": False,
+        "high_frequency_sleep": False,
     },
     "hevy": {
         "enabled": False,
@@ -308,6 +317,7 @@ def parse_config(data: dict[str, Any], path: Path | None, environ: dict[str, str
             client_secret=Secret(typed(name, "client_secret", str)),
             redirect_uri=typed(name, "redirect_uri", str, _url_problem),
             requests_per_minute=typed(name, "requests_per_minute", int, _positive),
+            options={key: typed(name, key, bool) for key in OPTIONS.get(name, ())},
         )
         if cfg.enabled:
             if not cfg.client_id:

@@ -4,12 +4,12 @@ import dagster as dg
 
 from health_pipeline.config import Config
 from health_pipeline.defs.export.assets import build_export_asset
-from health_pipeline.defs.fitbit.assets import fitbit_assets
+from health_pipeline.defs.fitbit.assets import fitbit_assets, fitbit_optional_assets
 from health_pipeline.defs.hevy.assets import hevy_assets
 from health_pipeline.defs.oura.assets import oura_assets, oura_profile_assets
 from health_pipeline.defs.schedules import build_schedules
 from health_pipeline.defs.sensors import hevy_changes, withings_changes
-from health_pipeline.defs.withings.assets import withings_assets
+from health_pipeline.defs.withings.assets import withings_assets, withings_optional_assets
 from health_pipeline.defs.partitions import daily_partitions
 from health_pipeline.defs.resources import HealthPipelineResource
 from health_pipeline.defs.tidy.assets import tidy_assets
@@ -19,7 +19,10 @@ def build_definitions(config: Config) -> dg.Definitions:
     """All assets, bound to a resource that re-reads the same config file inside each run."""
     partitions = daily_partitions(config)
     assets = [*oura_assets(partitions), *oura_profile_assets(), *fitbit_assets(partitions), *withings_assets(),
-              *hevy_assets(), *tidy_assets(partitions), build_export_asset(partitions)]
+              *hevy_assets(), *tidy_assets(partitions), build_export_asset(partitions),
+              *fitbit_optional_assets(partitions, config.fitbit.option("heart_rate_samples")),
+              *withings_optional_assets(partitions, config.withings.option("intraday"),
+                                        config.withings.option("high_frequency_sleep"))]
     jobs, schedules = build_schedules(config)
     return dg.Definitions(
         assets=assets,

@@ -98,10 +98,11 @@ def build_daily_landing_asset(
             raise dg.Failure(description=str(err), allow_retries=err.retryable) from None
         finally:
             api.http.close()
+        resumed = {"resumed_from": start.isoformat()} if start != requested else {}
         return dg.MaterializeResult(
             metadata={
                 "window": f"{requested.isoformat()}..{last.isoformat()}" if requested <= last else "before start_date",
-                "resumed_from": start.isoformat() if start != requested else "start",
+                **resumed,
                 "requests": api.requests_made,
                 "chunks": chunks,
                 "records_new": counts.new,

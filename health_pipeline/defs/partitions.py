@@ -12,6 +12,8 @@ def daily_partitions(config: Config) -> dg.DailyPartitionsDefinition:
     schedules refresh it until it is complete.
     """
     daily = [config.oura, config.fitbit]
+    if config.withings.option("intraday") or config.withings.option("high_frequency_sleep"):
+        daily.append(config.withings)
     enabled = [provider.start_date for provider in daily if provider.enabled]
     start = min(enabled or [provider.start_date for provider in daily])
     return dg.DailyPartitionsDefinition(

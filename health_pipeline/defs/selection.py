@@ -22,7 +22,20 @@ def downstream_keys(config: Config, include_export: bool = True) -> list[dg.Asse
     return keys
 
 
+def optional_daily_keys(config: Config) -> list[dg.AssetKey]:
+    """The switched-on optional daily assets (`[fitbit] heart_rate_samples`, Withings dense data)."""
+    keys = []
+    if config.fitbit.enabled and config.fitbit.option("heart_rate_samples"):
+        keys.append(dg.AssetKey("fitbit_heart_rate_samples"))
+    if config.withings.enabled and config.withings.option("intraday"):
+        keys.append(dg.AssetKey("withings_intraday"))
+    if config.withings.enabled and config.withings.option("high_frequency_sleep"):
+        keys.append(dg.AssetKey("withings_sleep_hf"))
+    return keys
+
+
 def daily_job_keys(config: Config) -> list[dg.AssetKey]:
     """What the schedules materialize: the enabled date-driven providers and everything downstream."""
     raw = [key for name, keys in DAILY_PROVIDERS.items() if config.provider(name).enabled for key in keys]
+    raw += optional_daily_keys(config)
     return raw + downstream_keys(config) if raw else []

@@ -77,15 +77,21 @@ class GoogleEndpoint:
     scope: str
     filter_member: str = ""  # for `list`
     description: str = ""
+    data_type: str = ""  # the API's data type when it differs from the stored resource name
+    per_day: bool = False  # store the points as one record per local day (dense samples)
+
+    @property
+    def path_type(self) -> str:
+        return self.data_type or self.resource
 
     @property
     def key(self) -> str:
-        head, *rest = self.resource.split("-")
+        head, *rest = self.path_type.split("-")
         return head + "".join(part.title() for part in rest)
 
     @property
     def filter_name(self) -> str:
-        return self.resource.replace("-", "_")
+        return self.path_type.replace("-", "_")
 
 
 def _daily_total(resource: str, cap: int, description: str) -> GoogleEndpoint:
@@ -124,6 +130,15 @@ CATALOGUE: dict[str, GoogleEndpoint] = {
 }
 
 
+# Optional endpoints, switched on in the config (`[fitbit] heart_rate_samples`).
+OPTIONAL: dict[str, GoogleEndpoint] = {
+    "heart-rate-samples": GoogleEndpoint(
+        "heart-rate-samples", "list", 7, 10000, METRICS_SCOPE, "sample_time.physical_time",
+        "Raw heart-rate samples (up to one a second), one record per local day.",
+        data_type="heart-rate", per_day=True),
+}
+
+
 class GoogleHealthClient:
     """Fetches Fitbit data from the Google Health API v4 for local-day ranges."""
 
@@ -139,7 +154,7 @@ class GoogleHealthClient:
         return self.http.requests_made
 
     def fetch_window(self, resource: str, start: date, end: date) -> Iterator[FetchedChunk]:
-        endpoint = CATALOGUE[resource]
+        endpoint = CATALOGUE.get(resource) or OPTIONAL[resource]
         granted = self.tokens.granted_scopes()
         if granted and endpoint.scope not in granted:
             raise ScopeNotGranted(resource, endpoint.scope)
@@ -206,7 +221,14 @@ class GoogleHealthClient:
                     records[record.record_id] = record
             token = page.get("nextPageToken")
             if not token:
-                return list(records.values())
+                break
+        if not endpoint.per_day:
+            return list(records.values())
+        by_day: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        for record in records.values():
+            by_day[record.day or ""].append(record.payload)
+        return [RawRecord(day, day, sorted(points, key=lambda p: p[endpoint.key]["sampleTime"]["physicalTime"]))
+                for day, points in sorted(by_day.items())]
 
     def _point_record(self, endpoint: GoogleEndpoint, point: dict[str, Any]) -> RawRecord:
         value = point.get(endpoint.key)
@@ -224,7 +246,7 @@ class GoogleHealthClient:
                 instant = _parse_instant(value["interval"]["startTime"])
         except (KeyError, TypeError, ValueError):
             raise MalformedResponse(PROVIDER, f"{endpoint.resource}: a data point without a usable time") from None
-        record_id = point.get("name") or f"{endpoint.resource}:{_rfc3339(instant)}"
+        record_id = point.get("name") or f"{endpoint.path_type}:{_rfc3339(instant)}"
         return RawRecord(str(record_id), instant.astimezone(self.tz).date().isoformat(), point)
 
     def _rollup_pages(self, endpoint: GoogleEndpoint, verb: str, body: dict[str, Any]) -> Iterator[dict[str, Any]]:
@@ -243,7 +265,7 @@ class GoogleHealthClient:
 
     def _call(self, method: str, endpoint: GoogleEndpoint, verb: str, params: dict[str, str] | None = None,
               json_body: dict[str, Any] | None = None) -> dict[str, Any]:
-        url = f"{self.config.base_url.rstrip('/')}/v4/users/me/dataTypes/{endpoint.resource}/dataPoints{verb}"
+        url = f"{self.config.base_url.rstrip('/')}/v4/users/me/dataTypes/{endpoint.path_type}/dataPoints{verb}"
         for attempt in (1, 2):
             token = self.tokens.access_token(force_refresh=attempt == 2)
             response = self.http.request(

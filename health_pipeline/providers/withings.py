@@ -18,6 +18,7 @@ from health_pipeline.config import OAuthProviderConfig
 from health_pipeline.providers.errors import BadRequest, MalformedResponse, ProviderUnavailable, ReauthorizationNeeded
 from health_pipeline.providers.http import ProviderHTTP
 from health_pipeline.providers.oauth import OAuthProfile, OAuthTokens, unwrap_withings_envelope
+from health_pipeline.providers.windows import FetchedChunk
 from health_pipeline.storage.raw_store import RawRecord
 
 PROVIDER = "withings"
@@ -163,6 +164,24 @@ class WithingsClient:
             if not isinstance(next_offset, int) or next_offset <= offset:
                 raise MalformedResponse(PROVIDER, f"{endpoint.action}: `more` without a usable `offset`")
             offset = next_offset
+
+    def fetch_window(self, resource: str, start: date, end: date) -> Iterator[FetchedChunk]:
+        """Optional dense data per local day (`intraday`, `sleep_hf`), a week per transaction."""
+        from health_pipeline.providers.windows import chunk_days, days_in, local_midnight
+
+        for first, last in chunk_days(start, end, 7):
+            records = []
+            for day in days_in(first, last):
+                begin, finish = local_midnight(day, self.tz), local_midnight(day + timedelta(days=1), self.tz)
+                if resource == "intraday":
+                    payload: Any = self.intraday(begin, finish)
+                elif resource == "sleep_hf":
+                    payload = self.sleep_segments(begin, finish)
+                else:
+                    raise ValueError(f"{resource} is not a per-day Withings resource")
+                if payload:
+                    records.append(RawRecord(day.isoformat(), day.isoformat(), payload))
+            yield FetchedChunk(first, last, records)
 
     def intraday(self, start: datetime, end: datetime, data_fields: str = "steps,heart_rate,calories,distance,elevation") -> dict[str, Any]:
         """Per-minute watch samples in [start, end), fetched 24 hours at a time (the API's cap)."""

@@ -24,3 +24,16 @@ def fitbit_assets(partitions: dg.PartitionsDefinition) -> list[dg.AssetsDefiniti
         )
         for endpoint in google_health.CATALOGUE.values()
     ]
+
+
+def fitbit_optional_assets(partitions: dg.PartitionsDefinition, samples: bool) -> list[dg.AssetsDefinition]:
+    """`fitbit_heart_rate_samples` when `[fitbit] heart_rate_samples = true`."""
+    if not samples:
+        return []
+    endpoint = google_health.OPTIONAL["heart-rate-samples"]
+    return [build_daily_landing_asset(
+        provider="fitbit", resource=endpoint.resource, partitions=partitions,
+        description=f"Fitbit raw heart-rate samples from the Google Health API (`list`). {endpoint.description}",
+        metadata={"data_type": "heart-rate", "method": "list"}, client=lambda health: health.fitbit_client(),
+        skip_errors=(google_health.ScopeNotGranted,),
+    )]

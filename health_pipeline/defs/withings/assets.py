@@ -52,3 +52,16 @@ def build_withings_asset(endpoint: withings.WithingsEndpoint) -> dg.AssetsDefini
 
 def withings_assets() -> list[dg.AssetsDefinition]:
     return [build_withings_asset(endpoint) for endpoint in withings.CATALOGUE.values()]
+
+
+def withings_optional_assets(partitions: dg.PartitionsDefinition, intraday: bool, sleep: bool) -> list[dg.AssetsDefinition]:
+    """Per-minute watch data and high-frequency sleep, daily-partitioned, when switched on."""
+    from health_pipeline.defs.landing import build_daily_landing_asset
+
+    wanted = [("intraday", "Per-minute watch samples (steps, heart rate, ...), 24 hours a request.", intraday),
+              ("sleep_hf", "High-frequency sleep: stage segments with per-minute heart and breathing rate.", sleep)]
+    return [build_daily_landing_asset(
+        provider="withings", resource=resource, partitions=partitions,
+        description=f"Withings {description} One record per local day.",
+        metadata={"option": resource}, client=lambda health: health.withings_client(),
+    ) for resource, description, on in wanted if on]
