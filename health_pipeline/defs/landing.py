@@ -86,7 +86,7 @@ def build_daily_landing_asset(
                 counts += store.land(
                     provider, resource, chunk.records, window=(chunk.start, chunk.end),
                     watermark=chunk.end.isoformat(),
-                    detail={"run_id": context.run_id, "landed_through": chunk.end.isoformat(),
+                    detail={"run_id": run.run_id, "landed_through": chunk.end.isoformat(),
                             "window": [requested.isoformat(), last.isoformat()]},
                 )
                 chunks += 1
