@@ -84,6 +84,7 @@ class OAuthProviderConfig:
     redirect_uri: str
     requests_per_minute: int = 60
     options: dict[str, bool] = field(default_factory=dict)  # provider-specific switches
+    meastypes: tuple[int, ...] = ()  # Withings: measure types to ask for (empty: the broad default)
 
     def option(self, name: str) -> bool:
         return bool(self.options.get(name, False))
@@ -192,6 +193,7 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "requests_per_minute": 120,
         "intraday": False,
         "high_frequency_sleep": False,
+        "meastypes": [],
     },
     "hevy": {
         "enabled": False,
@@ -318,6 +320,7 @@ def parse_config(data: dict[str, Any], path: Path | None, environ: dict[str, str
             redirect_uri=typed(name, "redirect_uri", str, _url_problem),
             requests_per_minute=typed(name, "requests_per_minute", int, _positive),
             options={key: typed(name, key, bool) for key in OPTIONS.get(name, ())},
+            meastypes=_meastypes(typed(name, "meastypes", list), fail) if name == "withings" else (),
         )
         if cfg.enabled:
             if not cfg.client_id:
@@ -367,12 +370,19 @@ def parse_config(data: dict[str, Any], path: Path | None, environ: dict[str, str
     )
 
 
+def _meastypes(value: list[Any], fail: Callable[[str, str | None, str], ConfigError]) -> tuple[int, ...]:
+    if not all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in value):
+        raise fail("withings", "meastypes", f"must be a list of Withings measure type ids (e.g. [1, 6, 76]), got {value!r}")
+    return tuple(value)
+
+
 def _bad_date() -> date:
     raise ValueError
 
 
 def _type_name(kind: type) -> str:
-    return {str: "string", bool: "boolean (true/false)", dict: "table", float: "number", int: "whole number"}.get(
+    return {str: "string", bool: "boolean (true/false)", dict: "table", float: "number", int: "whole number",
+            list: "list"}.get(
         kind, kind.__name__)
 
 

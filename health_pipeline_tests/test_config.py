@@ -48,6 +48,8 @@ def run_status(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str
         ("[victoriametrics]\npassword = \"p\"\n", "[victoriametrics] username: is required when a password is set"),
         ("app = 3\n", "[app] must be a table, got int"),
         ("[app]\nuser = \"\"\n", "[app] user: must not be empty"),
+        ("[withings]\nmeastypes = [1, \"weight\"]\n", "[withings] meastypes: must be a list of Withings measure type ids"),
+        ("[withings]\nmeastypes = 1\n", "[withings] meastypes: must be a list, got 1"),
     ],
 )
 def test_each_config_error_is_one_line_naming_file_and_key_with_exit_2(

@@ -104,3 +104,17 @@ def test_intraday_and_sleep_are_fetched_24_hours_at_a_time(client: withings.With
     assert len(calls) == 3 and all(int(c.params["enddate"]) - int(c.params["startdate"]) <= 86400 for c in calls)
     segments = client.sleep_segments(start, start + timedelta(days=2))
     assert segments == withings_data.sleep_segments(sandbox.world, start, start + timedelta(days=2))
+
+
+def test_configured_meastypes_are_what_getmeas_asks_for(client: withings.WithingsClient, sandbox: Sandbox) -> None:
+    from dataclasses import replace
+
+    from health_pipeline.ingest.cursor_sync import sync_withings
+
+    client.config = replace(client.config, meastypes=(1, 6))
+    outcome = sync_withings(client, client.tokens.store, "measures", date(2026, 11, 1), date(2026, 11, 10))
+    [call] = sandbox.log.entries("withings", "/measure")
+    assert call.params["meastypes"] == "1,6" and call.params["category"] == "1"
+    stored = client.tokens.store.records("withings", "measures")
+    assert outcome.counts.new == len(stored) and stored
+    assert all({m["type"] for m in __import__("json").loads(r.payload)["measures"]} <= {1, 6} for r in stored)

@@ -16,6 +16,7 @@ from health_pipeline.defs.resources import HealthPipelineResource
 from health_pipeline.defs.withings.assets import WITHINGS_RESOURCES, withings_asset_key
 from health_pipeline.ingest.cursor_sync import hevy_position, withings_position
 from health_pipeline.providers.errors import ProviderError
+from health_pipeline.providers.withings import DEFAULT_MEASTYPES
 
 PROVIDER_TAG = "health/provider"
 ACTIVE = [DagsterRunStatus.QUEUED, DagsterRunStatus.NOT_STARTED, DagsterRunStatus.STARTING, DagsterRunStatus.STARTED]
@@ -62,7 +63,8 @@ def withings_changes(context: dg.SensorEvaluationContext, health: HealthPipeline
             if position is None:
                 changed[resource] = "first"
                 continue
-            newer = [r.payload.get("modified", 0) for r in client.changed_since(resource, position)]
+            types = health.config.withings.meastypes or DEFAULT_MEASTYPES
+            newer = [r.payload.get("modified", 0) for r in client.changed_since(resource, position, types)]
             if newer:
                 changed[resource] = str(max(newer))
     except ProviderError as err:

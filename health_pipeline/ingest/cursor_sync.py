@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 
 from health_pipeline.providers.hevy import HevyClient
-from health_pipeline.providers.withings import WithingsClient
+from health_pipeline.providers.withings import DEFAULT_MEASTYPES, WithingsClient
 from health_pipeline.storage.raw_store import LandingCounts, RawRecord, RawStore
 
 WITHINGS_MARGIN_S = 3600
@@ -35,10 +35,11 @@ def withings_position(store: RawStore, resource: str) -> int | None:
 def sync_withings(client: WithingsClient, store: RawStore, resource: str, start_date: date, today: date) -> SyncOutcome:
     """Land a Withings resource: everything since `start_date` the first time, then what changed."""
     position = withings_position(store, resource)
+    types = client.config.meastypes or DEFAULT_MEASTYPES
     if position is None:
-        records = client.window(resource, start_date, today)
+        records = client.window(resource, start_date, today, types)
     else:
-        records = client.changed_since(resource, max(0, position - WITHINGS_MARGIN_S))
+        records = client.changed_since(resource, max(0, position - WITHINGS_MARGIN_S), types)
     modified = [r.payload.get("modified") for r in records if isinstance(r.payload.get("modified"), int)]
     newest = max([*modified, position or 0]) or None
     counts = store.land("withings", resource, records, watermark=str(newest) if newest else None,
