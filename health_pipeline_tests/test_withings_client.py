@@ -1,5 +1,6 @@
 """The Withings client against the sandbox: statuses not HTTP codes, paging, 601, 24-hour windows."""
 
+import json
 import time
 from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
@@ -117,4 +118,4 @@ def test_configured_meastypes_are_what_getmeas_asks_for(client: withings.Withing
     assert call.params["meastypes"] == "1,6" and call.params["category"] == "1"
     stored = client.tokens.store.records("withings", "measures")
     assert outcome.counts.new == len(stored) and stored
-    assert all({m["type"] for m in __import__("json").loads(r.payload)["measures"]} <= {1, 6} for r in stored)
+    assert all({m["type"] for m in json.loads(r.payload)["measures"]} <= {1, 6} for r in stored)
