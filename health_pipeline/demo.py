@@ -22,7 +22,7 @@ from health_pipeline.providers.errors import ReauthorizationNeeded
 from health_pipeline.providers.oauth import OAuthTokens
 from health_pipeline.sandbox.server import Sandbox
 from health_pipeline.sandbox.world import DEFAULT_TIMEZONE, SandboxWorld, default_days
-from health_pipeline.storage.duckdb_store import TidyStore
+from health_pipeline.storage.duckdb_store import TidyStore, scalar
 from health_pipeline.storage.raw_store import RawStore
 from health_pipeline.sync import downstream_keys, materialize_range, raw_asset_keys
 from health_pipeline.tidy.models import create_tables
@@ -120,8 +120,8 @@ def run_demo(options: DemoOptions, say: "callable[[str], None]" = print) -> Conf
 
 def _report(config: Config, vm_url: str, run_id: str, say: "callable[[str], None]") -> None:  # type: ignore[valid-type]
     with TidyStore(config.app.duckdb).connect(read_only=True) as conn:
-        days = conn.execute("SELECT count(*) FROM daily_activity").fetchone()[0]
-        samples = conn.execute("SELECT count(*) FROM heart_rate").fetchone()[0]
+        days = scalar(conn, "SELECT count(*) FROM daily_activity")
+        samples = scalar(conn, "SELECT count(*) FROM heart_rate")
     say(f"done: run {run_id}")
     say(f"  raw store:   {config.app.raw_db}")
     say(f"  DuckDB:      {config.app.duckdb} (daily_activity: {days} days, heart_rate: {samples} samples)")

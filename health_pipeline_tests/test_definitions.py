@@ -59,6 +59,7 @@ def test_the_asset_graph_has_one_asset_per_oura_endpoint_and_the_slice_downstrea
         **{f"oura_{resource}": [] for resource in OURA_DATED},
         **{f"fitbit_{t.replace('-', '_')}": [] for t in FITBIT_TYPES},
         "daily_activity": ["oura_daily_activity"], "heart_rate": ["oura_heartrate"],
+        "sleep_sessions": ["fitbit_sleep", "oura_sleep"],
         "export_victoriametrics": ["daily_activity", "heart_rate"],
     }
 
@@ -66,6 +67,7 @@ def test_the_asset_graph_has_one_asset_per_oura_endpoint_and_the_slice_downstrea
 def test_every_asset_is_daily_partitioned_single_run_pooled_grouped_and_described(defs: dg.Definitions) -> None:
     pools = {**{f"oura_{r}": "oura_api" for r in OURA_DATED},
              **{f"fitbit_{t.replace('-', '_')}": "fitbit_api" for t in FITBIT_TYPES}, "daily_activity": "duckdb",
+             "sleep_sessions": "duckdb",
              "heart_rate": "duckdb", "export_victoriametrics": "duckdb"}
     for assets_def in defs.assets or []:
         assert isinstance(assets_def, dg.AssetsDefinition)

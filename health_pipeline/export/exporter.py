@@ -19,6 +19,7 @@ import duckdb
 import pyarrow as pa
 
 from health_pipeline.export.metrics import METRICS, Metric
+from health_pipeline.storage.duckdb_store import scalar
 from health_pipeline.storage.victoriametrics import VictoriaMetrics, series_selector
 
 SAMPLES_PER_LINE = 50_000
@@ -88,20 +89,20 @@ def export_window(
         ORDER BY 1
         """
     ).fetchall()]
-    unchanged = conn.execute(
-        "SELECT count(*) FROM _desired d JOIN _ledger_window l USING (series, ts_ms) WHERE d.value = l.value"
-    ).fetchone()
-    result.samples_unchanged = unchanged[0] if unchanged else 0
+    result.samples_unchanged = int(scalar(
+        conn, "SELECT count(*) FROM _desired d JOIN _ledger_window l USING (series, ts_ms) WHERE d.value = l.value"
+    ) or 0)
 
     for series in rewrite:
         result.samples_rewritten += _rewrite_series(conn, vm, series, start, end)
         result.series_rewritten.append(series)
     if rewrite:
-        result.samples_unchanged = conn.execute(
+        result.samples_unchanged = int(scalar(
+            conn,
             "SELECT count(*) FROM _desired d JOIN _ledger_window l USING (series, ts_ms) "
             "WHERE d.value = l.value AND d.series NOT IN (SELECT unnest(?))",
             [rewrite],
-        ).fetchone()[0]
+        ) or 0)
 
     conn.execute(
         """
@@ -138,9 +139,8 @@ def _build_desired(
         "CREATE OR REPLACE TEMP TABLE _desired AS " + " UNION ALL ".join(selects),
         {"start": start, "end": end},
     )
-    duplicate = conn.execute(
-        "SELECT series, ts_ms FROM _desired GROUP BY ALL HAVING count(*) > 1 LIMIT 1"
-    ).fetchone()
+    duplicates = conn.execute("SELECT series, ts_ms FROM _desired GROUP BY ALL HAVING count(*) > 1 LIMIT 1").fetchall()
+    duplicate = duplicates[0] if duplicates else None
     if duplicate:
         raise ExportRefused(
             f"two tidy rows map to one sample ({duplicate[0]} at {duplicate[1]} ms); "
@@ -161,13 +161,13 @@ def _quote(value: str) -> str:
 
 
 def _refuse_outside_retention(conn: duckdb.DuckDBPyConnection, vm: VictoriaMetrics, now: datetime) -> None:
-    oldest = conn.execute("SELECT min(ts_ms) FROM _desired").fetchone()
-    if not oldest or oldest[0] is None:
+    oldest_ms = scalar(conn, "SELECT min(ts_ms) FROM _desired")
+    if oldest_ms is None:
         return
     retention = vm.retention()
     # A day of margin: the server's own cut-off moves while we write.
     limit = now - retention + timedelta(days=1)
-    oldest_at = datetime.fromtimestamp(oldest[0] / 1000, timezone.utc)
+    oldest_at = datetime.fromtimestamp(int(oldest_ms) / 1000, timezone.utc)  # type: ignore[call-overload]
     if oldest_at < limit:
         raise ExportRefused(
             f"VictoriaMetrics at {vm.url} keeps {retention.days} days of data, so it would silently drop "

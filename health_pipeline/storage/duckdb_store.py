@@ -53,3 +53,13 @@ class TidyStore:
             yield conn
         finally:
             conn.close()
+
+
+def scalar(conn: duckdb.DuckDBPyConnection, sql: str, params: object = None) -> object:
+    """The single value a query returns (None when it returns no row).
+
+    Fetches every row: DuckDB refuses further work on a connection whose last result was not
+    fully read, so `fetchone()` on a shared connection is a trap.
+    """
+    rows = conn.execute(sql, params).fetchall() if params is not None else conn.execute(sql).fetchall()
+    return rows[0][0] if rows else None

@@ -13,6 +13,7 @@ from importlib import resources
 import duckdb
 import pyarrow as pa
 
+from health_pipeline.storage.duckdb_store import scalar
 from health_pipeline.storage.raw_store import RawStore
 
 
@@ -25,7 +26,8 @@ class TidySource:
 
     @property
     def raw_asset(self) -> str:
-        return f"{self.provider}_{self.resource}"
+        """The landing asset's name (`fitbit_heart_rate` for resource `heart-rate`)."""
+        return f"{self.provider}_{self.resource.replace('-', '_')}"
 
 
 @dataclass(frozen=True)
@@ -40,7 +42,7 @@ class TidyTable:
         return _sql("tables", f"{self.name}.sql")
 
     def select(self, source: TidySource) -> str:
-        return _sql("sources", f"{self.name}__{source.provider}_{source.resource}.sql")
+        return _sql("sources", f"{self.name}__{source.raw_asset}.sql")
 
 
 TABLES: dict[str, TidyTable] = {
@@ -48,6 +50,7 @@ TABLES: dict[str, TidyTable] = {
     for table in (
         TidyTable("daily_activity", ("provider", "day"), (TidySource("oura", "daily_activity"),)),
         TidyTable("heart_rate", ("provider", "ts"), (TidySource("oura", "heartrate"),)),
+        TidyTable("sleep_sessions", ("provider", "sleep_id"), (TidySource("oura", "sleep"), TidySource("fitbit", "sleep"))),
     )
 }
 
@@ -82,11 +85,9 @@ def rebuild_window(
                 conn.execute(f"INSERT INTO {table.name} BY NAME {table.select(source)}")
             finally:
                 conn.unregister("raw")
-            count = conn.execute(
-                f"SELECT count(*) FROM {table.name} WHERE provider = ? AND day BETWEEN ? AND ?",
-                [source.provider, start, end],
-            ).fetchone()
-            rows[source.provider] = rows.get(source.provider, 0) + (count[0] if count else 0)
+            count = scalar(conn, f"SELECT count(*) FROM {table.name} WHERE provider = ? AND day BETWEEN ? AND ?",
+                           [source.provider, start, end])
+            rows[source.provider] = rows.get(source.provider, 0) + int(count or 0)
         conn.execute("COMMIT")
     except BaseException:
         conn.execute("ROLLBACK")

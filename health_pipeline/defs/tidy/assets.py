@@ -5,6 +5,7 @@ import dagster as dg
 from health_pipeline.defs.landing import RETRY_POLICY
 from health_pipeline.defs.resources import HealthPipelineResource
 from health_pipeline.defs.windows import partition_days
+from health_pipeline.storage.duckdb_store import scalar
 from health_pipeline.tidy.models import TABLES, TidyTable, rebuild_window
 
 
@@ -32,10 +33,10 @@ def build_tidy_asset(table: TidyTable, partitions: dg.PartitionsDefinition) -> d
         with health.tidy_store().connect() as conn:
             rows = rebuild_window(conn, raw_store, table.name, start, end)
             schema = conn.execute(f"DESCRIBE {table.name}").fetchall()
-            total = conn.execute(f"SELECT count(*) FROM {table.name}").fetchone()
+            total = scalar(conn, f"SELECT count(*) FROM {table.name}")
         metadata: dict[str, object] = {
             "window": f"{start.isoformat()}..{end.isoformat()}",
-            "dagster/row_count": total[0] if total else 0,
+            "dagster/row_count": int(total or 0),
             "dagster/column_schema": dg.TableSchema(
                 columns=[dg.TableColumn(name=col[0], type=col[1]) for col in schema]
             ),

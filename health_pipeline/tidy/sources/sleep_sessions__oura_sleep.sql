@@ -1,0 +1,21 @@
+-- Oura sleep periods -> sleep_sessions. `deleted` (discarded by the user) and `rest` (resting,
+-- not sleep) periods are left out; `long_sleep` is the night's main sleep, `sleep` and
+-- `late_nap` are naps. Oura's `day` is already the wake-up day. Durations are seconds.
+SELECT
+    'oura'                                               AS provider,
+    payload->>'id'                                       AS sleep_id,
+    CAST(day AS DATE)                                    AS day,
+    CAST(payload->>'bedtime_start' AS TIMESTAMPTZ)       AS start_ts,
+    CAST(payload->>'bedtime_end' AS TIMESTAMPTZ)         AS end_ts,
+    payload->>'type' = 'long_sleep'                      AS is_main,
+    CAST(payload->>'time_in_bed' AS BIGINT)              AS time_in_bed_s,
+    CAST(payload->>'total_sleep_duration' AS BIGINT)     AS asleep_s,
+    CAST(payload->>'deep_sleep_duration' AS BIGINT)      AS deep_s,
+    CAST(payload->>'light_sleep_duration' AS BIGINT)     AS light_s,
+    CAST(payload->>'rem_sleep_duration' AS BIGINT)       AS rem_s,
+    CAST(payload->>'awake_time' AS BIGINT)               AS awake_s,
+    CAST(payload->>'average_heart_rate' AS DOUBLE)       AS avg_hr_bpm,
+    CAST(payload->>'lowest_heart_rate' AS DOUBLE)        AS lowest_hr_bpm,
+    CAST(payload->>'average_hrv' AS DOUBLE)              AS avg_hrv_ms
+FROM raw
+WHERE payload->>'type' NOT IN ('deleted', 'rest')
