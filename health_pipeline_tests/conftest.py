@@ -10,10 +10,15 @@ from pathlib import Path
 
 import pytest
 
+from typing import TYPE_CHECKING
+
 from health_pipeline.config import Config, load_config
 from health_pipeline.local_victoriametrics import LocalVictoriaMetrics
 from health_pipeline.sandbox.server import Sandbox
 from health_pipeline.sandbox.world import SandboxClock, SandboxWorld
+
+if TYPE_CHECKING:
+    from health_pipeline.providers.oauth import OAuthTokens
 
 FROZEN_NOW = datetime(2026, 11, 10, 12, 0, tzinfo=timezone.utc)
 TODAY = date(2026, 11, 10)
@@ -73,3 +78,19 @@ client_secret = "sandbox-secret"
         return load_config(path)
 
     return make
+
+
+@pytest.fixture
+def oura_tokens(make_config: ConfigFactory) -> "OAuthTokens":
+    """Oura tokens obtained through the sandbox's authorization-code flow, in a fresh raw store."""
+    from health_pipeline.demo import authorize_with_sandbox
+    from health_pipeline.providers import oura
+    from health_pipeline.providers.oauth import OAuthTokens
+    from health_pipeline.storage.raw_store import RawStore
+
+    config = make_config()
+    store = RawStore(config.app.raw_db)
+    store.init()
+    tokens = OAuthTokens(config.oura, store, oura.OAUTH)
+    authorize_with_sandbox(tokens)
+    return tokens

@@ -6,27 +6,20 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from health_pipeline.demo import authorize_with_sandbox
 from health_pipeline.providers import oura
 from health_pipeline.providers.errors import ReauthorizationNeeded
 from health_pipeline.providers.oauth import OAuthTokens
 from health_pipeline.providers.windows import local_midnight
 from health_pipeline.sandbox import truth
 from health_pipeline.sandbox.server import Sandbox
-from health_pipeline.storage.raw_store import RawStore
-from health_pipeline_tests.conftest import TIMEZONE, ConfigFactory
+from health_pipeline_tests.conftest import TIMEZONE
 
 TZ = ZoneInfo(TIMEZONE)
 
 
 @pytest.fixture
-def client(make_config: ConfigFactory) -> oura.OuraClient:
-    config = make_config()
-    store = RawStore(config.app.raw_db)
-    store.init()
-    tokens = OAuthTokens(config.oura, store, oura.OAUTH)
-    authorize_with_sandbox(tokens)
-    return oura.OuraClient(config.oura, tokens, TZ)
+def client(oura_tokens: OAuthTokens) -> oura.OuraClient:
+    return oura.OuraClient(oura_tokens.config, oura_tokens, TZ)
 
 
 def fetch(client: oura.OuraClient, resource: str, start: date, end: date) -> list[oura.FetchedChunk]:
@@ -134,16 +127,11 @@ def test_a_429_with_retry_after_is_waited_out_and_the_wait_is_measured(client: o
     assert [e.status for e in sandbox.log.entries("oura")][-2:] == [429, 200]
 
 
-def test_a_wait_longer_than_allowed_fails_with_a_resumable_error(make_config: ConfigFactory, sandbox: Sandbox) -> None:
+def test_a_wait_longer_than_allowed_fails_with_a_resumable_error(oura_tokens: OAuthTokens, sandbox: Sandbox) -> None:
     from health_pipeline.providers.errors import RateLimited
     from health_pipeline.providers.http import provider_http
 
-    config = make_config()
-    store = RawStore(config.app.raw_db)
-    store.init()
-    tokens = OAuthTokens(config.oura, store, oura.OAUTH)
-    authorize_with_sandbox(tokens)
-    impatient = oura.OuraClient(config.oura, tokens, TZ, provider_http("oura", 1000, max_wait_s=0.5))
+    impatient = oura.OuraClient(oura_tokens.config, oura_tokens, TZ, provider_http("oura", 1000, max_wait_s=0.5))
     sandbox.faults.script("oura", "429")
     with pytest.raises(RateLimited) as caught:
         fetch(impatient, "daily_stress", date(2026, 11, 1), date(2026, 11, 5))
@@ -151,18 +139,13 @@ def test_a_wait_longer_than_allowed_fails_with_a_resumable_error(make_config: Co
                                  "Nothing already landed is lost: re-run later to resume")
 
 
-def test_5xx_resets_and_timeouts_are_retried_with_backoff(make_config: ConfigFactory, sandbox: Sandbox) -> None:
+def test_5xx_resets_and_timeouts_are_retried_with_backoff(oura_tokens: OAuthTokens, sandbox: Sandbox) -> None:
     from health_pipeline.providers.http import ProviderHTTP, RetrySettings
     from health_pipeline.sandbox.faults import FaultPlan
 
-    config = make_config()
-    store = RawStore(config.app.raw_db)
-    store.init()
-    tokens = OAuthTokens(config.oura, store, oura.OAUTH)
-    authorize_with_sandbox(tokens)
     waits: list[float] = []
     http = ProviderHTTP("oura", RetrySettings(read_timeout_s=0.5, backoff_base_s=0.01), sleep=waits.append)
-    client = oura.OuraClient(config.oura, tokens, TZ, http)
+    client = oura.OuraClient(oura_tokens.config, oura_tokens, TZ, http)
     sandbox.faults.set("oura", FaultPlan(hang_s=1.5))
     sandbox.faults.script("oura", "5xx", "reset", "timeout")
     sandbox.log.clear()
@@ -176,17 +159,13 @@ def test_5xx_resets_and_timeouts_are_retried_with_backoff(make_config: ConfigFac
     assert client.requests_made == 4
 
 
-def test_a_provider_down_for_good_fails_with_a_clear_error(make_config: ConfigFactory, sandbox: Sandbox) -> None:
+def test_a_provider_down_for_good_fails_with_a_clear_error(oura_tokens: OAuthTokens, sandbox: Sandbox) -> None:
     from health_pipeline.providers.errors import ProviderUnavailable
     from health_pipeline.providers.http import ProviderHTTP, RetrySettings
     from health_pipeline.sandbox.faults import FaultPlan
 
-    config = make_config()
-    store = RawStore(config.app.raw_db)
-    store.init()
-    tokens = OAuthTokens(config.oura, store, oura.OAUTH)
-    authorize_with_sandbox(tokens)
-    client = oura.OuraClient(config.oura, tokens, TZ, ProviderHTTP("oura", RetrySettings(attempts=3), sleep=lambda _: None))
+    client = oura.OuraClient(oura_tokens.config, oura_tokens, TZ,
+                             ProviderHTTP("oura", RetrySettings(attempts=3), sleep=lambda _: None))
     sandbox.faults.set("oura", FaultPlan(probabilities={"5xx": 1.0}))
     with pytest.raises(ProviderUnavailable) as caught:
         fetch(client, "daily_stress", date(2026, 11, 1), date(2026, 11, 5))
