@@ -9,9 +9,13 @@ import os
 import sys
 from datetime import date, datetime
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from health_pipeline.config import PROVIDERS, Config, ConfigError, load_config
+
+if TYPE_CHECKING:
+    from health_pipeline.storage.raw_store import RawStore
+    from health_pipeline.sync import SyncResult
 
 EXIT_FAILED = 1
 EXIT_USAGE = 2
@@ -212,10 +216,10 @@ def _status(args: argparse.Namespace) -> int:
     return 0
 
 
-def _credential_status(name: str, config: Config, store: "object | None") -> str:
+def _credential_status(name: str, config: Config, store: "RawStore | None") -> str:
     if name == "hevy":
         return "api key set" if config.hevy.api_key else "no api key"
-    token = store.token(name) if store is not None else None  # type: ignore[attr-defined]
+    token = store.token(name) if store is not None else None
     if token is None:
         return f"no token (run `health-pipeline auth {name}`)"
     if token.expires_at is None:
@@ -272,9 +276,9 @@ def _rebuild(args: argparse.Namespace) -> int:
     return 0
 
 
-def _print_result(result: "object") -> None:
-    print(f"run {result.run_id}: {result.start} .. {result.end}")  # type: ignore[attr-defined]
-    for asset, metadata in result.metadata.items():  # type: ignore[attr-defined]
+def _print_result(result: "SyncResult") -> None:
+    print(f"run {result.run_id}: {result.start} .. {result.end}")
+    for asset, metadata in result.metadata.items():
         shown = ", ".join(
             f"{key}={value}" for key, value in metadata.items()
             if not key.startswith("dagster/") or key == "dagster/row_count"

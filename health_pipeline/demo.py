@@ -5,6 +5,7 @@ the same Dagster instance `dagster dev` uses from the repo root, so they show up
 """
 
 import secrets
+from collections.abc import Callable
 import signal
 import threading
 from dataclasses import dataclass
@@ -81,7 +82,7 @@ def authorize_with_sandbox(tokens: OAuthTokens) -> None:
     tokens.exchange_code(query["code"][0])
 
 
-def run_demo(options: DemoOptions, say: "callable[[str], None]" = print) -> Config:  # type: ignore[valid-type]
+def run_demo(options: DemoOptions, say: Callable[[str], None] = print) -> Config:
     """Start the world, sync `options.days` days end to end, report, and serve until Ctrl-C."""
     workdir = options.workdir.absolute()
     world = SandboxWorld(seed=options.seed, days=default_days(DEFAULT_TIMEZONE, datetime.now(timezone.utc), options.days))
@@ -118,7 +119,7 @@ def run_demo(options: DemoOptions, say: "callable[[str], None]" = print) -> Conf
         sandbox.stop()
 
 
-def _report(config: Config, vm_url: str, run_id: str, say: "callable[[str], None]") -> None:  # type: ignore[valid-type]
+def _report(config: Config, vm_url: str, run_id: str, say: Callable[[str], None]) -> None:
     with TidyStore(config.app.duckdb).connect(read_only=True) as conn:
         days = scalar(conn, "SELECT count(*) FROM daily_activity")
         samples = scalar(conn, "SELECT count(*) FROM heart_rate")

@@ -7,13 +7,11 @@ from pathlib import Path
 import pytest
 
 from health_pipeline.config import load_config
-from health_pipeline.demo import authorize_with_sandbox
 from health_pipeline.providers import oura
 from health_pipeline.providers.http import RequestBudget
 from health_pipeline.providers.oauth import OAuthTokens
 from health_pipeline.sandbox.server import Sandbox
 from health_pipeline.storage.raw_store import RawStore
-from health_pipeline_tests.conftest import ConfigFactory
 
 
 def _refresh_in_child(config_path: str, barrier: "multiprocessing.synchronize.Barrier", out: "multiprocessing.Queue") -> None:
@@ -26,19 +24,18 @@ def _refresh_in_child(config_path: str, barrier: "multiprocessing.synchronize.Ba
         out.put(("error", str(err), 0))
 
 
-def test_two_processes_needing_a_refresh_at_once_refresh_once(make_config: ConfigFactory, sandbox: Sandbox) -> None:
-    config = make_config()
-    store = RawStore(config.app.raw_db)
-    store.init()
-    tokens = OAuthTokens(config.oura, store, oura.OAUTH)
-    authorize_with_sandbox(tokens)
+def test_two_processes_needing_a_refresh_at_once_refresh_once(oura_tokens: OAuthTokens, sandbox: Sandbox,
+                                                              tmp_path: Path) -> None:
+    store = oura_tokens.store
+    config_path = str(tmp_path / "health-pipeline.toml")  # the file the oura_tokens fixture configured
+    assert load_config(config_path).app.raw_db == store.path
     stored = store.token("oura")
     assert stored is not None
     store.save_token("oura", access_token=stored.access_token, refresh_token=stored.refresh_token,
                      scope=stored.scope, expires_at=datetime.now(timezone.utc) - timedelta(minutes=1))
     context = multiprocessing.get_context("spawn")
     barrier, out = context.Barrier(2), context.Queue()
-    children = [context.Process(target=_refresh_in_child, args=(str(config.path), barrier, out)) for _ in range(2)]
+    children = [context.Process(target=_refresh_in_child, args=(config_path, barrier, out)) for _ in range(2)]
     for child in children:
         child.start()
     results = [out.get(timeout=60) for _ in children]
@@ -70,16 +67,12 @@ def test_the_request_budget_makes_callers_wait_for_the_window() -> None:
         RequestBudget(0, 60.0)
 
 
-def test_refresh_logs_and_errors_carry_no_token_text(make_config: ConfigFactory, sandbox: Sandbox,
-                                                     caplog: pytest.LogCaptureFixture, tmp_path: Path) -> None:
+def test_refresh_logs_and_errors_carry_no_token_text(oura_tokens: OAuthTokens, sandbox: Sandbox,
+                                                     caplog: pytest.LogCaptureFixture) -> None:
     import logging
 
     caplog.set_level(logging.DEBUG)
-    config = make_config()
-    store = RawStore(config.app.raw_db)
-    store.init()
-    tokens = OAuthTokens(config.oura, store, oura.OAUTH)
-    authorize_with_sandbox(tokens)
+    tokens, store = oura_tokens, oura_tokens.store
     first = store.token("oura")
     tokens.access_token(force_refresh=True)
     second = store.token("oura")

@@ -5,6 +5,7 @@ their catalogues, so adding an endpoint to a catalogue adds its asset.
 """
 
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import date, timedelta
 from typing import Any, Protocol
 
@@ -28,6 +29,20 @@ class WindowClient(Protocol):
     def requests_made(self) -> int: ...
 
     def fetch_window(self, resource: str, start: date, end: date) -> Iterator[FetchedChunk]: ...
+
+
+@contextmanager
+def provider_failures(client: Any, passthrough: tuple[type[Exception], ...] = ()) -> Iterator[None]:
+    """Turn a provider's typed error into a Dagster failure (retried only if it is retryable), and
+    close the client's connections whatever happens. `passthrough` errors reach the caller as they are."""
+    try:
+        yield
+    except passthrough:
+        raise
+    except ProviderError as err:
+        raise dg.Failure(description=str(err), allow_retries=err.retryable) from None
+    finally:
+        client.http.close()
 
 
 def resume_start(detail: dict[str, Any], run_ids: set[str], start: date, last: date) -> date:
@@ -82,22 +97,19 @@ def build_daily_landing_asset(
         counts = LandingCounts()
         chunks = 0
         try:
-            for chunk in api.fetch_window(resource, start, last):
-                counts += store.land(
-                    provider, resource, chunk.records, window=(chunk.start, chunk.end),
-                    watermark=chunk.end.isoformat(),
-                    detail={"run_id": run.run_id, "landed_through": chunk.end.isoformat(),
-                            "window": [requested.isoformat(), last.isoformat()]},
-                )
-                chunks += 1
-                context.log.info(f"landed {chunk.start}..{chunk.end}: {len(chunk.records)} records")
+            with provider_failures(api, passthrough=skip_errors):
+                for chunk in api.fetch_window(resource, start, last):
+                    counts += store.land(
+                        provider, resource, chunk.records, window=(chunk.start, chunk.end),
+                        watermark=chunk.end.isoformat(),
+                        detail={"run_id": run.run_id, "landed_through": chunk.end.isoformat(),
+                                "window": [requested.isoformat(), last.isoformat()]},
+                    )
+                    chunks += 1
+                    context.log.info(f"landed {chunk.start}..{chunk.end}: {len(chunk.records)} records")
         except skip_errors as err:
             context.log.warning(f"skipped: {err}")
             return dg.MaterializeResult(metadata={"skipped": str(err), "requests": api.requests_made})
-        except ProviderError as err:
-            raise dg.Failure(description=str(err), allow_retries=err.retryable) from None
-        finally:
-            api.http.close()
         resumed = {"resumed_from": start.isoformat()} if start != requested else {}
         return dg.MaterializeResult(
             metadata={
@@ -105,10 +117,7 @@ def build_daily_landing_asset(
                 **resumed,
                 "requests": api.requests_made,
                 "chunks": chunks,
-                "records_new": counts.new,
-                "records_changed": counts.changed,
-                "records_unchanged": counts.unchanged,
-                "records_deleted": counts.deleted,
+                **counts.as_metadata(),
             }
         )
 

@@ -4,7 +4,7 @@ Only the config file's path is resource config, so no secret ever enters Dagster
 or the UI; secrets are read from the file or the environment inside the run.
 """
 
-from typing import Optional
+from typing import Any, Optional
 
 import dagster as dg
 from pydantic import PrivateAttr
@@ -23,6 +23,7 @@ class HealthPipelineResource(dg.ConfigurableResource):
 
     config_path: Optional[str] = None
     _config: Optional[Config] = PrivateAttr(default=None)
+    _raw_store: Optional[RawStore] = PrivateAttr(default=None)
 
     @property
     def config(self) -> Config:
@@ -31,42 +32,44 @@ class HealthPipelineResource(dg.ConfigurableResource):
         return self._config
 
     def raw_store(self) -> RawStore:
-        store = RawStore(self.config.app.raw_db)
-        store.init()
-        return store
+        """The raw store, created (or its schema checked) once per resource, not per call."""
+        if self._raw_store is None:
+            store = RawStore(self.config.app.raw_db)
+            store.init()
+            self._raw_store = store
+        return self._raw_store
+
+    def _enabled(self, provider: str) -> Any:
+        settings = self.config.provider(provider)
+        if not settings.enabled:
+            raise dg.Failure(f"{provider} is disabled: set [{provider}] enabled = true in the config file",
+                             allow_retries=False)
+        return settings
 
     def tidy_store(self) -> TidyStore:
         return TidyStore(self.config.app.duckdb)
 
     def oura_client(self) -> oura.OuraClient:
-        settings = self.config.oura
-        if not settings.enabled:
-            raise dg.Failure("oura is disabled: set [oura] enabled = true in the config file", allow_retries=False)
+        settings = self._enabled("oura")
         tokens = OAuthTokens(settings, self.raw_store(), oura.OAUTH)
         http = provider_http("oura", settings.requests_per_minute, self.config.app.max_wait_s)
         return oura.OuraClient(settings, tokens, self.config.app.tz, http)
 
     def fitbit_client(self) -> google_health.GoogleHealthClient:
-        settings = self.config.fitbit
-        if not settings.enabled:
-            raise dg.Failure("fitbit is disabled: set [fitbit] enabled = true in the config file", allow_retries=False)
+        settings = self._enabled("fitbit")
         tokens = OAuthTokens(settings, self.raw_store(), google_health.OAUTH)
         http = provider_http("fitbit", settings.requests_per_minute, self.config.app.max_wait_s)
         return google_health.GoogleHealthClient(settings, tokens, self.config.app.tz, http)
 
     def withings_client(self) -> withings.WithingsClient:
-        settings = self.config.withings
-        if not settings.enabled:
-            raise dg.Failure("withings is disabled: set [withings] enabled = true in the config file", allow_retries=False)
+        settings = self._enabled("withings")
         tokens = OAuthTokens(settings, self.raw_store(), withings.OAUTH)
         http = provider_http("withings", settings.requests_per_minute, self.config.app.max_wait_s,
                              limit_signal=withings.rate_limit_signal())
         return withings.WithingsClient(settings, tokens, self.config.app.tz, http)
 
     def hevy_client(self) -> hevy.HevyClient:
-        settings = self.config.hevy
-        if not settings.enabled:
-            raise dg.Failure("hevy is disabled: set [hevy] enabled = true in the config file", allow_retries=False)
+        settings = self._enabled("hevy")
         http = provider_http("hevy", settings.requests_per_minute, self.config.app.max_wait_s)
         return hevy.HevyClient(settings, http, self.config.app.tz)
 

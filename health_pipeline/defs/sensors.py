@@ -34,6 +34,15 @@ def next_attempt(cursor: str | None, position: str) -> int:
     return int(state.get("attempt", 0)) + 1 if state.get("position") == position else 1
 
 
+def not_now(context: dg.SensorEvaluationContext, health: HealthPipelineResource, provider: str) -> dg.SensorResult | None:
+    """Why this tick must not ask for a run (provider disabled, or one of its runs in flight), or None."""
+    if not health.config.provider(provider).enabled:
+        return dg.SensorResult(skip_reason=f"{provider.title()} is disabled in the config")
+    if provider_busy(context, provider):
+        return dg.SensorResult(skip_reason=f"a {provider.title()} run is queued or running")
+    return None
+
+
 def run_for(provider: str, position: str, attempt: int, keys: list[dg.AssetKey]) -> dg.SensorResult:
     return dg.SensorResult(
         run_requests=[dg.RunRequest(run_key=f"{provider}:{position}:{attempt}", asset_selection=keys,
@@ -50,10 +59,9 @@ def run_for(provider: str, position: str, attempt: int, keys: list[dg.AssetKey])
     default_status=dg.DefaultSensorStatus.RUNNING,
 )
 def withings_changes(context: dg.SensorEvaluationContext, health: HealthPipelineResource) -> dg.SensorResult:
-    if not health.config.withings.enabled:
-        return dg.SensorResult(skip_reason="Withings is disabled in the config")
-    if provider_busy(context, "withings"):
-        return dg.SensorResult(skip_reason="a Withings run is queued or running")
+    skip = not_now(context, health, "withings")
+    if skip is not None:
+        return skip
     store = health.raw_store()
     client = health.withings_client()
     changed: dict[str, str] = {}
@@ -86,10 +94,9 @@ def withings_changes(context: dg.SensorEvaluationContext, health: HealthPipeline
     default_status=dg.DefaultSensorStatus.RUNNING,
 )
 def hevy_changes(context: dg.SensorEvaluationContext, health: HealthPipelineResource) -> dg.SensorResult:
-    if not health.config.hevy.enabled:
-        return dg.SensorResult(skip_reason="Hevy is disabled in the config")
-    if provider_busy(context, "hevy"):
-        return dg.SensorResult(skip_reason="a Hevy run is queued or running")
+    skip = not_now(context, health, "hevy")
+    if skip is not None:
+        return skip
     landed = hevy_position(health.raw_store())
     if landed is None:
         position = "first"

@@ -70,9 +70,5 @@ def sync_hevy_workouts(client: HevyClient, store: RawStore, start_date: date) ->
 
 def sync_hevy_reference(client: HevyClient, store: RawStore, resource: str) -> LandingCounts:
     """Routines or exercise templates: small, refreshed whole (vanished ones are tombstoned)."""
-    items = list(client.items(resource))
-    records = [RawRecord(str(item["id"]), None, item) for item in items]
-    counts = store.land("hevy", resource, records)
-    live = {r.record_id for r in store.records("hevy", resource)}
-    counts.deleted += store.tombstone("hevy", resource, sorted(live - {r.record_id for r in records}))
-    return counts
+    records = [RawRecord(str(item["id"]), None, item) for item in client.items(resource)]
+    return store.land("hevy", resource, records, complete=True)

@@ -384,7 +384,7 @@ class FakeGoogleHealth:
         starts = [start for start, _ in windows]
         buckets: list[list[dict[str, Any]]] = [[] for _ in windows]
         for point in points:
-            instant = _instant(point, data_type)
+            instant = point["_t"]
             index = bisect.bisect_right(starts, instant) - 1
             if index >= 0 and instant < windows[index][1]:
                 buckets[index].append(point)
@@ -494,10 +494,6 @@ def _civil_date(value: dict[str, Any]) -> date:
     if not all(isinstance(d[k], int) for k in ("year", "month", "day")):
         raise ValueError
     return date(d["year"], d["month"], d["day"])
-
-
-def _instant(point: dict[str, Any], data_type: gd.DataType) -> datetime:
-    return point["_t"]
 
 
 def _sum(points: list[dict[str, Any]], key: str, member: str) -> float:

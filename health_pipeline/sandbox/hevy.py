@@ -85,7 +85,7 @@ class FakeHevy:
             if item.deleted_at is not None and item.deleted_at <= now:
                 if item.deleted_at > since:
                     events.append((item.deleted_at, {"type": "deleted", "id": item.id,
-                                                     "deleted_at": hevy_data._iso(item.deleted_at)}))
+                                                     "deleted_at": hevy_data.iso(item.deleted_at)}))
                 continue
             edited = item.edited_at is not None and item.edited_at <= now
             changed = item.edited_at if edited and item.edited_at else item.created_at

@@ -49,7 +49,7 @@ class WorkoutHistory:
     deleted_at: datetime | None
 
 
-def _iso(instant: datetime) -> str:
+def iso(instant: datetime) -> str:
     return instant.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
@@ -87,10 +87,10 @@ def workout(world: SandboxWorld, item: WorkoutHistory, edited: bool) -> dict[str
         "title": f"{routine} Day" + (" (edited)" if edited else ""),
         "routine_id": stable_uuid(world.seed, "hevy", "routine", routine),
         "description": "",
-        "start_time": _iso(start),
-        "end_time": _iso(start + timedelta(minutes=plan.workout_minutes)),
-        "updated_at": _iso(updated),
-        "created_at": _iso(item.created_at),
+        "start_time": iso(start),
+        "end_time": iso(start + timedelta(minutes=plan.workout_minutes)),
+        "updated_at": iso(updated),
+        "created_at": iso(item.created_at),
         "exercises": exercises,
     }
 
@@ -137,7 +137,7 @@ def templates() -> list[dict[str, Any]]:
 
 
 def routines(world: SandboxWorld) -> list[dict[str, Any]]:
-    created = _iso(world.local_midnight(world.first_day()) - timedelta(days=120))
+    created = iso(world.local_midnight(world.first_day()) - timedelta(days=120))
     return [
         {"id": stable_uuid(world.seed, "hevy", "routine", name), "title": f"{name} Day", "folder_id": None,
          "updated_at": created, "created_at": created,

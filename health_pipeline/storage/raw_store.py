@@ -108,6 +108,11 @@ class LandingCounts:
     def written(self) -> int:
         return self.new + self.changed + self.deleted
 
+    def as_metadata(self) -> dict[str, int]:
+        """The figures every landing asset reports."""
+        return {"records_new": self.new, "records_changed": self.changed,
+                "records_unchanged": self.unchanged, "records_deleted": self.deleted}
+
 
 @dataclass(frozen=True)
 class StoredToken:
@@ -204,14 +209,15 @@ class RawStore:
         records: Iterable[RawRecord],
         *,
         window: tuple[date, date] | None = None,
+        complete: bool = False,
         watermark: str | None = None,
         detail: dict[str, Any] | None = None,
     ) -> LandingCounts:
         """Upsert `records` in one transaction and return what changed.
 
         An unchanged payload is not rewritten. With `window` (first and last local day,
-        inclusive) the fetch is the whole truth for those days: live records of those days that
-        were not fetched again are tombstoned. `watermark`/`detail` update `sync_state` in the
+        inclusive) the fetch is the whole truth for those days, and with `complete` for the whole
+        resource: live records it covers that were not fetched again are tombstoned. `watermark`/`detail` update `sync_state` in the
         same transaction, so the watermark never runs ahead of the data.
         """
         counts = LandingCounts()
@@ -244,7 +250,7 @@ class RawStore:
                         (record.day, text, sha, now, provider, resource, record.record_id),
                     )
                     counts.changed += 1
-            if window is not None:
+            if window is not None or complete:
                 counts.deleted += self._tombstone_missing(conn, provider, resource, window, seen, now)
             if watermark is not None or detail is not None:
                 self._set_sync_state(conn, provider, resource, watermark, detail, now)
@@ -252,13 +258,15 @@ class RawStore:
 
     @staticmethod
     def _tombstone_missing(
-        conn: sqlite3.Connection, provider: str, resource: str, window: tuple[date, date], seen: set[str], now: str
+        conn: sqlite3.Connection, provider: str, resource: str, window: tuple[date, date] | None,
+        seen: set[str], now: str,
     ) -> int:
-        live = conn.execute(
-            "SELECT record_id FROM records WHERE provider = ? AND resource = ? "
-            "AND day BETWEEN ? AND ? AND deleted_at IS NULL",
-            (provider, resource, window[0].isoformat(), window[1].isoformat()),
-        ).fetchall()
+        sql = "SELECT record_id FROM records WHERE provider = ? AND resource = ? AND deleted_at IS NULL"
+        params: tuple[str, ...] = (provider, resource)
+        if window is not None:
+            sql += " AND day BETWEEN ? AND ?"
+            params += (window[0].isoformat(), window[1].isoformat())
+        live = conn.execute(sql, params).fetchall()
         gone = [(now, provider, resource, rid) for (rid,) in live if rid not in seen]
         conn.executemany(
             "UPDATE records SET deleted_at = ? WHERE provider = ? AND resource = ? AND record_id = ?", gone

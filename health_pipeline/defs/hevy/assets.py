@@ -2,10 +2,9 @@
 
 import dagster as dg
 
-from health_pipeline.defs.landing import RETRY_POLICY
+from health_pipeline.defs.landing import RETRY_POLICY, provider_failures
 from health_pipeline.defs.resources import HealthPipelineResource
 from health_pipeline.ingest.cursor_sync import sync_hevy_reference, sync_hevy_workouts
-from health_pipeline.providers.errors import ProviderError
 
 HEVY_WORKOUTS = dg.AssetKey("hevy_workouts")
 HEVY_REFERENCE = {"routines": "Saved routines.", "exercise_templates": "Exercise templates (built in and custom)."}
@@ -24,17 +23,12 @@ def hevy_workouts(context: dg.AssetExecutionContext, health: HealthPipelineResou
     """Hevy workouts (exercises and sets), kept verbatim: updated workouts are upserted and deleted
     ones tombstoned, following `/v1/workouts/events` from the raw store's watermark."""
     client = health.hevy_client()
-    try:
+    with provider_failures(client):
         outcome = sync_hevy_workouts(client, health.raw_store(), health.config.hevy.start_date)
-    except ProviderError as err:
-        raise dg.Failure(description=str(err), allow_retries=err.retryable) from None
-    finally:
-        client.http.close()
     return dg.MaterializeResult(metadata={
         "first_sync": outcome.first_sync, "events_since": outcome.watermark_before or "start_date",
         "watermark_after": outcome.watermark_after or "none", "requests": client.requests_made,
-        "records_new": outcome.counts.new, "records_changed": outcome.counts.changed,
-        "records_unchanged": outcome.counts.unchanged, "records_deleted": outcome.counts.deleted,
+        **outcome.counts.as_metadata(),
     })
 
 
@@ -44,15 +38,9 @@ def build_reference_asset(resource: str, description: str) -> dg.AssetsDefinitio
               pool="hevy_api", retry_policy=RETRY_POLICY)
     def _land(context: dg.AssetExecutionContext, health: HealthPipelineResource) -> dg.MaterializeResult:
         client = health.hevy_client()
-        try:
+        with provider_failures(client):
             counts = sync_hevy_reference(client, health.raw_store(), resource)
-        except ProviderError as err:
-            raise dg.Failure(description=str(err), allow_retries=err.retryable) from None
-        finally:
-            client.http.close()
-        return dg.MaterializeResult(metadata={
-            "requests": client.requests_made, "records_new": counts.new, "records_changed": counts.changed,
-            "records_unchanged": counts.unchanged, "records_deleted": counts.deleted})
+        return dg.MaterializeResult(metadata={"requests": client.requests_made, **counts.as_metadata()})
 
     return _land
 

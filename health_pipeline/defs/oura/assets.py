@@ -2,10 +2,9 @@
 
 import dagster as dg
 
-from health_pipeline.defs.landing import RETRY_POLICY, build_daily_landing_asset, landing_key
+from health_pipeline.defs.landing import RETRY_POLICY, build_daily_landing_asset, landing_key, provider_failures
+from health_pipeline.defs.resources import HealthPipelineResource
 from health_pipeline.providers import oura
-
-__all__ = ["RETRY_POLICY", "oura_asset_key", "oura_assets"]
 
 
 def oura_asset_key(resource: str) -> dg.AssetKey:
@@ -27,28 +26,17 @@ def oura_assets(partitions: dg.PartitionsDefinition) -> list[dg.AssetsDefinition
 
 def build_oura_profile_asset(endpoint: oura.OuraEndpoint) -> dg.AssetsDefinition:
     """An undated Oura endpoint (`personal_info`, `ring_configuration`), refreshed whole, daily."""
-    from health_pipeline.defs.landing import RETRY_POLICY as retry
-    from health_pipeline.defs.resources import HealthPipelineResource
-    from health_pipeline.providers.errors import ProviderError
 
     @dg.asset(key=oura_asset_key(endpoint.resource), group_name="oura", kinds={"python", "sqlite"},
-              tags={"provider": "oura"}, metadata={"endpoint": endpoint.path}, pool="oura_api", retry_policy=retry,
+              tags={"provider": "oura"}, metadata={"endpoint": endpoint.path}, pool="oura_api",
+              retry_policy=RETRY_POLICY,
               description=f"Oura `{endpoint.path}`, kept verbatim. {endpoint.description} Refreshed daily.")
     def _land(context: dg.AssetExecutionContext, health: HealthPipelineResource) -> dg.MaterializeResult:
         client = health.oura_client()
-        store = health.raw_store()
-        try:
+        with provider_failures(client):
             records = client.fetch_profile(endpoint.resource)
-        except ProviderError as err:
-            raise dg.Failure(description=str(err), allow_retries=err.retryable) from None
-        finally:
-            client.http.close()
-        counts = store.land("oura", endpoint.resource, records)
-        gone = {r.record_id for r in store.records("oura", endpoint.resource)} - {r.record_id for r in records}
-        counts.deleted += store.tombstone("oura", endpoint.resource, sorted(gone))
-        return dg.MaterializeResult(metadata={
-            "requests": client.requests_made, "records_new": counts.new, "records_changed": counts.changed,
-            "records_unchanged": counts.unchanged, "records_deleted": counts.deleted})
+        counts = health.raw_store().land("oura", endpoint.resource, records, complete=True)
+        return dg.MaterializeResult(metadata={"requests": client.requests_made, **counts.as_metadata()})
 
     return _land
 

@@ -4,11 +4,10 @@ from datetime import datetime
 
 import dagster as dg
 
-from health_pipeline.defs.landing import RETRY_POLICY
+from health_pipeline.defs.landing import RETRY_POLICY, provider_failures
 from health_pipeline.defs.resources import HealthPipelineResource
 from health_pipeline.ingest.cursor_sync import sync_withings
 from health_pipeline.providers import withings
-from health_pipeline.providers.errors import ProviderError
 
 WITHINGS_RESOURCES = tuple(withings.CATALOGUE)
 
@@ -33,18 +32,13 @@ def build_withings_asset(endpoint: withings.WithingsEndpoint) -> dg.AssetsDefini
     def _land(context: dg.AssetExecutionContext, health: HealthPipelineResource) -> dg.MaterializeResult:
         client = health.withings_client()
         config = health.config
-        try:
+        with provider_failures(client):
             outcome = sync_withings(client, health.raw_store(), endpoint.resource, config.withings.start_date,
                                     datetime.now(config.app.tz).date())
-        except ProviderError as err:
-            raise dg.Failure(description=str(err), allow_retries=err.retryable) from None
-        finally:
-            client.http.close()
         return dg.MaterializeResult(metadata={
             "first_sync": outcome.first_sync, "lastupdate_before": outcome.watermark_before or "none",
             "lastupdate_after": outcome.watermark_after or "none", "requests": client.requests_made,
-            "records_new": outcome.counts.new, "records_changed": outcome.counts.changed,
-            "records_unchanged": outcome.counts.unchanged, "records_deleted": outcome.counts.deleted,
+            **outcome.counts.as_metadata(),
         })
 
     return _land
