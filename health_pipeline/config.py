@@ -127,6 +127,7 @@ class Config:
     withings: OAuthProviderConfig
     hevy: HevyConfig
     victoriametrics: VictoriaMetricsConfig
+    summary: dict[str, tuple[str, ...]] = field(default_factory=lambda: dict(SUMMARY_PRECEDENCE))
 
     @property
     def base_dir(self) -> Path:
@@ -145,6 +146,22 @@ class Config:
 
 PROVIDERS = ("oura", "fitbit", "withings", "hevy")
 # Switches for optional, heavier data, per provider.
+PROVIDER_NAMES = ("oura", "fitbit", "withings", "hevy")
+
+# daily_summary: for each metric, the providers it may come from, best first (`[summary]`).
+SUMMARY_PRECEDENCE: dict[str, tuple[str, ...]] = {
+    **{metric: ("fitbit", "withings", "oura") for metric in ("steps", "distance_m", "active_kcal", "total_kcal")},
+    "floors": ("fitbit", "withings"),
+    "resting_hr_bpm": ("fitbit", "oura", "withings"),
+    **{metric: ("oura", "fitbit", "withings") for metric in ("asleep_s", "time_in_bed_s")},
+    "sleep_score": ("oura", "withings"),
+    "readiness_score": ("oura",),
+    **{metric: ("oura", "fitbit") for metric in ("hrv_ms", "spo2_pct", "temperature_deviation_c", "vo2_max")},
+    "respiratory_rate_brpm": ("oura", "fitbit", "withings"),
+    **{metric: ("withings", "fitbit") for metric in ("weight_kg", "fat_ratio_pct")},
+    "strength_volume_kg": ("hevy",),
+}
+
 OPTIONS = {"fitbit": ("heart_rate_samples",), "withings": ("intraday", "high_frequency_sleep")}
 DEFAULT_START_DATE = "2024-01-01"
 DEFAULT_REDIRECT_URI = "http://localhost:8484/callback"
@@ -212,6 +229,7 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "verify_tls": True,
         "timeout_s": 30.0,
     },
+    "summary": {metric: list(providers) for metric, providers in SUMMARY_PRECEDENCE.items()},
 }
 
 
@@ -364,10 +382,22 @@ def parse_config(data: dict[str, Any], path: Path | None, environ: dict[str, str
     if vm.password and not vm.username:
         raise fail("victoriametrics", "username", "is required when a password is set")
 
+    summary = {metric: _precedence(metric, typed("summary", metric, list), fail) for metric in SUMMARY_PRECEDENCE}
+
     return Config(
         path=path, app=app, oura=oauth("oura"), fitbit=oauth("fitbit"),
-        withings=oauth("withings"), hevy=hevy, victoriametrics=vm,
+        withings=oauth("withings"), hevy=hevy, victoriametrics=vm, summary=summary,
     )
+
+
+def _precedence(metric: str, value: list[Any], fail: Callable[[str, str | None, str], ConfigError]) -> tuple[str, ...]:
+    """A metric's provider list: known names, no repeats, at least one."""
+    unknown = [v for v in value if v not in PROVIDER_NAMES]
+    if not value or unknown or len(set(value)) != len(value):
+        problem = (f"unknown provider {unknown[0]!r}" if unknown else "lists a provider twice" if value else "is empty")
+        raise fail("summary", metric, f"{problem}: give providers best first, from {', '.join(PROVIDER_NAMES)} "
+                                      f"(e.g. {list(SUMMARY_PRECEDENCE[metric])!r})")
+    return tuple(value)
 
 
 def _meastypes(value: list[Any], fail: Callable[[str, str | None, str], ConfigError]) -> tuple[int, ...]:

@@ -12,6 +12,7 @@ from dagster._core.instance.ref import InstanceRef
 from health_pipeline.config import parse_config
 from health_pipeline.defs.build import build_definitions
 from health_pipeline.instance import POOLS, register_pools
+from health_pipeline.tidy.catalog import ALL_TABLES, TABLES
 
 REPO = Path(__file__).parent.parent
 
@@ -58,17 +59,22 @@ def test_the_asset_graph_has_one_asset_per_oura_endpoint_and_the_slice_downstrea
         **{key: [] for key in UNPARTITIONED},
         **{f"oura_{resource}": [] for resource in OURA_DATED},
         **{f"fitbit_{t.replace('-', '_')}": [] for t in FITBIT_TYPES},
-        "daily_activity": ["oura_daily_activity"], "heart_rate": ["oura_heartrate"],
-        "sleep_sessions": ["fitbit_sleep", "oura_sleep"],
+        **{table.name: sorted(a for s in table.sources if s.option is None for a in s.raw_assets)
+           for table in TABLES.values()},  # switched-off options (Withings intraday) are not upstream
+        "daily_summary": ["body_measurements", "daily_activity", "daily_scores", "daily_vitals", "sleep_sessions",
+                          "workout_sets"],
         "export_victoriametrics": ["daily_activity", "heart_rate"],
     }
+    assert parents["daily_activity"] == ["fitbit_active_energy_burned", "fitbit_active_minutes",
+                                         "fitbit_daily_resting_heart_rate", "fitbit_distance", "fitbit_floors",
+                                         "fitbit_steps", "fitbit_total_calories", "oura_daily_activity",
+                                         "withings_activity"]
 
 
 def test_every_asset_is_daily_partitioned_single_run_pooled_grouped_and_described(defs: dg.Definitions) -> None:
     pools = {**{f"oura_{r}": "oura_api" for r in OURA_DATED},
-             **{f"fitbit_{t.replace('-', '_')}": "fitbit_api" for t in FITBIT_TYPES}, "daily_activity": "duckdb",
-             "sleep_sessions": "duckdb",
-             "heart_rate": "duckdb", "export_victoriametrics": "duckdb"}
+             **{f"fitbit_{t.replace('-', '_')}": "fitbit_api" for t in FITBIT_TYPES},
+             **{table: "duckdb" for table in ALL_TABLES}, "export_victoriametrics": "duckdb"}
     for assets_def in defs.assets or []:
         assert isinstance(assets_def, dg.AssetsDefinition)
         name = assets_def.key.to_user_string()

@@ -42,7 +42,7 @@ client_secret = "sandbox-secret"
     keys = [dg.AssetKey("oura_sleep"), dg.AssetKey("fitbit_sleep"), dg.AssetKey("sleep_sessions")]
     with dg.instance_for_test() as instance:
         result = materialize_range(config, instance, keys, START, END)
-    assert result.metadata["sleep_sessions"]["rows_in_window_oura"] > 0
+    assert result.metadata["sleep_sessions"]["modelled_oura"] == "26 rows in the window"
 
     documents = truth.oura_documents(sandbox.world, "sleep", START, END)
     assert {d["type"] for d in documents} >= {"long_sleep", "late_nap", "rest"}  # the sandbox has all kinds

@@ -18,11 +18,12 @@ from health_pipeline.defs.tidy.assets import tidy_assets
 def build_definitions(config: Config) -> dg.Definitions:
     """All assets, bound to a resource that re-reads the same config file inside each run."""
     partitions = daily_partitions(config)
-    assets = [*oura_assets(partitions), *oura_profile_assets(), *fitbit_assets(partitions), *withings_assets(),
-              *hevy_assets(), *tidy_assets(partitions), build_export_asset(partitions),
-              *fitbit_optional_assets(partitions, config.fitbit.option("heart_rate_samples")),
-              *withings_optional_assets(partitions, config.withings.option("intraday"),
-                                        config.withings.option("high_frequency_sleep"))]
+    raw = [*oura_assets(partitions), *oura_profile_assets(), *fitbit_assets(partitions), *withings_assets(),
+           *hevy_assets(), *fitbit_optional_assets(partitions, config.fitbit.option("heart_rate_samples")),
+           *withings_optional_assets(partitions, config.withings.option("intraday"),
+                                     config.withings.option("high_frequency_sleep"))]
+    landed = {key.to_user_string() for asset in raw for key in asset.keys}
+    assets = [*raw, *tidy_assets(partitions, landed), build_export_asset(partitions)]
     jobs, schedules = build_schedules(config)
     return dg.Definitions(
         assets=assets,

@@ -7,7 +7,7 @@ from health_pipeline.defs.export.assets import EXPORT_KEY
 from health_pipeline.defs.fitbit.assets import fitbit_asset_key
 from health_pipeline.defs.oura.assets import oura_asset_key
 from health_pipeline.providers import google_health, oura
-from health_pipeline.tidy.models import TABLES
+from health_pipeline.tidy.catalog import ALL_TABLES
 
 DAILY_PROVIDERS: dict[str, list[dg.AssetKey]] = {
     "oura": [oura_asset_key(e.resource) for e in oura.CATALOGUE.values() if e.dated],
@@ -16,7 +16,7 @@ DAILY_PROVIDERS: dict[str, list[dg.AssetKey]] = {
 
 
 def downstream_keys(config: Config, include_export: bool = True) -> list[dg.AssetKey]:
-    keys = [dg.AssetKey(name) for name in TABLES]
+    keys = [dg.AssetKey(name) for name in ALL_TABLES]
     if include_export and config.victoriametrics.enabled:
         keys.append(EXPORT_KEY)
     return keys

@@ -237,7 +237,9 @@ class WithingsClient:
 
 
 def _24h_windows(start: datetime, end: datetime) -> Iterator[tuple[datetime, datetime]]:
-    cursor = start
+    """Real 24-hour windows. In UTC: aware arithmetic in a local zone adds wall-clock hours, so
+    midnight + 24 h on a 25-hour day would be the next midnight, and Withings would drop the last hour."""
+    cursor, end = start.astimezone(timezone.utc), end.astimezone(timezone.utc)
     while cursor < end:
         last = min(end, cursor + timedelta(hours=24))
         yield cursor, last

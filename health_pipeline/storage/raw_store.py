@@ -309,6 +309,19 @@ class RawStore:
         with self.connection() as conn:
             return [StoredRecord(*row) for row in conn.execute(sql, params)]
 
+    def fingerprint(self, provider: str, resources: Iterable[str]) -> str:
+        """A digest of the records' ids, payload hashes and tombstones: it changes iff they change."""
+        digest = hashlib.sha256()
+        with self.connection() as conn:
+            for resource in sorted(resources):
+                rows = conn.execute(
+                    "SELECT record_id, payload_sha256, deleted_at IS NOT NULL FROM records "
+                    "WHERE provider = ? AND resource = ? ORDER BY record_id", (provider, resource))
+                digest.update(resource.encode() + b"\x00")
+                for record_id, sha, deleted in rows:
+                    digest.update(f"{record_id}\x00{sha}\x00{deleted}\n".encode())
+        return digest.hexdigest()
+
     # -- sync state --------------------------------------------------------------------------
 
     @staticmethod

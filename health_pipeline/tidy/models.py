@@ -1,109 +1,124 @@
-"""The tidy tables and the raw resources that feed them, and the window rebuild that fills them.
+"""Filling the tidy tables from the raw store: window rebuilds and change-following rebuilds.
 
-Each table is a DDL file in `tables/`; each (table, provider resource) pair is a SELECT in
-`sources/` that reads a relation named `raw` (provider, resource, record_id, day, payload) and
-yields the table's columns. Rebuilding a window deletes the window's rows of that provider and
-inserts the SELECT's rows, in one transaction: re-running it changes nothing.
+Every rebuild of one source is one DuckDB transaction: delete that provider's rows (of the window,
+or all of them), insert what the source's SELECT yields from the live raw records. Re-running it
+changes nothing. Which raw state a change-driven source was last modelled from is kept in
+`_tidy_state` (a fingerprint of its records), so a run models a Withings or Hevy source only
+when its raw records changed, and a `force` rebuild models it regardless.
 """
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
-from importlib import resources
 
 import duckdb
 import pyarrow as pa
 
 from health_pipeline.storage.duckdb_store import scalar
-from health_pipeline.storage.raw_store import RawStore
+from health_pipeline.storage.raw_store import RawStore, StoredRecord
+from health_pipeline.tidy.catalog import TABLES, TidySource, TidyTable
+
+STATE_DDL = """
+CREATE TABLE IF NOT EXISTS _tidy_state (
+    table_name   VARCHAR NOT NULL,
+    provider     VARCHAR NOT NULL,
+    fingerprint  VARCHAR NOT NULL,
+    modelled_at  TIMESTAMPTZ NOT NULL DEFAULT now(),
+    PRIMARY KEY (table_name, provider)
+)
+"""
 
 
 @dataclass(frozen=True)
-class TidySource:
-    """One raw resource feeding one tidy table."""
+class SourceResult:
+    """What rebuilding one source did."""
 
     provider: str
-    resource: str
-
-    @property
-    def raw_asset(self) -> str:
-        """The landing asset's name (`fitbit_heart_rate` for resource `heart-rate`)."""
-        return f"{self.provider}_{self.resource.replace('-', '_')}"
-
-
-@dataclass(frozen=True)
-class TidyTable:
-    """A tidy table: its name, grain and the raw resources it is built from."""
-
-    name: str
-    grain: tuple[str, ...]
-    sources: tuple[TidySource, ...]
-
-    def ddl(self) -> str:
-        return _sql("tables", f"{self.name}.sql")
-
-    def select(self, source: TidySource) -> str:
-        return _sql("sources", f"{self.name}__{source.raw_asset}.sql")
-
-
-TABLES: dict[str, TidyTable] = {
-    table.name: table
-    for table in (
-        TidyTable("daily_activity", ("provider", "day"), (TidySource("oura", "daily_activity"),)),
-        TidyTable("heart_rate", ("provider", "ts"), (TidySource("oura", "heartrate"),)),
-        TidyTable("sleep_sessions", ("provider", "sleep_id"), (TidySource("oura", "sleep"), TidySource("fitbit", "sleep"))),
-    )
-}
-
-
-def _sql(folder: str, name: str) -> str:
-    return resources.files("health_pipeline.tidy").joinpath(folder, name).read_text(encoding="utf-8")
+    driver: str
+    rebuilt: bool  # False: a change-driven source whose raw records had not changed
+    rows: int  # the provider's rows in the rebuilt scope (window or whole table) afterwards
 
 
 def create_tables(conn: duckdb.DuckDBPyConnection) -> None:
-    """Create every tidy table that does not exist yet."""
+    """Create every tidy table (and the bookkeeping table) that does not exist yet."""
+    from health_pipeline.tidy.summary import SUMMARY_DDL
+
     for table in TABLES.values():
-        conn.execute(table.ddl())
+        conn.execute(table.ddl)
+    conn.execute(SUMMARY_DDL)
+    conn.execute(STATE_DDL)
 
 
-def rebuild_window(
-    conn: duckdb.DuckDBPyConnection, raw_store: RawStore, table_name: str, start: date, end: date
-) -> dict[str, int]:
-    """Re-model [start, end] (local days) of one table from the raw store; rows per provider."""
-    table = TABLES[table_name]
-    conn.execute(table.ddl())
-    rows: dict[str, int] = {}
-    conn.execute("BEGIN TRANSACTION")
+def rebuild_table(
+    conn: duckdb.DuckDBPyConnection, raw_store: RawStore, table: TidyTable, start: date, end: date,
+    *, providers: Iterable[str] | None = None, force: bool = False,
+) -> list[SourceResult]:
+    """Re-model `table`: window sources for local days [start, end], change sources if they changed."""
+    conn.execute(table.ddl)
+    conn.execute(STATE_DDL)
+    wanted = set(providers) if providers is not None else None
+    results = []
+    for source in table.sources:
+        if wanted is not None and source.provider not in wanted:
+            continue
+        if source.driver == "window":
+            results.append(rebuild_window(conn, raw_store, source, start, end))
+        else:
+            results.append(follow_changes(conn, raw_store, source, force=force))
+    return results
+
+
+def rebuild_window(conn: duckdb.DuckDBPyConnection, raw_store: RawStore, source: TidySource,
+                   start: date, end: date) -> SourceResult:
+    """Delete the provider's rows of [start, end] and insert them again from the raw store."""
+    records = [r for resource in source.resources
+               for r in raw_store.records(source.provider, resource, start_day=start, end_day=end)]
+    scope = "provider = ? AND day BETWEEN ? AND ?"
+    params = [source.provider, start, end]
+    _replace(conn, source, records, scope, params)
+    rows = scalar(conn, f"SELECT count(*) FROM {source.table} WHERE {scope}", params)
+    return SourceResult(source.provider, "window", True, int(rows or 0))
+
+
+def follow_changes(conn: duckdb.DuckDBPyConnection, raw_store: RawStore, source: TidySource,
+                   *, force: bool = False) -> SourceResult:
+    """Rebuild the provider's rows from every live record, if the records changed since last time."""
+    fingerprint = raw_store.fingerprint(source.provider, source.resources)
+    known = scalar(conn, "SELECT fingerprint FROM _tidy_state WHERE table_name = ? AND provider = ?",
+                   [source.table, source.provider])
+    rebuilt = force or known != fingerprint
+    if rebuilt:
+        records = [r for resource in source.resources for r in raw_store.records(source.provider, resource)]
+        _replace(conn, source, records, "provider = ?", [source.provider], fingerprint=fingerprint)
+    rows = scalar(conn, f"SELECT count(*) FROM {source.table} WHERE provider = ?", [source.provider])
+    return SourceResult(source.provider, "changes", rebuilt, int(rows or 0))
+
+
+def _replace(conn: duckdb.DuckDBPyConnection, source: TidySource, records: list[StoredRecord], scope: str,
+             params: list[object], fingerprint: str | None = None) -> None:
+    conn.register("raw", raw_relation(records))
     try:
-        for source in table.sources:
-            raw = _raw_relation(raw_store, source, start, end)
-            conn.register("raw", raw)
-            try:
-                conn.execute(
-                    f"DELETE FROM {table.name} WHERE provider = ? AND day BETWEEN ? AND ?",
-                    [source.provider, start, end],
-                )
-                conn.execute(f"INSERT INTO {table.name} BY NAME {table.select(source)}")
-            finally:
-                conn.unregister("raw")
-            count = scalar(conn, f"SELECT count(*) FROM {table.name} WHERE provider = ? AND day BETWEEN ? AND ?",
-                           [source.provider, start, end])
-            rows[source.provider] = rows.get(source.provider, 0) + int(count or 0)
-        conn.execute("COMMIT")
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
-    return rows
+        conn.execute("BEGIN TRANSACTION")
+        try:
+            conn.execute(f"DELETE FROM {source.table} WHERE {scope}", params)
+            conn.execute(f"INSERT INTO {source.table} BY NAME {source.sql}")
+            if fingerprint is not None:
+                conn.execute("INSERT OR REPLACE INTO _tidy_state (table_name, provider, fingerprint, modelled_at) "
+                             "VALUES (?, ?, ?, now())", [source.table, source.provider, fingerprint])
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+    finally:
+        conn.unregister("raw")
 
 
-def _raw_relation(raw_store: RawStore, source: TidySource, start: date, end: date) -> pa.Table:
-    """Live raw records of one resource in the window, as an Arrow table DuckDB can scan."""
-    records = raw_store.records(source.provider, source.resource, start_day=start, end_day=end)
-    return pa.table(
-        {
-            "provider": pa.array([r.provider for r in records], pa.string()),
-            "resource": pa.array([r.resource for r in records], pa.string()),
-            "record_id": pa.array([r.record_id for r in records], pa.string()),
-            "day": pa.array([r.day for r in records], pa.string()),
-            "payload": pa.array([r.payload for r in records], pa.string()),
-        }
-    )
+def raw_relation(records: list[StoredRecord]) -> pa.Table:
+    """Raw records as the Arrow table the source SQL reads as `raw`."""
+    return pa.table({
+        "provider": pa.array([r.provider for r in records], pa.string()),
+        "resource": pa.array([r.resource for r in records], pa.string()),
+        "record_id": pa.array([r.record_id for r in records], pa.string()),
+        "day": pa.array([r.day for r in records], pa.string()),
+        "payload": pa.array([r.payload for r in records], pa.string()),
+    })

@@ -1,4 +1,14 @@
-"""Tidy DuckDB tables, rebuilt per partition window from the raw store (delete window, insert)."""
+"""Tidy DuckDB tables as assets: modelled from the raw store, checked, documented with column lineage.
+
+One asset per table, daily-partitioned (a range run is one run). A run rebuilds the window of
+every date-driven source and follows the raw store's changes for the Withings and Hevy sources;
+run tag `health/rebuild=full` (set by `health-pipeline rebuild`) re-models change-driven
+sources even when nothing changed. Checks run inside the asset on the same connection; the ones
+that guard the export (grain, plausible values, no future days) are blocking.
+"""
+
+from collections.abc import Collection
+from datetime import datetime
 
 import dagster as dg
 
@@ -6,22 +16,93 @@ from health_pipeline.defs.landing import RETRY_POLICY
 from health_pipeline.defs.resources import HealthPipelineResource
 from health_pipeline.defs.windows import partition_days
 from health_pipeline.storage.duckdb_store import scalar
-from health_pipeline.tidy.models import TABLES, TidyTable, rebuild_window
+from health_pipeline.tidy import checks
+from health_pipeline.tidy.catalog import SUMMARY, TABLES, Column, TidyTable
+from health_pipeline.tidy.checks import CheckOutcome
+from health_pipeline.tidy.models import rebuild_table
+from health_pipeline.tidy.summary import METRICS, rebuild_summary, summary_columns
+
+REBUILD_TAG = "health/rebuild"
+BLOCKING = ("unique_grain", "plausible_values", "no_future_days")
 
 
-def build_tidy_asset(table: TidyTable, partitions: dg.PartitionsDefinition) -> dg.AssetsDefinition:
-    """The asset that models one tidy table from its raw sources."""
+def check_specs(table: TidyTable, key: dg.AssetKey, with_sources: bool) -> list[dg.AssetCheckSpec]:
+    descriptions = {
+        "unique_grain": f"No two rows share ({', '.join(table.grain)}).",
+        "plausible_values": "Heart rate 25-250 bpm, weight 20-300 kg, steps 0-100 000, durations non-negative, "
+                            "sleep stages adding up to the time asleep within a minute, scores 0-100.",
+        "no_future_days": "No row is dated after today (in the configured time zone).",
+        "rows_match_raw": "Each provider's rows equal what the raw store's live records give: nothing unmodelled, "
+                          "nothing stale.",
+        "fresh": f"Each enabled date-driven provider has a row within the last {table.fresh_within_days} days.",
+    }
+    names = list(BLOCKING)
+    if with_sources:
+        names.append("rows_match_raw")
+    if table.fresh_within_days is not None:
+        names.append("fresh")
+    return [dg.AssetCheckSpec(name, asset=key, description=descriptions[name], blocking=name in BLOCKING)
+            for name in names]
+
+
+def column_schema(columns: Collection[Column]) -> dg.TableSchema:
+    return dg.TableSchema(columns=[
+        dg.TableColumn(name=c.name, type=c.type.lower(), description=f"{c.description} [{c.unit}]") for c in columns])
+
+
+def table_lineage(table: TidyTable, existing: Collection[str]) -> dg.TableColumnLineage:
+    """Each tidy column -> the raw assets and JSON fields it is computed from."""
+    deps: dict[str, list[dg.TableColumnDep]] = {}
+    for source in table.sources:
+        if not set(source.raw_assets) & set(existing):
+            continue
+        for column, refs in source.lineage.items():
+            deps.setdefault(column, []).extend(
+                dg.TableColumnDep(asset_key=dg.AssetKey(ref.asset), column_name=ref.field) for ref in refs)
+    return dg.TableColumnLineage(deps_by_column=deps)
+
+
+def summary_lineage() -> dg.TableColumnLineage:
+    deps = {m.name: [dg.TableColumnDep(asset_key=dg.AssetKey(m.table), column_name=m.column)] for m in METRICS}
+    deps.update({f"{m.name}_provider": [dg.TableColumnDep(asset_key=dg.AssetKey(m.table), column_name="provider")]
+                 for m in METRICS})
+    return dg.TableColumnLineage(deps_by_column=deps)
+
+
+def _result(name: str, outcome: CheckOutcome, key: dg.AssetKey) -> dg.AssetCheckResult:
+    return dg.AssetCheckResult(
+        asset_key=key, check_name=name, passed=outcome.passed,
+        severity=dg.AssetCheckSeverity.ERROR if name in BLOCKING else dg.AssetCheckSeverity.WARN,
+        description=outcome.summary, metadata=outcome.metadata)
+
+
+def _table_metadata(conn, table: str, columns: Collection[Column], lineage: dg.TableColumnLineage) -> dict[str, object]:
+    total = int(scalar(conn, f"SELECT count(*) FROM {table}") or 0)
+    metadata: dict[str, object] = {"dagster/table_name": table, "dagster/row_count": total,
+                                   "dagster/column_schema": column_schema(columns), "dagster/column_lineage": lineage}
+    if any(c.name == "provider" for c in columns):
+        for provider, rows in conn.execute(f"SELECT provider, count(*) FROM {table} GROUP BY 1 ORDER BY 1").fetchall():
+            metadata[f"rows_{provider}"] = int(rows)
+    return metadata
+
+
+def build_tidy_asset(table: TidyTable, partitions: dg.PartitionsDefinition, existing: Collection[str]) -> dg.AssetsDefinition:
+    """The asset that models one tidy table from those of its raw sources that are defined."""
+    key = dg.AssetKey(table.name)
+    sources = [s for s in table.sources if set(s.raw_assets) <= set(existing)]
+    lineage = table_lineage(table, existing)
+    raw_deps = sorted({asset for s in sources for asset in s.raw_assets})
 
     @dg.asset(
-        key=dg.AssetKey(table.name),
+        key=key,
         group_name="tidy",
-        description=(
-            f"Tidy table `{table.name}` in DuckDB, one row per ({', '.join(table.grain)}), "
-            f"modelled from {', '.join(s.raw_asset for s in table.sources)}."
-        ),
-        deps=[dg.AssetKey(source.raw_asset) for source in table.sources],
+        description=(f"Tidy table `{table.name}` in DuckDB: {table.description} One row per "
+                     f"({', '.join(table.grain)}); modelled from {', '.join(raw_deps)}."),
+        deps=[dg.AssetKey(asset) for asset in raw_deps],
         kinds={"duckdb", "sql"},
-        metadata={"dagster/table_name": table.name},
+        metadata={"dagster/table_name": table.name, "dagster/column_schema": column_schema(table.columns),
+                  "dagster/column_lineage": lineage, "grain": ", ".join(table.grain)},
+        check_specs=check_specs(table, key, with_sources=bool(sources)),
         partitions_def=partitions,
         backfill_policy=dg.BackfillPolicy.single_run(),
         pool="duckdb",
@@ -29,23 +110,78 @@ def build_tidy_asset(table: TidyTable, partitions: dg.PartitionsDefinition) -> d
     )
     def _model(context: dg.AssetExecutionContext, health: HealthPipelineResource) -> dg.MaterializeResult:
         start, end = partition_days(context)
+        config = health.config
         raw_store = health.raw_store()
+        today = datetime.now(config.app.tz).date()
+        force = context.run.tags.get(REBUILD_TAG) == "full"
+        modelled = TidyTable(table.name, table.grain, table.description, tuple(sources), table.fresh_within_days)
         with health.tidy_store().connect() as conn:
-            rows = rebuild_window(conn, raw_store, table.name, start, end)
-            schema = conn.execute(f"DESCRIBE {table.name}").fetchall()
-            total = scalar(conn, f"SELECT count(*) FROM {table.name}")
-        metadata: dict[str, object] = {
-            "window": f"{start.isoformat()}..{end.isoformat()}",
-            "dagster/row_count": int(total or 0),
-            "dagster/column_schema": dg.TableSchema(
-                columns=[dg.TableColumn(name=col[0], type=col[1]) for col in schema]
-            ),
-        }
-        metadata.update({f"rows_in_window_{provider}": count for provider, count in rows.items()})
-        return dg.MaterializeResult(metadata=metadata)
+            results = rebuild_table(conn, raw_store, modelled, start, end, force=force)
+            outcomes = {
+                "unique_grain": checks.unique_grain(conn, table.name, table.grain),
+                "plausible_values": checks.plausible_values(conn, table.name),
+                "no_future_days": checks.no_future_days(conn, table.name, today),
+            }
+            if sources:
+                outcomes["rows_match_raw"] = checks.rows_match_raw(conn, raw_store, modelled)
+            if table.fresh_within_days is not None:
+                daily = [s.provider for s in sources if s.driver == "window" and config.provider(s.provider).enabled]
+                outcomes["fresh"] = checks.fresh(conn, table, daily, today)
+            metadata = _table_metadata(conn, table.name, table.columns, lineage)
+        metadata["window"] = f"{start.isoformat()}..{end.isoformat()}"
+        for r in results:
+            metadata[f"modelled_{r.provider}"] = (f"{r.rows} rows in the window" if r.driver == "window" else
+                                                  f"{r.rows} rows (rebuilt: raw records changed)" if r.rebuilt else
+                                                  f"{r.rows} rows (unchanged since the last run)")
+        return dg.MaterializeResult(metadata=metadata,
+                                    check_results=[_result(n, o, key) for n, o in outcomes.items()])
 
     return _model
 
 
-def tidy_assets(partitions: dg.PartitionsDefinition) -> list[dg.AssetsDefinition]:
-    return [build_tidy_asset(table, partitions) for table in TABLES.values()]
+def build_summary_asset(partitions: dg.PartitionsDefinition) -> dg.AssetsDefinition:
+    key = dg.AssetKey(SUMMARY.name)
+    columns = summary_columns()
+    lineage = summary_lineage()
+
+    @dg.asset(
+        key=key,
+        group_name="tidy",
+        description=("Tidy table `daily_summary` in DuckDB: one row per local day, each metric from the best "
+                     "provider that has it (precedence: `[summary]` in the config), the provider named in "
+                     "`<metric>_provider`. Rebuilt whole on every run from the other tidy tables."),
+        deps=sorted({dg.AssetKey(m.table) for m in METRICS}, key=lambda k: k.to_user_string()),
+        kinds={"duckdb", "sql"},
+        metadata={"dagster/table_name": SUMMARY.name, "dagster/column_schema": column_schema(columns),
+                  "dagster/column_lineage": lineage, "grain": "day"},
+        check_specs=check_specs(SUMMARY, key, with_sources=False),
+        partitions_def=partitions,
+        backfill_policy=dg.BackfillPolicy.single_run(),
+        pool="duckdb",
+        retry_policy=RETRY_POLICY,
+    )
+    def daily_summary(context: dg.AssetExecutionContext, health: HealthPipelineResource) -> dg.MaterializeResult:
+        config = health.config
+        today = datetime.now(config.app.tz).date()
+        with health.tidy_store().connect() as conn:
+            rebuild_summary(conn, config.summary)
+            outcomes = {
+                "unique_grain": checks.unique_grain(conn, SUMMARY.name, SUMMARY.grain),
+                "plausible_values": checks.plausible_values(conn, SUMMARY.name),
+                "no_future_days": checks.no_future_days(conn, SUMMARY.name, today),
+            }
+            metadata = _table_metadata(conn, SUMMARY.name, columns, lineage)
+            for m in METRICS:
+                for provider, days in conn.execute(
+                        f"SELECT {m.name}_provider, count(*) FROM daily_summary WHERE {m.name} IS NOT NULL "
+                        f"GROUP BY 1 ORDER BY 1").fetchall():
+                    metadata[f"days_{m.name}_from_{provider}"] = int(days)
+        return dg.MaterializeResult(metadata=metadata,
+                                    check_results=[_result(n, o, key) for n, o in outcomes.items()])
+
+    return daily_summary
+
+
+def tidy_assets(partitions: dg.PartitionsDefinition, existing: Collection[str]) -> list[dg.AssetsDefinition]:
+    """Every tidy table's asset, fed by the raw assets in `existing` (switched-off options are left out)."""
+    return [*(build_tidy_asset(t, partitions, existing) for t in TABLES.values()), build_summary_asset(partitions)]

@@ -1,17 +1,15 @@
--- daily_activity: one row per (provider, day); `day` is the user's local calendar day.
--- Units are in the column names: metres, kilocalories, seconds, beats per minute.
--- NULL means the provider does not report that figure (never 0 for "unknown").
+-- daily_activity: one row per (provider, day). NULL: the provider does not report that figure.
 CREATE TABLE IF NOT EXISTS daily_activity (
-    provider        VARCHAR NOT NULL,
-    day             DATE    NOT NULL,
-    steps           BIGINT,
-    distance_m      DOUBLE,
-    active_kcal     DOUBLE,
-    total_kcal      DOUBLE,
-    floors          DOUBLE,
-    sedentary_s     BIGINT,
-    light_s         BIGINT,
-    moderate_s      BIGINT,
-    vigorous_s      BIGINT,
-    resting_hr_bpm  DOUBLE
+    provider        VARCHAR NOT NULL,  -- [-] oura, fitbit or withings
+    day             DATE    NOT NULL,  -- [local date] the user's calendar day
+    steps           BIGINT,            -- [steps] steps counted over the day
+    distance_m      DOUBLE,            -- [m] distance walked or run (Oura: equivalent walking distance)
+    active_kcal     DOUBLE,            -- [kcal] energy burned by activity, basal excluded
+    total_kcal      DOUBLE,            -- [kcal] energy burned in total, basal included
+    floors          DOUBLE,            -- [floors] floors climbed
+    sedentary_s     BIGINT,            -- [s] time sedentary
+    light_s         BIGINT,            -- [s] time in light activity
+    moderate_s      BIGINT,            -- [s] time in moderate activity
+    vigorous_s      BIGINT,            -- [s] time in vigorous activity
+    resting_hr_bpm  DOUBLE             -- [bpm] resting heart rate of the day
 );

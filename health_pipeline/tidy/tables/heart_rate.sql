@@ -1,10 +1,9 @@
--- heart_rate: one row per (provider, ts); `ts` is the instant (TIMESTAMPTZ, stored as UTC),
--- `day` the user's local calendar day it falls in, `bpm` beats per minute, `source` the
--- provider's context for the sample (Oura: awake, rest, sleep, workout, live, session).
+-- heart_rate: one row per (provider, ts). Oura rows as measured; Fitbit one row per minute (the
+-- minute's average); Withings per-minute watch samples (with `[withings] intraday`).
 CREATE TABLE IF NOT EXISTS heart_rate (
-    provider  VARCHAR     NOT NULL,
-    ts        TIMESTAMPTZ NOT NULL,
-    day       DATE        NOT NULL,
-    bpm       DOUBLE      NOT NULL,
-    source    VARCHAR
+    provider  VARCHAR     NOT NULL,  -- [-] oura, fitbit or withings
+    ts        TIMESTAMPTZ NOT NULL,  -- [UTC instant] when the sample was taken (Fitbit: the minute's start)
+    day       DATE        NOT NULL,  -- [local date] the user's calendar day `ts` falls in
+    bpm       DOUBLE      NOT NULL,  -- [bpm] heart rate
+    source    VARCHAR                -- [-] context: Oura awake/rest/sleep/workout/live/session, Fitbit minute_avg, Withings intraday
 );

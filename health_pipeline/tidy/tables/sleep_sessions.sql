@@ -1,21 +1,18 @@
--- sleep_sessions: one row per (provider, sleep_id). `day` is the wake-up day (the user's local
--- calendar day the sleep ends on); start_ts / end_ts are instants (UTC). Durations in seconds,
--- heart rate in beats per minute, HRV in milliseconds. `is_main` marks the night's main sleep
--- (naps are not main). NULL: the provider does not report that figure (yet).
+-- sleep_sessions: one row per (provider, sleep_id). Oura `deleted` and `rest` periods are left out.
 CREATE TABLE IF NOT EXISTS sleep_sessions (
-    provider       VARCHAR     NOT NULL,
-    sleep_id       VARCHAR     NOT NULL,
-    day            DATE        NOT NULL,
-    start_ts       TIMESTAMPTZ NOT NULL,
-    end_ts         TIMESTAMPTZ NOT NULL,
-    is_main        BOOLEAN     NOT NULL,
-    time_in_bed_s  BIGINT,
-    asleep_s       BIGINT,
-    deep_s         BIGINT,
-    light_s        BIGINT,
-    rem_s          BIGINT,
-    awake_s        BIGINT,
-    avg_hr_bpm     DOUBLE,
-    lowest_hr_bpm  DOUBLE,
-    avg_hrv_ms     DOUBLE
+    provider       VARCHAR     NOT NULL,  -- [-] oura, fitbit or withings
+    sleep_id       VARCHAR     NOT NULL,  -- [-] the provider's id of the sleep
+    day            DATE        NOT NULL,  -- [local date] the wake-up day (the day the sleep counts towards)
+    start_ts       TIMESTAMPTZ NOT NULL,  -- [UTC instant] bedtime start
+    end_ts         TIMESTAMPTZ NOT NULL,  -- [UTC instant] bedtime end
+    is_main        BOOLEAN     NOT NULL,  -- [-] the night's main sleep (false for naps)
+    time_in_bed_s  BIGINT,                -- [s] time in bed
+    asleep_s       BIGINT,                -- [s] time asleep (deep + light + REM)
+    deep_s         BIGINT,                -- [s] deep sleep
+    light_s        BIGINT,                -- [s] light sleep
+    rem_s          BIGINT,                -- [s] REM sleep
+    awake_s        BIGINT,                -- [s] time awake in bed
+    avg_hr_bpm     DOUBLE,                -- [bpm] average heart rate during the sleep
+    lowest_hr_bpm  DOUBLE,                -- [bpm] lowest heart rate during the sleep
+    avg_hrv_ms     DOUBLE                 -- [ms] average heart-rate variability (RMSSD) during the sleep
 );

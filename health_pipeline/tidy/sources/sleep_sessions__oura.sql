@@ -1,6 +1,20 @@
--- Oura sleep periods -> sleep_sessions. `deleted` (discarded by the user) and `rest` (resting,
--- not sleep) periods are left out; `long_sleep` is the night's main sleep, `sleep` and
--- `late_nap` are naps. Oura's `day` is already the wake-up day. Durations are seconds.
+-- Oura sleep periods -> sleep_sessions. `deleted` (discarded by the user) and `rest` (resting, not
+-- sleep) periods are left out; `long_sleep` is the night's main sleep, `sleep` and `late_nap` are
+-- naps. Oura's `day` is already the wake-up day. Durations are seconds.
+-- lineage: sleep_id <- sleep:id
+-- lineage: day <- sleep:day
+-- lineage: start_ts <- sleep:bedtime_start
+-- lineage: end_ts <- sleep:bedtime_end
+-- lineage: is_main <- sleep:type
+-- lineage: time_in_bed_s <- sleep:time_in_bed
+-- lineage: asleep_s <- sleep:total_sleep_duration
+-- lineage: deep_s <- sleep:deep_sleep_duration
+-- lineage: light_s <- sleep:light_sleep_duration
+-- lineage: rem_s <- sleep:rem_sleep_duration
+-- lineage: awake_s <- sleep:awake_time
+-- lineage: avg_hr_bpm <- sleep:average_heart_rate
+-- lineage: lowest_hr_bpm <- sleep:lowest_heart_rate
+-- lineage: avg_hrv_ms <- sleep:average_hrv
 SELECT
     'oura'                                               AS provider,
     payload->>'id'                                       AS sleep_id,

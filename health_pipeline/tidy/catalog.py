@@ -1,0 +1,172 @@
+"""What the tidy layer holds: each table, its grain, its documented columns and the raw sources feeding it.
+
+The SQL is the source of truth and this module reads it:
+- `tables/{table}.sql` is the DDL; every column line ends in `-- [unit] description`;
+- `sources/{table}__{provider}.sql` is a SELECT over a relation `raw` (provider, resource,
+  record_id, day, payload) yielding the table's columns; its header lines
+  `-- lineage: column <- resource:json.path, ...` say which raw field each column comes from.
+
+A source is driven one of two ways. "window": daily-partitioned resources (Oura, Fitbit, the
+optional dense Withings data); a run rebuilds its partition window (delete the provider's days,
+insert). "changes": the cursor-driven resources (Withings, Hevy); when the raw store's records of
+the source changed (new, edited or tombstoned), the provider's rows are rebuilt from every live
+record, so a deletion at the provider leaves the table too.
+"""
+
+import re
+from dataclasses import dataclass, field
+from functools import cached_property
+from importlib import resources
+from typing import Literal
+
+Driver = Literal["window", "changes"]
+
+_COLUMN = re.compile(r"^\s*(\w+)\s+([A-Z]+)(?:\s+NOT NULL)?\s*,?\s*--\s*\[([^\]]*)\]\s*(.+?)\s*$")
+_LINEAGE = re.compile(r"^--\s*lineage:\s*(\w+)\s*<-\s*(.+?)\s*$")
+
+
+@dataclass(frozen=True)
+class Column:
+    """A documented column of a tidy table."""
+
+    name: str
+    type: str
+    unit: str
+    description: str
+
+
+@dataclass(frozen=True)
+class FieldRef:
+    """A raw JSON field a tidy column is computed from."""
+
+    asset: str  # the raw landing asset (`fitbit_total_calories`)
+    field: str  # the JSON path inside a record's payload (`totalCalories.kcalSum`)
+
+
+@dataclass(frozen=True)
+class TidySource:
+    """One provider's raw resources feeding one tidy table, and how its rows are kept current."""
+
+    table: str
+    provider: str
+    resources: tuple[str, ...]
+    driver: Driver
+    option: str | None = None  # the `[provider]` config option that switches the raw asset on
+
+    @property
+    def raw_assets(self) -> tuple[str, ...]:
+        """The landing assets' names (`fitbit_heart_rate` for resource `heart-rate`)."""
+        return tuple(raw_asset_name(self.provider, r) for r in self.resources)
+
+    @cached_property
+    def sql(self) -> str:
+        return _sql("sources", f"{self.table}__{self.provider}.sql")
+
+    @cached_property
+    def lineage(self) -> dict[str, tuple[FieldRef, ...]]:
+        """Tidy column -> the raw fields it is computed from (from the SQL file's header)."""
+        found: dict[str, tuple[FieldRef, ...]] = {}
+        for line in self.sql.splitlines():
+            match = _LINEAGE.match(line)
+            if match:
+                refs = []
+                for item in match.group(2).split(","):
+                    resource, _, path = item.strip().partition(":")
+                    if resource not in self.resources or not path:
+                        raise ValueError(f"{self.table}__{self.provider}.sql: bad lineage item {item.strip()!r}")
+                    refs.append(FieldRef(raw_asset_name(self.provider, resource), path))
+                found[match.group(1)] = tuple(refs)
+        return found
+
+
+@dataclass(frozen=True)
+class TidyTable:
+    """A tidy table: its name, grain, purpose and sources."""
+
+    name: str
+    grain: tuple[str, ...]
+    description: str
+    sources: tuple[TidySource, ...] = field(default=())
+    fresh_within_days: int | None = None  # daily data from date-driven providers should be this recent
+
+    @cached_property
+    def ddl(self) -> str:
+        return _sql("tables", f"{self.name}.sql")
+
+    @cached_property
+    def columns(self) -> tuple[Column, ...]:
+        """The documented columns, in table order."""
+        return tuple(Column(m.group(1), m.group(2), m.group(3).strip(), m.group(4))
+                     for m in map(_COLUMN.match, self.ddl.splitlines()) if m)
+
+    @property
+    def has_day(self) -> bool:
+        return any(c.name == "day" for c in self.columns)
+
+    def source(self, provider: str) -> TidySource:
+        return next(s for s in self.sources if s.provider == provider)
+
+
+def raw_asset_name(provider: str, resource: str) -> str:
+    return f"{provider}_{resource.replace('-', '_')}"
+
+
+def _sql(folder: str, name: str) -> str:
+    return resources.files("health_pipeline.tidy").joinpath(folder, name).read_text(encoding="utf-8")
+
+
+def _src(table: str, provider: str, resources_: str, driver: Driver, option: str | None = None) -> TidySource:
+    return TidySource(table, provider, tuple(resources_.split()), driver, option)
+
+
+_W, _C = "window", "changes"
+
+TABLES: dict[str, TidyTable] = {t.name: t for t in (
+    TidyTable("daily_activity", ("provider", "day"), "Steps, distance, energy and time per intensity, per local day.", (
+        _src("daily_activity", "oura", "daily_activity", _W),
+        _src("daily_activity", "fitbit", "steps distance floors total-calories active-energy-burned active-minutes "
+                                         "daily-resting-heart-rate", _W),
+        _src("daily_activity", "withings", "activity", _C),
+    ), fresh_within_days=2),
+    TidyTable("heart_rate", ("provider", "ts"), "Heart-rate samples through the day and night.", (
+        _src("heart_rate", "oura", "heartrate", _W),
+        _src("heart_rate", "fitbit", "heart-rate", _W),
+        _src("heart_rate", "withings", "intraday", _W, option="intraday"),
+    ), fresh_within_days=2),
+    TidyTable("sleep_sessions", ("provider", "sleep_id"), "Nights and naps with their stages and vitals.", (
+        _src("sleep_sessions", "oura", "sleep", _W),
+        _src("sleep_sessions", "fitbit", "sleep", _W),
+        _src("sleep_sessions", "withings", "sleep_summary", _C),
+    ), fresh_within_days=3),
+    TidyTable("sleep_samples", ("provider", "sleep_id", "ts"), "Five-minute heart rate and HRV inside each sleep.", (
+        _src("sleep_samples", "oura", "sleep", _W),
+    )),
+    TidyTable("body_measurements", ("provider", "measured_at", "metric"), "Weigh-ins, body composition, blood pressure.", (
+        _src("body_measurements", "withings", "measures", _C),
+        _src("body_measurements", "fitbit", "weight body-fat", _W),
+    )),
+    TidyTable("workouts", ("provider", "workout_id"), "Workouts from every provider, one row each.", (
+        _src("workouts", "oura", "workout", _W),
+        _src("workouts", "fitbit", "exercise", _W),
+        _src("workouts", "withings", "workouts", _C),
+        _src("workouts", "hevy", "workouts", _C),
+    )),
+    TidyTable("workout_sets", ("provider", "workout_id", "exercise_index", "set_index"), "Every logged set of every "
+              "strength workout.", (
+        _src("workout_sets", "hevy", "workouts", _C),
+    )),
+    TidyTable("daily_scores", ("provider", "day"), "The providers' own daily scores (0-100).", (
+        _src("daily_scores", "oura", "daily_readiness daily_sleep daily_activity", _W),
+        _src("daily_scores", "withings", "sleep_summary", _C),
+    ), fresh_within_days=3),
+    TidyTable("daily_vitals", ("provider", "day"), "Nightly vitals: HRV, SpO2, breathing, temperature; stress; VO2 max.", (
+        _src("daily_vitals", "oura", "sleep daily_readiness daily_spo2 daily_stress vO2_max", _W),
+        _src("daily_vitals", "fitbit", "daily-heart-rate-variability daily-oxygen-saturation daily-respiratory-rate "
+                                       "daily-sleep-temperature-derivations", _W),
+        _src("daily_vitals", "withings", "sleep_summary", _C),
+    ), fresh_within_days=3),
+)}
+
+SUMMARY = TidyTable("daily_summary", ("day",), "One row per local day: each metric from the best available provider.")
+
+ALL_TABLES: dict[str, TidyTable] = {**TABLES, SUMMARY.name: SUMMARY}

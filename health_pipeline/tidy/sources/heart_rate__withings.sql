@@ -1,0 +1,14 @@
+-- Withings getintradayactivity samples (`[withings] intraday`) -> heart_rate. A raw record holds
+-- one local day's samples as an object keyed by epoch-second strings.
+-- lineage: ts <- intraday:{epoch}
+-- lineage: day <- intraday:{epoch}
+-- lineage: bpm <- intraday:{epoch}.heart_rate
+SELECT
+    'withings'                                       AS provider,
+    to_timestamp(CAST(sample.key AS BIGINT))         AS ts,
+    CAST(raw.day AS DATE)                            AS day,
+    sample.value.heart_rate                          AS bpm,
+    'intraday'                                       AS source
+FROM raw,
+     unnest(map_entries(from_json(raw.payload, '"MAP(VARCHAR, STRUCT(heart_rate DOUBLE))"'))) AS t(sample)
+WHERE sample.value.heart_rate IS NOT NULL

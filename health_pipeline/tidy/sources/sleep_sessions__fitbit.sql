@@ -1,0 +1,40 @@
+-- Fitbit (Google Health) sleep sessions -> sleep_sessions. Minutes (int64 strings) become seconds;
+-- stage minutes come from `summary.stagesSummary` (DEEP, LIGHT, REM). A session still being
+-- processed has no summary yet: its durations are NULL until Google rewrites it. The raw record's
+-- `day` is the local day the session ends on. Naps are not main sleep.
+-- lineage: sleep_id <- sleep:name
+-- lineage: day <- sleep:sleep.interval.endTime
+-- lineage: start_ts <- sleep:sleep.interval.startTime
+-- lineage: end_ts <- sleep:sleep.interval.endTime
+-- lineage: is_main <- sleep:sleep.metadata.nap
+-- lineage: time_in_bed_s <- sleep:sleep.summary.minutesInSleepPeriod
+-- lineage: asleep_s <- sleep:sleep.summary.minutesAsleep
+-- lineage: deep_s <- sleep:sleep.summary.stagesSummary[DEEP].minutes
+-- lineage: light_s <- sleep:sleep.summary.stagesSummary[LIGHT].minutes
+-- lineage: rem_s <- sleep:sleep.summary.stagesSummary[REM].minutes
+-- lineage: awake_s <- sleep:sleep.summary.minutesAwake
+WITH stages AS (
+    SELECT record_id,
+           sum(CAST(s->>'minutes' AS BIGINT)) FILTER (WHERE s->>'type' = 'DEEP') * 60  AS deep_s,
+           sum(CAST(s->>'minutes' AS BIGINT)) FILTER (WHERE s->>'type' = 'LIGHT') * 60 AS light_s,
+           sum(CAST(s->>'minutes' AS BIGINT)) FILTER (WHERE s->>'type' = 'REM') * 60   AS rem_s
+    FROM raw, unnest(CAST(payload->'sleep'->'summary'->'stagesSummary' AS JSON[])) AS t(s)
+    GROUP BY record_id
+)
+SELECT
+    'fitbit'                                                                   AS provider,
+    raw.record_id                                                              AS sleep_id,
+    CAST(raw.day AS DATE)                                                      AS day,
+    CAST(payload->'sleep'->'interval'->>'startTime' AS TIMESTAMPTZ)            AS start_ts,
+    CAST(payload->'sleep'->'interval'->>'endTime' AS TIMESTAMPTZ)              AS end_ts,
+    NOT coalesce(CAST(payload->'sleep'->'metadata'->>'nap' AS BOOLEAN), false) AS is_main,
+    CAST(payload->'sleep'->'summary'->>'minutesInSleepPeriod' AS BIGINT) * 60  AS time_in_bed_s,
+    CAST(payload->'sleep'->'summary'->>'minutesAsleep' AS BIGINT) * 60         AS asleep_s,
+    stages.deep_s,
+    stages.light_s,
+    stages.rem_s,
+    CAST(payload->'sleep'->'summary'->>'minutesAwake' AS BIGINT) * 60          AS awake_s,
+    CAST(NULL AS DOUBLE)                                                       AS avg_hr_bpm,
+    CAST(NULL AS DOUBLE)                                                       AS lowest_hr_bpm,
+    CAST(NULL AS DOUBLE)                                                       AS avg_hrv_ms
+FROM raw LEFT JOIN stages USING (record_id)

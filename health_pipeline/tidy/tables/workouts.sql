@@ -1,0 +1,15 @@
+-- workouts: one row per (provider, workout_id). `activity` is normalised across providers
+-- (strength_training, running, walking, cycling, swimming, hiking, ...); `title` is the provider's.
+CREATE TABLE IF NOT EXISTS workouts (
+    provider     VARCHAR     NOT NULL,  -- [-] oura, fitbit, withings or hevy
+    workout_id   VARCHAR     NOT NULL,  -- [-] the provider's id of the workout
+    day          DATE        NOT NULL,  -- [local date] the day the workout started
+    start_ts     TIMESTAMPTZ NOT NULL,  -- [UTC instant] start
+    end_ts       TIMESTAMPTZ NOT NULL,  -- [UTC instant] end
+    activity     VARCHAR     NOT NULL,  -- [-] normalised activity
+    title        VARCHAR,               -- [-] the provider's name for it
+    duration_s   BIGINT,                -- [s] active duration
+    active_kcal  DOUBLE,                -- [kcal] energy burned
+    distance_m   DOUBLE,                -- [m] distance covered
+    avg_hr_bpm   DOUBLE                 -- [bpm] average heart rate
+);
