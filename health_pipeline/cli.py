@@ -271,7 +271,8 @@ def _rebuild(args: argparse.Namespace) -> int:
         start, end = args.start, args.end
     check_range(config, start, end)
     with open_instance(config) as instance:
-        result = materialize_range(config, instance, downstream_keys(config), start, end)
+        # Change-driven sources (Withings, Hevy) are re-modelled even if their records did not change.
+        result = materialize_range(config, instance, downstream_keys(config), start, end, tags={"health/rebuild": "full"})
     _print_result(result)
     return 0
 

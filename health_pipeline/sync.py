@@ -75,7 +75,7 @@ def check_range(config: Config, start: date, end: date) -> None:
 
 def materialize_range(
     config: Config, instance: dg.DagsterInstance, keys: list[dg.AssetKey], start: date, end: date,
-    *, log_level: str = "WARNING",
+    *, log_level: str = "WARNING", tags: dict[str, str] | None = None,
 ) -> SyncResult:
     """Materialize `keys` over [start, end] in a single run (console logs from `log_level` up)."""
     defs = build_definitions(config)
@@ -89,6 +89,7 @@ def materialize_range(
             "dagster/asset_partition_range_start": start.isoformat(),
             "dagster/asset_partition_range_end": end.isoformat(),
             "health/trigger": "cli",
+            **(tags or {}),
         },
         run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
         raise_on_error=False,

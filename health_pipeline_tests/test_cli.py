@@ -95,6 +95,8 @@ def test_sync_a_range_then_what_is_due_then_rebuild_without_calling_the_provider
     code, out, _ = cli(capsys, config, "rebuild")
     assert code == 0
     assert len(sandbox.log.entries()) == requests_before  # no provider was called
+    with dg.DagsterInstance.get() as instance:  # change-driven sources are re-modelled regardless
+        assert instance.get_runs(limit=1)[0].tags["health/rebuild"] == "full"
     with duckdb.connect(str(config.app.duckdb), read_only=True) as conn:
         assert conn.execute("SELECT * FROM daily_activity ORDER BY day").fetchall() == before
     assert len(before) == len(truth.oura_daily_activity(sandbox.world, config.oura.start_date, TODAY))

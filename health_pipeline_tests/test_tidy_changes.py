@@ -51,8 +51,10 @@ def test_withings_measures_edge_cases_are_modelled_exactly(tmp_path: Path) -> No
                               providers=["withings"])
         unchanged = rebuild_table(conn, store, TABLES["body_measurements"], date(2026, 11, 1), date(2026, 11, 1),
                                   providers=["withings"])
+        forced = rebuild_table(conn, store, TABLES["body_measurements"], date(2026, 11, 1), date(2026, 11, 1),
+                               providers=["withings"], force=True)
         left = conn.execute("SELECT source_id FROM body_measurements").fetchall()
-    assert [(r.rebuilt, r.rows) for r in again + unchanged] == [(True, 1), (False, 1)]
+    assert [(r.rebuilt, r.rows) for r in again + unchanged + forced] == [(True, 1), (False, 1), (True, 1)]
     assert left == [("3",)]
 
 

@@ -38,4 +38,6 @@ def daily_job_keys(config: Config) -> list[dg.AssetKey]:
     """What the schedules materialize: the enabled date-driven providers and everything downstream."""
     raw = [key for name, keys in DAILY_PROVIDERS.items() if config.provider(name).enabled for key in keys]
     raw += optional_daily_keys(config)
-    return raw + downstream_keys(config) if raw else []
+    # The tidy tables also follow the raw store's Withings and Hevy changes on every run.
+    changes = config.withings.enabled or config.hevy.enabled
+    return raw + downstream_keys(config) if raw or changes else []

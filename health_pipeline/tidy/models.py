@@ -84,6 +84,7 @@ def follow_changes(conn: duckdb.DuckDBPyConnection, raw_store: RawStore, source:
                    *, force: bool = False) -> SourceResult:
     """Rebuild the provider's rows from every live record, if the records changed since last time."""
     fingerprint = raw_store.fingerprint(source.provider, source.resources)
+    conn.execute(STATE_DDL)
     known = scalar(conn, "SELECT fingerprint FROM _tidy_state WHERE table_name = ? AND provider = ?",
                    [source.table, source.provider])
     rebuilt = force or known != fingerprint
@@ -96,6 +97,8 @@ def follow_changes(conn: duckdb.DuckDBPyConnection, raw_store: RawStore, source:
 
 def _replace(conn: duckdb.DuckDBPyConnection, source: TidySource, records: list[StoredRecord], scope: str,
              params: list[object], fingerprint: str | None = None) -> None:
+    conn.execute(TABLES[source.table].ddl)
+    conn.execute(STATE_DDL)
     conn.register("raw", raw_relation(records))
     try:
         conn.execute("BEGIN TRANSACTION")

@@ -17,8 +17,8 @@ WITH levels AS (
            sum(CAST(l->>'activeMinutesSum' AS BIGINT)) FILTER (WHERE l->>'activityLevel' = 'LIGHT') AS light_min,
            sum(CAST(l->>'activeMinutesSum' AS BIGINT)) FILTER (WHERE l->>'activityLevel' = 'MODERATE') AS moderate_min,
            sum(CAST(l->>'activeMinutesSum' AS BIGINT)) FILTER (WHERE l->>'activityLevel' = 'VIGOROUS') AS vigorous_min
-    FROM raw, unnest(CAST(payload->'activeMinutes'->'activeMinutesRollupByActivityLevel' AS JSON[])) AS t(l)
-    WHERE resource = 'active-minutes'
+    FROM (SELECT day, unnest(CAST(payload->'activeMinutes'->'activeMinutesRollupByActivityLevel' AS JSON[])) AS l
+          FROM raw WHERE resource = 'active-minutes')
     GROUP BY ALL
 ), days AS (
     SELECT CAST(day AS DATE) AS day,

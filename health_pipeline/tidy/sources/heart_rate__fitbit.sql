@@ -6,9 +6,9 @@
 SELECT
     'fitbit'                                   AS provider,
     CAST(point.startTime AS TIMESTAMPTZ)       AS ts,
-    CAST(raw.day AS DATE)                      AS day,
+    CAST(day AS DATE)                          AS day,
     point.heartRate.beatsPerMinuteAvg          AS bpm,
     'minute_avg'                               AS source
-FROM raw,
-     unnest(from_json(raw.payload, '[{"startTime": "VARCHAR", "heartRate": {"beatsPerMinuteAvg": "DOUBLE"}}]')) AS t(point)
+FROM (SELECT day, unnest(from_json(payload, '[{"startTime": "VARCHAR", "heartRate": {"beatsPerMinuteAvg": "DOUBLE"}}]')) AS point
+      FROM raw)
 WHERE point.heartRate.beatsPerMinuteAvg IS NOT NULL

@@ -4,12 +4,13 @@
 -- lineage: day <- heartrate:[].timestamp
 -- lineage: bpm <- heartrate:[].bpm
 -- lineage: source <- heartrate:[].source
+-- (unnest in the SELECT list: a lateral unnest in FROM is hundreds of times slower in DuckDB)
 SELECT
     'oura'                                  AS provider,
     CAST(sample.timestamp AS TIMESTAMPTZ)   AS ts,
-    CAST(raw.day AS DATE)                   AS day,
+    CAST(day AS DATE)                       AS day,
     sample.bpm                              AS bpm,
     sample.source                           AS source
-FROM raw,
-     unnest(from_json(raw.payload, '[{"timestamp": "VARCHAR", "bpm": "DOUBLE", "source": "VARCHAR"}]')) AS t(sample)
+FROM (SELECT day, unnest(from_json(payload, '[{"timestamp": "VARCHAR", "bpm": "DOUBLE", "source": "VARCHAR"}]')) AS sample
+      FROM raw)
 WHERE sample.bpm IS NOT NULL

@@ -6,9 +6,9 @@
 SELECT
     'withings'                                       AS provider,
     to_timestamp(CAST(sample.key AS BIGINT))         AS ts,
-    CAST(raw.day AS DATE)                            AS day,
+    CAST(day AS DATE)                                AS day,
     sample.value.heart_rate                          AS bpm,
     'intraday'                                       AS source
-FROM raw,
-     unnest(map_entries(from_json(raw.payload, '"MAP(VARCHAR, STRUCT(heart_rate DOUBLE))"'))) AS t(sample)
+FROM (SELECT day, unnest(map_entries(from_json(payload, '"MAP(VARCHAR, STRUCT(heart_rate DOUBLE))"'))) AS sample
+      FROM raw)
 WHERE sample.value.heart_rate IS NOT NULL

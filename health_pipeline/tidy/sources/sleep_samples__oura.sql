@@ -16,12 +16,12 @@ WITH periods AS (
     SELECT sleep_id, day,
            hr.timestamp + to_microseconds(CAST(round(i * hr.interval * 1000000) AS BIGINT)) AS ts,
            hr.items[i + 1] AS value
-    FROM periods, range(CAST(coalesce(len(hr.items), 0) AS BIGINT)) AS r(i)
+    FROM (SELECT sleep_id, day, hr, unnest(range(CAST(coalesce(len(hr.items), 0) AS BIGINT))) AS i FROM periods)
 ), hrv AS (
     SELECT sleep_id, day,
            hrv.timestamp + to_microseconds(CAST(round(i * hrv.interval * 1000000) AS BIGINT)) AS ts,
            hrv.items[i + 1] AS value
-    FROM periods, range(CAST(coalesce(len(hrv.items), 0) AS BIGINT)) AS r(i)
+    FROM (SELECT sleep_id, day, hrv, unnest(range(CAST(coalesce(len(hrv.items), 0) AS BIGINT))) AS i FROM periods)
 )
 SELECT
     'oura'                             AS provider,

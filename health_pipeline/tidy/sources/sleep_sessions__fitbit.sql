@@ -18,7 +18,7 @@ WITH stages AS (
            sum(CAST(s->>'minutes' AS BIGINT)) FILTER (WHERE s->>'type' = 'DEEP') * 60  AS deep_s,
            sum(CAST(s->>'minutes' AS BIGINT)) FILTER (WHERE s->>'type' = 'LIGHT') * 60 AS light_s,
            sum(CAST(s->>'minutes' AS BIGINT)) FILTER (WHERE s->>'type' = 'REM') * 60   AS rem_s
-    FROM raw, unnest(CAST(payload->'sleep'->'summary'->'stagesSummary' AS JSON[])) AS t(s)
+    FROM (SELECT record_id, unnest(CAST(payload->'sleep'->'summary'->'stagesSummary' AS JSON[])) AS s FROM raw)
     GROUP BY record_id
 )
 SELECT
