@@ -54,8 +54,6 @@ def rebuild_table(
     *, providers: Iterable[str] | None = None, force: bool = False,
 ) -> list[SourceResult]:
     """Re-model `table`: window sources for local days [start, end], change sources if they changed."""
-    conn.execute(table.ddl)
-    conn.execute(STATE_DDL)
     wanted = set(providers) if providers is not None else None
     results = []
     for source in table.sources:
