@@ -65,7 +65,7 @@ def test_the_asset_graph_has_one_asset_per_oura_endpoint_and_the_slice_downstrea
                           "workout_sets"],
         "export_victoriametrics": ["daily_activity", "heart_rate"],
     }
-    assert parents["daily_activity"] == ["fitbit_active_energy_burned", "fitbit_active_minutes",
+    assert parents["daily_activity"] == ["fitbit_active_energy_burned", "fitbit_active_minutes", "fitbit_altitude",
                                          "fitbit_daily_resting_heart_rate", "fitbit_distance", "fitbit_floors",
                                          "fitbit_steps", "fitbit_total_calories", "oura_daily_activity",
                                          "withings_activity"]

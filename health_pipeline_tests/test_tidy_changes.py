@@ -151,3 +151,23 @@ def test_an_implausible_value_fails_the_blocking_check_and_stops_downstream(tmp_
     evaluation = checks_of(bad)[("body_measurements", "plausible_values")]
     assert not evaluation.passed and evaluation.description == "weight 20-300 kg: 1 rows"
     assert bad.asset_materializations_for_node("daily_summary") == []
+
+
+def test_a_table_made_by_an_older_release_gains_the_new_columns_and_keeps_its_rows(tmp_path: Path) -> None:
+    from health_pipeline.tidy.models import create_tables
+
+    with TidyStore(tmp_path / "health.duckdb").connect() as conn:
+        old_ddl = "\n".join(line for line in TABLES["daily_activity"].ddl.splitlines() if "elevation_gain_m" not in line)
+        conn.execute(old_ddl)
+        conn.execute("INSERT INTO daily_activity (provider, day, steps) VALUES ('withings', DATE '2026-11-01', 4321)")
+        conn.execute("CREATE TABLE _tidy_state (table_name VARCHAR, provider VARCHAR, fingerprint VARCHAR, "
+                     "modelled_at TIMESTAMPTZ DEFAULT now(), PRIMARY KEY (table_name, provider))")
+        conn.execute("INSERT INTO _tidy_state VALUES ('daily_activity', 'withings', 'abc', now()), "
+                     "('workouts', 'hevy', 'def', now())")
+        create_tables(conn)
+        assert conn.execute("SELECT provider, steps, elevation_gain_m FROM daily_activity").fetchall() == \
+            [("withings", 4321, None)]
+        # the change-driven sources of the table are re-modelled next time; other tables' state is kept
+        assert conn.execute("SELECT table_name FROM _tidy_state").fetchall() == [("workouts",)]
+        create_tables(conn)  # a second time changes nothing
+        assert conn.execute("SELECT count(*) FROM daily_activity").fetchall() == [(1,)]

@@ -72,7 +72,7 @@ def test_every_check_passes_and_every_table_has_rows_from_each_provider(landed: 
 
 def test_daily_activity_oura_is_exact(landed: Landed) -> None:
     expected = [("oura", date.fromisoformat(d["day"]), d["steps"], float(d["equivalent_walking_distance"]),
-                 float(d["active_calories"]), float(d["total_calories"]), None, d["sedentary_time"],
+                 float(d["active_calories"]), float(d["total_calories"]), None, None, d["sedentary_time"],
                  d["low_activity_time"], d["medium_activity_time"], d["high_activity_time"], None)
                 for d in truth.oura_daily_activity(landed.world, START, END)]
     assert landed.rows("SELECT * FROM daily_activity WHERE provider = 'oura' ORDER BY day") == expected
@@ -85,6 +85,7 @@ def test_daily_activity_fitbit_sums_the_minutes_and_maps_active_levels(landed: L
         minutes = gd.minutes(world, day)
         steps = sum(m.steps or 0 for m in minutes)
         floors = sum(m.floors for m in minutes)
+        gain_m = floors * 3048 / 1000  # the sandbox climbs 3.048 m a floor
         levels = {lvl: sum(1 for m in minutes if m.level == lvl) * 60 for lvl in ("LIGHT", "MODERATE", "VIGOROUS")}
         active = [m.active_kcal for m in minutes if m.level != "SEDENTARY"]
         night = night_for(world, day)
@@ -94,8 +95,8 @@ def test_daily_activity_fitbit_sums_the_minutes_and_maps_active_levels(landed: L
         expected.append((
             "fitbit", day, steps if any(m.steps is not None for m in minutes) else None,
             steps * 762 / 1000 if steps else None, round(sum(active), 3) if active else None,
-            round(sum(m.total_kcal for m in minutes), 3) if minutes else None, float(floors) if floors else None, None,
-            *((levels["LIGHT"], levels["MODERATE"], levels["VIGOROUS"]) if active else (None, None, None)), resting))
+            round(sum(m.total_kcal for m in minutes), 3) if minutes else None, float(floors) if floors else None,
+            gain_m if floors else None, None, *((levels["LIGHT"], levels["MODERATE"], levels["VIGOROUS"]) if active else (None, None, None)), resting))
     assert landed.rows("SELECT * FROM daily_activity WHERE provider = 'fitbit' ORDER BY day") == expected
 
 
@@ -105,10 +106,32 @@ def test_daily_activity_withings_takes_floors_from_elevation(landed: Landed) -> 
         a = withings_data.activity(landed.world, day)
         if a:
             expected.append(("withings", day, a["steps"], float(a["distance"]), float(a["calories"]),
-                             float(a["totalcalories"]), float(a["elevation"]), None, a["soft"], a["moderate"],
+                             float(a["totalcalories"]), float(a["elevation"]), None, None, a["soft"], a["moderate"],
                              a["intense"], None))
     got = landed.rows("SELECT * FROM daily_activity WHERE provider = 'withings' AND day > ? ORDER BY day", [FIRST])
     assert got == expected
+
+
+def test_heart_rate_zones_fitbit_and_withings_are_exact(landed: Landed) -> None:
+    zone_of = {"FAT_BURN": "moderate", "CARDIO": "vigorous", "PEAK": "peak", None: "light"}
+    expected = []
+    for day in window_days():
+        active = [m for m in gd.minutes(landed.world, day) if m.level != "SEDENTARY"]
+        for zone in ("light", "moderate", "peak", "vigorous"):  # the table's order: by name
+            inside = [m for m in active if zone_of[m.zone] == zone]
+            if inside:
+                expected.append(("fitbit", day, zone, 60 * len(inside), round(sum(m.active_kcal for m in inside), 3)))
+    got = landed.rows("SELECT provider, day, zone, duration_s, round(kcal, 3) FROM heart_rate_zones "
+                      "WHERE provider = 'fitbit' ORDER BY day, zone")
+    assert got == expected
+    withings = []
+    for day in days(FIRST + timedelta(days=1), TODAY):
+        a = withings_data.activity(landed.world, day)
+        if a:
+            withings += [("withings", day, zone, a[f"hr_zone_{i}"], None)
+                         for i, zone in sorted(enumerate(("light", "moderate", "vigorous", "peak")), key=lambda z: z[1])]
+    assert landed.rows("SELECT * FROM heart_rate_zones WHERE provider = 'withings' AND day > ? ORDER BY day, zone",
+                       [FIRST]) == withings
 
 
 def test_heart_rate_oura_and_fitbit_are_exact_across_the_25_hour_day(landed: Landed) -> None:

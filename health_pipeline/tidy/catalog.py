@@ -124,7 +124,7 @@ _W, _C = "window", "changes"
 TABLES: dict[str, TidyTable] = {t.name: t for t in (
     TidyTable("daily_activity", ("provider", "day"), "Steps, distance, energy and time per intensity, per local day.", (
         _src("daily_activity", "oura", "daily_activity", _W),
-        _src("daily_activity", "fitbit", "steps distance floors total-calories active-energy-burned active-minutes "
+        _src("daily_activity", "fitbit", "steps distance floors altitude total-calories active-energy-burned active-minutes "
                                          "daily-resting-heart-rate", _W),
         _src("daily_activity", "withings", "activity", _C),
     ), fresh_within_days=2),
@@ -132,6 +132,10 @@ TABLES: dict[str, TidyTable] = {t.name: t for t in (
         _src("heart_rate", "oura", "heartrate", _W),
         _src("heart_rate", "fitbit", "heart-rate", _W),
         _src("heart_rate", "withings", "intraday", _W, option="intraday"),
+    ), fresh_within_days=2),
+    TidyTable("heart_rate_zones", ("provider", "day", "zone"), "Time and energy per heart-rate zone, per local day.", (
+        _src("heart_rate_zones", "fitbit", "time-in-heart-rate-zone calories-in-heart-rate-zone", _W),
+        _src("heart_rate_zones", "withings", "activity", _C),
     ), fresh_within_days=2),
     TidyTable("sleep_sessions", ("provider", "sleep_id"), "Nights and naps with their stages and vitals.", (
         _src("sleep_sessions", "oura", "sleep", _W),

@@ -22,6 +22,8 @@ HEART_RATES = ("bpm", "hr_bpm", "resting_hr_bpm", "avg_hr_bpm", "lowest_hr_bpm")
 # Rules that only some tables have: name -> SQL that is true for an implausible row.
 SPECIAL_RULES: dict[str, dict[str, str]] = {
     "daily_activity": {"steps 0-100000": "steps NOT BETWEEN 0 AND 100000"},
+    "heart_rate_zones": {"known zone": "zone NOT IN ('light', 'moderate', 'vigorous', 'peak')",
+                         "at most a day in a zone": "duration_s > 90000"},
     "daily_summary": {"steps 0-100000": "steps NOT BETWEEN 0 AND 100000", "weight 20-300 kg": "weight_kg NOT BETWEEN 20 AND 300"},
     "sleep_sessions": {"stages add up to time asleep (within 60 s)": "abs(deep_s + light_s + rem_s - asleep_s) > 60",
                        "ends after it starts": "end_ts < start_ts"},

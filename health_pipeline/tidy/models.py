@@ -44,9 +44,27 @@ def create_tables(conn: duckdb.DuckDBPyConnection) -> None:
     from health_pipeline.tidy.summary import SUMMARY_DDL
 
     for table in TABLES.values():
-        conn.execute(table.ddl)
+        prepare_table(conn, table)
     conn.execute(SUMMARY_DDL)
+
+
+def prepare_table(conn: duckdb.DuckDBPyConnection, table: TidyTable) -> None:
+    """Create the table, or bring one made by an older release up to its DDL (add the columns it lacks).
+
+    Rows modelled before stay NULL in them until re-modelled; the change-driven sources are
+    re-modelled on their next run (their state is forgotten), `health-pipeline rebuild` does the rest.
+    """
     conn.execute(STATE_DDL)
+    conn.execute(table.ddl)
+    present = {row[0] for row in conn.execute(f"DESCRIBE {table.name}").fetchall()}
+    missing = [c for c in table.columns if c.name not in present]
+    if not missing:
+        return
+    conn.execute("BEGIN TRANSACTION")
+    for column in missing:
+        conn.execute(f"ALTER TABLE {table.name} ADD COLUMN {column.name} {column.type}")
+    conn.execute("DELETE FROM _tidy_state WHERE table_name = ?", [table.name])
+    conn.execute("COMMIT")
 
 
 def rebuild_table(
@@ -55,6 +73,7 @@ def rebuild_table(
 ) -> list[SourceResult]:
     """Re-model `table`: window sources for local days [start, end], change sources if they changed."""
     wanted = set(providers) if providers is not None else None
+    prepare_table(conn, table)
     results = []
     for source in table.sources:
         if wanted is not None and source.provider not in wanted:

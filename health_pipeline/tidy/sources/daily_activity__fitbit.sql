@@ -1,13 +1,15 @@
 -- Fitbit (Google Health) daily roll-ups -> daily_activity, one row per local day from several
 -- resources. int64 values arrive as JSON strings; distance is in millimetres. Active minutes come
 -- per level (LIGHT, MODERATE, VIGOROUS); a level missing from a day's roll-up is 0 minutes, a day
--- without the roll-up is NULL. Google has no sedentary time in these types.
+-- without the roll-up is NULL. Google has no sedentary time in these types. Altitude is the height
+-- gained (millimetres), not height above sea level.
 -- lineage: day <- steps:civilStartTime.date
 -- lineage: steps <- steps:steps.countSum
 -- lineage: distance_m <- distance:distance.millimetersSum
 -- lineage: active_kcal <- active-energy-burned:activeEnergyBurned.kcalSum
 -- lineage: total_kcal <- total-calories:totalCalories.kcalSum
 -- lineage: floors <- floors:floors.countSum
+-- lineage: elevation_gain_m <- altitude:altitude.gainMillimetersSum
 -- lineage: light_s <- active-minutes:activeMinutes.activeMinutesRollupByActivityLevel[LIGHT].activeMinutesSum
 -- lineage: moderate_s <- active-minutes:activeMinutes.activeMinutesRollupByActivityLevel[MODERATE].activeMinutesSum
 -- lineage: vigorous_s <- active-minutes:activeMinutes.activeMinutesRollupByActivityLevel[VIGOROUS].activeMinutesSum
@@ -27,6 +29,7 @@ WITH levels AS (
            max(CAST(payload->'activeEnergyBurned'->>'kcalSum' AS DOUBLE)) FILTER (WHERE resource = 'active-energy-burned') AS active_kcal,
            max(CAST(payload->'totalCalories'->>'kcalSum' AS DOUBLE)) FILTER (WHERE resource = 'total-calories') AS total_kcal,
            max(CAST(payload->'floors'->>'countSum' AS DOUBLE)) FILTER (WHERE resource = 'floors') AS floors,
+           max(CAST(payload->'altitude'->>'gainMillimetersSum' AS BIGINT)) FILTER (WHERE resource = 'altitude') AS gain_mm,
            bool_or(resource = 'active-minutes') AS has_minutes,
            max(CAST(payload->'dailyRestingHeartRate'->>'beatsPerMinute' AS DOUBLE))
                FILTER (WHERE resource = 'daily-resting-heart-rate') AS resting_hr_bpm
@@ -41,6 +44,7 @@ SELECT
     active_kcal,
     total_kcal,
     floors,
+    gain_mm / 1000.0                                                   AS elevation_gain_m,
     CAST(NULL AS BIGINT)                                               AS sedentary_s,
     CASE WHEN has_minutes THEN coalesce(light_min, 0) * 60 END         AS light_s,
     CASE WHEN has_minutes THEN coalesce(moderate_min, 0) * 60 END      AS moderate_s,

@@ -17,6 +17,7 @@ SELECT
     CAST(payload->>'active_calories' AS DOUBLE)             AS active_kcal,
     CAST(payload->>'total_calories' AS DOUBLE)              AS total_kcal,
     CAST(NULL AS DOUBLE)                                    AS floors,
+    CAST(NULL AS DOUBLE)                                    AS elevation_gain_m,
     CAST(payload->>'sedentary_time' AS BIGINT)              AS sedentary_s,
     CAST(payload->>'low_activity_time' AS BIGINT)           AS light_s,
     CAST(payload->>'medium_activity_time' AS BIGINT)        AS moderate_s,

@@ -18,6 +18,7 @@ SELECT
     CAST(payload->>'calories' AS DOUBLE)         AS active_kcal,
     CAST(payload->>'totalcalories' AS DOUBLE)    AS total_kcal,
     CAST(payload->>'elevation' AS DOUBLE)        AS floors,
+    CAST(NULL AS DOUBLE)                         AS elevation_gain_m,
     CAST(NULL AS BIGINT)                         AS sedentary_s,
     CAST(payload->>'soft' AS BIGINT)             AS light_s,
     CAST(payload->>'moderate' AS BIGINT)         AS moderate_s,

@@ -7,6 +7,7 @@ CREATE TABLE IF NOT EXISTS daily_activity (
     active_kcal     DOUBLE,            -- [kcal] energy burned by activity, basal excluded
     total_kcal      DOUBLE,            -- [kcal] energy burned in total, basal included
     floors          DOUBLE,            -- [floors] floors climbed
+    elevation_gain_m DOUBLE,           -- [m] height gained by climbing (Fitbit only: Withings counts floors)
     sedentary_s     BIGINT,            -- [s] time sedentary
     light_s         BIGINT,            -- [s] time in light activity
     moderate_s      BIGINT,            -- [s] time in moderate activity
