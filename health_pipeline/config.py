@@ -21,6 +21,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 CONFIG_ENV = "HEALTH_PIPELINE_CONFIG"
 DEFAULT_CONFIG_NAME = "health-pipeline.toml"
 SECRET_KEYS = ("client_secret", "api_key", "password")
+# Labels the exported series carry themselves; `extra_labels` may not redefine them.
+RESERVED_LABELS = ("activity", "device", "level", "provider", "stage", "type", "user", "zone")
 
 
 class ConfigError(Exception):
@@ -114,6 +116,13 @@ class VictoriaMetricsConfig:
     extra_labels: dict[str, str] = field(default_factory=dict)
     verify_tls: bool = True
     timeout_s: float = 30.0
+    ca_bundle: Path | None = None  # a CA certificate file to verify the server with (self-signed setups)
+    syncbit_device: str = "charge6"  # SyncBit's fixed `device` label
+
+    @property
+    def tls_verify(self) -> bool | str:
+        """What `requests` takes as `verify`: the CA bundle, or whether to verify at all."""
+        return str(self.ca_bundle) if self.ca_bundle and self.verify_tls else self.verify_tls
 
 
 @dataclass(frozen=True)
@@ -227,7 +236,9 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "syncbit_compat": False,
         "extra_labels": {},
         "verify_tls": True,
+        "ca_bundle": "",
         "timeout_s": 30.0,
+        "syncbit_device": "charge6",
     },
     "summary": {metric: list(providers) for metric, providers in SUMMARY_PRECEDENCE.items()},
 }
@@ -362,10 +373,21 @@ def parse_config(data: dict[str, Any], path: Path | None, environ: dict[str, str
     if hevy.enabled and not hevy.api_key:
         raise fail("hevy", "api_key", "is required when Hevy is enabled (set it here or in HEALTH_PIPELINE_HEVY_API_KEY)")
 
+    def ca_bundle() -> Path | None:
+        if not typed("victoriametrics", "ca_bundle", str):
+            return None
+        bundle = a_path("victoriametrics", "ca_bundle")
+        if not bundle.is_file():
+            raise fail("victoriametrics", "ca_bundle", f"no such file: {bundle}")
+        return bundle
+
     extra_labels = typed("victoriametrics", "extra_labels", dict)
     for label, value in extra_labels.items():
         problem = _label_name_problem(label) or (
-            None if isinstance(value, str) else f"value of {label!r} must be a string"
+            f"{label!r} is a label the exported series already carry ({', '.join(RESERVED_LABELS)})"
+            if label in RESERVED_LABELS else None
+        ) or (
+            None if isinstance(value, str) and value else f"value of {label!r} must be a non-empty string"
         )
         if problem:
             raise fail("victoriametrics", "extra_labels", problem)
@@ -378,6 +400,8 @@ def parse_config(data: dict[str, Any], path: Path | None, environ: dict[str, str
         extra_labels=dict(extra_labels),
         verify_tls=typed("victoriametrics", "verify_tls", bool),
         timeout_s=typed("victoriametrics", "timeout_s", float, _positive),
+        ca_bundle=ca_bundle(),
+        syncbit_device=typed("victoriametrics", "syncbit_device", str, _label_value_problem),
     )
     if vm.password and not vm.username:
         raise fail("victoriametrics", "username", "is required when a password is set")
@@ -445,7 +469,7 @@ def _label_name_problem(value: str) -> str | None:
 
 
 def _label_value_problem(value: str) -> str | None:
-    return None if value.strip() else "must not be empty (it becomes the `user` metric label)"
+    return None if value.strip() else "must not be empty (it becomes a metric label)"
 
 
 def _warn_if_secrets_readable(path: Path, data: dict[str, Any]) -> None:

@@ -2,7 +2,6 @@
 
 import math
 from collections import Counter
-import time
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
@@ -21,9 +20,10 @@ from health_pipeline.sandbox.oura import OuraSettings
 from health_pipeline.sandbox.server import Sandbox
 from health_pipeline.storage.duckdb_store import TidyStore
 from health_pipeline.storage.raw_store import RawStore
-from health_pipeline.storage.victoriametrics import VictoriaMetrics
+from health_pipeline.storage.victoriametrics import series_selector
 from health_pipeline.sync import downstream_keys, materialize_range, raw_asset_keys
 from health_pipeline_tests.conftest import TIMEZONE, WINDOW, ConfigFactory
+from health_pipeline_tests.export_oracle import assert_exact, changed_series, held
 
 TZ = ZoneInfo(TIMEZONE)
 START, END = WINDOW
@@ -51,7 +51,7 @@ def sync(config: Config, instance: dg.DagsterInstance, start: date = START, end:
 def expected_daily_activity(sandbox: Sandbox, start: date = START, end: date = END) -> list[tuple]:
     return [
         ("oura", date.fromisoformat(d["day"]), d["steps"], float(d["equivalent_walking_distance"]),
-         float(d["active_calories"]), float(d["total_calories"]), None, d["sedentary_time"],
+         float(d["active_calories"]), float(d["total_calories"]), None, None, d["sedentary_time"],
          d["low_activity_time"], d["medium_activity_time"], d["high_activity_time"], None)
         for d in truth.oura_daily_activity(sandbox.world, start, end)
     ]
@@ -72,16 +72,6 @@ def tidy_rows(config: Config, table: str) -> list[tuple]:
         return conn.execute(f"SELECT * FROM {table} ORDER BY provider, {order}").fetchall()
 
 
-def vm_samples(config: Config, selector: str) -> dict[str, list[tuple[int, float]]]:
-    """Every raw sample VictoriaMetrics holds for the selector, per series (after a flush)."""
-    vm = VictoriaMetrics(config.victoriametrics)
-    vm.force_flush()
-    series = vm.export(selector, start_ms=0, end_ms=int(time.time() * 1000) + 86_400_000 * 3)
-    return {
-        ",".join(f"{k}={v}" for k, v in sorted(s["metric"].items())): sorted(zip(s["timestamps"], s["values"]))
-        for s in series
-    }
-
 
 def expected_steps_samples(sandbox: Sandbox, start: date = START, end: date = END) -> list[tuple[int, float]]:
     return [
@@ -92,6 +82,11 @@ def expected_steps_samples(sandbox: Sandbox, start: date = START, end: date = EN
 
 def expected_hr_samples(sandbox: Sandbox, start: date = START, end: date = END) -> list[tuple[int, float]]:
     return sorted((int(row[1].timestamp() * 1000), row[3]) for row in expected_heart_rate(sandbox, start, end))
+
+
+def selector(key: str) -> str:
+    labels = dict(item.split("=", 1) for item in key.split(","))
+    return series_selector(labels)
 
 
 STEPS = "__name__=health_steps,provider=oura,user=tester"
@@ -129,18 +124,18 @@ def test_a_30_day_range_lands_models_and_exports_exactly_in_one_run(
     assert len(daily) >= 25 and len(hr) > 7000
     assert sum(1 for row in hr if row[2] == date(2026, 10, 25)) > sum(1 for row in hr if row[2] == date(2026, 10, 26)) - 12
 
-    # VictoriaMetrics holds exactly the expected samples, nothing else
-    assert vm_samples(config, '{__name__=~"health_.*"}') == {
-        HR: expected_hr_samples(sandbox), STEPS: expected_steps_samples(sandbox),
-    }
-    assert result.metadata["export_victoriametrics"]["samples_appended"] == len(daily) + len(hr)
+    # VictoriaMetrics holds exactly what the tidy tables hold, steps and heart rate as the sandbox knows them
+    held = assert_exact(config)
+    assert sorted(held[STEPS].items()) == expected_steps_samples(sandbox)
+    assert sorted(held[HR].items()) == expected_hr_samples(sandbox)
+    assert result.metadata["export_victoriametrics"]["samples_appended"] == sum(map(len, held.values()))
 
 
 def test_re_running_the_same_range_writes_nothing_new_and_duplicates_nothing(
     config: Config, instance: dg.DagsterInstance, sandbox: Sandbox
 ) -> None:
     sync(config, instance)
-    before = vm_samples(config, '{__name__=~"health_.*"}')
+    before = held(config)
     with RawStore(config.app.raw_db).connection() as conn:
         raw_before = conn.execute("SELECT * FROM records ORDER BY record_id").fetchall()
 
@@ -154,7 +149,7 @@ def test_re_running_the_same_range_writes_nothing_new_and_duplicates_nothing(
     export = again.metadata["export_victoriametrics"]
     assert (export["samples_appended"], export["samples_rewritten"]) == (0, 0)
     assert export["samples_unchanged"] == sum(len(v) for v in before.values())
-    assert vm_samples(config, '{__name__=~"health_.*"}') == before
+    assert held(config) == before
     assert tidy_rows(config, "daily_activity") == expected_daily_activity(sandbox)
 
 
@@ -162,6 +157,7 @@ def test_a_revised_day_replaces_the_old_values_everywhere(
     config: Config, instance: dg.DagsterInstance, sandbox: Sandbox
 ) -> None:
     sync(config, instance)
+    before = held(config)
     today_steps_before = expected_daily_activity(sandbox, END, END)[0][2]
 
     sandbox.world.clock.advance(timedelta(hours=6))  # the rest of the day syncs: more steps, more samples
@@ -172,11 +168,12 @@ def test_a_revised_day_replaces_the_old_values_everywhere(
     assert revised.metadata["oura_heartrate"]["records_changed"] == 1
     assert tidy_rows(config, "daily_activity") == expected_daily_activity(sandbox)
     assert tidy_rows(config, "heart_rate") == expected_heart_rate(sandbox)
-    export = revised.metadata["export_victoriametrics"]
-    assert export["series_rewritten"] == 1  # the steps series: one value changed
-    assert vm_samples(config, '{__name__=~"health_.*"}') == {
-        HR: expected_hr_samples(sandbox), STEPS: expected_steps_samples(sandbox),
-    }
+    after = assert_exact(config)
+    assert sorted(after[STEPS].items()) == expected_steps_samples(sandbox)
+    # exactly the series with a changed value were rewritten (today's steps among them), nothing else
+    corrected = set(revised.metadata["export_victoriametrics"]["series_corrected"])
+    assert corrected == {selector(key) for key in changed_series(before, after)}
+    assert 'health_steps{provider="oura",user="tester"}' in corrected
 
 
 def test_a_stopped_victoriametrics_fails_the_export_and_a_later_run_catches_up(
@@ -191,6 +188,4 @@ def test_a_stopped_victoriametrics_fails_the_export_and_a_later_run_catches_up(
 
     victoriametrics.start()
     sync(config, instance)
-    assert vm_samples(config, '{__name__=~"health_.*"}') == {
-        HR: expected_hr_samples(sandbox), STEPS: expected_steps_samples(sandbox),
-    }
+    assert sorted(assert_exact(config)[STEPS].items()) == expected_steps_samples(sandbox)

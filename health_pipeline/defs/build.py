@@ -23,7 +23,8 @@ def build_definitions(config: Config) -> dg.Definitions:
            *withings_optional_assets(partitions, config.withings.option("intraday"),
                                      config.withings.option("high_frequency_sleep"))]
     landed = {key.to_user_string() for asset in raw for key in asset.keys}
-    assets = [*raw, *tidy_assets(partitions, landed), build_export_asset(partitions)]
+    assets = [*raw, *tidy_assets(partitions, landed),
+              build_export_asset(partitions, config.victoriametrics.syncbit_compat)]
     jobs, schedules = build_schedules(config)
     return dg.Definitions(
         assets=assets,

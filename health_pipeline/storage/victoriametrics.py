@@ -45,7 +45,7 @@ class VictoriaMetrics:
         self._session = requests.Session()
         if config.username:
             self._session.auth = (config.username, config.password.reveal())
-        self._session.verify = config.verify_tls
+        self._session.verify = config.tls_verify
         self.requests_made = 0
 
     def close(self) -> None:
@@ -57,6 +57,11 @@ class VictoriaMetrics:
             try:
                 response = self._session.request(method, self.url + path, timeout=self.config.timeout_s, **kwargs)
                 break
+            except requests.exceptions.SSLError:
+                raise VictoriaMetricsError(
+                    f"VictoriaMetrics at {self.url} presented a certificate that could not be verified; set "
+                    "[victoriametrics] ca_bundle to the CA certificate that signed it (or verify_tls = false)"
+                ) from None
             except requests.ConnectionError as err:
                 # A refused connection is retried briefly (a restart); a streamed body cannot be.
                 if attempt == CONNECT_ATTEMPTS or not isinstance(kwargs.get("data"), (dict, type(None))):
@@ -97,9 +102,10 @@ class VictoriaMetrics:
             headers={"Content-Type": "application/json"},
         )
 
-    def delete_series(self, selector: str) -> None:
-        """Delete every sample of the matching series, over all time."""
-        self._call("POST", "/api/v1/admin/tsdb/delete_series", expect=(200, 204), data={"match[]": selector})
+    def delete_series(self, selectors: str | list[str]) -> None:
+        """Delete every sample of the series matching any of the selectors, over all time."""
+        matches = [selectors] if isinstance(selectors, str) else list(selectors)
+        self._call("POST", "/api/v1/admin/tsdb/delete_series", expect=(200, 204), data={"match[]": matches})
 
     def force_flush(self) -> None:
         """Make just-imported samples searchable at once."""

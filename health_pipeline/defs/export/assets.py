@@ -1,26 +1,50 @@
-"""The VictoriaMetrics export: every catalogued metric, exact, per partition window."""
+"""The VictoriaMetrics export: every catalogued metric, exact, per partition window and per change."""
+
+import json
 
 import dagster as dg
 
 from health_pipeline.defs.landing import RETRY_POLICY
 from health_pipeline.defs.resources import HealthPipelineResource
 from health_pipeline.defs.windows import partition_days
-from health_pipeline.export.exporter import ExportRefused, export_window
-from health_pipeline.export.metrics import METRICS
-from health_pipeline.storage.victoriametrics import VictoriaMetricsError
+from health_pipeline.export.exporter import ExportRefused, ExportResult, ExportSettings, export
+from health_pipeline.export.metrics import Metric, metrics_for
+from health_pipeline.storage.victoriametrics import VictoriaMetricsError, series_selector
 
 EXPORT_KEY = dg.AssetKey("export_victoriametrics")
+MAX_LISTED = 100  # corrected series named in the metadata
 
 
-def build_export_asset(partitions: dg.PartitionsDefinition) -> dg.AssetsDefinition:
-    tables = sorted({metric.table for metric in METRICS.values()})
+def export_lineage(metrics: tuple[Metric, ...]) -> dict[str, object]:
+    """Column schema and column lineage (metric -> tidy table.column) for the export asset."""
+    columns: dict[str, dg.TableColumn] = {}
+    deps: dict[str, list[dg.TableColumnDep]] = {}
+    for metric in metrics:
+        labels = ", ".join(metric.label_names)
+        columns.setdefault(metric.name, dg.TableColumn(
+            metric.name, "float", f"{metric.help} [{metric.unit}] Labels: {labels}. Stamped at {metric.stamped}."))
+        for column in metric.columns:
+            dep = dg.TableColumnDep(asset_key=dg.AssetKey(metric.table), column_name=column)
+            if dep not in deps.setdefault(metric.name, []):
+                deps[metric.name].append(dep)
+    return {
+        "dagster/column_schema": dg.TableSchema(columns=list(columns.values())),
+        "dagster/column_lineage": dg.TableColumnLineage(deps_by_column=deps),
+    }
+
+
+def build_export_asset(partitions: dg.PartitionsDefinition, syncbit_compat: bool = False) -> dg.AssetsDefinition:
+    """The export asset, downstream of every tidy table a metric is read from."""
+    catalogued = metrics_for(syncbit_compat)
+    tables = sorted({metric.table for metric in catalogued})
 
     @dg.asset(
         key=EXPORT_KEY,
         group_name="export",
         description=(
-            "Writes the tidy tables to VictoriaMetrics as Prometheus-style series "
-            f"({', '.join(sorted(METRICS))}), exactly: no duplicates, revisions corrected."
+            f"Writes {len({m.name for m in catalogued})} metrics from the tidy tables to VictoriaMetrics, exactly: "
+            "one sample per series and timestamp, revisions corrected, deletions removed. Daily sources export "
+            "their partition window, Withings and Hevy what changed; `health-pipeline lineage METRIC` explains one."
         ),
         deps=[dg.AssetKey(table) for table in tables],
         kinds={"python", "victoriametrics"},
@@ -28,35 +52,51 @@ def build_export_asset(partitions: dg.PartitionsDefinition) -> dg.AssetsDefiniti
         backfill_policy=dg.BackfillPolicy.single_run(),
         pool="duckdb",
         retry_policy=RETRY_POLICY,
+        metadata=export_lineage(catalogued),
     )
     def export_victoriametrics(context: dg.AssetExecutionContext, health: HealthPipelineResource) -> dg.MaterializeResult:
         start, end = partition_days(context)
         config = health.config
+        settings = config.victoriametrics
+        metrics = metrics_for(settings.syncbit_compat)
         vm = health.victoriametrics()
         try:
             vm.health()
             with health.tidy_store().connect() as conn:
-                result = export_window(
-                    conn, vm, start=start, end=end, timezone_name=config.app.timezone, user=config.app.user,
-                    extra_labels=config.victoriametrics.extra_labels,
+                result = export(
+                    conn, vm, metrics,
+                    ExportSettings(config.app.user, config.app.timezone, settings.extra_labels, settings.syncbit_device),
+                    start=start, end=end,
                 )
         except ExportRefused as err:
             raise dg.Failure(description=str(err), allow_retries=False) from None
         except VictoriaMetricsError as err:
-            # Not retried in-run: whatever is pending is written by the next scheduled run.
+            # Not retried in-run: whatever is pending is written by the next run.
             raise dg.Failure(description=str(err), allow_retries=False) from None
         finally:
             vm.close()
-        return dg.MaterializeResult(
-            metadata={
-                "window": f"{start.isoformat()}..{end.isoformat()}",
-                "samples_appended": result.samples_appended,
-                "samples_rewritten": result.samples_rewritten,
-                "samples_unchanged": result.samples_unchanged,
-                "series_rewritten": len(result.series_rewritten),
-                "requests": result.requests,
-                "metrics": ", ".join(sorted(METRICS)),
-            }
-        )
+        context.log.info(_summary(result))
+        return dg.MaterializeResult(metadata={**_metadata(result, start, end), **export_lineage(metrics)})
 
     return export_victoriametrics
+
+
+def _summary(result: ExportResult) -> str:
+    return (f"VictoriaMetrics: {result.samples_appended} samples appended, {result.samples_rewritten} re-imported in "
+            f"{len(result.series_rewritten)} corrected series, {result.samples_unchanged} already there")
+
+
+def _metadata(result: ExportResult, start: object, end: object) -> dict[str, object]:
+    scopes = [f"{s.table}/{s.provider}: " + ("all days" if s.whole else f"{s.start}..{s.end}") for s in result.scopes]
+    return {
+        "window": f"{start}..{end}",
+        "scopes": dg.MetadataValue.md("\n".join(f"- {s}" for s in scopes) or "none"),
+        "samples_appended": result.samples_appended,
+        "samples_rewritten": result.samples_rewritten,
+        "samples_unchanged": result.samples_unchanged,
+        "series_rewritten": len(result.series_rewritten),
+        "series_corrected": dg.MetadataValue.json(
+            [series_selector(json.loads(s)) for s in result.series_rewritten[:MAX_LISTED]]),
+        "series_removed": result.series_removed,
+        "requests": result.requests,
+    }

@@ -1,0 +1,106 @@
+"""Where an exported metric comes from: metric -> tidy table.column -> raw asset and JSON field -> endpoint.
+
+Read from the metric catalogue, the tidy catalogue's SQL lineage headers and the providers'
+endpoint catalogues, so it cannot drift from what the code does. `health-pipeline lineage`
+prints it; the export asset carries the first hop as Dagster column lineage.
+"""
+
+from dataclasses import dataclass, replace
+
+from health_pipeline.export.metrics import Metric, named
+from health_pipeline.providers.registry import endpoint_of
+from health_pipeline.tidy.catalog import ALL_TABLES, TABLES
+from health_pipeline.tidy.summary import METRICS as SUMMARY_METRICS
+from health_pipeline.tidy.summary import summary_columns
+
+
+@dataclass(frozen=True)
+class RawField:
+    """A JSON field of a raw landing asset, and the provider request it is fetched with."""
+
+    provider: str
+    asset: str
+    field: str
+    endpoint: str
+
+
+@dataclass(frozen=True)
+class ColumnOrigin:
+    """A tidy column, and what it is computed from: raw fields, or (daily_summary) other tidy columns."""
+
+    table: str
+    column: str
+    unit: str
+    description: str
+    fields: tuple[RawField, ...] = ()
+    via: tuple["ColumnOrigin", ...] = ()
+
+
+def column_origin(table: str, column: str) -> ColumnOrigin:
+    """The lineage of one tidy column, down to the provider endpoints."""
+    if table not in TABLES:  # daily_summary: each metric column picks from another tidy table
+        documented = {c.name: c for c in summary_columns()}[column]
+        source = next(m for m in SUMMARY_METRICS if m.name == column)
+        return ColumnOrigin(table, column, documented.unit, documented.description,
+                            via=(column_origin(source.table, source.column),))
+    tidy = ALL_TABLES[table]
+    documented = next(c for c in tidy.columns if c.name == column)
+    fields = tuple(
+        RawField(src.provider, ref.asset, ref.field, endpoint_of(src.provider, _resource(src.resources, src.provider, ref.asset)))
+        for src in tidy.sources for ref in src.lineage.get(column, ())
+    )
+    return ColumnOrigin(table, column, documented.unit, documented.description, fields)
+
+
+def _resource(resources: tuple[str, ...], provider: str, asset: str) -> str:
+    return next(r for r in resources if f"{provider}_{r.replace('-', '_')}" == asset)
+
+
+def describe(name: str) -> str:
+    """The lineage of a metric as text (for `health-pipeline lineage`)."""
+    entries = named(name)
+    if not entries:
+        raise KeyError(name)
+    first = entries[0]
+    lines = [f"{name}  [{first.unit}]  {first.help}",
+             f"  labels: {', '.join(_labels(entries))}; stamped at {first.stamped}"]
+    for metric in entries:
+        condition = _condition(metric)
+        for column in metric.columns:
+            origin = column_origin(metric.table, column)
+            if metric.providers:  # SyncBit's names carry the Fitbit rows only
+                origin = replace(origin, fields=tuple(f for f in origin.fields if f.provider in metric.providers))
+            lines += _origin_lines(origin, depth=1, condition=condition)
+    return "\n".join(lines)
+
+
+def _labels(entries: tuple[Metric, ...]) -> list[str]:
+    names: dict[str, set[str]] = {}
+    for metric in entries:
+        for label in metric.label_names:
+            names.setdefault(label, set())
+        for label, sql in metric.labels:
+            if sql.startswith("'"):
+                names[label].add(sql.strip("'"))
+    return [f"{label}={'|'.join(sorted(values))}" if values else label for label, values in names.items()]
+
+
+def _condition(metric: Metric) -> str:
+    parts = [f"{label}={sql.strip(chr(39))}" for label, sql in metric.labels if sql.startswith("'")]
+    if metric.where != "TRUE":
+        parts.append(f"rows where {metric.where}")
+    if metric.value:
+        parts.append(f"value = {metric.value}" + (" summed per day" if metric.aggregate else ""))
+    if metric.providers:
+        parts.append(f"{', '.join(metric.providers)} rows only")
+    return f"  ({'; '.join(parts)})" if parts else ""
+
+
+def _origin_lines(origin: ColumnOrigin, depth: int, condition: str = "") -> list[str]:
+    pad = "  " * depth
+    lines = [f"{pad}<- {origin.table}.{origin.column}  [{origin.unit}]  {origin.description}{condition}"]
+    for field in origin.fields:
+        lines.append(f"{pad}     <- {field.provider:<9} {field.asset} : {field.field}  <- {field.endpoint}")
+    for upstream in origin.via:
+        lines += _origin_lines(upstream, depth + 1)
+    return lines

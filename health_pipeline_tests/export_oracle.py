@@ -1,0 +1,94 @@
+"""What VictoriaMetrics should hold, computed from the tidy tables without the exporter, and what it holds.
+
+The oracle takes each catalogue entry's own row filter, value and label expressions (the
+catalogue is the specification) and does everything else in Python: series label sets, local
+midnights, sums per day. The exporter's machinery (scopes, ledger, rewrites, batches) is what the
+comparison tests.
+"""
+
+import time
+from collections import defaultdict
+from datetime import date, datetime, time as clock, timezone
+from zoneinfo import ZoneInfo
+
+from health_pipeline.config import Config
+from health_pipeline.export.metrics import Metric, metrics_for
+from health_pipeline.storage.duckdb_store import TidyStore
+from health_pipeline.storage.victoriametrics import VictoriaMetrics
+
+Samples = dict[str, dict[int, float]]  # series key -> {ts_ms: value}
+SELECTOR = '{__name__=~"health_.*|fitbit_.*"}'
+
+
+def series_key(labels: dict[str, str]) -> str:
+    return ",".join(f"{k}={v}" for k, v in sorted(labels.items()))
+
+
+def expected(config: Config, metrics: tuple[Metric, ...] | None = None) -> Samples:
+    """Every sample the tidy tables call for, per series."""
+    vm = config.victoriametrics
+    tz = ZoneInfo(config.app.timezone)
+    out: Samples = defaultdict(dict)
+    with TidyStore(config.app.duckdb).connect(read_only=True) as conn:
+        for m in metrics or metrics_for(vm.syncbit_compat):
+            labels_sql = "".join(f", CAST({sql} AS VARCHAR)" for _, sql in m.labels)
+            time_sql = "NULL" if m.time == "day" else m.time
+            rows = conn.execute(
+                f"SELECT {m.provider_column}, day, {time_sql}, CAST({m.value_sql} AS DOUBLE){labels_sql} FROM {m.table} "
+                f"WHERE ({m.where}) AND ({m.value_sql}) IS NOT NULL AND {m.provider_column} IS NOT NULL"
+            ).fetchall()
+            for provider, day, instant, value, *label_values in rows:
+                if m.providers and provider not in m.providers:
+                    continue
+                labels = {"__name__": m.name, "user": config.app.user, **vm.extra_labels}
+                if m.family == "syncbit":
+                    labels["device"] = vm.syncbit_device
+                else:
+                    labels["provider"] = provider
+                labels.update({name: v or "unknown" for (name, _), v in zip(m.labels, label_values)})
+                ts = _local_midnight_ms(day, tz) if instant is None else int(instant.timestamp() * 1000)
+                series = out[series_key(labels)]
+                if m.aggregate:
+                    series[ts] = series.get(ts, 0.0) + value
+                else:
+                    assert ts not in series, (m.name, labels, ts)
+                    series[ts] = value
+    return dict(out)
+
+
+def _local_midnight_ms(day: date, tz: ZoneInfo) -> int:
+    return int(datetime.combine(day, clock(0), tz).astimezone(timezone.utc).timestamp() * 1000)
+
+
+def held(config: Config, selector: str = SELECTOR) -> Samples:
+    """Every raw sample VictoriaMetrics holds for the selector (after a flush); a duplicate fails."""
+    vm = VictoriaMetrics(config.victoriametrics)
+    try:
+        vm.force_flush()
+        exported = vm.export(selector, start_ms=0, end_ms=int(time.time() * 1000) + 86_400_000 * 3)
+    finally:
+        vm.close()
+    out: Samples = {}
+    for s in exported:
+        key = series_key(s["metric"])
+        assert key not in out, f"{key} exported twice"
+        assert len(set(s["timestamps"])) == len(s["timestamps"]), f"{key} holds duplicate samples"
+        out[key] = dict(zip(s["timestamps"], s["values"]))
+    return out
+
+
+def assert_exact(config: Config) -> Samples:
+    """VictoriaMetrics holds exactly what the tidy tables hold (sums within float rounding)."""
+    want, got = expected(config), held(config)
+    assert sorted(got) == sorted(want)
+    for key, samples in want.items():
+        assert sorted(got[key]) == sorted(samples), key
+        for ts, value in samples.items():
+            assert got[key][ts] == value or abs(got[key][ts] - value) <= 1e-9 * abs(value), (key, ts)
+    return got
+
+
+def changed_series(before: Samples, after: Samples) -> set[str]:
+    """Series with a sample that changed value or vanished (what the exporter must rewrite)."""
+    return {key for key, samples in before.items()
+            if any(after.get(key, {}).get(ts) != value for ts, value in samples.items())}
