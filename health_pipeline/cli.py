@@ -107,6 +107,10 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--faults", metavar="SPEC", default="",
                        help="inject faults, e.g. 'oura:5xx=0.1,429=0.05;hevy:script=reset|ok' (see the README)")
 
+    lineage = commands.add_parser("lineage", help="where an exported metric comes from (no METRIC: list them)")
+    lineage.add_argument("metric", nargs="?", help="e.g. health_steps")
+    lineage.add_argument("--markdown", action="store_true", help="every metric as the README's markdown table")
+
     demo = commands.add_parser("demo", help="sandbox + local VictoriaMetrics + a real sync of the last N days")
     demo.add_argument("--days", type=_positive, default=30)
     demo.add_argument("--workdir", type=Path, default=Path(".demo"))
@@ -121,7 +125,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     handlers: dict[str, Callable[[argparse.Namespace], int]] = {
         "init": _init, "status": _status, "sync": _sync, "rebuild": _rebuild, "auth": _auth,
-        "tokens": _tokens, "sandbox": _sandbox, "demo": _demo,
+        "tokens": _tokens, "sandbox": _sandbox, "demo": _demo, "lineage": _lineage,
     }
     try:
         return handlers[args.command](args)
@@ -281,10 +285,39 @@ def _print_result(result: "SyncResult") -> None:
     print(f"run {result.run_id}: {result.start} .. {result.end}")
     for asset, metadata in result.metadata.items():
         shown = ", ".join(
-            f"{key}={value}" for key, value in metadata.items()
+            f"{key}={_brief(value)}" for key, value in metadata.items()
             if not key.startswith("dagster/") or key == "dagster/row_count"
         )
         print(f"  {asset}: {shown}")
+
+
+def _brief(value: object) -> str:
+    """A metadata value on one line: lists by their length, long texts cut."""
+    if isinstance(value, (list, tuple)):
+        return f"[{len(value)} items]"
+    text = " ".join(str(value).split())
+    return text if len(text) <= 120 else text[:117] + "..."
+
+
+def _lineage(args: argparse.Namespace) -> int:
+    """Metric -> tidy column -> raw asset and JSON field -> provider endpoint (needs no config)."""
+    import difflib
+
+    from health_pipeline.export.lineage import describe, metric_list, metric_table
+    from health_pipeline.export.metrics import METRIC_NAMES
+
+    if args.markdown:
+        print(metric_table())
+    elif args.metric is None:
+        print(metric_list())
+    elif args.metric in METRIC_NAMES:
+        print(describe(args.metric))
+    else:
+        close = difflib.get_close_matches(args.metric, METRIC_NAMES, n=3, cutoff=0.5)
+        hint = f"; did you mean {' or '.join(close)}?" if close else "; `health-pipeline lineage` lists them"
+        _error(f"no exported metric is called {args.metric!r}{hint}")
+        return EXIT_USAGE
+    return 0
 
 
 def _auth(args: argparse.Namespace) -> int:

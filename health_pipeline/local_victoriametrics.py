@@ -37,17 +37,18 @@ class LocalVictoriaMetrics:
         port: int | None = None,
         retention: str = "100y",
         extra_args: list[str] | None = None,
+        tls: tuple[Path, Path] | None = None,
     ) -> None:
         self.data_path = Path(data_path)
         self.port = port or free_port()
         self.retention = retention
         self.extra_args = extra_args or []
-        self.process: subprocess.Popen[bytes] | None = None
+        self.tls = tls  # (certificate, key): serve HTTPS        self.process: subprocess.Popen[bytes] | None = None
         self.log_path = self.data_path.parent / f"victoria-metrics-{self.port}.log"
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"{'https' if self.tls else 'http'}://127.0.0.1:{self.port}"
 
     def start(self, timeout_s: float = 30.0) -> "LocalVictoriaMetrics":
         binary = shutil.which(BINARY)
@@ -59,7 +60,7 @@ class LocalVictoriaMetrics:
         log = open(self.log_path, "ab")
         self.process = subprocess.Popen(
             [binary, f"-storageDataPath={self.data_path}", f"-retentionPeriod={self.retention}",
-             f"-httpListenAddr=127.0.0.1:{self.port}", *self.extra_args],
+             f"-httpListenAddr=127.0.0.1:{self.port}", *self._tls_args(), *self.extra_args],
             stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
         )
         log.close()
@@ -70,13 +71,19 @@ class LocalVictoriaMetrics:
                     f"victoria-metrics exited at start (status {self.process.returncode}); see {self.log_path}"
                 )
             try:
-                if requests.get(f"{self.url}/health", timeout=1).status_code == 200:
+                verify = str(self.tls[0]) if self.tls else True
+                if requests.get(f"{self.url}/health", timeout=1, verify=verify).status_code == 200:
                     return self
             except requests.RequestException:
                 pass
             time.sleep(0.05)  # polling the server's readiness with a deadline
         self.stop()
         raise LocalVictoriaMetricsError(f"victoria-metrics did not answer /health within {timeout_s:.0f} s")
+
+    def _tls_args(self) -> list[str]:
+        if not self.tls:
+            return []
+        return ["-tls", f"-tlsCertFile={self.tls[0]}", f"-tlsKeyFile={self.tls[1]}"]
 
     def stop(self) -> None:
         """Stop the whole process group and wait for it."""

@@ -46,6 +46,12 @@ def run_status(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str
         ("[oura]\nbase_url = \"ftp://x\"\n", "[oura] base_url: must be an http(s) URL, got 'ftp://x'"),
         ("[victoriametrics]\nextra_labels = { \"bad-name\" = \"x\" }\n", "[victoriametrics] extra_labels: 'bad-name' is not a valid metric label name"),
         ("[victoriametrics]\npassword = \"p\"\n", "[victoriametrics] username: is required when a password is set"),
+        ("[victoriametrics]\nextra_labels = { user = \"x\" }\n", "[victoriametrics] extra_labels: 'user' is a label the "
+         "exported series already carry (activity, device, level, provider, stage, type, user, zone)"),
+        ("[victoriametrics]\nextra_labels = { host = \"\" }\n",
+         "[victoriametrics] extra_labels: value of 'host' must be a non-empty string"),
+        ("[victoriametrics]\nca_bundle = \"certs/none.pem\"\n", "[victoriametrics] ca_bundle: no such file: "),
+        ("[victoriametrics]\nsyncbit_device = \" \"\n", "[victoriametrics] syncbit_device: must not be empty"),
         ("app = 3\n", "[app] must be a table, got int"),
         ("[app]\nuser = \"\"\n", "[app] user: must not be empty"),
         ("[withings]\nmeastypes = [1, \"weight\"]\n", "[withings] meastypes: must be a list of Withings measure type ids"),

@@ -63,12 +63,29 @@ def test_the_asset_graph_has_one_asset_per_oura_endpoint_and_the_slice_downstrea
            for table in TABLES.values()},  # switched-off options (Withings intraday) are not upstream
         "daily_summary": ["body_measurements", "daily_activity", "daily_scores", "daily_vitals", "sleep_sessions",
                           "workout_sets"],
-        "export_victoriametrics": ["daily_activity", "heart_rate"],
+        "export_victoriametrics": sorted(ALL_TABLES),  # every tidy table has an exported metric
     }
     assert parents["daily_activity"] == ["fitbit_active_energy_burned", "fitbit_active_minutes", "fitbit_altitude",
                                          "fitbit_daily_resting_heart_rate", "fitbit_distance", "fitbit_floors",
                                          "fitbit_steps", "fitbit_total_calories", "oura_daily_activity",
                                          "withings_activity"]
+
+
+def test_the_export_asset_shows_each_metrics_tidy_columns_as_column_lineage(defs: dg.Definitions) -> None:
+    spec = next(a for a in defs.assets or [] if a.key.to_user_string() == "export_victoriametrics")
+    metadata = spec.specs_by_key[spec.key].metadata  # type: ignore[union-attr]
+    lineage = metadata["dagster/column_lineage"].deps_by_column
+    deps = {name: sorted((d.asset_key.to_user_string(), d.column_name) for d in found) for name, found in lineage.items()}
+    assert deps["health_steps"] == [("daily_activity", "steps")]
+    assert deps["health_training_volume_kg"] == [("workout_sets", "reps"), ("workout_sets", "weight_kg")]
+    assert deps["health_activity_seconds"] == [("daily_activity", c) for c in ("light_s", "moderate_s", "sedentary_s",
+                                                                              "vigorous_s")]
+    assert deps["health_summary_body_weight_kg"] == [("daily_summary", "weight_kg")]
+    assert "fitbit_steps_total" not in deps  # SyncBit's names only when syncbit_compat is on
+    columns = {c.name: c.description for c in metadata["dagster/column_schema"].columns}
+    assert set(columns) == set(deps) and len(columns) == 75
+    assert columns["health_heart_rate_bpm"] == ("Heart-rate samples. [bpm] Labels: provider, user. "
+                                                 "Stamped at the sample's instant.")
 
 
 def test_every_asset_is_daily_partitioned_single_run_pooled_grouped_and_described(defs: dg.Definitions) -> None:

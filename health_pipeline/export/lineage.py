@@ -7,7 +7,7 @@ prints it; the export asset carries the first hop as Dagster column lineage.
 
 from dataclasses import dataclass, replace
 
-from health_pipeline.export.metrics import Metric, named
+from health_pipeline.export.metrics import CATALOGUE, Metric, named
 from health_pipeline.providers.registry import endpoint_of
 from health_pipeline.tidy.catalog import ALL_TABLES, TABLES
 from health_pipeline.tidy.summary import METRICS as SUMMARY_METRICS
@@ -104,3 +104,22 @@ def _origin_lines(origin: ColumnOrigin, depth: int, condition: str = "") -> list
     for upstream in origin.via:
         lines += _origin_lines(upstream, depth + 1)
     return lines
+
+
+def metric_table() -> str:
+    """The README's metric table (markdown), one row per metric name."""
+    rows = ["| metric | unit | labels | stamped at | from | meaning |", "| --- | --- | --- | --- | --- | --- |"]
+    for name in dict.fromkeys(m.name for m in CATALOGUE):
+        entries = named(name)
+        first = entries[0]
+        sources = ", ".join(dict.fromkeys(f"`{m.table}.{c}`" for m in entries for c in m.columns))
+        labels = ", ".join(f"`{label}`".replace("|", "\\|") for label in _labels(entries))
+        rows.append(f"| `{name}` | {first.unit} | {labels} | {first.stamped} | {sources} | {first.help} |")
+    return "\n".join(rows)
+
+
+def metric_list() -> str:
+    """Every metric name with its unit and meaning, one a line (for `health-pipeline lineage`)."""
+    width = max(len(m.name) for m in CATALOGUE)
+    firsts = [named(name)[0] for name in dict.fromkeys(m.name for m in CATALOGUE)]
+    return "\n".join(f"{m.name:<{width}}  [{m.unit}]  {m.help}" for m in firsts)

@@ -45,7 +45,7 @@ class VictoriaMetrics:
         self._session = requests.Session()
         if config.username:
             self._session.auth = (config.username, config.password.reveal())
-        self._session.verify = config.tls_verify
+        self._verify = config.tls_verify  # per request: a session's own `verify` yields to REQUESTS_CA_BUNDLE
         self.requests_made = 0
 
     def close(self) -> None:
@@ -55,7 +55,8 @@ class VictoriaMetrics:
         for attempt in range(1, CONNECT_ATTEMPTS + 1):
             self.requests_made += 1
             try:
-                response = self._session.request(method, self.url + path, timeout=self.config.timeout_s, **kwargs)
+                response = self._session.request(method, self.url + path, timeout=self.config.timeout_s,
+                                                 verify=self._verify, **kwargs)
                 break
             except requests.exceptions.SSLError:
                 raise VictoriaMetricsError(
@@ -63,7 +64,8 @@ class VictoriaMetrics:
                     "[victoriametrics] ca_bundle to the CA certificate that signed it (or verify_tls = false)"
                 ) from None
             except requests.ConnectionError as err:
-                # A refused connection is retried briefly (a restart); a streamed body cannot be.
+                # A refused connection is retried briefly (a restart); an import is not (it may have
+                # been half taken: its series stay dirty and are rewritten by the next run).
                 if attempt == CONNECT_ATTEMPTS or not isinstance(kwargs.get("data"), (dict, type(None))):
                     raise self._unreachable(err) from None
                 time.sleep(0.5 * 2 ** (attempt - 1))
@@ -95,12 +97,13 @@ class VictoriaMetrics:
             raise VictoriaMetricsError(f"VictoriaMetrics at {self.url} does not report its retentionPeriod flag")
         return parse_retention(match.group(1))
 
+    def import_body(self, body: bytes) -> None:
+        """POST newline-separated JSON lines (`{"metric", "values", "timestamps"}`) to `/api/v1/import`."""
+        self._call("POST", "/api/v1/import", expect=(200, 204), data=body, headers={"Content-Type": "application/json"})
+
     def import_lines(self, lines: Iterable[bytes]) -> None:
-        """POST JSON lines (`{"metric", "values", "timestamps"}`) to `/api/v1/import`, streamed."""
-        self._call(
-            "POST", "/api/v1/import", expect=(200, 204), data=_newline_joined(lines),
-            headers={"Content-Type": "application/json"},
-        )
+        """POST JSON lines, one per item."""
+        self.import_body(b"".join(_newline_joined(lines)))
 
     def delete_series(self, selectors: str | list[str]) -> None:
         """Delete every sample of the series matching any of the selectors, over all time."""

@@ -1,0 +1,51 @@
+"""The metric catalogue: names, labels and sources that the export, the README and `lineage` share."""
+
+import re
+
+import duckdb
+
+from health_pipeline.config import RESERVED_LABELS
+from health_pipeline.export.lineage import describe, metric_table
+from health_pipeline.export.metrics import CATALOGUE, METRIC_NAMES, metrics_for
+from health_pipeline.tidy.catalog import ALL_TABLES, TABLES
+from health_pipeline.tidy.summary import SUMMARY_DDL
+from health_pipeline_tests.test_definitions import REPO
+
+
+def test_every_tidy_table_has_an_exported_metric_and_every_metric_reads_real_columns() -> None:
+    assert {m.table for m in CATALOGUE} == set(ALL_TABLES)
+    with duckdb.connect() as conn:
+        for table in TABLES.values():
+            conn.execute(table.ddl)
+        conn.execute(SUMMARY_DDL)
+        for m in CATALOGUE:  # every expression binds against its table
+            labels = "".join(f", {sql}" for _, sql in m.labels)
+            conn.execute(f"SELECT {m.provider_column}, day, {m.value_sql}{labels} FROM {m.table} WHERE {m.where}")
+            assert m.time == "day" or m.time in {c.name for c in ALL_TABLES[m.table].columns}, m.name
+
+
+def test_names_are_prometheus_names_and_labels_stay_clear_of_the_reserved_ones() -> None:
+    assert all(re.fullmatch(r"(health|fitbit)_[a-z0-9_]+", name) for name in METRIC_NAMES)
+    assert len(METRIC_NAMES) == 84 and len(metrics_for(False)) == len(CATALOGUE) - 12
+    assert {label for m in CATALOGUE for label in m.label_names} == set(RESERVED_LABELS)
+    assert {m.name for m in metrics_for(True) if m.family == "syncbit"} == {
+        "fitbit_steps_total", "fitbit_distance_km", "fitbit_calories_total", "fitbit_active_minutes",
+        "fitbit_floors_total", "fitbit_elevation_meters", "fitbit_resting_heart_rate_bpm",
+        "fitbit_heart_rate_zone_minutes", "fitbit_heart_rate_zone_calories"}
+
+
+def test_the_readme_metric_table_is_the_catalogue() -> None:
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    assert metric_table() in readme, "regenerate it with `health-pipeline lineage --markdown`"
+
+
+def test_lineage_goes_from_metric_to_endpoint() -> None:
+    assert describe("health_body_weight_kg").splitlines() == [
+        "health_body_weight_kg  [kg]  Body measurement `weight`, at the time it was taken.",
+        "  labels: provider, user; stamped at the measurement's instant",
+        "  <- body_measurements.value  [see unit]  the measured value  (rows where metric = 'weight')",
+        "       <- withings  withings_measures : measures[].value  <- POST /measure action=getmeas",
+        "       <- withings  withings_measures : measures[].unit  <- POST /measure action=getmeas",
+        "       <- fitbit    fitbit_weight : weight.weightGrams  <- GET /v4/users/me/dataTypes/weight/dataPoints",
+        "       <- fitbit    fitbit_body_fat : bodyFat.percentage  <- GET /v4/users/me/dataTypes/body-fat/dataPoints",
+    ]
