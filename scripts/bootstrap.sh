@@ -52,6 +52,14 @@ ensure_victoriametrics() {
     fi
 }
 
+ensure_test_tools() {
+    # openssl makes the TLS test's private certificate
+    if ! command -v openssl >/dev/null; then
+        say "installing openssl (Debian package openssl)"
+        apt_install openssl
+    fi
+}
+
 ensure_all() {
     ensure_uv
     ensure_python_env

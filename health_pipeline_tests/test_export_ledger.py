@@ -1,0 +1,35 @@
+"""The export ledger: a first-release ledger is carried over without losing what VictoriaMetrics holds."""
+
+from datetime import date
+from pathlib import Path
+
+from health_pipeline.export import ledger
+from health_pipeline.storage.duckdb_store import TidyStore
+
+STEPS = '{"__name__":"health_steps","provider":"oura","user":"me"}'
+HR = '{"__name__":"health_heart_rate_bpm","provider":"oura","user":"me"}'
+
+
+def test_a_first_release_ledger_becomes_series_and_day_digests(tmp_path: Path) -> None:
+    with TidyStore(tmp_path / "health.duckdb").connect() as conn:
+        conn.execute("CREATE TABLE _vm_ledger (metric VARCHAR, series VARCHAR, day DATE, ts_ms BIGINT, value DOUBLE)")
+        conn.execute("CREATE TABLE _vm_dirty (series VARCHAR)")
+        conn.execute("INSERT INTO _vm_ledger VALUES (?, ?, ?, ?, ?), (?, ?, ?, ?, ?), (?, ?, ?, ?, ?)", [
+            "health_steps", STEPS, date(2026, 11, 1), 1_793_487_600_000, 8123.0,
+            "health_heart_rate_bpm", HR, date(2026, 11, 1), 1_793_490_000_000, 61.0,
+            "health_heart_rate_bpm", HR, date(2026, 11, 1), 1_793_490_060_000, 63.5])
+        conn.execute("INSERT INTO _vm_dirty VALUES (?)", [HR])
+        ledger.prepare(conn)
+        series = conn.execute("SELECT series_id, metric, provider, series FROM _vm_series ORDER BY 1").fetchall()
+        assert series == [(1, "health_heart_rate_bpm", "oura", HR), (2, "health_steps", "oura", STEPS)]
+        digest = conn.execute("SELECT xor(hash(1793490000000::BIGINT, 61.0::DOUBLE), "
+                              "hash(1793490060000::BIGINT, 63.5::DOUBLE))").fetchone()[0]  # type: ignore[index]
+        assert conn.execute("SELECT * FROM _vm_days ORDER BY 1").fetchall() == [
+            (1, date(2026, 11, 1), 2, 1_793_490_060_000, digest),
+            (2, date(2026, 11, 1), 1, 1_793_487_600_000,
+             conn.execute("SELECT hash(1793487600000::BIGINT, 8123.0::DOUBLE)").fetchone()[0]),  # type: ignore[index]
+        ]
+        assert conn.execute("SELECT * FROM _vm_dirty").fetchall() == [(1,)]
+        assert not conn.execute("SELECT 1 FROM duckdb_tables() WHERE table_name = '_vm_ledger'").fetchall()
+        ledger.prepare(conn)  # again: nothing to carry over, nothing changes
+        assert conn.execute("SELECT count(*) FROM _vm_days").fetchone() == (2,)
