@@ -33,3 +33,34 @@ def test_a_first_release_ledger_becomes_series_and_day_digests(tmp_path: Path) -
         assert not conn.execute("SELECT 1 FROM duckdb_tables() WHERE table_name = '_vm_ledger'").fetchall()
         ledger.prepare(conn)  # again: nothing to carry over, nothing changes
         assert conn.execute("SELECT count(*) FROM _vm_days").fetchone() == (2,)
+
+
+def test_two_tidy_rows_making_one_sample_are_refused_before_anything_is_sent(tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    import pytest
+
+    from health_pipeline.config import load_config
+    from health_pipeline.export.exporter import ExportRefused, ExportSettings, export
+    from health_pipeline.export.metrics import metrics_for
+    from health_pipeline.local_victoriametrics import LocalVictoriaMetrics
+    from health_pipeline.storage.victoriametrics import VictoriaMetrics
+    from health_pipeline.tidy.models import create_tables
+
+    (tmp_path / "c.toml").write_text('[app]\ntimezone = "Europe/Berlin"\n')
+    with LocalVictoriaMetrics(tmp_path / "vm") as server, TidyStore(tmp_path / "health.duckdb").connect() as conn:
+        create_tables(conn)
+        conn.execute("INSERT INTO workouts (provider, workout_id, day, start_ts, end_ts, activity, duration_s) VALUES "
+                     "('hevy', 'a', DATE '2026-11-01', TIMESTAMPTZ '2026-11-01 17:00:00+00', "
+                     "TIMESTAMPTZ '2026-11-01 18:00:00+00', 'strength_training', 3600), "
+                     "('hevy', 'b', DATE '2026-11-01', TIMESTAMPTZ '2026-11-01 17:00:00+00', "
+                     "TIMESTAMPTZ '2026-11-01 17:30:00+00', 'strength_training', 1800)")
+        conn.execute("INSERT INTO _tidy_state VALUES ('workouts', 'hevy', 'modelled', now())")  # as a run leaves it
+        vm = VictoriaMetrics(replace(load_config(tmp_path / "c.toml").victoriametrics, enabled=True, url=server.url))
+        with pytest.raises(ExportRefused, match=r'two tidy rows map to one sample \(\{"__name__":'
+                                                r'"health_workout_duration_seconds",.*\} at 2026-11-01T17:00:00\+00:00\)'):
+            export(conn, vm, metrics_for(False), ExportSettings("me", "Europe/Berlin"), start=date(2026, 11, 1),
+                   end=date(2026, 11, 1))
+        assert conn.execute("SELECT count(*) FROM _vm_days").fetchone() == (0,)
+        assert vm.export('{__name__=~"health_.*"}', start_ms=0) == []
+        vm.close()

@@ -8,6 +8,7 @@ the million-row side stays numeric.
 
 import hashlib
 import json
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -59,12 +60,32 @@ def build(conn: duckdb.DuckDBPyConnection, metrics: Sequence[Metric], settings: 
     conn.execute(f"CREATE OR REPLACE TEMP TABLE {target} AS SELECT k.series_id, d.day, d.ts_ms, d.value "
                  "FROM _desired_rows d JOIN _keys k USING (entry, provider, labels)")
     conn.execute("DROP TABLE _desired_rows")
-    duplicate = conn.execute(f"SELECT s.series, d.ts_ms FROM (SELECT series_id, ts_ms FROM {target} GROUP BY ALL "
-                             "HAVING count(*) > 1 LIMIT 1) d JOIN _vm_series s USING (series_id)").fetchone()
+    checked = [index for index, metric in enumerate(metrics) if not _unique_by_grain(metric)]
+    duplicate = conn.execute(f"""
+        SELECT s.series, d.ts_ms FROM (
+            SELECT series_id, ts_ms FROM {target}
+            WHERE series_id IN (SELECT series_id FROM _keys WHERE entry IN (SELECT unnest(?::INTEGER[])))
+            GROUP BY ALL HAVING count(*) > 1 LIMIT 1
+        ) d JOIN _vm_series s USING (series_id)""", [checked]).fetchone()
     if duplicate:
         at = datetime.fromtimestamp(duplicate[1] / 1000, timezone.utc).isoformat()
         raise ExportRefused(f"two tidy rows map to one sample ({duplicate[0]} at {at}); the tidy table breaks "
                             "its grain: run its asset checks. Nothing was written")
+
+
+def _unique_by_grain(metric: Metric) -> bool:
+    """True when the table's grain alone makes one sample per series and timestamp (no check needed).
+
+    The grain's columns must each be the provider, the timestamp's column, a label taken straight
+    from a column, or a column the row filter fixes (`metric = 'weight'`); sums are unique anyway.
+    """
+    if metric.aggregate:
+        return True
+    fixed = set(re.findall(r"\b(\w+) = '[^']*'", metric.where)) if " OR " not in metric.where.upper() else set()
+    covered = {metric.provider_column, "day" if metric.time == "day" else metric.time, *fixed,
+               *(sql for _, sql in metric.labels if sql.isidentifier())}
+    grain = TABLES[metric.table].grain if metric.table in TABLES else ("day",)
+    return set(grain) <= covered
 
 
 def _create_missing_tables(conn: duckdb.DuckDBPyConnection, tables: set[str]) -> None:
