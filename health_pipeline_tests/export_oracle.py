@@ -8,13 +8,14 @@ comparison tests.
 
 import time
 from collections import defaultdict
-from datetime import date, datetime, time as clock, timezone
+from datetime import date
 from zoneinfo import ZoneInfo
 
 from health_pipeline.config import Config
 from health_pipeline.export.metrics import Metric, metrics_for
 from health_pipeline.storage.duckdb_store import TidyStore
-from health_pipeline.storage.victoriametrics import VictoriaMetrics
+from health_pipeline.providers.windows import local_midnight
+from health_pipeline.storage.victoriametrics import VictoriaMetrics, series_selector
 
 Samples = dict[str, dict[int, float]]  # series key -> {ts_ms: value}
 SELECTOR = '{__name__=~"health_.*|fitbit_.*"}'
@@ -46,7 +47,7 @@ def expected(config: Config, metrics: tuple[Metric, ...] | None = None) -> Sampl
                 else:
                     labels["provider"] = provider
                 labels.update({name: v or "unknown" for (name, _), v in zip(m.labels, label_values)})
-                ts = _local_midnight_ms(day, tz) if instant is None else int(instant.timestamp() * 1000)
+                ts = midnight_ms(day, tz) if instant is None else int(instant.timestamp() * 1000)
                 series = out[series_key(labels)]
                 if m.aggregate:
                     series[ts] = series.get(ts, 0.0) + value
@@ -56,8 +57,14 @@ def expected(config: Config, metrics: tuple[Metric, ...] | None = None) -> Sampl
     return dict(out)
 
 
-def _local_midnight_ms(day: date, tz: ZoneInfo) -> int:
-    return int(datetime.combine(day, clock(0), tz).astimezone(timezone.utc).timestamp() * 1000)
+def midnight_ms(day: date, tz: ZoneInfo) -> int:
+    """00:00 of a local day, in epoch milliseconds (how daily samples are stamped)."""
+    return int(local_midnight(day, tz).timestamp() * 1000)
+
+
+def selector(key: str) -> str:
+    """The PromQL selector of a series key (`__name__=x,provider=y,...`)."""
+    return series_selector(dict(item.split("=", 1) for item in key.split(",")))
 
 
 def held(config: Config, selector: str = SELECTOR) -> Samples:

@@ -20,10 +20,9 @@ from health_pipeline.sandbox.oura import OuraSettings
 from health_pipeline.sandbox.server import Sandbox
 from health_pipeline.storage.duckdb_store import TidyStore
 from health_pipeline.storage.raw_store import RawStore
-from health_pipeline.storage.victoriametrics import series_selector
 from health_pipeline.sync import downstream_keys, materialize_range, raw_asset_keys
 from health_pipeline_tests.conftest import TIMEZONE, WINDOW, ConfigFactory
-from health_pipeline_tests.export_oracle import assert_exact, changed_series, held
+from health_pipeline_tests.export_oracle import assert_exact, changed_series, held, selector
 
 TZ = ZoneInfo(TIMEZONE)
 START, END = WINDOW
@@ -83,10 +82,6 @@ def expected_steps_samples(sandbox: Sandbox, start: date = START, end: date = EN
 def expected_hr_samples(sandbox: Sandbox, start: date = START, end: date = END) -> list[tuple[int, float]]:
     return sorted((int(row[1].timestamp() * 1000), row[3]) for row in expected_heart_rate(sandbox, start, end))
 
-
-def selector(key: str) -> str:
-    labels = dict(item.split("=", 1) for item in key.split(","))
-    return series_selector(labels)
 
 
 STEPS = "__name__=health_steps,provider=oura,user=tester"

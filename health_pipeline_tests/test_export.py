@@ -4,7 +4,7 @@ relabelling; SyncBit's names; refusals (short retention, a stopped server); basi
 import shutil
 import subprocess
 from collections.abc import Iterator
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -23,11 +23,10 @@ from health_pipeline.sandbox.server import Sandbox
 from health_pipeline.sandbox.world import SandboxClock, SandboxWorld, night_for
 from health_pipeline.storage.duckdb_store import TidyStore
 from health_pipeline.storage.raw_store import RawStore
-from health_pipeline.storage.victoriametrics import series_selector
 from health_pipeline.tidy.catalog import TABLES
 from health_pipeline.sync import SyncError, downstream_keys, materialize_range, raw_asset_keys
 from health_pipeline_tests.conftest import TIMEZONE, ConfigFactory
-from health_pipeline_tests.export_oracle import assert_exact, changed_series, held
+from health_pipeline_tests.export_oracle import assert_exact, changed_series, held, midnight_ms, selector
 from health_pipeline_tests.tidy_setup import all_providers_config, run_range
 
 TZ = ZoneInfo(TIMEZONE)
@@ -48,16 +47,9 @@ def instance() -> Iterator[dg.DagsterInstance]:
         yield test_instance
 
 
-def midnight_ms(day: date) -> int:
-    return int(datetime.combine(day, time(0), TZ).timestamp() * 1000)
-
-
 def key(name: str, **labels: str) -> str:
     return ",".join(f"{k}={v}" for k, v in sorted({"__name__": name, "user": "tester", **labels}.items()))
 
-
-def selector(series_key: str) -> str:
-    return series_selector(dict(item.split("=", 1) for item in series_key.split(",")))
 
 
 def everything(config: Config) -> list[str]:
@@ -97,11 +89,11 @@ def test_every_metric_stays_exact_through_revisions_deletions_and_relabelling(
     day = date(2026, 11, 8)
     minutes = gd.minutes(world, day)
     steps = sum(m.steps or 0 for m in minutes)
-    assert before[key("fitbit_steps_total", device="charge6")][midnight_ms(day)] == steps
-    assert before[key("fitbit_distance_km", device="charge6")][midnight_ms(day)] == steps * 762 / 1000 / 1000
+    assert before[key("fitbit_steps_total", device="charge6")][midnight_ms(day, TZ)] == steps
+    assert before[key("fitbit_distance_km", device="charge6")][midnight_ms(day, TZ)] == steps * 762 / 1000 / 1000
     cardio = sum(1 for m in minutes if m.zone == "CARDIO" and m.level != "SEDENTARY")
-    assert before[key("fitbit_heart_rate_zone_minutes", device="charge6", zone="cardio")][midnight_ms(day)] == cardio
-    assert before[key("health_steps", provider="fitbit")][midnight_ms(day)] == steps
+    assert before[key("fitbit_heart_rate_zone_minutes", device="charge6", zone="cardio")][midnight_ms(day, TZ)] == cardio
+    assert before[key("health_steps", provider="fitbit")][midnight_ms(day, TZ)] == steps
 
     # a second run changes nothing; Withings and Hevy, unchanged, are not even compared
     again = run_range(config, instance, everything(config), START, END)
@@ -123,7 +115,7 @@ def test_every_metric_stays_exact_through_revisions_deletions_and_relabelling(
     after = assert_exact(config)
     [daily_sleep] = truth.oura_documents(world, "daily_sleep", END, END)
     score = key("health_sleep_score", provider="oura")
-    assert after[score][midnight_ms(END)] == daily_sleep["score"] != before[score][midnight_ms(END)]
+    assert after[score][midnight_ms(END, TZ)] == daily_sleep["score"] != before[score][midnight_ms(END, TZ)]
     corrected = set(export_meta(rescored)["series_corrected"])  # type: ignore[arg-type]
     assert selector(score) in corrected
     assert corrected == {selector(k) for k in changed_series(before, after)}
@@ -192,7 +184,7 @@ def test_an_export_that_failed_is_caught_up_by_the_next_run_whatever_its_window(
     victoriametrics.start()
     result = sync(config, instance, END, END)  # today only: the failed week is pending and goes too
     got = assert_exact(config)
-    assert {ts for ts in got[key("health_steps", provider="oura")]} == {midnight_ms(START + timedelta(days=i))
+    assert {ts for ts in got[key("health_steps", provider="oura")]} == {midnight_ms(START + timedelta(days=i), TZ)
                                                                          for i in range(7)}
     assert result.metadata["export_victoriametrics"]["samples_appended"] == sum(map(len, got.values()))
 

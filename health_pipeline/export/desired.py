@@ -19,8 +19,7 @@ from health_pipeline.export import ledger
 from health_pipeline.export.ledger import Scope
 from health_pipeline.export.metrics import Metric
 from health_pipeline.export.scopes import in_scope
-from health_pipeline.storage.duckdb_store import scalar
-from health_pipeline.tidy.catalog import ALL_TABLES, TABLES
+from health_pipeline.tidy.catalog import TABLES
 
 SEPARATOR = "\x1f"  # between label values in one column
 
@@ -47,7 +46,6 @@ class ExportSettings:
 def build(conn: duckdb.DuckDBPyConnection, metrics: Sequence[Metric], settings: ExportSettings,
           scopes: Sequence[Scope], target: str = "_desired") -> None:
     """Fill `target` (series_id, day, ts_ms, value); refuse two rows that would make one sample."""
-    _create_missing_tables(conn, {m.table for m in metrics})
     selects = [_select(index, metric, settings, scopes) for index, metric in enumerate(metrics)]
     conn.execute("CREATE OR REPLACE TEMP TABLE _desired_rows AS " + "\nUNION ALL\n".join(selects))
     keys = conn.execute("SELECT DISTINCT entry, provider, labels FROM _desired_rows").fetchall()
@@ -86,16 +84,6 @@ def _unique_by_grain(metric: Metric) -> bool:
                *(sql for _, sql in metric.labels if sql.isidentifier())}
     grain = TABLES[metric.table].grain if metric.table in TABLES else ("day",)
     return set(grain) <= covered
-
-
-def _create_missing_tables(conn: duckdb.DuckDBPyConnection, tables: set[str]) -> None:
-    from health_pipeline.tidy.summary import SUMMARY_DDL
-
-    for table in tables:
-        if table not in ALL_TABLES:
-            raise ExportRefused(f"the metric catalogue names an unknown tidy table {table!r}")
-        if not scalar(conn, "SELECT count(*) FROM duckdb_tables() WHERE table_name = ?", [table]):
-            conn.execute(TABLES[table].ddl if table in TABLES else SUMMARY_DDL)
 
 
 def _select(index: int, metric: Metric, settings: ExportSettings, scopes: Sequence[Scope]) -> str:

@@ -27,6 +27,7 @@ from health_pipeline.export.metrics import Metric
 from health_pipeline.export.sender import send
 from health_pipeline.storage.duckdb_store import scalar
 from health_pipeline.storage.victoriametrics import VictoriaMetrics, series_selector
+from health_pipeline.tidy.models import create_tables
 
 SERIES_PER_DELETE = 50
 FUTURE_LIMIT = timedelta(days=1)  # VictoriaMetrics drops samples from much further ahead
@@ -58,6 +59,7 @@ def export(
     now: datetime | None = None,
 ) -> ExportResult:
     """Bring VictoriaMetrics in line with the tidy tables for `metrics` (see the module docstring)."""
+    create_tables(conn)  # a table no run has modelled yet exports nothing rather than failing
     ledger.prepare(conn)
     requests_before = vm.requests_made
     planned, tokens = scopes.plan(conn, metrics, settings.fingerprint(), start, end)
@@ -67,10 +69,7 @@ def export(
     scopes.register(conn, metrics)
     desired.build(conn, metrics, settings, planned)
     rewrite = _compare(conn, result, planned)
-    if rewrite:
-        _full_series(conn, metrics, settings, rewrite)
-    else:
-        conn.execute("CREATE OR REPLACE TEMP TABLE _full AS SELECT * FROM _desired LIMIT 0")
+    _full_series(conn, metrics, settings, rewrite)
     _refuse_lost_samples(conn, vm, now or datetime.now(timezone.utc))
     if rewrite:
         result.series_rewritten = ledger.selectors_of(conn, rewrite)
@@ -162,7 +161,7 @@ def _full_series(conn: duckdb.DuckDBPyConnection, metrics: Sequence[Metric], set
     if chosen:
         desired.build(conn, chosen, settings, everything, target="_full")
         conn.execute("DELETE FROM _full WHERE series_id NOT IN (SELECT unnest(?::BIGINT[]))", [rewrite])
-    else:  # only series of metrics no longer exported: they go
+    else:  # nothing to rewrite, or only series of metrics no longer exported (they go)
         conn.execute("CREATE OR REPLACE TEMP TABLE _full AS SELECT * FROM _desired LIMIT 0")
 
 

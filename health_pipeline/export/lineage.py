@@ -9,7 +9,7 @@ from dataclasses import dataclass, replace
 
 from health_pipeline.export.metrics import CATALOGUE, Metric, named
 from health_pipeline.providers.registry import endpoint_of
-from health_pipeline.tidy.catalog import ALL_TABLES, TABLES
+from health_pipeline.tidy.catalog import ALL_TABLES, TABLES, raw_asset_name
 from health_pipeline.tidy.summary import METRICS as SUMMARY_METRICS
 from health_pipeline.tidy.summary import summary_columns
 
@@ -46,14 +46,15 @@ def column_origin(table: str, column: str) -> ColumnOrigin:
     tidy = ALL_TABLES[table]
     documented = next(c for c in tidy.columns if c.name == column)
     fields = tuple(
-        RawField(src.provider, ref.asset, ref.field, endpoint_of(src.provider, _resource(src.resources, src.provider, ref.asset)))
+        RawField(src.provider, ref.asset, ref.field, endpoint_of(src.provider, _resource(src.resources, src.provider,
+                                                                                          ref.asset)))
         for src in tidy.sources for ref in src.lineage.get(column, ())
     )
     return ColumnOrigin(table, column, documented.unit, documented.description, fields)
 
 
 def _resource(resources: tuple[str, ...], provider: str, asset: str) -> str:
-    return next(r for r in resources if f"{provider}_{r.replace('-', '_')}" == asset)
+    return next(r for r in resources if raw_asset_name(provider, r) == asset)
 
 
 def describe(name: str) -> str:

@@ -16,7 +16,6 @@ import duckdb
 from health_pipeline.export import ledger
 from health_pipeline.export.ledger import ALL_PROVIDERS, FIRST_DAY, LAST_DAY, Scope
 from health_pipeline.export.metrics import Metric
-from health_pipeline.storage.duckdb_store import scalar
 from health_pipeline.tidy.catalog import TABLES
 
 
@@ -47,8 +46,6 @@ def plan(
 
 def _modelled_tokens(conn: duckdb.DuckDBPyConnection) -> dict[tuple[str, str], str]:
     """When each change-driven source was last modelled (`_tidy_state`), as an opaque token."""
-    if not scalar(conn, "SELECT count(*) FROM duckdb_tables() WHERE table_name = '_tidy_state'"):
-        return {}
     rows = conn.execute("SELECT table_name, provider, fingerprint || '@' || CAST(modelled_at AS VARCHAR) "
                         "FROM _tidy_state").fetchall()
     return {(table, provider): token for table, provider, token in rows}

@@ -8,7 +8,6 @@ server drops samples outside its retention; `/metrics` exposes the `retentionPer
 import json
 import re
 import time
-from collections.abc import Iterable, Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -101,10 +100,6 @@ class VictoriaMetrics:
         """POST newline-separated JSON lines (`{"metric", "values", "timestamps"}`) to `/api/v1/import`."""
         self._call("POST", "/api/v1/import", expect=(200, 204), data=body, headers={"Content-Type": "application/json"})
 
-    def import_lines(self, lines: Iterable[bytes]) -> None:
-        """POST JSON lines, one per item."""
-        self.import_body(b"".join(_newline_joined(lines)))
-
     def delete_series(self, selectors: str | list[str]) -> None:
         """Delete every sample of the series matching any of the selectors, over all time."""
         matches = [selectors] if isinstance(selectors, str) else list(selectors)
@@ -136,8 +131,3 @@ def series_selector(labels: dict[str, str]) -> str:
 
 def _escape(value: str) -> str:
     return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
-
-
-def _newline_joined(lines: Iterable[bytes]) -> Iterator[bytes]:
-    for line in lines:
-        yield line + b"\n"
