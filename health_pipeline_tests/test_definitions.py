@@ -112,7 +112,8 @@ def test_every_asset_is_daily_partitioned_single_run_pooled_grouped_and_describe
 
 def test_sensors_and_schedules_are_on_by_default(defs: dg.Definitions) -> None:
     assert {s.name: s.default_status for s in defs.sensors or []} == {
-        "withings_changes": dg.DefaultSensorStatus.RUNNING, "hevy_changes": dg.DefaultSensorStatus.RUNNING}
+        "withings_changes": dg.DefaultSensorStatus.RUNNING, "hevy_changes": dg.DefaultSensorStatus.RUNNING,
+        "tidy_follows_raw": dg.DefaultSensorStatus.RUNNING}
     assert {s.name for s in defs.schedules or []} == {"recent_days", "trailing_week", "reference_daily"}
     assert all(s.default_status == dg.DefaultScheduleStatus.RUNNING for s in defs.schedules or [])
 

@@ -4,6 +4,7 @@ import dagster as dg
 
 from health_pipeline.config import Config
 from health_pipeline.defs.export.assets import build_export_asset
+from health_pipeline.defs.follow import build_follow_sensor
 from health_pipeline.defs.fitbit.assets import fitbit_assets, fitbit_optional_assets
 from health_pipeline.defs.hevy.assets import hevy_assets
 from health_pipeline.defs.oura.assets import oura_assets, oura_profile_assets
@@ -26,10 +27,11 @@ def build_definitions(config: Config) -> dg.Definitions:
     assets = [*raw, *tidy_assets(partitions, landed),
               build_export_asset(partitions, config.victoriametrics.syncbit_compat)]
     jobs, schedules = build_schedules(config)
+    follow_job, follow = build_follow_sensor(config, {key for asset in raw for key in asset.keys}, partitions)
     return dg.Definitions(
         assets=assets,
-        jobs=jobs,
+        jobs=[*jobs, follow_job],
         schedules=schedules,
-        sensors=[withings_changes, hevy_changes],
+        sensors=[withings_changes, hevy_changes, follow],
         resources={"health": HealthPipelineResource(config_path=str(config.path) if config.path else None)},
     )

@@ -1,0 +1,77 @@
+"""The tidy tables and the export follow any run that landed raw data without them.
+
+A backfill launched from an asset's page in the UI, a Withings or Hevy sensor run, or a
+"Materialize" of a few landing assets writes only the raw store. When such a run succeeds, the
+`tidy_follows_raw` sensor asks for one run of every tidy table and the export over the same days,
+so DuckDB and VictoriaMetrics never lag the raw store until the next schedule tick.
+"""
+
+from datetime import date, datetime, timedelta
+
+import dagster as dg
+
+from health_pipeline.config import Config
+from health_pipeline.defs.schedules import RANGE_END, RANGE_START
+from health_pipeline.defs.selection import downstream_keys
+from health_pipeline.defs.sensors import PROVIDER_TAG
+
+FOLLOW_JOB = "model_and_export"
+FOLLOW_TAG = "health/follows_run"
+INTERVAL_S = 15
+
+
+def follow_range(config: Config, tags: dict[str, str], now: datetime, first: date) -> tuple[date, date]:
+    """The days a follow-up run models: the raw run's range or partition, else today and yesterday."""
+    today = now.astimezone(config.app.tz).date()
+    if RANGE_START in tags and RANGE_END in tags:
+        start, end = date.fromisoformat(tags[RANGE_START]), date.fromisoformat(tags[RANGE_END])
+    elif "dagster/partition" in tags:
+        start = end = date.fromisoformat(tags["dagster/partition"])
+    else:  # change-driven providers: the tidy model rebuilds whatever changed, whatever the window
+        start, end = today - timedelta(days=1), today
+    return max(start, first), min(end, today)
+
+
+def run_asset_keys(instance: dg.DagsterInstance, run: dg.DagsterRun) -> set[dg.AssetKey]:
+    """The assets a run set out to materialize: its selection, else the outputs of its plan's steps."""
+    if run.asset_selection:
+        return set(run.asset_selection)
+    if run.execution_plan_snapshot_id is None:
+        return set()
+    plan = instance.get_execution_plan_snapshot(run.execution_plan_snapshot_id)
+    return {output.properties.asset_key for step in plan.steps if step.key in plan.step_keys_to_execute
+            for output in step.outputs if output.properties and output.properties.asset_key}
+
+
+def build_follow_sensor(config: Config, raw_keys: set[dg.AssetKey],
+                        partitions: dg.DailyPartitionsDefinition) -> tuple[dg.JobDefinition, dg.SensorDefinition]:
+    """The `model_and_export` job and the run-status sensor that launches it after raw-only runs."""
+    downstream = downstream_keys(config)
+    job = dg.define_asset_job(FOLLOW_JOB, selection=dg.AssetSelection.assets(*downstream),
+                              description="Every tidy table, then the export, over a range of days.")
+    first = partitions.start.date()
+
+    @dg.run_status_sensor(
+        name="tidy_follows_raw",
+        description="After a successful run that landed raw data but did not model it (a UI backfill of a "
+                    "landing asset, a Withings or Hevy sensor run), models and exports the same days.",
+        run_status=dg.DagsterRunStatus.SUCCESS,
+        request_job=job,
+        minimum_interval_seconds=INTERVAL_S,
+        default_status=dg.DefaultSensorStatus.RUNNING,
+    )
+    def tidy_follows_raw(context: dg.RunStatusSensorContext) -> dg.RunRequest | dg.SkipReason:
+        run = context.dagster_run
+        selected = run_asset_keys(context.instance, run)
+        if not selected & raw_keys:
+            return dg.SkipReason(f"run {run.run_id[:8]} landed no raw data")
+        if set(downstream) <= selected:
+            return dg.SkipReason(f"run {run.run_id[:8]} already modelled and exported what it landed")
+        start, end = follow_range(config, dict(run.tags), datetime.now(config.app.tz), first)
+        return dg.RunRequest(
+            run_key=f"follow:{run.run_id}",
+            tags={RANGE_START: start.isoformat(), RANGE_END: end.isoformat(), FOLLOW_TAG: run.run_id,
+                  PROVIDER_TAG: "model"},
+        )
+
+    return job, tidy_follows_raw
