@@ -111,12 +111,16 @@ def build_parser() -> argparse.ArgumentParser:
     lineage.add_argument("metric", nargs="?", help="e.g. health_steps")
     lineage.add_argument("--markdown", action="store_true", help="every metric as the README's markdown table")
 
-    demo = commands.add_parser("demo", help="sandbox + local VictoriaMetrics + a real sync of the last N days")
-    demo.add_argument("--days", type=_positive, default=30)
+    demo = commands.add_parser(
+        "demo", help="sandbox + local VictoriaMetrics + a real sync of the last N days + the Dagster UI")
+    demo.add_argument("--days", type=_positive, default=90, help="days of history to materialize (default 90)")
     demo.add_argument("--workdir", type=Path, default=Path(".demo"))
     demo.add_argument("--sandbox-port", type=_port, default=8765)
     demo.add_argument("--vm-port", type=_port, default=8428)
-    demo.add_argument("--no-wait", action="store_true", help="stop everything after the sync instead of serving")
+    demo.add_argument("--ui-port", type=_port, default=3000, help="the Dagster UI's port (0: any free port)")
+    demo.add_argument("--no-ui", action="store_true", help="do not start `dagster dev`")
+    demo.add_argument("--no-wait", action="store_true",
+                      help="stop everything once the sync is done and the UI has come up, instead of serving")
     return parser
 
 
@@ -144,6 +148,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _is_known(err: Exception) -> bool:
     from health_pipeline.auth_flow import AuthFlowError
+    from health_pipeline.dagster_dev import DagsterDevError
     from health_pipeline.local_victoriametrics import LocalVictoriaMetricsError
     from health_pipeline.providers.errors import ProviderError
     from health_pipeline.storage.duckdb_store import TidyStoreLocked
@@ -152,7 +157,7 @@ def _is_known(err: Exception) -> bool:
     from health_pipeline.sync import SyncError
 
     return isinstance(err, (ProviderError, TidyStoreLocked, RawStoreError, VictoriaMetricsError, SyncError,
-                            LocalVictoriaMetricsError, AuthFlowError, OSError))
+                            LocalVictoriaMetricsError, AuthFlowError, DagsterDevError, OSError))
 
 
 def _error(message: str) -> None:
@@ -419,7 +424,7 @@ def _demo(args: argparse.Namespace) -> int:
 
     run_demo(DemoOptions(
         days=args.days, workdir=args.workdir, sandbox_port=args.sandbox_port, vm_port=args.vm_port,
-        wait=not args.no_wait,
+        ui_port=args.ui_port, wait=not args.no_wait, ui=not args.no_ui,
     ), say=lambda line: print(line, flush=True))
     return 0
 

@@ -1,7 +1,8 @@
-"""The one-command demo: sandbox + local VictoriaMetrics + a real sync of the last N days.
+"""The one-command demo: sandbox + local VictoriaMetrics + a real sync of the last N days + the UI.
 
-Everything it writes lives under `.demo/` in the working directory; its runs are recorded in
-the same Dagster instance `dagster dev` uses from the repo root, so they show up in the UI.
+Everything it writes lives under `.demo/` in the working directory: the config, the stores,
+VictoriaMetrics' data and the Dagster home (`.demo/dagster_home`) that both the sync and the
+`dagster dev` it starts use, so the sync's run is the first one in the UI.
 """
 
 import secrets
@@ -9,66 +10,81 @@ from collections.abc import Callable
 import signal
 import threading
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
+import dagster as dg
 import requests
 
 from health_pipeline.config import Config, load_config
-from health_pipeline.instance import open_instance
+from health_pipeline.dagster_dev import DagsterDev
+from health_pipeline.defs.build import build_definitions
+from health_pipeline.instance import instance_in, register_pools
 from health_pipeline.local_victoriametrics import LocalVictoriaMetrics
-from health_pipeline.providers import oura
+from health_pipeline.providers import google_health, oura, withings
 from health_pipeline.providers.errors import ReauthorizationNeeded
 from health_pipeline.providers.oauth import OAuthTokens
 from health_pipeline.sandbox.server import Sandbox
 from health_pipeline.sandbox.world import DEFAULT_TIMEZONE, SandboxWorld, default_days
 from health_pipeline.storage.duckdb_store import TidyStore, scalar
 from health_pipeline.storage.raw_store import RawStore
-from health_pipeline.sync import downstream_keys, materialize_range, raw_asset_keys
+from health_pipeline.sync import materialize_range
 from health_pipeline.tidy.models import create_tables
 
 
 @dataclass(frozen=True)
 class DemoOptions:
-    """What the demo runs: how many days to sync, where, and whether to keep serving."""
+    """What the demo runs: how many days to sync, where, on which ports, and whether to keep serving."""
 
-    days: int = 30
+    days: int = 90
     workdir: Path = Path(".demo")
     sandbox_port: int = 8765
     vm_port: int = 8428
+    ui_port: int = 3000
     seed: int = 42
     wait: bool = True
+    ui: bool = True
 
 
-def write_demo_config(path: Path, sandbox_url: str, vm_url: str, timezone: str, start: str) -> None:
-    """The demo's config file: Oura pointed at the sandbox, export to the local server."""
-    oura_url = f"{sandbox_url}/oura"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(
-        f"""# Written by `health-pipeline demo`: every provider URL points at the local sandbox.
-[app]
-raw_db = "data/raw.sqlite"
-duckdb = "data/health.duckdb"
-timezone = "{timezone}"
-user = "demo"
+def sandbox_config_text(sandbox: Sandbox, start: date, timezone: str, user: str, vm_url: str | None = None,
+                        extra: str = "") -> str:
+    """A config enabling all four providers against `sandbox` (Withings with intraday samples)."""
+    o, g, w = sandbox.url("oura"), sandbox.url("google-health"), sandbox.url("withings")
 
-[oura]
-enabled = true
-start_date = "{start}"
-base_url = "{oura_url}"
-authorize_url = "{oura_url}/oauth/authorize"
-token_url = "{oura_url}/oauth/token"
-client_id = "sandbox"
-client_secret = "sandbox-secret"
+    def oauth(name: str, base: str, authorize: str, token: str, more: str = "") -> str:
+        return (f'[{name}]\nenabled = true\nstart_date = "{start}"\nbase_url = "{base}"\n'
+                f'authorize_url = "{authorize}"\ntoken_url = "{token}"\nclient_id = "sandbox"\n'
+                f'client_secret = "sandbox-secret"\n{more}\n')
 
-[victoriametrics]
-enabled = true
-url = "{vm_url}"
-""",
-        encoding="utf-8",
+    vm = f'[victoriametrics]\nenabled = true\nurl = "{vm_url}"\n\n' if vm_url else ""
+    return (
+        "# Every provider URL points at the local sandbox (`health-pipeline sandbox serve`).\n"
+        f'[app]\nraw_db = "data/raw.sqlite"\nduckdb = "data/health.duckdb"\ntimezone = "{timezone}"\n'
+        f'user = "{user}"\n\n'
+        + oauth("oura", o, f"{o}/oauth/authorize", f"{o}/oauth/token")
+        + oauth("fitbit", g, f"{g}/o/oauth2/v2/auth", f"{g}/token")
+        + oauth("withings", w, f"{w}/oauth2_user/authorize2", f"{w}/v2/oauth2",
+                'redirect_uri = "https://health.example.org/withings/callback"\nintraday = true')
+        + f'[hevy]\nenabled = true\nstart_date = "{start}"\nbase_url = "{sandbox.url("hevy")}"\n'
+          'api_key = "sandbox-api-key"\n\n' + vm + extra
     )
+
+
+def write_sandbox_config(path: Path, text: str) -> Config:
+    """Write a sandbox config (mode 0600), create the stores, authorise the OAuth providers; load it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
     path.chmod(0o600)
+    config = load_config(path)
+    store = RawStore(config.app.raw_db)
+    store.init()
+    with TidyStore(config.app.duckdb).connect() as conn:
+        create_tables(conn)
+    for provider, module in ((config.oura, oura), (config.fitbit, google_health), (config.withings, withings)):
+        if provider.enabled:
+            authorize_with_sandbox(OAuthTokens(provider, store, module.OAUTH))
+    return config
 
 
 def authorize_with_sandbox(tokens: OAuthTokens) -> None:
@@ -83,58 +99,73 @@ def authorize_with_sandbox(tokens: OAuthTokens) -> None:
 
 
 def run_demo(options: DemoOptions, say: Callable[[str], None] = print) -> Config:
-    """Start the world, sync `options.days` days end to end, report, and serve until Ctrl-C."""
+    """Start the world, sync `options.days` days end to end, start the UI, serve until Ctrl-C.
+
+    Every process it starts (the sandbox and VictoriaMetrics threads and servers, `dagster dev`
+    with its webserver, daemon and code server) is stopped on the way out, whatever the reason.
+    """
     workdir = options.workdir.absolute()
-    world = SandboxWorld(seed=options.seed, days=default_days(DEFAULT_TIMEZONE, datetime.now(timezone.utc), options.days))
-    sandbox = Sandbox(world, port=options.sandbox_port).start()
+    now = datetime.now(timezone.utc)
+    world = SandboxWorld(seed=options.seed, days=default_days(DEFAULT_TIMEZONE, now, options.days))
+    sandbox = Sandbox(world, port=options.sandbox_port)
     vm = LocalVictoriaMetrics(workdir / "victoria-metrics", port=options.vm_port)
+    ui: DagsterDev | None = None
     try:
+        sandbox.start()
         say(f"sandbox:         {sandbox.base_url} (serving: {', '.join('/' + p for p in sandbox.providers)})")
         vm.start()
         say(f"VictoriaMetrics: {vm.url} (data in {vm.data_path})")
-        today = datetime.now(world.tz).date()
-        config_path = workdir / "health-pipeline.toml"
-        write_demo_config(
-            config_path, sandbox.base_url, vm.url, world.timezone, (today - timedelta(days=world.days - 1)).isoformat()
-        )
-        config = load_config(config_path)
-        store = RawStore(config.app.raw_db)
-        store.init()
-        with TidyStore(config.app.duckdb).connect() as conn:
-            create_tables(conn)
-        authorize_with_sandbox(OAuthTokens(config.oura, store, oura.OAUTH))
+        today = now.astimezone(world.tz).date()
+        first = today - timedelta(days=world.days - 1)
+        config = write_sandbox_config(workdir / "health-pipeline.toml",
+                                      sandbox_config_text(sandbox, first, world.timezone, "demo", vm.url))
+        home = workdir / "dagster_home"
         start = today - timedelta(days=options.days - 1)
-        say(f"syncing {start} .. {today} (one Dagster run) ...")
-        with open_instance(config) as instance:
-            result = materialize_range(
-                config, instance, raw_asset_keys(config, None) + downstream_keys(config), start, today
-            )
+        say(f"syncing {start} .. {today} for all four providers (one Dagster run) ...")
+        with instance_in(home) as instance:
+            register_pools(instance)
+            result = materialize_range(config, instance, all_asset_keys(config), start, today)
         _report(config, vm.url, result.run_id, say)
+        if options.ui:
+            say("starting the Dagster UI (dagster dev: webserver, daemon, code server) ...")
+            ui = DagsterDev(home, config.path, port=options.ui_port, cwd=workdir).start()
+            say(f"Dagster UI:      {ui.url}   (assets: {ui.url}/assets, runs: {ui.url}/runs; log {ui.log_path})")
         if options.wait:
-            say("Serving the sandbox and VictoriaMetrics; press Ctrl-C to stop.")
-            _wait_for_interrupt()
+            say("Serving the sandbox, VictoriaMetrics and the Dagster UI; press Ctrl-C to stop them all.")
+            _wait_for_interrupt(ui, say)
         return config
     finally:
+        if ui is not None:
+            ui.stop()
         vm.stop()
         sandbox.stop()
 
 
+def all_asset_keys(config: Config) -> list[dg.AssetKey]:
+    """Every asset the config defines: landing assets of all providers, tidy tables, the export."""
+    return [key for asset in build_definitions(config).assets or [] for key in asset.keys]  # type: ignore[union-attr]
+
+
 def _report(config: Config, vm_url: str, run_id: str, say: Callable[[str], None]) -> None:
     with TidyStore(config.app.duckdb).connect(read_only=True) as conn:
-        days = scalar(conn, "SELECT count(*) FROM daily_activity")
-        samples = scalar(conn, "SELECT count(*) FROM heart_rate")
+        counts = {table: scalar(conn, f"SELECT count(*) FROM {table}")
+                  for table in ("daily_activity", "heart_rate", "sleep_sessions", "body_measurements", "workouts")}
     say(f"done: run {run_id}")
+    say(f"  config:      {config.path}")
     say(f"  raw store:   {config.app.raw_db}")
-    say(f"  DuckDB:      {config.app.duckdb} (daily_activity: {days} days, heart_rate: {samples} samples)")
+    say(f"  DuckDB:      {config.app.duckdb} ({', '.join(f'{t}: {n} rows' for t, n in counts.items())})")
     say(f"  PromQL:      curl -s '{vm_url}/api/v1/query_range' --data-urlencode 'query=health_steps' "
         f"--data-urlencode 'start=-30d' --data-urlencode 'step=1d'")
-    say(f"  Dagster UI:  HEALTH_PIPELINE_CONFIG={config.path} dagster dev   (then open http://127.0.0.1:3000)")
 
 
-def _wait_for_interrupt() -> None:
+def _wait_for_interrupt(ui: "DagsterDev | None", say: Callable[[str], None]) -> None:
+    """Block until Ctrl-C or SIGTERM, or until `dagster dev` dies on its own (then say so)."""
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:
-        stop.wait()
+        while not stop.wait(1.0):
+            if ui is not None and ui.process is not None and ui.process.poll() is not None:
+                say(f"dagster dev exited (status {ui.process.returncode}); its log: {ui.log_path}\n{ui.tail()}")
+                return
     except KeyboardInterrupt:
-        pass
+        say("stopping ...")

@@ -41,9 +41,13 @@ def open_instance(config: Config) -> dg.DagsterInstance:
         home = cwd / ".dagster_home"
         home.mkdir(exist_ok=True)
         return dg.DagsterInstance.from_ref(InstanceRef.from_dir(str(home), config_dir=str(cwd)))
-    home = config.base_dir / ".dagster_home"
+    return instance_in(config.base_dir / ".dagster_home")
+
+
+def instance_in(home: Path) -> dg.DagsterInstance:
+    """The instance whose home is `home`, given our settings if it has no dagster.yaml yet."""
     ensure_instance_settings(home)
-    return dg.DagsterInstance.from_ref(InstanceRef.from_dir(str(home)))
+    return dg.DagsterInstance.from_ref(InstanceRef.from_dir(str(home.absolute())))
 
 
 def register_pools(instance: dg.DagsterInstance, limit: int = 1) -> None:
