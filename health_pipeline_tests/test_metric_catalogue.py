@@ -5,7 +5,7 @@ import re
 import duckdb
 
 from health_pipeline.config import RESERVED_LABELS
-from health_pipeline.export.lineage import describe, metric_table
+from health_pipeline.export.lineage import describe, lineage_line, metric_table
 from health_pipeline.export.metrics import CATALOGUE, METRIC_NAMES, metrics_for
 from health_pipeline.tidy.catalog import ALL_TABLES, TABLES
 from health_pipeline.tidy.summary import SUMMARY_DDL
@@ -49,3 +49,15 @@ def test_lineage_goes_from_metric_to_endpoint() -> None:
         "       <- fitbit    fitbit_weight : weight.weightGrams  <- GET /v4/users/me/dataTypes/weight/dataPoints",
         "       <- fitbit    fitbit_body_fat : bodyFat.percentage  <- GET /v4/users/me/dataTypes/body-fat/dataPoints",
     ]
+
+
+def test_lineage_line_names_tidy_columns_raw_fields_and_requests() -> None:
+    assert lineage_line("health_summary_steps") == (
+        "Lineage: daily_summary.steps <- daily_activity.steps <- "
+        "oura_daily_activity.steps (GET /v2/usercollection/daily_activity); "
+        "fitbit_steps.steps.countSum (POST /v4/users/me/dataTypes/steps/dataPoints:dailyRollUp); "
+        "withings_activity.steps (POST /v2/measure action=getactivity).")
+    assert lineage_line("fitbit_heart_rate_zone_minutes") == (
+        "Lineage: heart_rate_zones.duration_s <- fitbit_time_in_heart_rate_zone."
+        "timeInHeartRateZone.timeInHeartRateZones[].duration "
+        "(POST /v4/users/me/dataTypes/time-in-heart-rate-zone/dataPoints:dailyRollUp).")

@@ -107,6 +107,28 @@ def _origin_lines(origin: ColumnOrigin, depth: int, condition: str = "") -> list
     return lines
 
 
+def lineage_line(name: str) -> str:
+    """One metric's lineage on one line: tidy columns, then each raw asset field and its request.
+
+    The export asset's column descriptions carry it, so the open-source Dagster UI (which does not
+    draw column lineage) shows where each metric comes from.
+    """
+    entries = named(name)
+    columns = dict.fromkeys((m.table, c) for m in entries for c in m.columns)
+    only_fitbit = all(m.family == "syncbit" for m in entries)  # SyncBit's names are read from Fitbit rows
+    parts = []
+    for table, column in columns:
+        origin = column_origin(table, column)
+        chain = f"{table}.{column}"
+        while origin.via and not origin.fields:
+            origin = origin.via[0]
+            chain += f" <- {origin.table}.{origin.column}"
+        fields = "; ".join(f"{f.asset}.{f.field} ({f.endpoint})" for f in origin.fields
+                           if not only_fitbit or f.provider == "fitbit")
+        parts.append(f"{chain} <- {fields}" if fields else chain)
+    return "Lineage: " + " | ".join(parts) + "."
+
+
 def metric_table() -> str:
     """The README's metric table (markdown), one row per metric name."""
     rows = ["| metric | unit | labels | stamped at | from | meaning |", "| --- | --- | --- | --- | --- | --- |"]

@@ -6,6 +6,7 @@ from health_pipeline.defs.landing import RETRY_POLICY
 from health_pipeline.defs.resources import HealthPipelineResource
 from health_pipeline.defs.windows import partition_days
 from health_pipeline.export.exporter import ExportRefused, ExportResult, ExportSettings, export
+from health_pipeline.export.lineage import lineage_line
 from health_pipeline.export.metrics import Metric, metrics_for
 from health_pipeline.storage.victoriametrics import VictoriaMetricsError, series_selector
 
@@ -20,7 +21,8 @@ def export_lineage(metrics: tuple[Metric, ...]) -> dict[str, object]:
     for metric in metrics:
         labels = ", ".join(metric.label_names)
         columns.setdefault(metric.name, dg.TableColumn(
-            metric.name, "float", f"{metric.help} [{metric.unit}] Labels: {labels}. Stamped at {metric.stamped}."))
+            metric.name, "float", f"{metric.help} [{metric.unit}] Labels: {labels}. Stamped at {metric.stamped}. "
+                                  f"{lineage_line(metric.name)}"))
         for column in metric.columns:
             dep = dg.TableColumnDep(asset_key=dg.AssetKey(metric.table), column_name=column)
             if dep not in deps.setdefault(metric.name, []):
