@@ -53,10 +53,14 @@ ensure_victoriametrics() {
 }
 
 ensure_test_tools() {
-    # openssl makes the TLS test's private certificate
-    if ! command -v openssl >/dev/null; then
-        say "installing openssl (Debian package openssl)"
-        apt_install openssl
+    # openssl makes the TLS test's private certificate; the browser tests drive Debian's Chromium
+    # through Playwright (never a downloaded browser)
+    local missing=()
+    command -v openssl >/dev/null || missing+=(openssl)
+    command -v chromium >/dev/null || missing+=(chromium)
+    if [ "${#missing[@]}" -gt 0 ]; then
+        say "installing ${missing[*]} (Debian packages)"
+        apt_install "${missing[@]}"
     fi
 }
 
