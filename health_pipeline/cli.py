@@ -68,6 +68,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     commands.add_parser("init", help="create the raw store and the tidy database")
     commands.add_parser("status", help="providers, tokens, and what has landed per resource")
+    commands.add_parser("doctor", help="check config, stores, credentials, each provider and VictoriaMetrics; "
+                                      "exit 0 only when all is well")
 
     sync = commands.add_parser("sync", help="fetch what is due (or --start/--end), model and export it")
     sync.add_argument("--start", type=_day, metavar="YYYY-MM-DD")
@@ -129,7 +131,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     handlers: dict[str, Callable[[argparse.Namespace], int]] = {
         "init": _init, "status": _status, "sync": _sync, "rebuild": _rebuild, "auth": _auth,
-        "tokens": _tokens, "sandbox": _sandbox, "demo": _demo, "lineage": _lineage,
+        "tokens": _tokens, "sandbox": _sandbox, "demo": _demo, "lineage": _lineage, "doctor": _doctor,
     }
     try:
         return handlers[args.command](args)
@@ -417,6 +419,14 @@ def _sandbox(args: argparse.Namespace) -> int:
     finally:
         sandbox.stop()
     return 0
+
+
+def _doctor(args: argparse.Namespace) -> int:
+    from health_pipeline.doctor import OK, diagnose, render
+
+    findings = diagnose(args.config)
+    print(render(findings), flush=True)
+    return 0 if all(f.status == OK for f in findings) else EXIT_FAILED
 
 
 def _demo(args: argparse.Namespace) -> int:

@@ -472,16 +472,21 @@ def _label_value_problem(value: str) -> str | None:
     return None if value.strip() else "must not be empty (it becomes a metric label)"
 
 
-def _warn_if_secrets_readable(path: Path, data: dict[str, Any]) -> None:
-    """Secrets in a file others can read deserve a warning (not an error: it is the user's box)."""
+def secrets_readable(path: Path, data: dict[str, Any]) -> bool:
+    """Whether the config file holds a secret and other users may read it."""
     has_secret = any(
         isinstance(section, dict) and any(section.get(k) for k in SECRET_KEYS) for section in data.values()
     )
     try:
         mode = path.stat().st_mode
     except OSError:
-        return
-    if has_secret and mode & (stat.S_IRGRP | stat.S_IROTH):
+        return False
+    return has_secret and bool(mode & (stat.S_IRGRP | stat.S_IROTH))
+
+
+def _warn_if_secrets_readable(path: Path, data: dict[str, Any]) -> None:
+    """Secrets in a file others can read deserve a warning (not an error: it is the user's box)."""
+    if secrets_readable(path, data):
         print(
             f"health-pipeline: warning: {path} holds secrets and is readable by other users; "
             f"run `chmod 600 {path}`",

@@ -1,0 +1,198 @@
+"""`health-pipeline doctor`: is this setup healthy, and if not, what to do about each problem.
+
+Checks the config (and whether others can read its secrets), both stores (present, not held by
+another process), each enabled provider (credentials, their expiry, and one cheap request), and
+VictoriaMetrics (reachable, retention long enough for the configured history).
+"""
+
+import sqlite3
+import tomllib
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+
+from health_pipeline.config import PROVIDERS, Config, ConfigError, load_config, secrets_readable
+from health_pipeline.defs.resources import HealthPipelineResource
+from health_pipeline.providers.errors import ProviderError
+from health_pipeline.storage.duckdb_store import TidyStore, TidyStoreLocked
+from health_pipeline.storage.raw_store import RawStore
+from health_pipeline.storage.victoriametrics import VictoriaMetricsError
+
+OK, WARN, FAIL = "ok", "warn", "FAIL"
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One check's outcome: its status, what was found, and the fix when it is not ok."""
+
+    check: str
+    status: str
+    detail: str
+    fix: str = ""
+
+
+def diagnose(config_path: str | Path | None, today: date | None = None) -> list[Finding]:
+    """Every check, in order; stops after the config when the config itself is broken."""
+    try:
+        config = load_config(config_path)
+    except ConfigError as err:
+        return [Finding("config", FAIL, str(err), "fix the file (health-pipeline.example.toml lists every key)")]
+    findings = [_config(config)]
+    findings += _stores(config)
+    store_ok = all(f.status == OK for f in findings if f.check == "raw store")
+    for name in PROVIDERS:
+        if config.provider(name).enabled:
+            findings += _provider(config, name, store_ok)
+    if config.victoriametrics.enabled:
+        findings.append(_victoriametrics(config, today or datetime.now(config.app.tz).date()))
+    return findings
+
+
+def _config(config: Config) -> Finding:
+    enabled = [name for name in PROVIDERS if config.provider(name).enabled]
+    where = str(config.path) if config.path else "(no file: defaults)"
+    if not enabled:
+        return Finding("config", FAIL, f"{where}: no provider is enabled",
+                       "set `enabled = true` in the [oura], [fitbit], [withings] or [hevy] section")
+    if config.path and secrets_readable(config.path, tomllib.loads(config.path.read_text(encoding="utf-8"))):
+        return Finding("config", WARN, f"{where} holds secrets and other users can read it",
+                       f"chmod 600 {config.path}")
+    return Finding("config", OK, f"{where}; enabled: {', '.join(enabled)}")
+
+
+def _stores(config: Config) -> list[Finding]:
+    raw, tidy = config.app.raw_db, config.app.duckdb
+    findings = []
+    if not raw.exists():
+        findings.append(Finding("raw store", FAIL, f"{raw} does not exist", "health-pipeline init"))
+    else:
+        findings.append(_raw_lock(raw))
+    if not tidy.exists():
+        findings.append(Finding("tidy store", FAIL, f"{tidy} does not exist", "health-pipeline init"))
+    else:
+        try:
+            with TidyStore(tidy, wait_s=2).connect(read_only=True):
+                pass
+            findings.append(Finding("tidy store", OK, f"{tidy}"))
+        except TidyStoreLocked:
+            findings.append(Finding("tidy store", FAIL, f"{tidy} is held by another process (a run, or a DuckDB "
+                                    "shell with the file open)", "wait for the run to finish or close that program"))
+    return findings
+
+
+def _raw_lock(path: Path) -> Finding:
+    """Whether a write transaction can start at once (a held write lock means a writer is stuck or busy)."""
+    conn = sqlite3.connect(path, timeout=2)
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+        conn.execute("ROLLBACK")
+    except sqlite3.OperationalError as err:
+        return Finding("raw store", FAIL, f"{path}: {err} (another process is writing to it)",
+                       "wait for the running sync to finish, or stop the process holding the file")
+    finally:
+        conn.close()
+    return Finding("raw store", OK, f"{path}")
+
+
+def _provider(config: Config, name: str, store_ok: bool) -> list[Finding]:
+    if name == "hevy":
+        if not config.hevy.api_key:
+            return [Finding("hevy", FAIL, "no API key", "set [hevy] api_key or HEALTH_PIPELINE_HEVY_API_KEY")]
+        credentials = Finding("hevy credentials", OK, "API key set")
+    else:
+        if not store_ok:
+            return [Finding(f"{name} credentials", FAIL, "the raw store (which keeps tokens) is not usable",
+                            "fix the raw store first")]
+        credentials = _token(config, name)
+        if credentials.status == FAIL:
+            return [credentials]
+    return [credentials, _probe(config, name)]
+
+
+def _token(config: Config, name: str) -> Finding:
+    token = RawStore(config.app.raw_db).token(name)
+    fix = f"health-pipeline auth {name}"
+    if token is None:
+        return Finding(f"{name} credentials", FAIL, "no token", fix)
+    if token.expires_at is None:
+        return Finding(f"{name} credentials", OK, "token present (no expiry)")
+    left = token.expires_at - datetime.now(timezone.utc)
+    if left.total_seconds() > 0:
+        return Finding(f"{name} credentials", OK, f"access token valid for {_duration(left)}")
+    if not token.refresh_token:
+        return Finding(f"{name} credentials", FAIL, "access token expired and there is no refresh token", fix)
+    return Finding(f"{name} credentials", OK, "access token expired; the refresh token renews it on use")
+
+
+def _probe(config: Config, name: str) -> Finding:
+    """One cheap authenticated request, the smallest each API offers."""
+    resource = HealthPipelineResource(config_path=str(config.path) if config.path else None)
+    today = datetime.now(config.app.tz).date()
+    calls: dict[str, tuple[str, Callable[[], object]]] = {
+        "oura": ("GET personal_info", lambda: resource.oura_client().fetch_profile("personal_info")),
+        "fitbit": ("one day of steps", lambda: next(iter(resource.fitbit_client().fetch_window("steps", today, today)),
+                                                    None)),
+        "withings": ("measures changed since now",
+                     lambda: resource.withings_client().changed_since("measures", int(datetime.now().timestamp()))),
+        "hevy": ("GET user info", lambda: resource.hevy_client().user_info()),
+    }
+    what, call = calls[name]
+    try:
+        call()
+    except ProviderError as err:
+        return Finding(f"{name} API", FAIL, f"{what}: {err}", _provider_fix(name, str(err)))
+    except OSError as err:
+        return Finding(f"{name} API", FAIL, f"{what}: {err}", f"check [{name}] base_url and the network")
+    return Finding(f"{name} API", OK, f"{what}: answered")
+
+
+def _provider_fix(name: str, message: str) -> str:
+    if "auth" in message.lower() or "token" in message.lower() or "401" in message or "403" in message:
+        return f"health-pipeline auth {name}"
+    return f"check [{name}] base_url, the network, and the provider's status page"
+
+
+def _victoriametrics(config: Config, today: date) -> Finding:
+    resource = HealthPipelineResource(config_path=str(config.path) if config.path else None)
+    settings = config.victoriametrics
+    earliest = min(config.provider(n).start_date for n in PROVIDERS if config.provider(n).enabled)
+    needed = today - earliest + timedelta(days=1)
+    try:
+        vm = resource.victoriametrics()
+        try:
+            vm.health()
+            retention = vm.retention()
+        finally:
+            vm.close()
+    except VictoriaMetricsError as err:
+        return Finding("victoriametrics", FAIL, str(err), f"start VictoriaMetrics or fix [victoriametrics] url "
+                       f"({settings.url})")
+    if retention < needed:
+        return Finding("victoriametrics", FAIL,
+                       f"{settings.url}: retention {_duration(retention)} is shorter than the history since "
+                       f"{earliest} ({needed.days} days): older samples would be refused",
+                       "restart VictoriaMetrics with -retentionPeriod=100y (or move start_date later)")
+    return Finding("victoriametrics", OK, f"{settings.url}: healthy, retention {_duration(retention)}")
+
+
+def _duration(value: timedelta) -> str:
+    if value.days >= 365:
+        return f"{value.days / 365.25:.0f} years"
+    if value.days >= 2:
+        return f"{value.days} days"
+    return f"{value.total_seconds() / 3600:.1f} h"
+
+
+def render(findings: list[Finding]) -> str:
+    """The findings as a table, then one `fix:` line under each problem."""
+    width = max(len(f.check) for f in findings)
+    lines = [f"{'status':<6}  {'check':<{width}}  detail"]
+    for f in findings:
+        lines.append(f"{f.status:<6}  {f.check:<{width}}  {f.detail}")
+        if f.fix:
+            lines.append(f"{'':<6}  {'':<{width}}  fix: {f.fix}")
+    problems = sum(f.status != OK for f in findings)
+    lines.append("")
+    lines.append("all is well" if not problems else f"{problems} problem{'s' if problems > 1 else ''} found")
+    return "\n".join(lines)
