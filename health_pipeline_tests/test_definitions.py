@@ -84,8 +84,11 @@ def test_the_export_asset_shows_each_metrics_tidy_columns_as_column_lineage(defs
     assert "fitbit_steps_total" not in deps  # SyncBit's names only when syncbit_compat is on
     columns = {c.name: c.description for c in metadata["dagster/column_schema"].columns}
     assert set(columns) == set(deps) and len(columns) == 75
-    assert columns["health_heart_rate_bpm"] == ("Heart-rate samples. [bpm] Labels: provider, user. "
-                                                 "Stamped at the sample's instant.")
+    assert columns["health_heart_rate_bpm"] == (
+        "Heart-rate samples. [bpm] Labels: provider, user. Stamped at the sample's instant. "
+        "Lineage: heart_rate.bpm <- oura_heartrate.[].bpm (GET /v2/usercollection/heartrate); "
+        "fitbit_heart_rate.[].heartRate.beatsPerMinuteAvg (POST /v4/users/me/dataTypes/heart-rate/dataPoints:rollUp); "
+        "withings_intraday.{epoch}.heart_rate (POST /v2/measure action=getintradayactivity).")
 
 
 def test_every_asset_is_daily_partitioned_single_run_pooled_grouped_and_described(defs: dg.Definitions) -> None:
