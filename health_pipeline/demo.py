@@ -59,7 +59,7 @@ def sandbox_config_text(sandbox: Sandbox, start: date, timezone: str, user: str,
 
     vm = f'[victoriametrics]\nenabled = true\nurl = "{vm_url}"\n\n' if vm_url else ""
     return (
-        "# Every provider URL points at the local sandbox (`health-pipeline sandbox serve`).\n"
+        "# Every provider URL points at the local sandbox (the fake provider APIs).\n"
         f'[app]\nraw_db = "data/raw.sqlite"\nduckdb = "data/health.duckdb"\ntimezone = "{timezone}"\n'
         f'user = "{user}"\n\n'
         + oauth("oura", o, f"{o}/oauth/authorize", f"{o}/oauth/token")

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from health_pipeline.config import PROVIDERS, Config, ConfigError, load_config, secrets_readable
 from health_pipeline.defs.resources import HealthPipelineResource
-from health_pipeline.providers.errors import ProviderError
+from health_pipeline.providers.errors import AuthExpired, ProviderError, ReauthorizationNeeded
 from health_pipeline.storage.duckdb_store import TidyStore, TidyStoreLocked
 from health_pipeline.storage.raw_store import RawStore
 from health_pipeline.storage.victoriametrics import VictoriaMetricsError
@@ -41,11 +41,12 @@ def diagnose(config_path: str | Path | None, today: date | None = None) -> list[
     findings = [_config(config)]
     findings += _stores(config)
     store_ok = all(f.status == OK for f in findings if f.check == "raw store")
+    resource = HealthPipelineResource(config_path=str(config.path) if config.path else None)
     for name in PROVIDERS:
         if config.provider(name).enabled:
-            findings += _provider(config, name, store_ok)
+            findings += _provider(config, resource, name, store_ok)
     if config.victoriametrics.enabled:
-        findings.append(_victoriametrics(config, today or datetime.now(config.app.tz).date()))
+        findings.append(_victoriametrics(config, resource, today or datetime.now(config.app.tz).date()))
     return findings
 
 
@@ -95,7 +96,7 @@ def _raw_lock(path: Path) -> Finding:
     return Finding("raw store", OK, f"{path}")
 
 
-def _provider(config: Config, name: str, store_ok: bool) -> list[Finding]:
+def _provider(config: Config, resource: HealthPipelineResource, name: str, store_ok: bool) -> list[Finding]:
     if name == "hevy":
         if not config.hevy.api_key:
             return [Finding("hevy", FAIL, "no API key", "set [hevy] api_key or HEALTH_PIPELINE_HEVY_API_KEY")]
@@ -107,7 +108,7 @@ def _provider(config: Config, name: str, store_ok: bool) -> list[Finding]:
         credentials = _token(config, name)
         if credentials.status == FAIL:
             return [credentials]
-    return [credentials, _probe(config, name)]
+    return [credentials, _probe(config, resource, name)]
 
 
 def _token(config: Config, name: str) -> Finding:
@@ -125,9 +126,8 @@ def _token(config: Config, name: str) -> Finding:
     return Finding(f"{name} credentials", OK, "access token expired; the refresh token renews it on use")
 
 
-def _probe(config: Config, name: str) -> Finding:
+def _probe(config: Config, resource: HealthPipelineResource, name: str) -> Finding:
     """One cheap authenticated request, the smallest each API offers."""
-    resource = HealthPipelineResource(config_path=str(config.path) if config.path else None)
     today = datetime.now(config.app.tz).date()
     calls: dict[str, tuple[str, Callable[[], object]]] = {
         "oura": ("GET personal_info", lambda: resource.oura_client().fetch_profile("personal_info")),
@@ -140,21 +140,17 @@ def _probe(config: Config, name: str) -> Finding:
     what, call = calls[name]
     try:
         call()
+    except (AuthExpired, ReauthorizationNeeded) as err:
+        return Finding(f"{name} API", FAIL, f"{what}: {err}", f"health-pipeline auth {name}")
     except ProviderError as err:
-        return Finding(f"{name} API", FAIL, f"{what}: {err}", _provider_fix(name, str(err)))
+        return Finding(f"{name} API", FAIL, f"{what}: {err}",
+                       f"check [{name}] base_url, the network, and the provider's status page")
     except OSError as err:
         return Finding(f"{name} API", FAIL, f"{what}: {err}", f"check [{name}] base_url and the network")
     return Finding(f"{name} API", OK, f"{what}: answered")
 
 
-def _provider_fix(name: str, message: str) -> str:
-    if "auth" in message.lower() or "token" in message.lower() or "401" in message or "403" in message:
-        return f"health-pipeline auth {name}"
-    return f"check [{name}] base_url, the network, and the provider's status page"
-
-
-def _victoriametrics(config: Config, today: date) -> Finding:
-    resource = HealthPipelineResource(config_path=str(config.path) if config.path else None)
+def _victoriametrics(config: Config, resource: HealthPipelineResource, today: date) -> Finding:
     settings = config.victoriametrics
     earliest = min(config.provider(n).start_date for n in PROVIDERS if config.provider(n).enabled)
     needed = today - earliest + timedelta(days=1)
