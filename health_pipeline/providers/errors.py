@@ -56,6 +56,9 @@ class ProviderRetired(ProviderError):
 
 
 class MalformedResponse(ProviderError):
-    """The provider answered something that is not the documented shape."""
+    """The provider answered something that is not the documented shape.
 
-    retryable = True
+    Not retried by Dagster: an answer cut off in transit is already asked again by the HTTP layer,
+    and a well-formed answer of the wrong shape will not change within a minute; the next
+    scheduled run asks again.
+    """

@@ -1,7 +1,7 @@
 """The HTTP layer every provider client shares: timeouts, retries with backoff, Retry-After.
 
-It retries what is worth retrying (connection resets, timeouts, 5xx, 429) and hands every other
-status back to the provider module, which knows that provider's error envelope. It counts the
+It retries what is worth retrying (connection resets, timeouts, 5xx, 429, a JSON answer cut off
+mid-body) and hands every other status back to the provider module, which knows that provider's error envelope. It counts the
 requests it makes so assets can report them.
 """
 
@@ -126,6 +126,13 @@ class ProviderHTTP:
             status = response.status_code
             if status == 410:
                 raise ProviderRetired(self.provider, f"{_origin(url)} answers 410 Gone: this API is retired")
+            if 200 <= status < 300 and _cut_off_json(response):
+                failures += 1
+                if failures >= settings.attempts:
+                    return response  # the provider module reports it as a malformed answer
+                log.info("%s: the answer from %s was not valid JSON, asking again", self.provider, _origin(url))
+                self._sleep(self._backoff(failures))
+                continue
             signalled = self.limit_signal(response) if self.limit_signal and status == 200 else None
             if status == 429 or signalled is not None:
                 wait = signalled or retry_after_seconds(response.headers) or self._backoff(self.rate_limited_waits + 1)
@@ -188,8 +195,22 @@ def provider_http(provider: str, requests_per_minute: int, max_wait_s: float,
     )
 
 
+_PARSED = "_health_pipeline_json"  # where `_cut_off_json` leaves the decoded body, so it is parsed once
+
+
+def _cut_off_json(response: requests.Response) -> bool:
+    """True for an answer that says it is JSON but does not parse (a body cut off in transit)."""
+    if "json" not in (response.headers.get("Content-Type") or "").lower() or not response.content:
+        return False
+    body = json_or_none(response)
+    setattr(response, _PARSED, body)
+    return body is None
+
+
 def json_or_none(response: requests.Response) -> Any:
     """The decoded JSON body, or None when the body is not JSON (an HTML error page, a cut-off answer)."""
+    if _PARSED in vars(response):
+        return vars(response)[_PARSED]
     try:
         return response.json()
     except ValueError:

@@ -16,7 +16,7 @@ import requests
 
 from health_pipeline.config import OAuthProviderConfig
 from health_pipeline.providers.errors import BadRequest, MalformedResponse, ProviderUnavailable, ReauthorizationNeeded
-from health_pipeline.providers.http import ProviderHTTP
+from health_pipeline.providers.http import ProviderHTTP, json_or_none
 from health_pipeline.providers.oauth import OAuthProfile, OAuthTokens, unwrap_withings_envelope
 from health_pipeline.providers.windows import FetchedChunk
 from health_pipeline.storage.raw_store import RawRecord
@@ -83,10 +83,7 @@ def rate_limit_signal(wait_s: float = RATE_LIMIT_WAIT_S) -> Callable[[requests.R
     """Withings' rate limit is status 601 inside an HTTP 200: wait `wait_s` and try again."""
 
     def signal(response: requests.Response) -> float | None:
-        try:
-            body = response.json()
-        except ValueError:
-            return None
+        body = json_or_none(response)
         return wait_s if isinstance(body, dict) and body.get("status") == 601 else None
 
     return signal
@@ -215,10 +212,9 @@ class WithingsClient:
             token = self.tokens.access_token(force_refresh=attempt == 2)
             response = self.http.request("POST", url, data={"action": action, **params},
                                          headers={"Authorization": f"Bearer {token}"})
-            try:
-                payload = response.json()
-            except ValueError:
-                raise MalformedResponse(PROVIDER, f"{action}: the answer is not JSON (HTTP {response.status_code})") from None
+            payload = json_or_none(response)
+            if payload is None:
+                raise MalformedResponse(PROVIDER, f"{action}: the answer is not JSON (HTTP {response.status_code})")
             if not isinstance(payload, dict) or not isinstance(payload.get("status"), int):
                 raise MalformedResponse(PROVIDER, f"{action}: the answer has no `status`")
             status = payload["status"]

@@ -11,6 +11,9 @@ Kinds:
   expire      every access token of the provider expires now, then the request is served
   revoke      every token of the provider is revoked, then the request is served
 
+Tests can also queue `rewrite`s: a function that turns the real answer into a surprising one
+(a missing field, a wrong type, a wrong Content-Type), applied to the next matching request.
+
 SPEC, as `--faults` takes it: `PROVIDER:KIND=P[,KIND=P...][;PROVIDER:...]` for probabilities and
 `PROVIDER:script=KIND|ok|KIND...` for an exact sequence (consumed one request at a time, then
 the probabilities apply), e.g. `oura:5xx=0.1,429=0.05;hevy:script=reset|ok|malformed`.
@@ -19,7 +22,9 @@ the probabilities apply), e.g. `oura:5xx=0.1,429=0.05;hevy:script=reset|ok|malfo
 import random
 import threading
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 KINDS = ("5xx", "429", "429-bare", "slow", "timeout", "reset", "malformed", "expire", "revoke")
 
@@ -44,6 +49,7 @@ class FaultInjector:
 
     def __init__(self, seed: int = 0) -> None:
         self._plans: dict[str, FaultPlan] = {}
+        self._rewrites: list[tuple[str, str, Callable[[Any], Any]]] = []
         self._rng = random.Random(seed)
         self._lock = threading.Lock()
 
@@ -60,12 +66,28 @@ class FaultInjector:
         plan.script.extend(kinds)
         self.set(provider, plan)
 
+    def rewrite(self, provider: str, transform: Callable[[Any], Any], path_contains: str = "", times: int = 1) -> None:
+        """Let `transform` (sandbox Response -> Response) rewrite the next `times` matching answers."""
+        with self._lock:
+            self._rewrites.extend([(provider, path_contains, transform)] * times)
+
+    def next_rewrite(self, provider: str, path: str) -> Callable[[Any], Any] | None:
+        """The rewrite queued for this request, if any (consumed)."""
+        with self._lock:
+            for index, (wanted, fragment, transform) in enumerate(self._rewrites):
+                if wanted == provider and fragment in path:
+                    del self._rewrites[index]
+                    return transform
+            return None
+
     def clear(self, provider: str | None = None) -> None:
         with self._lock:
             if provider is None:
                 self._plans.clear()
+                self._rewrites.clear()
             else:
                 self._plans.pop(provider, None)
+                self._rewrites = [r for r in self._rewrites if r[0] != provider]
 
     def plan(self, provider: str) -> FaultPlan | None:
         return self._plans.get(provider)

@@ -209,6 +209,8 @@ class _RequestHandler(BaseHTTPRequestHandler):
         )
         app = self.server.apps.get(prefix)
         fault = self.server.faults.next_fault(prefix, request.path) if app is not None else None
+        rewrite = self.server.faults.next_rewrite(prefix, request.path) if app is not None and fault is None else None
+        fault = "rewrite" if rewrite is not None else fault
         params = {k: ("<redacted>" if k in _SECRET_PARAMS else v) for k, v in {**request.query, **form}.items()}
         json_body = _json_or_none(body) if "json" in (self.headers.get("Content-Type") or "") else None
 
@@ -223,6 +225,8 @@ class _RequestHandler(BaseHTTPRequestHandler):
             self._drop_connection()
             return
         response = self._respond(prefix, app, request, fault)
+        if rewrite is not None:
+            response = rewrite(response)
         log(response.status)
         self.send_response(response.status)
         for name, value in response.headers.items():
