@@ -65,6 +65,7 @@ class AppConfig:
     timezone: str
     user: str
     max_wait_s: float = 300.0
+    lock_wait_s: float = 120.0
 
     @property
     def tz(self) -> ZoneInfo:
@@ -183,6 +184,7 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "timezone": "UTC",
         "user": "me",
         "max_wait_s": 300.0,
+        "lock_wait_s": 120.0,
     },
     "oura": {
         "enabled": False,
@@ -334,6 +336,7 @@ def parse_config(data: dict[str, Any], path: Path | None, environ: dict[str, str
         timezone=typed("app", "timezone", str, _timezone_problem),
         user=typed("app", "user", str, _label_value_problem),
         max_wait_s=typed("app", "max_wait_s", float, _positive),
+        lock_wait_s=typed("app", "lock_wait_s", float, _positive),
     )
 
     def oauth(name: str) -> OAuthProviderConfig:

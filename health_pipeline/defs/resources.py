@@ -4,16 +4,19 @@ Only the config file's path is resource config, so no secret ever enters Dagster
 or the UI; secrets are read from the file or the environment inside the run.
 """
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any, Optional
 
 import dagster as dg
+import duckdb
 from pydantic import PrivateAttr
 
 from health_pipeline.config import Config, load_config
 from health_pipeline.providers import google_health, hevy, oura, withings
 from health_pipeline.providers.http import provider_http
 from health_pipeline.providers.oauth import OAuthTokens
-from health_pipeline.storage.duckdb_store import TidyStore
+from health_pipeline.storage.duckdb_store import TidyStore, TidyStoreLocked
 from health_pipeline.storage.raw_store import RawStore
 from health_pipeline.storage.victoriametrics import VictoriaMetrics
 
@@ -47,7 +50,23 @@ class HealthPipelineResource(dg.ConfigurableResource):
         return settings
 
     def tidy_store(self) -> TidyStore:
-        return TidyStore(self.config.app.duckdb)
+        return TidyStore(self.config.app.duckdb, wait_s=self.config.app.lock_wait_s)
+
+    @contextmanager
+    def tidy_connection(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A write connection to the tidy store for one step.
+
+        A file another process holds past `[app] lock_wait_s` fails the step with that one line,
+        not retried: the wait was the patience, and the next run tries again.
+        """
+        try:
+            conn = self.tidy_store().open()
+        except TidyStoreLocked as err:
+            raise dg.Failure(description=str(err), allow_retries=False) from None
+        try:
+            yield conn
+        finally:
+            conn.close()
 
     def oura_client(self) -> oura.OuraClient:
         settings = self._enabled("oura")

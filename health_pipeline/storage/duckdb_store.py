@@ -26,9 +26,8 @@ class TidyStore:
         self.path = Path(path)
         self.wait_s = wait_s
 
-    @contextmanager
-    def connect(self, *, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
-        """A connection, closed (and the file lock released) as soon as the block ends."""
+    def open(self, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+        """A connection (the caller closes it), waiting up to `wait_s` while another process holds the file."""
         if read_only and not self.path.exists():
             raise FileNotFoundError(f"{self.path}: the tidy database does not exist yet; run `health-pipeline init`")
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -50,6 +49,16 @@ class TidyStore:
                 delay = min(delay * 2, 1.0)
         try:
             conn.execute("SET TimeZone = 'UTC'")
+        except BaseException:
+            conn.close()
+            raise
+        return conn
+
+    @contextmanager
+    def connect(self, *, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A connection, closed (and the file lock released) as soon as the block ends."""
+        conn = self.open(read_only=read_only)
+        try:
             yield conn
         finally:
             conn.close()

@@ -61,7 +61,7 @@ def build_export_asset(partitions: dg.PartitionsDefinition, syncbit_compat: bool
         metrics = metrics_for(settings.syncbit_compat)
         vm = health.victoriametrics()
         try:
-            with health.tidy_store().connect() as conn:
+            with health.tidy_connection() as conn:
                 result = export(
                     conn, vm, metrics,
                     ExportSettings(config.app.user, config.app.timezone, settings.extra_labels, settings.syncbit_device),

@@ -115,7 +115,7 @@ def build_tidy_asset(table: TidyTable, partitions: dg.PartitionsDefinition, exis
         today = datetime.now(config.app.tz).date()
         force = context.run.tags.get(REBUILD_TAG) == "full"
         modelled = TidyTable(table.name, table.grain, table.description, tuple(sources), table.fresh_within_days)
-        with health.tidy_store().connect() as conn:
+        with health.tidy_connection() as conn:
             results = rebuild_table(conn, raw_store, modelled, start, end, force=force)
             outcomes = {
                 "unique_grain": checks.unique_grain(conn, table.name, table.grain),
@@ -163,7 +163,7 @@ def build_summary_asset(partitions: dg.PartitionsDefinition) -> dg.AssetsDefinit
     def daily_summary(context: dg.AssetExecutionContext, health: HealthPipelineResource) -> dg.MaterializeResult:
         config = health.config
         today = datetime.now(config.app.tz).date()
-        with health.tidy_store().connect() as conn:
+        with health.tidy_connection() as conn:
             rebuild_summary(conn, config.summary)
             outcomes = {
                 "unique_grain": checks.unique_grain(conn, SUMMARY.name, SUMMARY.grain),
