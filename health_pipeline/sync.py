@@ -3,10 +3,14 @@
 Runs are recorded in the Dagster instance, so they show up in the UI like any other run.
 """
 
+import logging
+import os
+import socket
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 import dagster as dg
+from dagster._core.storage.dagster_run import DagsterRunStatus, RunsFilter
 
 from health_pipeline.config import Config, ConfigError
 from health_pipeline.defs.build import build_definitions
@@ -78,30 +82,36 @@ def materialize_range(
     *, log_level: str = "WARNING", tags: dict[str, str] | None = None,
 ) -> SyncResult:
     """Materialize `keys` over [start, end] in a single run (console logs from `log_level` up)."""
+    release_abandoned_runs(instance)
     defs = build_definitions(config)
-    assets = list(defs.assets or [])
-    result = dg.materialize(
-        assets,
-        selection=dg.AssetSelection.assets(*keys),
-        instance=instance,
+    job_defs = dg.Definitions(
+        jobs=[dg.define_asset_job("__ephemeral_asset_job__", selection=dg.AssetSelection.assets(*keys))],
+        assets=list(defs.assets or []),
         resources=dict(defs.resources or {}),
+        loggers={"console": one_line_console},
+    )
+    result = job_defs.resolve_job_def("__ephemeral_asset_job__").execute_in_process(
+        instance=instance,
         tags={
             "dagster/asset_partition_range_start": start.isoformat(),
             "dagster/asset_partition_range_end": end.isoformat(),
             "health/trigger": "cli",
+            PID_TAG: str(os.getpid()),
+            HOST_TAG: socket.gethostname(),
             **(tags or {}),
         },
         run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
         raise_on_error=False,
     )
     if not result.success:
-        failures = []
+        steps_by_message: dict[str, list[str]] = {}  # one message, once, for the steps that share it
         for event in result.get_step_failure_events():
             error = event.step_failure_data.error
             while error is not None and error.cause is not None and "max_retries" in error.message:
                 error = error.cause  # report why the last attempt failed, not that retries ran out
             message = error.message.strip().splitlines()[0] if error else "unknown error"
-            failures.append(f"{event.step_key}: {_strip_dagster_prefix(message)}")
+            steps_by_message.setdefault(_strip_dagster_prefix(message), []).append(event.step_key or "?")
+        failures = [f"{', '.join(sorted(steps))}: {message}" for message, steps in steps_by_message.items()]
         raise SyncError(f"run {result.run_id} failed: " + " | ".join(failures or ["see the Dagster UI"]))
     sync = SyncResult(result.run_id, start, end, [k.to_user_string() for k in keys])
     for key in keys:
@@ -111,6 +121,71 @@ def materialize_range(
                 name: value.value for name, value in materializations[-1].metadata.items()
             }
     return sync
+
+
+PID_TAG, HOST_TAG = "health/pid", "health/host"
+
+
+class _OneLine(logging.Formatter):
+    """`step: message` for what the assets log; Dagster's own events (failures with their stack
+    traces, step starts) are left to the Dagster UI, since the CLI sums a failed run up in one line."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        meta = getattr(record, "dagster_meta", None) or {}
+        message = meta.get("orig_message", record.getMessage())
+        step = meta.get("step_key")
+        return f"{step}: {message}" if step else str(message)
+
+
+def _not_an_event(record: logging.LogRecord) -> bool:
+    meta = getattr(record, "dagster_meta", None) or {}
+    skipped = str(meta.get("orig_message", "")).startswith("Dependencies for step")  # implied by the summary
+    return not meta.get("dagster_event") and not skipped
+
+
+@dg.logger(config_schema={"log_level": dg.Field(str, default_value="WARNING")},
+           description="One line per message the assets log, to stderr; no Dagster event dumps.")
+def one_line_console(init_context: dg.InitLoggerContext) -> logging.Logger:
+    """The console logger of CLI runs."""
+    handler = logging.StreamHandler()  # stderr, looked up now (so it follows redirection)
+    handler.setFormatter(_OneLine())
+    handler.addFilter(_not_an_event)
+    log = logging.Logger("health_pipeline.run", level=init_context.logger_config["log_level"])
+    log.addHandler(handler)
+    return log
+
+
+def release_abandoned_runs(instance: dg.DagsterInstance) -> list[str]:
+    """Mark failed the CLI runs whose process died (SIGKILL, power loss), freeing their pool slots.
+
+    A run killed mid-step never reports its end, so Dagster keeps it "started" and keeps the
+    concurrency slots it claimed (one writer per store, one client per API): every later run would
+    wait for them forever. Only runs started on this host by a process that no longer exists are
+    touched; what they landed stays (the raw store commits whole chunks).
+    """
+    host = socket.gethostname()
+    live = [DagsterRunStatus.STARTING, DagsterRunStatus.STARTED]
+    released = []
+    for run in instance.get_runs(filters=RunsFilter(statuses=live, tags={"health/trigger": "cli", HOST_TAG: host})):
+        pid = int(run.tags.get(PID_TAG, "0") or 0)
+        if pid <= 0 or _process_exists(pid):
+            continue
+        instance.report_run_failed(run, message=f"The health-pipeline process that ran this run (pid {pid}) is gone; "
+                                                "marked failed so its pool slots are freed. A new run picks up "
+                                                "what it did not land.")
+        instance.event_log_storage.free_concurrency_slots_for_run(run.run_id)
+        released.append(run.run_id)
+    return released
+
+
+def _process_exists(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's process
+    return True
 
 
 def _strip_dagster_prefix(message: str) -> str:
