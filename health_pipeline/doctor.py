@@ -17,7 +17,7 @@ from health_pipeline.defs.resources import HealthPipelineResource
 from health_pipeline.providers.errors import AuthExpired, ProviderError, ReauthorizationNeeded
 from health_pipeline.storage.duckdb_store import TidyStore, TidyStoreLocked
 from health_pipeline.storage.raw_store import RawStore
-from health_pipeline.storage.victoriametrics import VictoriaMetricsError
+from health_pipeline.storage.victoriametrics import VictoriaMetricsAuthError, VictoriaMetricsError
 
 OK, WARN, FAIL = "ok", "warn", "FAIL"
 
@@ -159,8 +159,12 @@ def _victoriametrics(config: Config, resource: HealthPipelineResource, today: da
         try:
             vm.health()
             retention = vm.retention()
+            vm.check_credentials()
         finally:
             vm.close()
+    except VictoriaMetricsAuthError as err:
+        return Finding("victoriametrics", FAIL, str(err), "set [victoriametrics] username and the password "
+                       "(HEALTH_PIPELINE_VICTORIAMETRICS_PASSWORD) to what the server or its proxy expects")
     except VictoriaMetricsError as err:
         return Finding("victoriametrics", FAIL, str(err), f"start VictoriaMetrics or fix [victoriametrics] url "
                        f"({settings.url})")

@@ -20,6 +20,10 @@ class VictoriaMetricsError(Exception):
     """VictoriaMetrics is unreachable or refused a request; the message says which and why."""
 
 
+class VictoriaMetricsAuthError(VictoriaMetricsError):
+    """VictoriaMetrics (or a proxy before it) refused the configured username and password."""
+
+
 CONNECT_ATTEMPTS = 3
 
 _RETENTION_FLAG = re.compile(r'^flag\{name="retentionPeriod", value="([^"]*)"', re.MULTILINE)
@@ -71,8 +75,9 @@ class VictoriaMetrics:
             except requests.RequestException as err:
                 raise self._unreachable(err) from None
         if response.status_code not in expect:
-            hint = " (check [victoriametrics] username and password)" if response.status_code == 401 else ""
-            raise VictoriaMetricsError(
+            refused = response.status_code in (401, 403)
+            hint = " (check [victoriametrics] username and password)" if refused else ""
+            raise (VictoriaMetricsAuthError if refused else VictoriaMetricsError)(
                 f"VictoriaMetrics at {self.url} answered {method} {path} with HTTP {response.status_code}"
                 f"{hint}: {response.text.strip()[:200]}"
             )
@@ -87,6 +92,13 @@ class VictoriaMetrics:
     def health(self) -> None:
         """Raise unless `/health` answers OK."""
         self._call("GET", "/health", expect=(200,))
+
+    def check_credentials(self) -> None:
+        """Raise `VictoriaMetricsAuthError` unless the configured credentials are accepted.
+
+        `/health` and `/metrics` answer without them, so this asks a cheap authenticated endpoint.
+        """
+        self._call("GET", "/api/v1/status/buildinfo", expect=(200,))
 
     def retention(self) -> timedelta:
         """The server's retention period, read from its own flags on `/metrics`."""
