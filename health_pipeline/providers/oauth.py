@@ -89,7 +89,7 @@ class OAuthTokens:
     def _lock(self) -> FileLock:
         path = Path(f"{self.store.path}.{self.provider}.token.lock")
         path.parent.mkdir(parents=True, exist_ok=True)
-        return FileLock(str(path), timeout=120)
+        return FileLock(str(path), timeout=120, mode=0o600)  # beside the token store, like it private
 
     # -- the authorization-code flow -----------------------------------------------------------
 

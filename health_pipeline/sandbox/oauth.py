@@ -50,6 +50,7 @@ class FakeOAuthServer:
         self._refresh: dict[str, str] = {}  # refresh token -> scope
         self._retiring: dict[str, tuple[str, datetime]] = {}  # old refresh -> (new access, deadline)
         self._used: set[str] = set()  # access tokens presented at least once
+        self._minted: list[str] = []  # every access and refresh token ever issued, in order
         self._lock = threading.Lock()
         self.refresh_count = 0
 
@@ -97,6 +98,7 @@ class FakeOAuthServer:
         with self._lock:
             self._access[access] = _Grant(scope=scope, expires_at=self.clock.now() + self.rules.access_lifetime)
             self._refresh[refresh] = scope
+            self._minted += [access, refresh]
         return {
             "access_token": access,
             "token_type": self.rules.token_type,
@@ -104,6 +106,11 @@ class FakeOAuthServer:
             "refresh_token": refresh,
             "scope": scope,
         }
+
+    def minted_tokens(self) -> list[str]:
+        """Every access and refresh token this server has issued (tests search stores for them)."""
+        with self._lock:
+            return list(self._minted)
 
     # -- checks used by the data endpoints ----------------------------------------------------
 
