@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from functools import lru_cache
 from typing import Any, Literal
+from zoneinfo import ZoneInfo
 
 from health_pipeline.sandbox.withings_data import weight_kg
 from health_pipeline.sandbox.world import SandboxWorld, night_for, rng_for
@@ -102,9 +103,11 @@ def interval(world: SandboxWorld, start: datetime, end: datetime) -> dict[str, A
     }
 
 
-def sample_time(world: SandboxWorld, instant: datetime) -> dict[str, Any]:
-    return {"physicalTime": rfc3339(instant), "utcOffset": offset(world, instant),
-            "civilTime": civil(instant.astimezone(world.tz_at(instant)))}
+def sample_time(world: SandboxWorld, instant: datetime, zone: ZoneInfo | None = None) -> dict[str, Any]:
+    """A sample's time; `zone` (the zone in effect at `instant`) saves looking it up per sample."""
+    local = instant.astimezone(zone or world.tz_at(instant))
+    delta = local.utcoffset() or timedelta(0)
+    return {"physicalTime": rfc3339(instant), "utcOffset": f"{int(delta.total_seconds())}s", "civilTime": civil(local)}
 
 
 def ymd(day: date) -> dict[str, int]:
@@ -219,6 +222,7 @@ def heart_rate_points(world: SandboxWorld, day: date, every_s: int) -> list[dict
     plan = world.plan(day)
     rng = rng_for(world.seed, "google", "heart-rate", day.isoformat(), every_s)
     midnight = world.local_midnight(day).astimezone(timezone.utc)
+    zone = world.tz_for(day)  # every instant of the local day is lived in the day's zone
     now = world.clock.now()
     points = []
     for second in range(0, world.day_length_s(day), every_s):
@@ -231,7 +235,7 @@ def heart_rate_points(world: SandboxWorld, day: date, every_s: int) -> list[dict
         in_workout = plan.workout_start_min is not None and plan.workout_start_min <= minute < plan.workout_start_min + plan.workout_minutes
         asleep = minute < plan.wake_min or minute >= plan.bed_min
         bpm = rng.randint(120, 165) if in_workout else plan.resting_hr + (rng.randint(-3, 5) if asleep else rng.randint(10, 35))
-        points.append({"dataSource": PASSIVE, "heartRate": {"sampleTime": sample_time(world, instant),
+        points.append({"dataSource": PASSIVE, "heartRate": {"sampleTime": sample_time(world, instant, zone),
                                                             "beatsPerMinute": str(bpm)}, "_t": instant})
     return points
 

@@ -12,6 +12,7 @@ import json
 import re
 import threading
 import time
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
@@ -178,6 +179,9 @@ class _Consent:
     scope: str
 
 
+DAYS_REMEMBERED = 48  # (data type, day) entries: a 14-day heart-rate window and its neighbours, and more
+
+
 class FakeGoogleHealth:
     """The Google Health app mounted at `/google-health`."""
 
@@ -191,6 +195,7 @@ class FakeGoogleHealth:
         self._consents: dict[str, _Consent] = {}
         self._calls: dict[str, list[float]] = {}
         self._lock = threading.Lock()
+        self._days: OrderedDict[tuple[str, date, int], list[dict[str, Any]]] = OrderedDict()
 
     def rate_limited(self, retry_after: int | None) -> Response:
         error = GoogleError(429, "RESOURCE_EXHAUSTED",
@@ -311,7 +316,7 @@ class FakeGoogleHealth:
         page: list[dict[str, Any]] = []
         next_token: str | None = None
         for day in gd.days_desc(first, last):
-            points = [p for p in gd.points_of_day(self.world, data_type, day, self.settings.heart_rate_every_s)
+            points = [p for p in self._points_of_day(data_type, day)
                       if _matches(self.world, data_type, p, time_filter)]
             points.sort(key=lambda p: p["_t"], reverse=True)  # newest first
             skip = index if start_day is not None and day == start_day else 0
@@ -326,6 +331,24 @@ class FakeGoogleHealth:
         if next_token or self.settings.end_token is not None:
             body["nextPageToken"] = next_token or self.settings.end_token
         return Response.json(200, body)
+
+    def _points_of_day(self, data_type: gd.DataType, day: date) -> list[dict[str, Any]]:
+        """A day's points (read-only). The world is deterministic, so the last few complete past days
+        are remembered: the pages of one roll-up, and neighbouring windows, share their days."""
+        every_s = self.settings.heart_rate_every_s
+        if self.world.local_midnight(day + timedelta(days=1)) > self.world.clock.now() or not self.world.has_day(day):
+            return gd.points_of_day(self.world, data_type, day, every_s)
+        key = (data_type.path, day, every_s)
+        with self._lock:
+            if key in self._days:
+                self._days.move_to_end(key)
+                return self._days[key]
+        points = gd.points_of_day(self.world, data_type, day, every_s)
+        with self._lock:
+            self._days[key] = points
+            while len(self._days) > DAYS_REMEMBERED:
+                self._days.popitem(last=False)
+        return points
 
     def _resume(self, token: str | None, fingerprint: str) -> tuple[date | None, int]:
         if not token:
@@ -379,7 +402,7 @@ class FakeGoogleHealth:
         last = windows[-1][1].astimezone(self.world.tz).date() + timedelta(days=1) if windows else None
         if first is not None and last is not None:
             for day in gd.days_desc(first, last):
-                points.extend(gd.points_of_day(self.world, data_type, day, self.settings.heart_rate_every_s))
+                points.extend(self._points_of_day(data_type, day))
         # One pass: each point goes to the window whose start is the last one at or before it.
         starts = [start for start, _ in windows]
         buckets: list[list[dict[str, Any]]] = [[] for _ in windows]
