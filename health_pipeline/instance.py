@@ -18,9 +18,14 @@ from health_pipeline.config import Config
 POOLS = ("oura_api", "fitbit_api", "withings_api", "hevy_api", "raw_store", "duckdb")
 
 
-def instance_settings() -> str:
-    """The instance settings (pools, queue, retries, telemetry off) as dagster.yaml text."""
-    return resources.files("health_pipeline").joinpath("dagster_instance.yaml").read_text(encoding="utf-8")
+def instance_settings(home: Path) -> str:
+    """The instance settings (pools, queue, retries, telemetry off, event log) for a Dagster home
+    at `home`, as dagster.yaml text."""
+    text = resources.files("health_pipeline").joinpath("dagster_instance.yaml").read_text(encoding="utf-8")
+    return text.replace(HOME_MARK, str(home.absolute()))
+
+
+HOME_MARK = "@dagster_home@"
 
 
 def ensure_instance_settings(home: Path) -> bool:
@@ -29,7 +34,7 @@ def ensure_instance_settings(home: Path) -> bool:
     if target.exists() or (home / "dagster.yml").exists():
         return False
     home.mkdir(parents=True, exist_ok=True)
-    target.write_text(instance_settings(), encoding="utf-8")
+    target.write_text(instance_settings(home), encoding="utf-8")
     return True
 
 

@@ -132,6 +132,7 @@ def test_dagster_yaml_sets_the_instance_up_as_designed(tmp_path: Path) -> None:
     try:
         assert type(instance.run_coordinator).__name__ == "QueuedRunCoordinator"
         assert type(instance.run_storage).__name__ == "SqliteRunStorage"
+        assert type(instance.event_log_storage).__name__ == "PooledSqliteEventLogStorage"
         concurrency = instance.get_concurrency_config()
         assert concurrency.pool_config.default_pool_limit == 1
         assert instance.run_retries_enabled and instance.run_retries_max_retries == 1
@@ -167,6 +168,9 @@ def test_the_packaged_instance_settings_match_the_repos_dagster_yaml() -> None:
 
     from health_pipeline.instance import instance_settings
 
+    home = Path("/srv/dagster")
     repo = yaml.safe_load((REPO / "dagster.yaml").read_text())
-    packaged = yaml.safe_load(instance_settings())
-    assert {k: v for k, v in repo.items() if k not in {"storage", "local_artifact_storage", "compute_logs"}} == packaged
+    packaged = yaml.safe_load(instance_settings(home))
+    paths = {"run_storage", "event_log_storage", "schedule_storage", "local_artifact_storage", "compute_logs"}
+    assert {k: v for k, v in repo.items() if k not in paths} == {k: v for k, v in packaged.items() if k not in paths}
+    assert packaged["event_log_storage"] == {**repo["event_log_storage"], "config": {"base_dir": "/srv/dagster/history/runs"}}

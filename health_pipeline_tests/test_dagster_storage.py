@@ -1,0 +1,79 @@
+"""The pooled SQLite event log: the same history as Dagster's own, across processes and wipes."""
+
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import dagster as dg
+from dagster._core.instance.ref import InstanceRef
+
+from health_pipeline.dagster_storage import PooledSqliteEventLogStorage
+from health_pipeline.instance import ensure_instance_settings, instance_in
+
+DAYS = dg.DailyPartitionsDefinition(start_date="2026-01-01", end_date="2026-02-01")
+
+
+@dg.asset(partitions_def=DAYS, backfill_policy=dg.BackfillPolicy.single_run())
+def counted(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+    return dg.MaterializeResult(metadata={"days": len(context.partition_keys)})
+
+
+def materialize(instance: dg.DagsterInstance, start: str, end: str) -> dg.ExecuteInProcessResult:
+    return dg.materialize([counted], instance=instance, tags={
+        "dagster/asset_partition_range_start": start, "dagster/asset_partition_range_end": end})
+
+
+def days(first: int, last: int) -> set[str]:
+    return {f"2026-01-{d:02d}" for d in range(first, last + 1)}
+
+
+def test_our_instance_settings_use_it_and_a_range_run_records_every_partition(tmp_path: Path) -> None:
+    with instance_in(tmp_path / "home") as instance:
+        assert isinstance(instance.event_log_storage, PooledSqliteEventLogStorage)
+        assert materialize(instance, "2026-01-01", "2026-01-10").success
+        assert instance.get_materialized_partitions(counted.key) == days(1, 10)
+        assert (tmp_path / "home" / "history" / "runs" / "index.db").exists()
+
+
+def test_another_process_writing_is_seen_through_the_open_connections(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    with instance_in(home) as instance:
+        assert materialize(instance, "2026-01-01", "2026-01-03").success
+        script = textwrap.dedent(f"""
+            import sys
+            sys.path.insert(0, {str(Path(__file__).parent)!r})
+            from pathlib import Path
+            from health_pipeline.instance import instance_in
+            from test_dagster_storage import materialize
+            with instance_in(Path({str(home)!r})) as other:
+                assert materialize(other, "2026-01-04", "2026-01-06").success
+        """)
+        subprocess.run([sys.executable, "-c", script], check=True, timeout=300)
+        assert instance.get_materialized_partitions(counted.key) == days(1, 6)
+        assert len(instance.get_runs()) == 2
+
+
+def test_history_written_by_dagsters_default_storage_reads_the_same(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    with dg.DagsterInstance.from_ref(InstanceRef.from_dir(str(home))) as default:
+        assert type(default.event_log_storage).__name__ == "SqliteEventLogStorage"
+        assert materialize(default, "2026-01-01", "2026-01-05").success
+    assert ensure_instance_settings(home)
+    with instance_in(home) as pooled:
+        assert isinstance(pooled.event_log_storage, PooledSqliteEventLogStorage)
+        assert pooled.get_materialized_partitions(counted.key) == days(1, 5)
+        assert materialize(pooled, "2026-01-06", "2026-01-07").success
+        assert pooled.get_materialized_partitions(counted.key) == days(1, 7)
+
+
+def test_a_wipe_closes_the_connections_to_the_deleted_run_databases(tmp_path: Path) -> None:
+    with instance_in(tmp_path / "home") as instance:
+        assert materialize(instance, "2026-01-01", "2026-01-02").success
+        instance.wipe()
+        assert instance.get_materialized_partitions(counted.key) == set()
+        result = materialize(instance, "2026-01-03", "2026-01-03")
+        assert result.success
+        assert instance.get_materialized_partitions(counted.key) == {"2026-01-03"}
+        assert [r.dagster_event_type for r in instance.all_logs(result.run_id)][-1] == dg.DagsterEventType.RUN_SUCCESS
