@@ -383,3 +383,40 @@ def test_a_second_run_changes_nothing(landed: Landed) -> None:
     assert {t: landed.rows(f"SELECT * FROM {t} ORDER BY ALL") for t in ALL_TABLES} == before
     meta = again.asset_materializations_for_node("workouts")[-1].metadata
     assert meta["modelled_hevy"].value == f"{len([r for r in before['workouts'] if r[0] == 'hevy'])} rows (unchanged since the last run)"
+
+
+def test_per_record_sources_model_a_long_window_in_slices_with_the_same_rows(
+    landed: Landed, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from health_pipeline.storage.raw_store import RawStore
+    from health_pipeline.tidy import models
+
+    sliced = {(s.table, s.provider) for t in TABLES.values() for s in t.sources if s.per_record}
+    assert sliced == {("heart_rate", "oura"), ("heart_rate", "fitbit"), ("heart_rate", "withings"), ("sleep_samples", "oura")}
+    tables = ("heart_rate", "sleep_samples")
+    before = {t: landed.rows(f"SELECT * FROM {t} ORDER BY ALL") for t in tables}
+    store = RawStore(landed.config.app.raw_db)
+    reads: list[tuple[date, date]] = []
+    records = store.records
+
+    def counted(provider, resource, **window):  # type: ignore[no-untyped-def]
+        reads.append((window.get("start_day"), window.get("end_day")))
+        return records(provider, resource, **window)
+
+    monkeypatch.setattr(store, "records", counted)
+    monkeypatch.setattr(models, "SLICE_DAYS", 4)
+    with TidyStore(landed.config.app.duckdb).connect() as conn:
+        for table in tables:
+            models.rebuild_table(conn, store, TABLES[table], START, END)
+    assert {t: landed.rows(f"SELECT * FROM {t} ORDER BY ALL") for t in tables} == before
+    assert (START, START + timedelta(days=3)) in reads and (date(2026, 11, 9), END) in reads  # 21 days: 6 slices
+
+    def failing(provider, resource, **window):  # type: ignore[no-untyped-def]
+        if window.get("start_day") == START + timedelta(days=8):
+            raise OSError("disk went away on the third slice")
+        return records(provider, resource, **window)
+
+    monkeypatch.setattr(store, "records", failing)
+    with TidyStore(landed.config.app.duckdb).connect() as conn, pytest.raises(OSError):
+        models.rebuild_table(conn, store, TABLES["heart_rate"], START, END)
+    assert landed.rows("SELECT * FROM heart_rate ORDER BY ALL") == before["heart_rate"]  # all or nothing

@@ -63,6 +63,12 @@ class TidySource:
         return _sql("sources", f"{self.table}__{self.provider}.sql")
 
     @cached_property
+    def per_record(self) -> bool:
+        """Whether each row comes from a single raw record (no joins or aggregates across records),
+        declared by a `-- per record` line: then a window can be modelled a slice of days at a time."""
+        return any(line.startswith("-- per record") for line in self.sql.splitlines())
+
+    @cached_property
     def lineage(self) -> dict[str, tuple[FieldRef, ...]]:
         """Tidy column -> the raw fields it is computed from (from the SQL file's header)."""
         found: dict[str, tuple[FieldRef, ...]] = {}

@@ -7,9 +7,9 @@ changes nothing. Which raw state a change-driven source was last modelled from i
 when its raw records changed, and a `force` rebuild models it regardless.
 """
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 import duckdb
 import pyarrow as pa
@@ -17,6 +17,7 @@ import pyarrow as pa
 from health_pipeline.storage.duckdb_store import scalar
 from health_pipeline.storage.raw_store import RawStore, StoredRecord
 from health_pipeline.tidy.catalog import TABLES, TidySource, TidyTable
+SLICE_DAYS = 31  # a per-record source's days read and modelled at once (a month of per-minute heart rate)
 
 STATE_DDL = """
 CREATE TABLE IF NOT EXISTS _tidy_state (
@@ -87,12 +88,21 @@ def rebuild_table(
 
 def rebuild_window(conn: duckdb.DuckDBPyConnection, raw_store: RawStore, source: TidySource,
                    start: date, end: date) -> SourceResult:
-    """Delete the provider's rows of [start, end] and insert them again from the raw store."""
-    records = [r for resource in source.resources
-               for r in raw_store.records(source.provider, resource, start_day=start, end_day=end)]
+    """Delete the provider's rows of [start, end] and insert them again from the raw store, in one
+    transaction; a per-record source reads and inserts `SLICE_DAYS` at a time (bounded memory)."""
+    step = SLICE_DAYS if source.per_record else (end - start).days + 1
+
+    def batches() -> Iterator[list[StoredRecord]]:
+        first = start
+        while first <= end:
+            last = min(end, first + timedelta(days=step - 1))
+            yield [r for resource in source.resources
+                   for r in raw_store.records(source.provider, resource, start_day=first, end_day=last)]
+            first = last + timedelta(days=1)
+
     scope = "provider = ? AND day BETWEEN ? AND ?"
     params = [source.provider, start, end]
-    _replace(conn, source, records, scope, params)
+    _replace(conn, source, batches(), scope, params)
     rows = scalar(conn, f"SELECT count(*) FROM {source.table} WHERE {scope}", params)
     return SourceResult(source.provider, "window", True, int(rows or 0))
 
@@ -107,30 +117,33 @@ def follow_changes(conn: duckdb.DuckDBPyConnection, raw_store: RawStore, source:
     rebuilt = force or known != fingerprint
     if rebuilt:
         records = [r for resource in source.resources for r in raw_store.records(source.provider, resource)]
-        _replace(conn, source, records, "provider = ?", [source.provider], fingerprint=fingerprint)
+        _replace(conn, source, [records], "provider = ?", [source.provider], fingerprint=fingerprint)
     rows = scalar(conn, f"SELECT count(*) FROM {source.table} WHERE provider = ?", [source.provider])
     return SourceResult(source.provider, "changes", rebuilt, int(rows or 0))
 
 
-def _replace(conn: duckdb.DuckDBPyConnection, source: TidySource, records: list[StoredRecord], scope: str,
+def _replace(conn: duckdb.DuckDBPyConnection, source: TidySource, batches: Iterable[list[StoredRecord]], scope: str,
              params: list[object], fingerprint: str | None = None) -> None:
+    """In one transaction: delete the scope's rows, insert the rows modelled from each batch of raw
+    records, record the fingerprint. Any failure rolls all of it back."""
     conn.execute(TABLES[source.table].ddl)
     conn.execute(STATE_DDL)
-    conn.register("raw", raw_relation(records))
+    conn.execute("BEGIN TRANSACTION")
     try:
-        conn.execute("BEGIN TRANSACTION")
-        try:
-            conn.execute(f"DELETE FROM {source.table} WHERE {scope}", params)
-            conn.execute(f"INSERT INTO {source.table} BY NAME {source.sql}")
-            if fingerprint is not None:
-                conn.execute("INSERT OR REPLACE INTO _tidy_state (table_name, provider, fingerprint, modelled_at) "
-                             "VALUES (?, ?, ?, now())", [source.table, source.provider, fingerprint])
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-    finally:
-        conn.unregister("raw")
+        conn.execute(f"DELETE FROM {source.table} WHERE {scope}", params)
+        for records in batches:
+            conn.register("raw", raw_relation(records))
+            try:
+                conn.execute(f"INSERT INTO {source.table} BY NAME {source.sql}")
+            finally:
+                conn.unregister("raw")
+        if fingerprint is not None:
+            conn.execute("INSERT OR REPLACE INTO _tidy_state (table_name, provider, fingerprint, modelled_at) "
+                         "VALUES (?, ?, ?, now())", [source.table, source.provider, fingerprint])
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
 
 
 def raw_relation(records: list[StoredRecord]) -> pa.Table:

@@ -3,6 +3,7 @@
 -- lineage: ts <- heart-rate:[].startTime
 -- lineage: day <- heart-rate:[].startTime
 -- lineage: bpm <- heart-rate:[].heartRate.beatsPerMinuteAvg
+-- per record: every row comes from one raw record, so a long window is modelled in slices
 SELECT
     'fitbit'                                   AS provider,
     CAST(point.startTime AS TIMESTAMPTZ)       AS ts,

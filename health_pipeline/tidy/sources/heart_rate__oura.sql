@@ -4,6 +4,7 @@
 -- lineage: day <- heartrate:[].timestamp
 -- lineage: bpm <- heartrate:[].bpm
 -- lineage: source <- heartrate:[].source
+-- per record: every row comes from one raw record, so a long window is modelled in slices
 -- (unnest in the SELECT list: a lateral unnest in FROM is hundreds of times slower in DuckDB)
 SELECT
     'oura'                                  AS provider,

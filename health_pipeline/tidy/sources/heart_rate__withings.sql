@@ -3,6 +3,7 @@
 -- lineage: ts <- intraday:{epoch}
 -- lineage: day <- intraday:{epoch}
 -- lineage: bpm <- intraday:{epoch}.heart_rate
+-- per record: every row comes from one raw record, so a long window is modelled in slices
 SELECT
     'withings'                                       AS provider,
     to_timestamp(CAST(sample.key AS BIGINT))         AS ts,

@@ -6,6 +6,7 @@
 -- lineage: day <- sleep:day
 -- lineage: hr_bpm <- sleep:heart_rate.items
 -- lineage: hrv_ms <- sleep:hrv.items
+-- per record: every row comes from one raw record, so a long window is modelled in slices
 WITH periods AS (
     SELECT record_id AS sleep_id, CAST(day AS DATE) AS day,
            from_json(payload->'heart_rate', '{"interval": "DOUBLE", "items": "DOUBLE[]", "timestamp": "TIMESTAMPTZ"}') AS hr,
