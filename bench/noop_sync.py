@@ -1,0 +1,84 @@
+"""Benchmark 5: what a sync costs when nothing changed at any provider.
+
+After a backfill of `--days` of every provider (not measured), with the sandbox's clock frozen so
+nothing new or revised appears:
+- `health-pipeline sync` as a user or cron runs it (its own process; the due range is yesterday
+  and today, as the `recent_days` schedule asks every 15 minutes): requests and wall time;
+- one tick of each change sensor (Withings, Hevy), as the daemon evaluates them: requests and time;
+- the whole backfill range again (a user re-running a backfill): requests, time, and that nothing
+  is rewritten in the raw store, the tidy tables or VictoriaMetrics.
+Run: .venv/bin/python bench/noop_sync.py [--days 90]
+"""
+
+import argparse
+import os
+import subprocess
+import sys
+import time
+
+import dagster as dg
+
+from harness import Bench, requests_by_provider
+
+from health_pipeline.defs.resources import HealthPipelineResource
+from health_pipeline.defs.sensors import hevy_changes, withings_changes
+from health_pipeline.instance import instance_in
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--days", type=int, default=90)
+    args = parser.parse_args()
+    lines: list[str] = []
+    with Bench(args.days, quotas=False) as bench:
+        bench.run_child()
+        log = bench.sandbox.log
+
+        log.clear()
+        began = time.perf_counter()
+        cli = subprocess.run([sys.executable, "-m", "health_pipeline.cli", "--config", str(bench.config.path), "sync"],
+                             env={**os.environ, "DAGSTER_HOME": str(bench.home)}, capture_output=True, text=True)
+        sync_s = time.perf_counter() - began
+        if cli.returncode != 0:
+            raise SystemExit(f"health-pipeline sync failed ({cli.returncode}): {cli.stderr.strip()}")
+        sync_requests = requests_by_provider(log.entries())
+        exported = next((line.strip() for line in cli.stdout.splitlines() if "export_victoriametrics" in line), "")
+        lines.append(f"health-pipeline sync (due: yesterday and today): {sum(sync_requests.values())} requests "
+                     f"({_by_provider(sync_requests)}), {sync_s:.1f} s wall")
+        lines.append(f"  {exported[:160]}")
+
+        tick_requests: dict[str, int] = {}
+        resource = HealthPipelineResource(config_path=str(bench.config.path))
+        with instance_in(bench.home) as instance:
+            for sensor in (withings_changes, hevy_changes):
+                log.clear()
+                began = time.perf_counter()
+                result = sensor(dg.build_sensor_context(instance=instance, resources={"health": resource}))
+                tick_s = time.perf_counter() - began
+                assert isinstance(result, dg.SensorResult)
+                if result.run_requests:
+                    raise SystemExit(f"{sensor.name} asked for a run although nothing changed")
+                ticks = requests_by_provider(log.entries())
+                tick_requests[sensor.name] = sum(ticks.values())
+                lines.append(f"{sensor.name} tick: {sum(ticks.values())} requests, {tick_s * 1000:.0f} ms, "
+                             f"skipped: {result.skip_reason.skip_message if result.skip_reason else '?'}")
+
+        log.clear()
+        again = bench.run_child()
+        rerun_requests = requests_by_provider(log.entries())
+        export = again["export"]
+        lines.append(f"the {args.days}-day backfill again: {sum(rerun_requests.values())} requests, "
+                     f"{again['wall_s']:.1f} s wall; VictoriaMetrics: {export.get('samples_appended')} appended, "
+                     f"{export.get('samples_rewritten')} rewritten, {export.get('samples_unchanged')} unchanged")
+    print("\n".join(lines))
+    print(f"no-op sync: {sum(sync_requests.values())} requests and {sync_s:.1f} s for `health-pipeline sync`; "
+          f"sensor ticks {', '.join(f'{n} {c}' for n, c in tick_requests.items())} requests; a repeated {args.days}-day backfill {sum(rerun_requests.values())} requests, "
+          f"{again['wall_s']:.1f} s, {export.get('samples_appended', 0) + export.get('samples_rewritten', 0)} samples written")
+
+
+def _by_provider(counts: dict[str, int]) -> str:
+    return ", ".join(f"{provider} {n}" for provider, n in sorted(counts.items()))
+
+
+if __name__ == "__main__":
+    main()
