@@ -19,10 +19,11 @@ import time
 
 import requests
 
-from harness import Bench, is_data_request, requests_by_provider
+from harness import Bench, by_provider, is_data_request, requests_by_provider
 
 from health_pipeline.providers import google_health, oura, withings
 from health_pipeline.providers.oauth import OAuthTokens
+from health_pipeline.sandbox.http import LoggedRequest
 from health_pipeline.storage.duckdb_store import TidyStore
 from health_pipeline.storage.raw_store import RawStore
 from health_pipeline.tidy.catalog import ALL_TABLES
@@ -54,7 +55,7 @@ def main() -> None:
         "Dagster between steps (run start, events, end)": figures["run_s"] - sum(steps.values()),
     }
     print(f"{args.days} days of every provider, {bench.start} .. {bench.end}, quotas {'on' if args.quotas else 'lifted'}")
-    print("requests: " + ", ".join(f"{p} {n}" for p, n in sorted(counts.items())) + f"; all {sum(counts.values())}")
+    print(f"requests: {by_provider(counts)}; all {sum(counts.values())}")
     print("tidy rows: " + ", ".join(f"{t} {n}" for t, n in rows.items() if n))
     print("export: " + ", ".join(f"{k} {v}" for k, v in figures["export"].items()))
     for stage, seconds in stages.items():
@@ -69,7 +70,7 @@ def main() -> None:
           f"peak RSS {figures['peak_rss_mib']:.0f} MiB (target < 1024 MiB)")
 
 
-def bare_fetch(bench: Bench, entries: list) -> tuple[float, int]:  # type: ignore[type-arg]
+def bare_fetch(bench: Bench, entries: list[LoggedRequest]) -> tuple[float, int]:
     """Replay the logged data requests with one plain session; seconds and bytes received."""
     store = RawStore(bench.config.app.raw_db)
     config = bench.config

@@ -47,6 +47,11 @@ def requests_by_provider(entries: list[LoggedRequest]) -> Counter[str]:
     return Counter(e.provider for e in entries if is_data_request(e))
 
 
+def by_provider(counts: dict[str, int]) -> str:
+    """`google-health 20, oura 15`: request counts for a figure line."""
+    return ", ".join(f"{provider} {n}" for provider, n in sorted(counts.items()))
+
+
 @dataclass
 class Bench:
     """A sandbox holding `days` of history for all four providers, VictoriaMetrics, a config and a

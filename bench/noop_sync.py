@@ -5,8 +5,8 @@ nothing new or revised appears:
 - `health-pipeline sync` as a user or cron runs it (its own process; the due range is yesterday
   and today, as the `recent_days` schedule asks every 15 minutes): requests and wall time;
 - one tick of each change sensor (Withings, Hevy), as the daemon evaluates them: requests and time;
-- the whole backfill range again (a user re-running a backfill): requests, time, and that nothing
-  is rewritten in the raw store, the tidy tables or VictoriaMetrics.
+- the whole backfill range again (a user re-running a backfill): requests, time, and the samples
+  the export writes to VictoriaMetrics (none expected).
 Run: .venv/bin/python bench/noop_sync.py [--days 90]
 """
 
@@ -18,7 +18,7 @@ import time
 
 import dagster as dg
 
-from harness import Bench, requests_by_provider
+from harness import Bench, by_provider, requests_by_provider
 
 from health_pipeline.defs.resources import HealthPipelineResource
 from health_pipeline.defs.sensors import hevy_changes, withings_changes
@@ -44,7 +44,7 @@ def main() -> None:
         sync_requests = requests_by_provider(log.entries())
         exported = next((line.strip() for line in cli.stdout.splitlines() if "export_victoriametrics" in line), "")
         lines.append(f"health-pipeline sync (due: yesterday and today): {sum(sync_requests.values())} requests "
-                     f"({_by_provider(sync_requests)}), {sync_s:.1f} s wall")
+                     f"({by_provider(sync_requests)}), {sync_s:.1f} s wall")
         lines.append(f"  {exported[:160]}")
 
         tick_requests: dict[str, int] = {}
@@ -74,10 +74,6 @@ def main() -> None:
     print(f"no-op sync: {sum(sync_requests.values())} requests and {sync_s:.1f} s for `health-pipeline sync`; "
           f"sensor ticks {', '.join(f'{n} {c}' for n, c in tick_requests.items())} requests; a repeated {args.days}-day backfill {sum(rerun_requests.values())} requests, "
           f"{again['wall_s']:.1f} s, {export.get('samples_appended', 0) + export.get('samples_rewritten', 0)} samples written")
-
-
-def _by_provider(counts: dict[str, int]) -> str:
-    return ", ".join(f"{provider} {n}" for provider, n in sorted(counts.items()))
 
 
 if __name__ == "__main__":

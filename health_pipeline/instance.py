@@ -18,14 +18,14 @@ from health_pipeline.config import Config
 POOLS = ("oura_api", "fitbit_api", "withings_api", "hevy_api", "raw_store", "duckdb")
 
 
+HOME_MARK = "@dagster_home@"  # in dagster_instance.yaml: where the Dagster home's absolute path goes
+
+
 def instance_settings(home: Path) -> str:
     """The instance settings (pools, queue, retries, telemetry off, event log) for a Dagster home
     at `home`, as dagster.yaml text."""
     text = resources.files("health_pipeline").joinpath("dagster_instance.yaml").read_text(encoding="utf-8")
     return text.replace(HOME_MARK, str(home.absolute()))
-
-
-HOME_MARK = "@dagster_home@"
 
 
 def ensure_instance_settings(home: Path) -> bool:

@@ -80,7 +80,12 @@ def rfc3339(instant: datetime) -> str:
 
 
 def offset(world: SandboxWorld, instant: datetime) -> str:
-    delta = instant.astimezone(world.tz_at(instant)).utcoffset() or timedelta(0)
+    return utc_offset(instant.astimezone(world.tz_at(instant)))
+
+
+def utc_offset(local: datetime) -> str:
+    """An aware local time's UTC offset as Google Health writes it (`"3600s"`)."""
+    delta = local.utcoffset() or timedelta(0)
     return f"{int(delta.total_seconds())}s"
 
 
@@ -106,8 +111,7 @@ def interval(world: SandboxWorld, start: datetime, end: datetime) -> dict[str, A
 def sample_time(world: SandboxWorld, instant: datetime, zone: ZoneInfo | None = None) -> dict[str, Any]:
     """A sample's time; `zone` (the zone in effect at `instant`) saves looking it up per sample."""
     local = instant.astimezone(zone or world.tz_at(instant))
-    delta = local.utcoffset() or timedelta(0)
-    return {"physicalTime": rfc3339(instant), "utcOffset": f"{int(delta.total_seconds())}s", "civilTime": civil(local)}
+    return {"physicalTime": rfc3339(instant), "utcOffset": utc_offset(local), "civilTime": civil(local)}
 
 
 def ymd(day: date) -> dict[str, int]:

@@ -17,6 +17,7 @@ import pyarrow as pa
 from health_pipeline.storage.duckdb_store import scalar
 from health_pipeline.storage.raw_store import RawStore, StoredRecord
 from health_pipeline.tidy.catalog import TABLES, TidySource, TidyTable
+
 SLICE_DAYS = 31  # a per-record source's days read and modelled at once (a month of per-minute heart rate)
 
 STATE_DDL = """
