@@ -121,6 +121,12 @@ def test_sensors_and_schedules_are_on_by_default(defs: dg.Definitions) -> None:
     assert all(s.default_status == dg.DefaultScheduleStatus.RUNNING for s in defs.schedules or [])
 
 
+def test_every_job_runs_its_steps_in_one_process(defs: dg.Definitions) -> None:
+    jobs = defs.get_repository_def().get_all_jobs()  # the schedules' and sensors' jobs and the UI's "Materialize"
+    assert {"daily_providers", "reference_data", "model_and_export", "__ASSET_JOB"} <= {job.name for job in jobs}
+    assert all(job.executor_def is dg.in_process_executor for job in jobs)
+
+
 def test_resources_carry_no_secret(defs: dg.Definitions) -> None:
     resource = (defs.resources or {})["health"]
     assert set(type(resource).model_fields) == {"config_path"}

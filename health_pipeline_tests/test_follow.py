@@ -54,7 +54,6 @@ def test_a_raw_backfill_is_modelled_over_the_same_days(config: Config, instance:
                             FOLLOW_TAG: landed.run_id, "health/provider": "model"}
 
     job = build_definitions(config).resolve_job_def(FOLLOW_JOB)
-    assert job.executor_def is dg.in_process_executor  # launched by the daemon: no subprocess per DuckDB step
     followed = job.execute_in_process(instance=instance, tags=request.tags)
     assert followed.success
     with TidyStore(config.app.duckdb).connect(read_only=True) as conn:

@@ -47,10 +47,7 @@ def build_follow_sensor(config: Config, raw_keys: set[dg.AssetKey],
                         partitions: dg.DailyPartitionsDefinition) -> tuple[dg.JobDefinition, dg.SensorDefinition]:
     """The `model_and_export` job and the run-status sensor that launches it after raw-only runs."""
     downstream = downstream_keys(config)
-    # In process: every step of this job is in the single-slot `duckdb` pool, so they run one at a
-    # time anyway, and a subprocess per step would spend seconds importing the project each time.
     job = dg.define_asset_job(FOLLOW_JOB, selection=dg.AssetSelection.assets(*downstream),
-                              executor_def=dg.in_process_executor,
                               description="Every tidy table, then the export, over a range of days.")
     first = partitions.start.date()
 
