@@ -169,10 +169,16 @@ def test_sync_with_nothing_enabled_says_what_to_do(
 
 def test_sandbox_serve_serves_on_the_given_port_until_interrupted() -> None:
     port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "health_pipeline.cli", "sandbox", "serve", "--port", str(port), "--days", "10"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
-    )
+    # A shell's background job (`pytest &`) ignores SIGINT, and so would the child it starts;
+    # give the child Ctrl-C as a terminal would (a handled signal is reset to the default at exec).
+    inherited = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "health_pipeline.cli", "sandbox", "serve", "--port", str(port), "--days", "10"],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+        )
+    finally:
+        signal.signal(signal.SIGINT, inherited)
     try:
         deadline = time.monotonic() + 60
         response = None
