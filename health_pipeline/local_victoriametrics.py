@@ -43,7 +43,8 @@ class LocalVictoriaMetrics:
         self.port = port or free_port()
         self.retention = retention
         self.extra_args = extra_args or []
-        self.tls = tls  # (certificate, key): serve HTTPS        self.process: subprocess.Popen[bytes] | None = None
+        self.tls = tls  # (certificate, key): serve HTTPS
+        self.process: subprocess.Popen[bytes] | None = None
         self.log_path = self.data_path.parent / f"victoria-metrics-{self.port}.log"
 
     @property
