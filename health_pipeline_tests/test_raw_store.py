@@ -114,6 +114,18 @@ def test_tombstone_marks_only_live_records(store: RawStore) -> None:
     assert [r.record_id for r in store.records("hevy", "workouts")] == ["w2"]
 
 
+def test_day_span_covers_the_live_records_of_the_resources_and_counts_the_undated(store: RawStore) -> None:
+    store.land("oura", "heartrate", [doc("a", "2026-01-03", 1), doc("b", "2026-01-09", 2), doc("c", "2026-01-20", 3)])
+    store.land("oura", "sleep", [doc("s", "2025-12-30", 1)])
+    store.land("oura", "session", [RawRecord("u", None, {"id": "u"})])
+    store.tombstone("oura", "heartrate", ["c"])
+
+    assert store.day_span("oura", ["heartrate"]) == (date(2026, 1, 3), date(2026, 1, 9), 0)
+    assert store.day_span("oura", ["heartrate", "sleep"]) == (date(2025, 12, 30), date(2026, 1, 9), 0)
+    assert store.day_span("oura", ["session"]) == (None, None, 1)
+    assert store.day_span("fitbit", ["heart-rate"]) == (None, None, 0)
+
+
 def test_sync_state_keeps_the_watermark_when_only_detail_changes(store: RawStore) -> None:
     store.land("withings", "measures", [], watermark="1700000000", detail={"offset": 0})
     store.land("withings", "measures", [], detail={"offset": 3})

@@ -4,6 +4,7 @@ One module-wide world (seed 7, Europe/Berlin, clock frozen on 2026-11-10 12:00 U
 2026-10-20 .. 2026-11-09 holds the 25-hour day of 25 October and a trip to New York.
 """
 
+import math
 import re
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta, timezone
@@ -19,7 +20,8 @@ from health_pipeline.sandbox import truth, withings_data
 from health_pipeline.sandbox.server import Sandbox
 from health_pipeline.sandbox.world import SandboxClock, SandboxWorld, night_for
 from health_pipeline.storage.duckdb_store import TidyStore
-from health_pipeline.tidy.catalog import ALL_TABLES, TABLES
+from health_pipeline.tidy import checks
+from health_pipeline.tidy.catalog import ALL_TABLES, TABLES, TidyTable
 from health_pipeline.tidy.summary import METRIC_NAMES
 from health_pipeline_tests.conftest import FROZEN_NOW, TIMEZONE, TODAY
 from health_pipeline_tests.tidy_setup import all_providers_config, checks_of, days, run_range, utc
@@ -410,6 +412,16 @@ def test_per_record_sources_model_a_long_window_in_slices_with_the_same_rows(
             models.rebuild_table(conn, store, TABLES[table], START, END)
     assert {t: landed.rows(f"SELECT * FROM {t} ORDER BY ALL") for t in tables} == before
     assert (START, START + timedelta(days=3)) in reads and (date(2026, 11, 9), END) in reads  # 21 days: 6 slices
+
+    reads.clear()  # the check against the raw store reads every live record, a slice at a time too
+    fitbit = TABLES["heart_rate"].source("fitbit")
+    first, last, _ = store.day_span("fitbit", fitbit.resources)
+    with TidyStore(landed.config.app.duckdb).connect() as conn:
+        outcome = checks.rows_match_raw(conn, store, TidyTable("heart_rate", ("provider", "ts"), "", (fitbit,)))
+    fitbit_rows = len([r for r in before["heart_rate"] if r[0] == "fitbit"])
+    assert outcome.passed and outcome.metadata == {"fitbit": f"{fitbit_rows} rows / {fitbit_rows} from raw"}
+    assert reads[0] == (first, first + timedelta(days=3)) and reads[-1][1] == last
+    assert len(reads) == math.ceil(((last - first).days + 1) / 4)
 
     def failing(provider, resource, **window):  # type: ignore[no-untyped-def]
         if window.get("start_day") == START + timedelta(days=8):

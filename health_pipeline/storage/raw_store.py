@@ -309,6 +309,16 @@ class RawStore:
         with self.connection() as conn:
             return [StoredRecord(*row) for row in conn.execute(sql, params)]
 
+    def day_span(self, provider: str, resources: Iterable[str]) -> tuple[date | None, date | None, int]:
+        """The first and last local day of the resources' live records, and how many live records have no day."""
+        names = sorted(resources)
+        marks = ", ".join("?" for _ in names)
+        with self.connection() as conn:
+            first, last, undated = conn.execute(
+                f"SELECT min(day), max(day), count(*) FILTER (WHERE day IS NULL) FROM records "
+                f"WHERE provider = ? AND resource IN ({marks}) AND deleted_at IS NULL", [provider, *names]).fetchone()
+        return (date.fromisoformat(first) if first else None, date.fromisoformat(last) if last else None, int(undated))
+
     def fingerprint(self, provider: str, resources: Iterable[str]) -> str:
         """A digest of the records' ids, payload hashes and tombstones: it changes iff they change."""
         digest = hashlib.sha256()

@@ -13,7 +13,7 @@ import duckdb
 from health_pipeline.storage.duckdb_store import scalar
 from health_pipeline.storage.raw_store import RawStore
 from health_pipeline.tidy.catalog import TidyTable
-from health_pipeline.tidy.models import raw_relation
+from health_pipeline.tidy.models import raw_relation, record_slices
 
 DURATIONS = ("sedentary_s", "light_s", "moderate_s", "vigorous_s", "time_in_bed_s", "asleep_s", "deep_s", "rem_s",
              "awake_s", "duration_s", "stress_high_s", "recovery_high_s")
@@ -91,12 +91,13 @@ def rows_match_raw(conn: duckdb.DuckDBPyConnection, raw_store: RawStore, table: 
     """Each provider's rows equal what its source yields from every live raw record (nothing unmodelled or stale)."""
     counts: dict[str, dict[str, int]] = {}
     for source in table.sources:
-        records = [r for resource in source.resources for r in raw_store.records(source.provider, resource)]
-        conn.register("raw", raw_relation(records))
-        try:
-            expected = int(scalar(conn, f"SELECT count(*) FROM ({source.sql})") or 0)
-        finally:
-            conn.unregister("raw")
+        expected = 0
+        for records in record_slices(raw_store, source):
+            conn.register("raw", raw_relation(records))
+            try:
+                expected += int(scalar(conn, f"SELECT count(*) FROM ({source.sql})") or 0)
+            finally:
+                conn.unregister("raw")
         actual = int(scalar(conn, f"SELECT count(*) FROM {table.name} WHERE provider = ?", [source.provider]) or 0)
         counts[source.provider] = {"rows": actual, "from_raw": expected}
     off = {p: c for p, c in counts.items() if c["rows"] != c["from_raw"]}
