@@ -87,9 +87,12 @@ def held(config: Config, selector: str = SELECTOR) -> Samples:
 def assert_exact(config: Config) -> Samples:
     """VictoriaMetrics holds exactly what the tidy tables hold (sums within float rounding)."""
     want, got = expected(config), held(config)
-    assert sorted(got) == sorted(want)
+    missing, extra = sorted(set(want) - set(got)), sorted(set(got) - set(want))
+    assert not missing and not extra, f"series missing from VictoriaMetrics: {missing}; not in the tidy tables: {extra}"
     for key, samples in want.items():
-        assert sorted(got[key]) == sorted(samples), key
+        lacking, surplus = sorted(set(samples) - set(got[key])), sorted(set(got[key]) - set(samples))
+        assert not lacking and not surplus, (
+            f"{key}: timestamps missing {lacking[:5]} ({len(lacking)}), extra {surplus[:5]} ({len(surplus)})")
         for ts, value in samples.items():
             assert got[key][ts] == value or abs(got[key][ts] - value) <= 1e-9 * abs(value), (key, ts)
     return got
