@@ -30,6 +30,11 @@ pytestmark = pytest.mark.slow
 
 TIMEZONE = "Europe/Berlin"
 HISTORY_DAYS = 20
+# Playwright's `expect` waits 5 s unless told otherwise, whatever the page's default. Dagster's UI renders
+# column descriptions through a lazily loaded Markdown component: under CI load a column table's
+# description cells stayed empty for longer than 5 s.
+WAIT_MS = 30_000
+expect.set_options(timeout=WAIT_MS)
 ARTIFACTS = Path(os.environ.get("HEALTH_PIPELINE_ARTIFACTS", Path(__file__).parent.parent / "test-artifacts")) / "ui"
 
 
@@ -113,7 +118,7 @@ def browser() -> Iterator[Browser]:
 def page(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Page]:
     context = browser.new_context(viewport={"width": 1600, "height": 1000})
     opened = context.new_page()
-    opened.set_default_timeout(30_000)
+    opened.set_default_timeout(WAIT_MS)
     yield opened
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     opened.screenshot(path=str(ARTIFACTS / f"{request.node.name}-end.png"))
