@@ -1,9 +1,8 @@
 """What VictoriaMetrics should hold in an export's scopes: `_desired(series_id, day, ts_ms, value)`.
 
 Each catalogue entry is one SELECT over its tidy table (its row filter, value and label
-expressions, its timestamp rule), restricted to the scopes. Rows carry the entry, provider and
-label values; the few distinct series they make get their label set (JSON) and id in Python, so
-the million-row side stays numeric.
+expressions, its timestamp rule), restricted to the scopes. The few distinct series the entries
+make get their label set (JSON) and id in Python, so the million-row side stays numeric.
 """
 
 import hashlib
@@ -45,30 +44,41 @@ class ExportSettings:
 
 def build(conn: duckdb.DuckDBPyConnection, metrics: Sequence[Metric], settings: ExportSettings,
           scopes: Sequence[Scope], target: str = "_desired") -> None:
-    """Fill `target` (series_id, day, ts_ms, value); refuse two rows that would make one sample."""
-    selects = [_select(index, metric, settings, scopes) for index, metric in enumerate(metrics)]
-    conn.execute("CREATE OR REPLACE TEMP TABLE _desired_rows AS " + "\nUNION ALL\n".join(selects))
-    keys = conn.execute("SELECT DISTINCT entry, provider, labels FROM _desired_rows").fetchall()
+    """Fill `target` (series_id, day, ts_ms, value); refuse two rows that would make one sample.
+
+    A first, light pass finds which series the entries make in scope (only their provider and
+    label values); the entries with none are left out, and each of the others gets its rows with
+    the series id joined from a small inline table: the sample rows are read once.
+    """
+    keys_sql = "\nUNION ALL\n".join(_keys_select(i, m, scopes) for i, m in enumerate(metrics))
+    keys = conn.execute(f"SELECT DISTINCT * FROM ({keys_sql})").fetchall()
     wanted = {key: _series(metrics[key[0]], key[1], key[2], settings) for key in keys}
     ids = ledger.series_ids(conn, [(metrics[k[0]].name, k[1], series) for k, series in wanted.items()])
-    conn.execute("CREATE OR REPLACE TEMP TABLE _keys AS SELECT unnest(?::INTEGER[]) AS entry, "
-                 "unnest(?::VARCHAR[]) AS provider, unnest(?::VARCHAR[]) AS labels, unnest(?::BIGINT[]) AS series_id",
-                 [[k[0] for k in wanted], [k[1] for k in wanted], [k[2] for k in wanted],
-                  [ids[s] for s in wanted.values()]])
-    conn.execute(f"CREATE OR REPLACE TEMP TABLE {target} AS SELECT k.series_id, d.day, d.ts_ms, d.value "
-                 "FROM _desired_rows d JOIN _keys k USING (entry, provider, labels)")
-    conn.execute("DROP TABLE _desired_rows")
-    checked = [index for index, metric in enumerate(metrics) if not _unique_by_grain(metric)]
+    by_entry: dict[int, list[tuple[str, str, int]]] = {}
+    for (entry, provider, labels), series in wanted.items():
+        by_entry.setdefault(entry, []).append((provider, labels, ids[series]))
+    selects = [_identified(_select(metrics[entry], settings, scopes), pairs)
+               for entry, pairs in sorted(by_entry.items())]
+    conn.execute(f"CREATE OR REPLACE TEMP TABLE {target} (series_id BIGINT, day DATE, ts_ms BIGINT, value DOUBLE)")
+    if selects:
+        conn.execute(f"INSERT INTO {target} " + "\nUNION ALL\n".join(selects))
+    checked = [sid for entry, pairs in by_entry.items() if not _unique_by_grain(metrics[entry]) for _, _, sid in pairs]
     duplicate = conn.execute(f"""
         SELECT s.series, d.ts_ms FROM (
-            SELECT series_id, ts_ms FROM {target}
-            WHERE series_id IN (SELECT series_id FROM _keys WHERE entry IN (SELECT unnest(?::INTEGER[])))
+            SELECT series_id, ts_ms FROM {target} WHERE series_id IN (SELECT unnest(?::BIGINT[]))
             GROUP BY ALL HAVING count(*) > 1 LIMIT 1
         ) d JOIN _vm_series s USING (series_id)""", [checked]).fetchone()
     if duplicate:
         at = datetime.fromtimestamp(duplicate[1] / 1000, timezone.utc).isoformat()
         raise ExportRefused(f"two tidy rows map to one sample ({duplicate[0]} at {at}); the tidy table breaks "
                             "its grain: run its asset checks. Nothing was written")
+
+
+def _identified(rows: str, pairs: list[tuple[str, str, int]]) -> str:
+    """An entry's rows with their series id (from its few (provider, label values) pairs) in place of both."""
+    values = ", ".join(f"({_literal(provider)}, {_literal(labels)}, {sid})" for provider, labels, sid in pairs)
+    return (f"SELECT k.series_id, r.day, r.ts_ms, r.value FROM ({rows}) r "
+            f"JOIN (VALUES {values}) k(provider, labels, series_id) USING (provider, labels)")
 
 
 def _unique_by_grain(metric: Metric) -> bool:
@@ -86,27 +96,39 @@ def _unique_by_grain(metric: Metric) -> bool:
     return set(grain) <= covered
 
 
-def _select(index: int, metric: Metric, settings: ExportSettings, scopes: Sequence[Scope]) -> str:
-    """One catalogue entry's rows in scope: entry, provider, label values, day, ts_ms, value."""
-    provider = metric.provider_column
-    if metric.labels:
-        labels = "concat_ws(chr(31), " + ", ".join(
-            f"coalesce(CAST({sql} AS VARCHAR), 'unknown')" for _, sql in metric.labels) + ")"
-    else:
-        labels = "''"
+def _select(metric: Metric, settings: ExportSettings, scopes: Sequence[Scope]) -> str:
+    """One catalogue entry's rows in scope: provider, label values, day, ts_ms, value."""
     if metric.time == "day":
         ts = f"epoch_ms(timezone({_literal(settings.timezone)}, CAST(day AS TIMESTAMP)))"
     else:
         ts = f"epoch_ms({metric.time})"
-    only = f" AND {provider} IN ({', '.join(map(_literal, metric.providers))})" if metric.providers else ""
-    rows = (f"SELECT {index} AS entry, {provider} AS provider, {labels} AS labels, day, {ts} AS ts_ms, "
-            f"CAST({metric.value_sql} AS DOUBLE) AS value FROM {metric.table} t "
-            f"WHERE ({metric.where}) AND ({metric.value_sql}) IS NOT NULL AND {provider} IS NOT NULL{only} "
-            f"AND {in_scope(scopes, metric.table, f't.{provider}', 't.day')}")
+    rows = (f"SELECT {metric.provider_column} AS provider, {_labels_sql(metric)} AS labels, day, {ts} AS ts_ms, "
+            f"CAST({metric.value_sql} AS DOUBLE) AS value {_rows_in_scope(metric, scopes)}")
     if metric.aggregate:
-        rows = (f"SELECT entry, provider, labels, day, ts_ms, sum(value) AS value FROM ({rows}) "
-                "GROUP BY entry, provider, labels, day, ts_ms")
+        rows = f"SELECT provider, labels, day, ts_ms, sum(value) AS value FROM ({rows}) GROUP BY ALL"
     return rows
+
+
+def _keys_select(index: int, metric: Metric, scopes: Sequence[Scope]) -> str:
+    """The distinct (entry, provider, label values) of one catalogue entry's rows in scope."""
+    return (f"SELECT DISTINCT {index} AS entry, {metric.provider_column} AS provider, {_labels_sql(metric)} AS labels "
+            f"{_rows_in_scope(metric, scopes)}")
+
+
+def _rows_in_scope(metric: Metric, scopes: Sequence[Scope]) -> str:
+    """FROM and WHERE of an entry: its table's rows with a value, a provider it covers, inside the scopes."""
+    provider = metric.provider_column
+    only = f" AND {provider} IN ({', '.join(map(_literal, metric.providers))})" if metric.providers else ""
+    return (f"FROM {metric.table} t WHERE ({metric.where}) AND ({metric.value_sql}) IS NOT NULL "
+            f"AND {provider} IS NOT NULL{only} AND {in_scope(scopes, metric.table, f't.{provider}', 't.day')}")
+
+
+def _labels_sql(metric: Metric) -> str:
+    """An entry's label values in one column, joined by SEPARATOR."""
+    if not metric.labels:
+        return "''"
+    return "concat_ws(chr(31), " + ", ".join(
+        f"coalesce(CAST({sql} AS VARCHAR), 'unknown')" for _, sql in metric.labels) + ")"
 
 
 def _series(metric: Metric, provider: str, values: str, settings: ExportSettings) -> str:

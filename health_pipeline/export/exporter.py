@@ -10,8 +10,8 @@ so the ledger (`ledger.py`) records every sample written. An export:
    the tidy tables;
 4. refuses, before sending anything, samples the server would silently drop (outside its
    retention, or too far in the future);
-5. sends (`sender.py`), recording each request once VictoriaMetrics confirmed it, and clears the
-   pending scopes.
+5. sends (`sender.py`), records the requests VictoriaMetrics confirmed, and clears the pending
+   scopes.
 """
 
 from collections.abc import Sequence
@@ -68,21 +68,22 @@ def export(
     result = ExportResult(scopes=planned)
     scopes.register(conn, metrics)
     desired.build(conn, metrics, settings, planned)
-    rewrite = _compare(conn, result, planned)
+    rewrite, append = _compare(conn, result, planned)
     _full_series(conn, metrics, settings, rewrite)
-    _refuse_lost_samples(conn, vm, now or datetime.now(timezone.utc))
+    _refuse_lost_samples(conn, vm, append, now or datetime.now(timezone.utc))
     if rewrite:
         result.series_rewritten = ledger.selectors_of(conn, rewrite)
         result.series_removed = int(scalar(conn, "SELECT count(*) FROM _retired") or 0)
         result.samples_rewritten = _rewrite(conn, vm, rewrite, result.series_rewritten)
-    result.samples_appended = send(conn, vm, "_append", staged=False)
+    result.samples_appended = send(conn, vm, append, staged=False)
     ledger.finish(conn, tokens, settings.fingerprint())
     result.requests = vm.requests_made - requests_before
     return result
 
 
-def _compare(conn: duckdb.DuckDBPyConnection, result: ExportResult, planned: list[Scope]) -> list[int]:
-    """Compare the desired samples with the ledger's days in scope: what to append, which series to rewrite.
+def _compare(conn: duckdb.DuckDBPyConnection, result: ExportResult, planned: list[Scope]) -> tuple[list[int], str]:
+    """Compare the desired samples with the ledger's days in scope: which series to rewrite, and
+    the table of samples to append (`_desired` itself when nothing in scope was written yet).
 
     A written day is intact when the desired samples up to its newest written timestamp are as many
     and have the same digest; samples after it are appended. A written day that changed, lost
@@ -94,16 +95,20 @@ def _compare(conn: duckdb.DuckDBPyConnection, result: ExportResult, planned: lis
         SELECT w.* FROM _vm_days w JOIN _vm_series s USING (series_id) JOIN _metric_table m USING (metric)
         WHERE {in_scope}
     """)
+    conn.execute("""
+        CREATE OR REPLACE TEMP TABLE _retired AS
+        SELECT series_id FROM _vm_series WHERE metric NOT IN (SELECT metric FROM _metric_table)
+        AND series_id IN (SELECT series_id FROM _vm_days)
+    """)
+    if not scalar(conn, "SELECT EXISTS (SELECT series_id FROM _written UNION ALL SELECT series_id FROM _vm_dirty "
+                        "UNION ALL SELECT series_id FROM _retired)"):
+        conn.execute("CREATE OR REPLACE TEMP TABLE _rewrite (series_id BIGINT)")
+        return [], "_desired"  # nothing in scope written yet: everything is appended, nothing compared
     conn.execute(f"""
         CREATE OR REPLACE TEMP TABLE _desired_days AS
         SELECT d.series_id, d.day, count(*) FILTER (WHERE d.ts_ms <= w.last_ts) AS n_old,
                coalesce(bit_xor({ledger.DIGEST}) FILTER (WHERE d.ts_ms <= w.last_ts), 0) AS digest_old
         FROM _desired d LEFT JOIN _written w USING (series_id, day) GROUP BY ALL
-    """)
-    conn.execute("""
-        CREATE OR REPLACE TEMP TABLE _retired AS
-        SELECT series_id FROM _vm_series WHERE metric NOT IN (SELECT metric FROM _metric_table)
-        AND series_id IN (SELECT series_id FROM _vm_days)
     """)
     conn.execute("""
         CREATE OR REPLACE TEMP TABLE _rewrite AS
@@ -120,13 +125,13 @@ def _compare(conn: duckdb.DuckDBPyConnection, result: ExportResult, planned: lis
     result.samples_unchanged = int(scalar(conn, """
         SELECT sum(n_old) FROM _desired_days WHERE series_id NOT IN (SELECT series_id FROM _rewrite)
     """) or 0)
-    return [row[0] for row in conn.execute("SELECT series_id FROM _rewrite ORDER BY 1").fetchall()]
+    return [row[0] for row in conn.execute("SELECT series_id FROM _rewrite ORDER BY 1").fetchall()], "_append"
 
 
-def _refuse_lost_samples(conn: duckdb.DuckDBPyConnection, vm: VictoriaMetrics, now: datetime) -> None:
+def _refuse_lost_samples(conn: duckdb.DuckDBPyConnection, vm: VictoriaMetrics, append: str, now: datetime) -> None:
     """Refuse, before anything is sent, samples VictoriaMetrics would accept with 204 and drop."""
     oldest, newest = conn.execute(
-        "SELECT min(ts_ms), max(ts_ms) FROM (SELECT ts_ms FROM _append UNION ALL SELECT ts_ms FROM _full)"
+        f"SELECT min(ts_ms), max(ts_ms) FROM (SELECT ts_ms FROM {append} UNION ALL SELECT ts_ms FROM _full)"
     ).fetchone() or (None, None)
     if oldest is None:
         return
