@@ -144,14 +144,13 @@ def settings_changed(conn: duckdb.DuckDBPyConnection, fingerprint: str) -> bool:
     return known != fingerprint
 
 
-def record(conn: duckdb.DuckDBPyConnection, samples_sql: str, params: dict[str, object] | None = None,
-           target: str = "_vm_days") -> None:
-    """Add confirmed samples (a SELECT of series_id, day, ts_ms, value) to the day summaries."""
+def add_days(conn: duckdb.DuckDBPyConnection, days_sql: str, target: str = "_vm_days") -> None:
+    """Add confirmed samples, summed up per series and day (a SELECT of series_id, day, n, last_ts, digest)."""
     conn.execute(f"""
-        INSERT INTO {target} SELECT series_id, day, {DAY_SUMMARY} FROM ({samples_sql}) GROUP BY series_id, day
+        INSERT INTO {target} {days_sql}
         ON CONFLICT (series_id, day) DO UPDATE SET n = n + excluded.n, last_ts = greatest(last_ts, excluded.last_ts),
                                                    digest = xor(digest, excluded.digest)
-    """, params or {})
+    """)
 
 
 def mark_dirty(conn: duckdb.DuckDBPyConnection, ids: list[int]) -> None:
