@@ -70,10 +70,17 @@ class Recording(VictoriaMetrics):
         super().import_body(body)
 
 
-def count(vm: VictoriaMetrics) -> int:
-    vm.force_flush()
-    series = vm.export('{__name__=~"health_.*"}', start_ms=0, end_ms=int(time.time() * 1000))
-    return sum(len(s["values"]) for s in series)
+def count(vm: VictoriaMetrics, want: int, settle_s: float = 10.0) -> int:
+    """Samples the server holds, read again for up to `settle_s` while fewer than `want` show
+    (imported samples can take a moment to become searchable, even after a flush)."""
+    deadline = time.monotonic() + settle_s
+    while True:
+        vm.force_flush()
+        series = vm.export('{__name__=~"health_.*"}', start_ms=0, end_ms=int(time.time() * 1000))
+        held = sum(len(s["values"]) for s in series)
+        if held >= want or time.monotonic() > deadline:
+            return held
+        time.sleep(0.25)
 
 
 def main() -> None:
@@ -105,7 +112,7 @@ def main() -> None:
                 began = time.perf_counter()
                 again = export(conn, vm, metrics, settings, start=start, end=END, now=datetime.now(timezone.utc))
                 noop_s = time.perf_counter() - began
-            written = count(vm)
+            written = count(vm, result.samples_appended)
             payload = folder / "payload.jsonl"
             with LocalVictoriaMetrics(folder / "vm3") as third, open(payload, "wb") as out, \
                     TidyStore(folder / "copy.duckdb").connect() as copy:
@@ -118,7 +125,7 @@ def main() -> None:
             curl_s = time.perf_counter() - began
             payload_mib = payload.stat().st_size / 2**20
             vm2 = VictoriaMetrics(replace(vm_config, enabled=True, url=second.url))
-            copied = count(vm2)
+            copied = count(vm2, result.samples_appended)
             vm.close()
             vm2.close()
     samples = result.samples_appended

@@ -84,9 +84,19 @@ def held(config: Config, selector: str = SELECTOR) -> Samples:
     return out
 
 
-def assert_exact(config: Config) -> Samples:
-    """VictoriaMetrics holds exactly what the tidy tables hold (sums within float rounding)."""
-    want, got = expected(config), held(config)
+def assert_exact(config: Config, settle_s: float = 10.0) -> Samples:
+    """VictoriaMetrics holds exactly what the tidy tables hold (sums within float rounding).
+
+    What VictoriaMetrics shows is read again, for up to `settle_s`, while samples are missing:
+    imported samples can take a moment to become searchable even after a flush. Duplicates fail
+    at once (`held`), and so does anything still missing or extra at the deadline.
+    """
+    want = expected(config)
+    deadline = time.monotonic() + settle_s
+    got = held(config)
+    while _timestamps(got) != _timestamps(want) and time.monotonic() < deadline:
+        time.sleep(0.25)
+        got = held(config)
     missing, extra = sorted(set(want) - set(got)), sorted(set(got) - set(want))
     assert not missing and not extra, f"series missing from VictoriaMetrics: {missing}; not in the tidy tables: {extra}"
     for key, samples in want.items():
@@ -102,3 +112,7 @@ def changed_series(before: Samples, after: Samples) -> set[str]:
     """Series with a sample that changed value or vanished (what the exporter must rewrite)."""
     return {key for key, samples in before.items()
             if any(after.get(key, {}).get(ts) != value for ts, value in samples.items())}
+
+
+def _timestamps(samples: Samples) -> dict[str, set[int]]:
+    return {key: set(series) for key, series in samples.items()}
