@@ -26,7 +26,7 @@ from health_pipeline.storage.victoriametrics import VictoriaMetrics
 LINE_MS = 7 * 86_400_000
 SAMPLES_PER_REQUEST = 500_000
 ROWS_PER_BATCH = 100_000  # of the sorted read
-COLUMN_TYPES = (np.int64, np.int64, np.float64)  # series_id, ts_ms, value
+COLUMNS = (("series_id", np.int64), ("ts_ms", np.int64), ("value", np.float64))  # of the sorted read
 
 
 def send(conn: duckdb.DuckDBPyConnection, vm: VictoriaMetrics, table: str, *, staged: bool) -> int:
@@ -44,8 +44,8 @@ def send(conn: duckdb.DuckDBPyConnection, vm: VictoriaMetrics, table: str, *, st
     if not staged:
         ledger.mark_dirty(conn, ids)
     confirmed = 0
-    reader = conn.sql(f"SELECT series_id, ts_ms, value FROM {table} ORDER BY series_id, day, ts_ms"
-                      ).to_arrow_reader(ROWS_PER_BATCH)
+    names = ", ".join(name for name, _ in COLUMNS)
+    reader = conn.sql(f"SELECT {names} FROM {table} ORDER BY series_id, day, ts_ms").to_arrow_reader(ROWS_PER_BATCH)
     try:
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="vm-import") as pool:
             inflight: Future[None] | None = None
@@ -84,19 +84,19 @@ def _bodies(reader: pa.RecordBatchReader, sizes: list[int], labels: dict[int, by
     for size in sizes:
         while held < size:
             batch = reader.read_next_batch()
-            for parts, column, dtype in zip(pending, batch.columns, COLUMN_TYPES):
-                parts.append(_numpy(column, dtype))
+            for parts, column, (name, dtype) in zip(pending, batch.columns, COLUMNS):
+                parts.append(_numpy(column, name, dtype))
             held += batch.num_rows
         ids, stamps, values = (np.concatenate(parts) for parts in pending)
         yield _body(ids[:size], stamps[:size], values[:size], labels)
         pending, held = [[ids[size:]], [stamps[size:]], [values[size:]]], held - size
 
 
-def _numpy(column: pa.Array, dtype: type[np.generic]) -> np.ndarray:
+def _numpy(column: pa.Array, name: str, dtype: type[np.generic]) -> np.ndarray:
     """A fixed-width Arrow column without nulls as NumPy, without a copy (pyarrow's own `to_numpy`
     imports pandas, a second on first use)."""
-    if column.null_count:
-        raise ValueError(f"a sample to export has no {column.type} value")
+    if column.null_count:  # the tidy tables' time columns are NOT NULL, and values are filtered
+        raise ValueError(f"{column.null_count} samples to export have no {name}")
     width = np.dtype(dtype).itemsize
     return np.frombuffer(column.buffers()[1], dtype=dtype, count=len(column), offset=column.offset * width)
 
