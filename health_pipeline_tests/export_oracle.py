@@ -84,19 +84,24 @@ def held(config: Config, selector: str = SELECTOR) -> Samples:
     return out
 
 
-def assert_exact(config: Config, settle_s: float = 10.0) -> Samples:
-    """VictoriaMetrics holds exactly what the tidy tables hold (sums within float rounding).
+def settled(config: Config, want: dict[str, set[int]], settle_s: float = 10.0) -> Samples:
+    """What VictoriaMetrics holds, read again for up to `settle_s` while its timestamps differ from `want`.
 
-    What VictoriaMetrics shows is read again, for up to `settle_s`, while samples are missing:
-    imported samples can take a moment to become searchable even after a flush. Duplicates fail
-    at once (`held`), and so does anything still missing or extra at the deadline.
+    Imported samples can take a moment to become searchable even after a flush. Duplicates fail
+    at once (`held`); whatever still differs at the deadline is returned for the caller to report.
     """
-    want = expected(config)
     deadline = time.monotonic() + settle_s
     got = held(config)
-    while _timestamps(got) != _timestamps(want) and time.monotonic() < deadline:
+    while _timestamps(got) != want and time.monotonic() < deadline:
         time.sleep(0.25)
         got = held(config)
+    return got
+
+
+def assert_exact(config: Config) -> Samples:
+    """VictoriaMetrics holds exactly what the tidy tables hold (sums within float rounding)."""
+    want = expected(config)
+    got = settled(config, _timestamps(want))
     missing, extra = sorted(set(want) - set(got)), sorted(set(got) - set(want))
     assert not missing and not extra, f"series missing from VictoriaMetrics: {missing}; not in the tidy tables: {extra}"
     for key, samples in want.items():

@@ -21,7 +21,7 @@ from health_pipeline.local_victoriametrics import LocalVictoriaMetrics
 from health_pipeline.storage.duckdb_store import TidyStore
 from health_pipeline.storage.victoriametrics import VictoriaMetrics, VictoriaMetricsError
 from health_pipeline.tidy.models import create_tables
-from health_pipeline_tests.export_oracle import assert_exact, held, series_key
+from health_pipeline_tests.export_oracle import assert_exact, series_key, settled
 
 TZ = "Europe/Berlin"
 START, END = date(2026, 11, 1), date(2026, 11, 6)
@@ -73,7 +73,7 @@ def samples_of(body: bytes) -> list[tuple[str, date, int, float]]:
 def test_a_send_failing_part_way_records_the_confirmed_days_and_leaves_only_the_failed_requests_series_dirty(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(sender, "SAMPLES_PER_REQUEST", 10)  # a day of heart rate: two requests worth
+    monkeypatch.setattr(sender, "SAMPLES_PER_REQUEST", 10)  # smaller than a day of heart rate (24)
     monkeypatch.setattr(sender, "ROWS_PER_BATCH", 7)  # requests cut across the read's batches
     with LocalVictoriaMetrics(tmp_path / "vm") as server:
         (tmp_path / "c.toml").write_text(f'[app]\ntimezone = "{TZ}"\nuser = "me"\nduckdb = "health.duckdb"\n'
@@ -102,8 +102,10 @@ def test_a_send_failing_part_way_records_the_confirmed_days_and_leaves_only_the_
         assert {(series_key(json.loads(s)), day): (n, last) for s, day, n, last in ledger_days} == want_days
         failed_series = {series for series, _, _, _ in requests[2]}
         assert dirty == failed_series and dirty  # only the failed request's series are in doubt
-        assert {(key, ts) for key, samples in held(config).items() for ts in samples} == {
-            (series, ts) for series, _, ts, _ in confirmed}
+        sent: dict[str, set[int]] = {}
+        for series, _, ts, _ in confirmed:
+            sent.setdefault(series, set()).add(ts)
+        assert {key: set(samples) for key, samples in settled(config, sent).items()} == sent
 
         with TidyStore(config.app.duckdb).connect() as conn:
             vm = VictoriaMetrics(config.victoriametrics)
