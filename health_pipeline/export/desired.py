@@ -63,6 +63,8 @@ def build(conn: duckdb.DuckDBPyConnection, metrics: Sequence[Metric], settings: 
     if selects:
         conn.execute(f"INSERT INTO {target} " + "\nUNION ALL\n".join(selects))
     checked = [sid for entry, pairs in by_entry.items() if not _unique_by_grain(metrics[entry]) for _, _, sid in pairs]
+    if not checked:
+        return
     duplicate = conn.execute(f"""
         SELECT s.series, d.ts_ms FROM (
             SELECT series_id, ts_ms FROM {target} WHERE series_id IN (SELECT unnest(?::BIGINT[]))
