@@ -2,35 +2,50 @@
 against VictoriaMetrics ingesting the same payload from `curl`.
 
 A DuckDB file holds two years of tidy rows as the models write them: per-minute heart rate
-(about 1.05 million rows) and one `daily_activity` row a day. Measured, each against its own
-fresh VictoriaMetrics (Debian's binary, `-retentionPeriod=100y`, on loopback):
-- export: the product's `export()` of the whole range, from planning to the last confirmed batch
-  (desired samples, ledger comparison, JSON lines, streamed imports, ledger writes);
-- curl: `curl --data-binary @payload` of exactly the JSON lines the export sent (recorded by a
-  second, unmeasured export of a copy of the same DuckDB file), in one request, into the second
-  server;
-- no-op: the same export again (nothing to send: the ledger comparison alone).
-Both servers are flushed and counted afterwards, so a dropped sample would show. Peak RSS is the
-benchmark process's (DuckDB included). Target: export at >= 70 % of curl's ingest rate.
-Run: .venv/bin/python bench/export_throughput.py [--days 730]
+(about 1.05 million rows) and one `daily_activity` row a day. Each run measures, one after the
+other and each against its own fresh VictoriaMetrics (Debian's binary, `-retentionPeriod=100y`,
+on loopback, stopped before the next measurement so its background merges compete with nothing):
+- export: the product's `export()` of the whole range, from planning to the last confirmed
+  request (desired samples, ledger comparison, retention check, JSON lines, streamed requests,
+  ledger writes), on a fresh copy of the DuckDB file;
+- no-op: the same export again, on the same server (nothing to send: the comparison alone);
+- curl: `curl --data-binary @payload` of exactly the JSON lines the export sends (recorded once,
+  before the runs, by an unmeasured export of another copy), in one request;
+- floor: the least any exporter of these samples from DuckDB must do, for scale: one sorted read
+  of exactly the payload's samples (series id, timestamp, value, from a table prepared before the
+  runs), the export's own JSON-lines encoder, requests of the export's size on the export's client,
+  one on the wire while the next is built. No ledger, no checks.
+Every server is flushed and counted after its measurement, so a dropped sample would show. The
+figures are the medians over the runs (each run's are printed too); peak RSS is the benchmark
+process's (DuckDB included). Target: export at >= 70 % of curl's ingest rate.
+Run: .venv/bin/python bench/export_throughput.py [--days 730] [--runs 5]
 """
 
 import argparse
 import resource
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
+
+import duckdb
+import numpy as np
+import orjson
+import pyarrow as pa
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from health_pipeline.config import load_config  # noqa: E402
 from health_pipeline.export.exporter import ExportSettings, export  # noqa: E402
 from health_pipeline.export.metrics import metrics_for  # noqa: E402
+from health_pipeline.export.sender import COLUMNS, SAMPLES_PER_REQUEST, _body, _numpy  # noqa: E402
 from health_pipeline.local_victoriametrics import LocalVictoriaMetrics  # noqa: E402
 from health_pipeline.storage.duckdb_store import TidyStore, scalar  # noqa: E402
 from health_pipeline.storage.victoriametrics import VictoriaMetrics  # noqa: E402
@@ -83,62 +98,131 @@ def count(vm: VictoriaMetrics, want: int, settle_s: float = 10.0) -> int:
         time.sleep(0.25)
 
 
+def payload_samples(conn: duckdb.DuckDBPyConnection, payload: Path) -> dict[int, bytes]:
+    """`samples(series_id, ts_ms, value)`: every sample of the recorded payload; return each
+    series' label set as the payload spells it (the floor's input, prepared before the runs)."""
+    labels: dict[bytes, int] = {}
+    ids: list[np.ndarray] = []
+    stamps: list[np.ndarray] = []
+    values: list[np.ndarray] = []
+    with open(payload, "rb") as lines:
+        for line in lines:
+            head, _, _ = line.partition(b',"values":')
+            series = labels.setdefault(head[len(b'{"metric":'):], len(labels))
+            row = orjson.loads(line)
+            stamps.append(np.array(row["timestamps"], dtype=np.int64))
+            values.append(np.array(row["values"], dtype=np.float64))
+            ids.append(np.full(len(row["timestamps"]), series, dtype=np.int64))
+    arrays = pa.table({name: np.concatenate(parts) for (name, _), parts in zip(COLUMNS, (ids, stamps, values))})
+    conn.execute("CREATE TABLE samples AS SELECT * FROM arrays")
+    return {series: label for label, series in labels.items()}
+
+
+def floor(conn: duckdb.DuckDBPyConnection, vm: VictoriaMetrics, labels: dict[int, bytes]) -> None:
+    """Send `samples` as simply as an exporter can: one sorted read, JSON lines, requests of the
+    export's size, one on the wire while the next is built."""
+    reader = conn.sql("SELECT series_id, ts_ms, value FROM samples ORDER BY series_id, ts_ms").to_arrow_reader(
+        SAMPLES_PER_REQUEST)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        inflight: Future[None] | None = None
+        for batch in reader:
+            columns = [_numpy(column, name, dtype) for column, (name, dtype) in zip(batch.columns, COLUMNS)]
+            body = _body(*columns, labels)
+            if inflight:
+                inflight.result()
+            inflight = pool.submit(vm.import_body, body)
+        if inflight:
+            inflight.result()
+
+
+def measured(folder: Path, name: str, vm_config, want: int,  # type: ignore[no-untyped-def]
+             work: Callable[[VictoriaMetrics, str], object]) -> tuple[float, float, int]:
+    """Run `work` against a fresh server: its wall and CPU seconds, and the samples the server holds."""
+    with LocalVictoriaMetrics(folder / name) as server:
+        vm = VictoriaMetrics(replace(vm_config, enabled=True, url=server.url))
+        began, cpu = time.perf_counter(), time.process_time()
+        work(vm, server.url)
+        wall, cpu = time.perf_counter() - began, time.process_time() - cpu
+        held = count(vm, want)
+        vm.close()
+    if held != want:
+        sys.exit(f"{name}: VictoriaMetrics holds {held} samples, {want} were sent")
+    return wall, cpu, held
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--days", type=int, default=730)
-    days = parser.parse_args().days
-    start = END - timedelta(days=days - 1)
+    parser.add_argument("--runs", type=int, default=5)
+    args = parser.parse_args()
+    start = END - timedelta(days=args.days - 1)
     curl = shutil.which("curl")
     if curl is None:
         sys.exit("curl is needed for the comparison: apt-get install -y curl")
+    settings, metrics = ExportSettings("bench", TZ), metrics_for(False)
+    figures: dict[str, list[float]] = {}
+
+    def note(key: str, value: float) -> None:
+        figures.setdefault(key, []).append(value)
+
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         config_path = folder / "health-pipeline.toml"
         config_path.write_text(f'[app]\ntimezone = "{TZ}"\nuser = "bench"\n')
-        store = TidyStore(folder / "health.duckdb")
-        with store.connect() as conn:
+        vm_config = load_config(config_path).victoriametrics
+        with TidyStore(folder / "health.duckdb").connect() as conn:
             fill(conn, start, END)
             rows = scalar(conn, "SELECT count(*) FROM heart_rate")
         shutil.copy(folder / "health.duckdb", folder / "copy.duckdb")
-        settings = ExportSettings("bench", TZ)
-        metrics = metrics_for(False)
-        with LocalVictoriaMetrics(folder / "vm1") as first, LocalVictoriaMetrics(folder / "vm2") as second:
-            vm_config = load_config(config_path).victoriametrics
-            vm = VictoriaMetrics(replace(vm_config, enabled=True, url=first.url))
-            with store.connect() as conn:
-                began = time.perf_counter()
-                result = export(conn, vm, metrics, settings, start=start, end=END, now=datetime.now(timezone.utc))
-                export_s = time.perf_counter() - began
-                began = time.perf_counter()
-                again = export(conn, vm, metrics, settings, start=start, end=END, now=datetime.now(timezone.utc))
-                noop_s = time.perf_counter() - began
-            written = count(vm, result.samples_appended)
-            payload = folder / "payload.jsonl"
-            with LocalVictoriaMetrics(folder / "vm3") as third, open(payload, "wb") as out, \
-                    TidyStore(folder / "copy.duckdb").connect() as copy:
-                recorder = Recording(replace(vm_config, enabled=True, url=third.url), out)
-                export(copy, recorder, metrics, settings, start=start, end=END, now=datetime.now(timezone.utc))
-                recorder.close()
-            began = time.perf_counter()
-            subprocess.run([curl, "-sf", "-o", "/dev/null", "--data-binary", f"@{payload}",
-                            f"{second.url}/api/v1/import"], check=True)
-            curl_s = time.perf_counter() - began
-            payload_mib = payload.stat().st_size / 2**20
-            vm2 = VictoriaMetrics(replace(vm_config, enabled=True, url=second.url))
-            copied = count(vm2, result.samples_appended)
-            vm.close()
-            vm2.close()
-    samples = result.samples_appended
+        payload = folder / "payload.jsonl"
+        with LocalVictoriaMetrics(folder / "record") as server, open(payload, "wb") as out, \
+                TidyStore(folder / "copy.duckdb").connect() as conn:
+            recorder = Recording(replace(vm_config, enabled=True, url=server.url), out)
+            samples = export(conn, recorder, metrics, settings, start=start, end=END).samples_appended
+            recorder.close()
+        floor_db = duckdb.connect(str(folder / "floor.duckdb"))
+        labels = payload_samples(floor_db, payload)
+
+        for run in range(args.runs):
+            shutil.copy(folder / "health.duckdb", folder / "run.duckdb")
+            with TidyStore(folder / "run.duckdb").connect() as conn:
+                with LocalVictoriaMetrics(folder / f"export{run}") as server:
+                    vm = VictoriaMetrics(replace(vm_config, enabled=True, url=server.url))
+                    began, cpu = time.perf_counter(), time.process_time()
+                    result = export(conn, vm, metrics, settings, start=start, end=END, now=datetime.now(timezone.utc))
+                    note("export", time.perf_counter() - began)
+                    note("cpu", time.process_time() - cpu)
+                    began = time.perf_counter()
+                    again = export(conn, vm, metrics, settings, start=start, end=END, now=datetime.now(timezone.utc))
+                    note("noop", time.perf_counter() - began)
+                    held = count(vm, samples)
+                    vm.close()
+            if (result.samples_appended, again.samples_unchanged, again.samples_appended, held) != \
+                    (samples, samples, 0, samples):
+                sys.exit(f"export: sent {result.samples_appended} of {samples}, the repeat compared "
+                         f"{again.samples_unchanged} and sent {again.samples_appended}; the server holds {held}")
+            note("curl", measured(folder, f"curl{run}", vm_config, samples, lambda vm, url: subprocess.run(
+                [curl, "-sf", "-o", "/dev/null", "--data-binary", f"@{payload}", f"{url}/api/v1/import"],
+                check=True))[0])
+            note("floor", measured(folder, f"floor{run}", vm_config, samples,
+                                   lambda vm, url: floor(floor_db, vm, labels))[0])
+            print(f"run {run + 1}: export {figures['export'][-1]:.3f} s (CPU {figures['cpu'][-1]:.2f} s), "
+                  f"curl {figures['curl'][-1]:.3f} s, floor {figures['floor'][-1]:.3f} s, "
+                  f"no-op {figures['noop'][-1]:.3f} s")
+        floor_db.close()
+        payload_mib = payload.stat().st_size / 2**20
+
+    median = {key: statistics.median(values) for key, values in figures.items()}
     peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"tidy rows: {rows} heart-rate minutes over {days} days, plus the daily metrics")
-    print(f"export: {samples} samples in {export_s:.2f} s ({samples / export_s / 1e6:.2f} M samples/s, "
-          f"{result.requests} requests); VictoriaMetrics holds {written}")
-    print(f"curl:   {copied} samples in {curl_s:.2f} s ({copied / curl_s / 1e6:.2f} M samples/s), "
-          f"payload {payload_mib:.0f} MiB")
-    print(f"no-op export: {again.samples_unchanged} samples compared, {again.samples_appended} sent, {noop_s:.2f} s")
-    print(f"peak RSS: {peak_mib:.0f} MiB")
-    print(f"export rate = {curl_s / export_s * 100:.0f} % of curl's ({samples} samples: {export_s:.2f} s vs "
-          f"{curl_s:.2f} s; target >= 70 %)")
+    print(f"tidy rows: {rows} heart-rate minutes over {args.days} days, plus the daily metrics")
+    print(f"medians of {args.runs} runs, {samples} samples ({payload_mib:.0f} MiB of JSON lines) each:")
+    for key, what in (("export", f"export ({result.requests} HTTP requests)"), ("curl", "curl, one request"),
+                      ("floor", "floor (sorted read, encode, send)")):
+        print(f"  {what:36s} {median[key]:.3f} s  {samples / median[key] / 1e6:.2f} M samples/s  "
+              f"{median['curl'] / median[key] * 100:3.0f} % of curl's rate")
+    print(f"  export CPU time {median['cpu']:.2f} s; no-op export {median['noop']:.3f} s; peak RSS {peak_mib:.0f} MiB")
+    print(f"export rate = {median['curl'] / median['export'] * 100:.0f} % of curl's (target >= 70 %); "
+          f"the floor reaches {median['curl'] / median['floor'] * 100:.0f} %")
 
 
 if __name__ == "__main__":
