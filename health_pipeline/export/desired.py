@@ -1,6 +1,6 @@
 """What VictoriaMetrics should hold in an export's scopes: `_desired(series_id, day, ts_ms, value)`.
 
-Each catalogue entry is one SELECT over its tidy table (its row filter, value and label
+Each catalogue entry over a table with rows is one SELECT (its row filter, value and label
 expressions, its timestamp rule), restricted to the scopes. The few distinct series the entries
 make get their label set (JSON) and id in Python, so the million-row side stays numeric.
 """
@@ -46,12 +46,14 @@ def build(conn: duckdb.DuckDBPyConnection, metrics: Sequence[Metric], settings: 
           scopes: Sequence[Scope], target: str = "_desired") -> None:
     """Fill `target` (series_id, day, ts_ms, value); refuse two rows that would make one sample.
 
-    A first, light pass finds which series the entries make in scope (only their provider and
-    label values); the entries with none are left out, and each of the others gets its rows with
-    the series id joined from a small inline table: the sample rows are read once.
+    A first, light pass finds which series the entries over tables with rows make in scope (only
+    their provider and label values); the entries with none are left out, and each of the others
+    gets its rows with the series id, by a filter when it makes one series and else joined from a
+    small inline table: the sample rows are read once.
     """
-    keys_sql = "\nUNION ALL\n".join(_keys_select(i, m, scopes) for i, m in enumerate(metrics))
-    keys = conn.execute(f"SELECT DISTINCT * FROM ({keys_sql})").fetchall()
+    filled = _tables_with_rows(conn, {m.table for m in metrics})
+    keys_sql = "\nUNION ALL\n".join(_keys_select(i, m, scopes) for i, m in enumerate(metrics) if m.table in filled)
+    keys = conn.execute(f"SELECT DISTINCT * FROM ({keys_sql})").fetchall() if keys_sql else []
     wanted = {key: _series(metrics[key[0]], key[1], key[2], settings) for key in keys}
     ids = ledger.series_ids(conn, [(metrics[k[0]].name, k[1], series) for k, series in wanted.items()])
     by_entry: dict[int, list[tuple[str, str, int]]] = {}
@@ -76,8 +78,19 @@ def build(conn: duckdb.DuckDBPyConnection, metrics: Sequence[Metric], settings: 
                             "its grain: run its asset checks. Nothing was written")
 
 
+def _tables_with_rows(conn: duckdb.DuckDBPyConnection, tables: set[str]) -> set[str]:
+    """The tables holding any row: the entries over the others are not planned at all (a user
+    without a Withings scale or Hevy has a dozen empty tables, and planning is most of the cost)."""
+    probes = " UNION ALL ".join(f"(SELECT {_literal(t)} FROM {t} LIMIT 1)" for t in sorted(tables))
+    return {row[0] for row in conn.execute(probes).fetchall()} if probes else set()
+
+
 def _identified(rows: str, pairs: list[tuple[str, str, int]]) -> str:
     """An entry's rows with their series id (from its few (provider, label values) pairs) in place of both."""
+    if len(pairs) == 1:  # the usual case: a filter is cheaper than a join
+        provider, labels, sid = pairs[0]
+        return (f"SELECT CAST({sid} AS BIGINT) AS series_id, day, ts_ms, value FROM ({rows}) "
+                f"WHERE provider = {_literal(provider)} AND labels = {_literal(labels)}")
     values = ", ".join(f"({_literal(provider)}, {_literal(labels)}, {sid})" for provider, labels, sid in pairs)
     return (f"SELECT k.series_id, r.day, r.ts_ms, r.value FROM ({rows}) r "
             f"JOIN (VALUES {values}) k(provider, labels, series_id) USING (provider, labels)")
