@@ -30,7 +30,6 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
@@ -45,7 +44,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from health_pipeline.config import load_config  # noqa: E402
 from health_pipeline.export.exporter import ExportSettings, export  # noqa: E402
 from health_pipeline.export.metrics import metrics_for  # noqa: E402
-from health_pipeline.export.sender import COLUMNS, SAMPLES_PER_REQUEST, _body, _numpy  # noqa: E402
+from health_pipeline.export.sender import COLUMNS, SAMPLES_PER_REQUEST, _body, _numpy, pipelined  # noqa: E402
 from health_pipeline.local_victoriametrics import LocalVictoriaMetrics  # noqa: E402
 from health_pipeline.storage.duckdb_store import TidyStore, scalar  # noqa: E402
 from health_pipeline.storage.victoriametrics import VictoriaMetrics  # noqa: E402
@@ -123,31 +122,25 @@ def floor(conn: duckdb.DuckDBPyConnection, vm: VictoriaMetrics, labels: dict[int
     export's size, one on the wire while the next is built."""
     reader = conn.sql("SELECT series_id, ts_ms, value FROM samples ORDER BY series_id, ts_ms").to_arrow_reader(
         SAMPLES_PER_REQUEST)
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        inflight: Future[None] | None = None
-        for batch in reader:
-            columns = [_numpy(column, name, dtype) for column, (name, dtype) in zip(batch.columns, COLUMNS)]
-            body = _body(*columns, labels)
-            if inflight:
-                inflight.result()
-            inflight = pool.submit(vm.import_body, body)
-        if inflight:
-            inflight.result()
+    bodies = (_body(*(_numpy(column, name, dtype) for column, (name, dtype) in zip(batch.columns, COLUMNS)), labels)
+              for batch in reader)
+    for _ in pipelined(vm, bodies):
+        pass
 
 
 def measured(folder: Path, name: str, vm_config, want: int,  # type: ignore[no-untyped-def]
-             work: Callable[[VictoriaMetrics, str], object]) -> tuple[float, float, int]:
-    """Run `work` against a fresh server: its wall and CPU seconds, and the samples the server holds."""
+             work: Callable[[VictoriaMetrics, str], object]) -> float:
+    """Run `work` against a fresh server and return its seconds; stop if the server lacks a sample."""
     with LocalVictoriaMetrics(folder / name) as server:
         vm = VictoriaMetrics(replace(vm_config, enabled=True, url=server.url))
-        began, cpu = time.perf_counter(), time.process_time()
+        began = time.perf_counter()
         work(vm, server.url)
-        wall, cpu = time.perf_counter() - began, time.process_time() - cpu
+        wall = time.perf_counter() - began
         held = count(vm, want)
         vm.close()
     if held != want:
         sys.exit(f"{name}: VictoriaMetrics holds {held} samples, {want} were sent")
-    return wall, cpu, held
+    return wall
 
 
 def main() -> None:
@@ -203,9 +196,9 @@ def main() -> None:
                          f"{again.samples_unchanged} and sent {again.samples_appended}; the server holds {held}")
             note("curl", measured(folder, f"curl{run}", vm_config, samples, lambda vm, url: subprocess.run(
                 [curl, "-sf", "-o", "/dev/null", "--data-binary", f"@{payload}", f"{url}/api/v1/import"],
-                check=True))[0])
+                check=True)))
             note("floor", measured(folder, f"floor{run}", vm_config, samples,
-                                   lambda vm, url: floor(floor_db, vm, labels))[0])
+                                   lambda vm, url: floor(floor_db, vm, labels)))
             print(f"run {run + 1}: export {figures['export'][-1]:.3f} s (CPU {figures['cpu'][-1]:.2f} s), "
                   f"curl {figures['curl'][-1]:.3f} s, floor {figures['floor'][-1]:.3f} s, "
                   f"no-op {figures['noop'][-1]:.3f} s")

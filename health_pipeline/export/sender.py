@@ -12,7 +12,7 @@ longer in doubt is cleared, in one transaction: only the series of a request tha
 dirty (and, after a crash, those of the whole send), to be rewritten whole by the next export.
 """
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 
 import duckdb
@@ -47,21 +47,27 @@ def send(conn: duckdb.DuckDBPyConnection, vm: VictoriaMetrics, table: str, *, st
     names = ", ".join(name for name, _ in COLUMNS)
     reader = conn.sql(f"SELECT {names} FROM {table} ORDER BY series_id, day, ts_ms").to_arrow_reader(ROWS_PER_BATCH)
     try:
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="vm-import") as pool:
-            inflight: Future[None] | None = None
-            for body in _bodies(reader, sizes, labels):
-                if inflight:
-                    inflight.result()
-                    confirmed += 1
-                inflight = pool.submit(vm.import_body, body)
-            if inflight:
-                inflight.result()
-                confirmed += 1
+        for _ in pipelined(vm, _bodies(reader, sizes, labels)):
+            confirmed += 1
     finally:
         # The sorted read must be closed before the connection runs anything else.
         reader.close()
         _record(conn, confirmed, staged)
     return sum(sizes)
+
+
+def pipelined(vm: VictoriaMetrics, bodies: Iterable[bytes]) -> Iterator[None]:
+    """Import each body while the next one is built (one request on the wire); yield as each is confirmed."""
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="vm-import") as pool:
+        inflight: Future[None] | None = None
+        for body in bodies:
+            if inflight:
+                inflight.result()
+                yield
+            inflight = pool.submit(vm.import_body, body)
+        if inflight:
+            inflight.result()
+            yield
 
 
 def _plan_requests(conn: duckdb.DuckDBPyConnection, table: str) -> list[int]:
