@@ -81,14 +81,17 @@ def _start(value: dict[str, Any]) -> str:
     return "%04d-%02d-%02d" % (value["date"]["year"], value["date"]["month"], value["date"]["day"])
 
 
-def test_page_sizes_default_1440_cap_10000_and_25_for_sessions(sandbox: Sandbox, auth: dict) -> None:
+def test_page_sizes_default_1440_capped_at_5000_live_and_25_for_sessions(sandbox: Sandbox, auth: dict) -> None:
     flt = f'heart_rate.sample_time.physical_time >= "2026-11-01T00:00:00Z" AND heart_rate.sample_time.physical_time < {NEXT}'
     first = requests.get(url(sandbox, "heart-rate"), params={"filter": flt}, headers=auth, timeout=30).json()
     assert len(first["dataPoints"]) == 1440 and first["nextPageToken"]
+    big = requests.get(url(sandbox, "heart-rate"), params={"filter": flt, "pageSize": 10000}, headers=auth, timeout=30).json()
+    assert len(big["dataPoints"]) == 5000  # live answers stop at 5000, whatever is asked
+    everything, pages = list_all(sandbox, auth, "heart-rate", flt, pageSize=10000)
+    assert pages == -(-len(everything) // 5000) and len({p["heartRate"]["sampleTime"]["physicalTime"] for p in everything}) == len(everything)
+    sandbox.google_health.settings.max_page_size = 10000  # the documented maximum
     big = requests.get(url(sandbox, "heart-rate"), params={"filter": flt, "pageSize": 50000}, headers=auth, timeout=30).json()
     assert len(big["dataPoints"]) == 10000  # truncated to the maximum
-    everything, pages = list_all(sandbox, auth, "heart-rate", flt, pageSize=10000)
-    assert pages == -(-len(everything) // 10000) and len({p["heartRate"]["sampleTime"]["physicalTime"] for p in everything}) == len(everything)
     sleep = requests.get(url(sandbox, "sleep"), params={"pageSize": 100}, headers=auth, timeout=30).json()
     assert len(sleep["dataPoints"]) == 25 and sleep["nextPageToken"]
 
@@ -204,7 +207,9 @@ def test_sleep_sessions_are_rewritten_once_processed(sandbox: Sandbox, auth: dic
     fresh = {"Authorization": f"Bearer {sandbox.google_health.oauth.token_payload(ALL_SCOPES)['access_token']}"}
     late = requests.get(url(sandbox, "sleep"), params={"filter": flt}, headers=fresh, timeout=30).json()["dataPoints"]
     assert [p["name"] for p in early] == [p["name"] for p in late] and len(late) == 1
-    assert early[0]["sleep"]["metadata"]["processed"] is False and early[0]["sleep"]["stages"] == []
+    # proto3 JSON leaves out `processed: false` and the empty `stages`
+    assert "processed" not in early[0]["sleep"]["metadata"] and "stages" not in early[0]["sleep"]
+    assert early[0]["sleep"]["summary"] == {} and early[0]["sleep"]["metadata"]["mainSleep"] is True
     processed = late[0]["sleep"]
     assert processed["metadata"]["processed"] is True and processed["updateTime"] > early[0]["sleep"]["updateTime"]
     total = sum(int(s["minutes"]) for s in processed["summary"]["stagesSummary"])

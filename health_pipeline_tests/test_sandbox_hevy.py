@@ -1,5 +1,6 @@
 """The Hevy fake follows provider-apis.md §3: api-key, paging caps, events newest first, supersets_id."""
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -46,10 +47,14 @@ def test_workouts_carry_warmups_drop_sets_supersets_and_nullable_measurements(sa
     workouts = sandbox.hevy.live_workouts()
     sets = [s for w in workouts for e in w["exercises"] for s in e["sets"]]
     assert {"warmup", "normal", "dropset"} <= {s["type"] for s in sets}
-    assert any(e["supersets_id"] == 0 for w in workouts for e in w["exercises"])
-    assert all("superset_id" not in e for w in workouts for e in w["exercises"])
+    assert any(e["superset_id"] == 0 for w in workouts for e in w["exercises"])  # as live answers spell it
+    assert all("supersets_id" not in e for w in workouts for e in w["exercises"])
     assert any(s["weight_kg"] is None and s["distance_meters"] for s in sets)  # treadmill
-    assert all(w["start_time"].endswith("Z") and w["start_time"] < w["end_time"] for w in workouts)
+    assert all(w["start_time"].endswith("+00:00") and w["start_time"] < w["end_time"] for w in workouts)
+    assert all(re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", w[k]) for w in workouts
+               for k in ("created_at", "updated_at"))
+    sandbox.hevy.settings.supersets_field = "supersets_id"  # the swagger's spelling
+    assert any(e["supersets_id"] == 0 for w in sandbox.hevy.live_workouts() for e in w["exercises"])
 
 
 def test_events_are_newest_first_and_an_edit_and_a_delete_show_up_after_the_clock_moves(sandbox: Sandbox) -> None:

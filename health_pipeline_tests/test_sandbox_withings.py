@@ -49,9 +49,10 @@ def test_getmeas_groups_scale_values_and_page_with_an_integer_more(sandbox: Sand
     groups, offset = [], 0
     while True:
         body = post(sandbox, "/measure", token, as_query=True, offset=offset, **params)["body"]
-        assert body["more"] in (0, 1) and body["timezone"] == "Europe/Berlin"
+        assert body.get("more", 0) in (0, 1) and body["timezone"] == "Europe/Berlin"
         groups.extend(body["measuregrps"])
-        if not body["more"]:
+        if not body.get("more"):
+            assert "more" not in body and "offset" not in body  # the last page says nothing of paging
             break
         offset = body["offset"]
     expected = [g.group for day in [date(2026, 9, 30) + timedelta(days=i) for i in range(43)]
@@ -59,7 +60,11 @@ def test_getmeas_groups_scale_values_and_page_with_an_integer_more(sandbox: Sand
                 if params["startdate"] <= g.group["date"] <= params["enddate"]]
     assert groups == expected and len(groups) > 20
     weigh_in = next(g for g in groups if any(m["type"] == 1 for m in g["measures"]))
-    assert {m["type"] for m in weigh_in["measures"]} == {1, 5, 6, 8, 11, 76, 77, 88}  # one group, several types
+    # a Body Scan group: whole-body types, fat-free and fat mass twice at position 7, the segments
+    assert {m["type"] for m in weigh_in["measures"]} == {1, 5, 6, 8, 11, 76, 77, 88, 168, 169, 170, 173, 174, 175}
+    assert [m.get("position") for m in weigh_in["measures"] if m["type"] in (5, 8)] == [7, 7, 7, 7]
+    assert {m["position"] for m in weigh_in["measures"] if m["type"] == 173} == {2, 3, 10, 11, 12}
+    assert "timezone" not in weigh_in and weigh_in["modelid"] == 10 and "model_id" not in weigh_in
     weight = next(m for m in weigh_in["measures"] if m["type"] == 1)
     assert weight["unit"] == -3 and 60 < weight["value"] * 10 ** weight["unit"] < 100
     pressure = [g for g in groups if {m["type"] for m in g["measures"]} == {9, 10, 11}]

@@ -49,7 +49,7 @@ class FaultInjector:
 
     def __init__(self, seed: int = 0) -> None:
         self._plans: dict[str, FaultPlan] = {}
-        self._rewrites: list[tuple[str, str, Callable[[Any], Any]]] = []
+        self._rewrites: list[tuple[str, str, dict[str, str], Callable[[Any], Any]]] = []
         self._rng = random.Random(seed)
         self._lock = threading.Lock()
 
@@ -66,16 +66,20 @@ class FaultInjector:
         plan.script.extend(kinds)
         self.set(provider, plan)
 
-    def rewrite(self, provider: str, transform: Callable[[Any], Any], path_contains: str = "", times: int = 1) -> None:
-        """Let `transform` (sandbox Response -> Response) rewrite the next `times` matching answers."""
+    def rewrite(self, provider: str, transform: Callable[[Any], Any], path_contains: str = "", times: int = 1,
+                params: dict[str, str] | None = None) -> None:
+        """Let `transform` (sandbox Response -> Response) rewrite the next `times` matching answers:
+        requests whose path contains `path_contains` and, with `params`, whose parameters (query or
+        form) have those values (Withings' `action`)."""
         with self._lock:
-            self._rewrites.extend([(provider, path_contains, transform)] * times)
+            self._rewrites.extend([(provider, path_contains, dict(params or {}), transform)] * times)
 
-    def next_rewrite(self, provider: str, path: str) -> Callable[[Any], Any] | None:
-        """The rewrite queued for this request, if any (consumed)."""
+    def next_rewrite(self, provider: str, path: str, param: Callable[[str], str | None] = lambda name: None
+                     ) -> Callable[[Any], Any] | None:
+        """The rewrite queued for this request, if any (consumed); `param` reads a request parameter."""
         with self._lock:
-            for index, (wanted, fragment, transform) in enumerate(self._rewrites):
-                if wanted == provider and fragment in path:
+            for index, (wanted, fragment, params, transform) in enumerate(self._rewrites):
+                if wanted == provider and fragment in path and all(param(k) == v for k, v in params.items()):
                     del self._rewrites[index]
                     return transform
             return None

@@ -3,7 +3,12 @@
 Conventions (google-health-api.md §3): int64 values are JSON strings, durations are "Ns"
 strings, physical instants RFC 3339 UTC with `Z`, civil times omit zero members. Every point
 also carries a private `_t` (its sort instant) and `_key` (the rollup value) that the server
-strips before answering.
+strips before answering; the server also drops every member that holds its proto default
+(`proto3_json`), as Google's JSON encoding does.
+
+Live shapes (real-payload-corrections.md §1-5): sleep metadata has `mainSleep`, not `nap`; each
+point carries its own civil time or UTC offset, and on trips the person logs their weight in the
+evening, so the point's civil date is not the home zone's date of the instant.
 """
 
 from collections.abc import Iterator
@@ -118,6 +123,25 @@ def ymd(day: date) -> dict[str, int]:
     return {"year": day.year, "month": day.month, "day": day.day}
 
 
+def proto3_json(value: Any) -> Any:
+    """`value` as Google's proto3 JSON encoding writes it: a scalar at its default (0, 0.0, "0" for an
+    int64, "", false) and an empty repeated field are left out; a message stays, even when empty
+    (`"time": {}`). Private members (`_t`) are dropped by the caller, not here."""
+    if isinstance(value, dict):
+        return {k: proto3_json(v) for k, v in value.items() if not _is_default(v)}
+    if isinstance(value, list):
+        return [proto3_json(v) for v in value]
+    return value
+
+
+def _is_default(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value is False
+    if isinstance(value, (int, float)):
+        return value == 0
+    return value is None or value == "" or value == "0" or value == []
+
+
 PASSIVE = {"recordingMethod": "PASSIVELY_MEASURED", "device": {"displayName": "Charge 6"}, "platform": "FITBIT"}
 DERIVED = {"recordingMethod": "DERIVED", "platform": "FITBIT"}
 MANUAL = {"recordingMethod": "MANUAL", "platform": "FITBIT"}
@@ -219,6 +243,9 @@ def interval_points(world: SandboxWorld, data_type: DataType, day: date) -> list
     return points
 
 
+IMPLAUSIBLE_SECOND = 12 * 3600 + 30  # the sample at 12:00:30 local of `implausible_day()`, if worn then
+
+
 def heart_rate_points(world: SandboxWorld, day: date, every_s: int) -> list[dict[str, Any]]:
     """Heart-rate samples of one local day every `every_s` seconds while worn, oldest first."""
     if not world.has_day(day) or not world.plan(day).worn:
@@ -229,6 +256,7 @@ def heart_rate_points(world: SandboxWorld, day: date, every_s: int) -> list[dict
     zone = world.tz_for(day)  # every instant of the local day is lived in the day's zone
     now = world.clock.now()
     points = []
+    implausible_at = IMPLAUSIBLE_SECOND - IMPLAUSIBLE_SECOND % every_s if world.implausible(day) else None
     for second in range(0, world.day_length_s(day), every_s):
         instant = midnight + timedelta(seconds=second)
         if instant > now:
@@ -239,23 +267,29 @@ def heart_rate_points(world: SandboxWorld, day: date, every_s: int) -> list[dict
         in_workout = plan.workout_start_min is not None and plan.workout_start_min <= minute < plan.workout_start_min + plan.workout_minutes
         asleep = minute < plan.wake_min or minute >= plan.bed_min
         bpm = rng.randint(120, 165) if in_workout else plan.resting_hr + (rng.randint(-3, 5) if asleep else rng.randint(10, 35))
+        if implausible_at is not None and second == implausible_at:
+            bpm = 400  # a sensor glitch: no heart beats 400 times a minute
         points.append({"dataSource": PASSIVE, "heartRate": {"sampleTime": sample_time(world, instant, zone),
                                                             "beatsPerMinute": str(bpm)}, "_t": instant})
     return points
 
 
 def body_points(world: SandboxWorld, data_type: DataType, day: date) -> list[dict[str, Any]]:
-    """Weight and body fat logged by hand on Sunday mornings."""
+    """Weight and body fat logged by hand on Sundays: at 08:30, or on a trip at 20:24 local time, whose
+    instant is already the next day at home. The sample's time is its instant and UTC offset only,
+    as in Google's own example (no `civilTime`)."""
     if not world.has_day(day) or day.weekday() != 6:
         return []
-    at = (world.local_midnight(day) + timedelta(hours=8, minutes=30)).astimezone(timezone.utc)
+    clock = timedelta(hours=20, minutes=24) if world.travelling(day) else timedelta(hours=8, minutes=30)
+    at = (world.local_midnight(day) + clock).astimezone(timezone.utc)
     if at > world.clock.now():
         return []
     name_id = int(at.timestamp() * 1000)
+    when = {"physicalTime": rfc3339(at), "utcOffset": offset(world, at)}
     if data_type.key == "weight":
-        value: dict[str, Any] = {"sampleTime": sample_time(world, at), "weightGrams": round(weight_kg(world, day) * 1000), "notes": ""}
+        value: dict[str, Any] = {"sampleTime": when, "weightGrams": round(weight_kg(world, day) * 1000), "notes": ""}
     else:
-        value = {"sampleTime": sample_time(world, at), "percentage": round(19.5 + rng_for(world.seed, "fat", day).gauss(0, 0.5), 1)}
+        value = {"sampleTime": when, "percentage": round(19.5 + rng_for(world.seed, "fat", day).gauss(0, 0.5), 1)}
     return [{"name": f"users/me/dataTypes/{data_type.path}/dataPoints/{name_id}", "dataSource": MANUAL,
              data_type.key: value, "_t": at}]
 
@@ -286,42 +320,81 @@ def daily_points(world: SandboxWorld, data_type: DataType, day: date) -> list[di
 _SLEEP_STAGE = {"deep": "DEEP", "light": "LIGHT", "rem": "REM", "awake": "AWAKE"}
 
 
-def sleep_points(world: SandboxWorld, day: date) -> list[dict[str, Any]]:
-    """The sleep session ending on `day` (stages grouped into runs), rewritten once processed."""
-    night = night_for(world, day)
+@dataclass(frozen=True)
+class Nap:
+    """An afternoon nap of the sandbox person (Fitbit records it as a sleep that is not the main one)."""
+
+    start: datetime  # UTC
+    stages: tuple[str, ...]  # 5-minute slots
+
+
+def nap_for(world: SandboxWorld, day: date) -> Nap | None:
+    """The nap of a day, on about one day in six the tracker was worn."""
+    if not world.has_day(day) or not world.plan(day).worn:
+        return None
+    rng = rng_for(world.seed, "google", "nap", day.isoformat())
+    if rng.random() > 0.17:
+        return None
+    start = (world.local_midnight(day) + timedelta(hours=14, minutes=rng.randint(0, 90))).astimezone(timezone.utc)
+    return Nap(start, tuple(rng.choice(("light", "light", "deep", "awake")) for _ in range(rng.randint(4, 9))))
+
+
+def _sleep_point(world: SandboxWorld, bed: datetime, slots: tuple[str, ...], latency_s: int, main: bool,
+                 nap_field: bool) -> dict[str, Any] | None:
+    """One sleep session starting at `bed` in 5-minute `slots`; processed an hour after waking."""
+    wake = bed + timedelta(seconds=300 * len(slots))
     now = world.clock.now()
-    if night is None or night.wake + timedelta(minutes=15) > now:
-        return []
-    processed = now >= night.wake + timedelta(hours=1)
+    if wake + timedelta(minutes=15) > now:
+        return None
+    processed = now >= wake + timedelta(hours=1)
     stages = []
     run_start = 0
-    for i in range(1, len(night.stages) + 1):
-        if i == len(night.stages) or night.stages[i] != night.stages[run_start]:
-            start = night.bed + timedelta(seconds=300 * run_start)
-            end = night.bed + timedelta(seconds=300 * i)
+    for i in range(1, len(slots) + 1):
+        if i == len(slots) or slots[i] != slots[run_start]:
+            start = bed + timedelta(seconds=300 * run_start)
+            end = bed + timedelta(seconds=300 * i)
             stages.append({"startTime": rfc3339(start), "startUtcOffset": offset(world, start),
                            "endTime": rfc3339(end), "endUtcOffset": offset(world, end),
-                           "type": _SLEEP_STAGE[night.stages[run_start]]})
+                           "type": _SLEEP_STAGE[slots[run_start]]})
             run_start = i
-    seconds = night.seconds
+    seconds = {stage: slots.count(stage) * 300 for stage in ("deep", "light", "rem", "awake")}
     summary = {
         "minutesAsleep": str((seconds["deep"] + seconds["light"] + seconds["rem"]) // 60),
-        "minutesAwake": str(seconds["awake"] // 60), "minutesInSleepPeriod": str(len(night.stages) * 5),
-        "minutesToFallAsleep": str(night.latency_s // 60), "minutesAfterWakeUp": "0",
+        "minutesAwake": str(seconds["awake"] // 60), "minutesInSleepPeriod": str(len(slots) * 5),
+        "minutesToFallAsleep": str(latency_s // 60), "minutesAfterWakeUp": "0",
         "stagesSummary": [{"type": _SLEEP_STAGE[s], "minutes": str(seconds[s] // 60), "count": str(sum(1 for st in stages if st["type"] == _SLEEP_STAGE[s]))}
                           for s in ("deep", "light", "rem", "awake")],
     }
+    # Live answers say `mainSleep` (a nap's `false` is then left out as a default) and never `nap`.
+    metadata: dict[str, Any] = {"processed": processed, "manuallyEdited": False,
+                                "stagesStatus": "SUCCEEDED" if processed else "PENDING"}
+    metadata.update({"nap": not main} if nap_field else {"mainSleep": main})
+    awakenings = [{"startTime": st["startTime"], "endTime": st["endTime"]} for st in stages if st["type"] == "AWAKE"][1:]
     value = {
-        "interval": {k: v for k, v in interval(world, night.bed, night.wake).items() if not k.startswith("civil")},
+        "interval": {k: v for k, v in interval(world, bed, wake).items() if not k.startswith("civil")},
         "type": "STAGES", "stages": stages if processed else [], "outOfBedSegments": [],
+        "shortAwakenings": awakenings if processed else [],
         "summary": summary if processed else {},
-        "metadata": {"processed": processed, "nap": False, "manuallyEdited": False,
-                     "stagesStatus": "SUCCEEDED" if processed else "PENDING"},
-        "createTime": rfc3339(night.wake + timedelta(minutes=15)),
-        "updateTime": rfc3339(night.wake + (timedelta(hours=1) if processed else timedelta(minutes=15))),
+        "metadata": metadata,
+        "createTime": rfc3339(wake + timedelta(minutes=15)),
+        "updateTime": rfc3339(wake + (timedelta(hours=1) if processed else timedelta(minutes=15))),
     }
-    name = f"users/me/dataTypes/sleep/dataPoints/{int(night.wake.timestamp())}"
-    return [{"name": name, "dataSource": DERIVED, "sleep": value, "_t": night.bed}]
+    name = f"users/me/dataTypes/sleep/dataPoints/{int(wake.timestamp())}"
+    return {"name": name, "dataSource": DERIVED, "sleep": value, "_t": bed}
+
+
+def sleep_points(world: SandboxWorld, day: date, nap_field: bool = False) -> list[dict[str, Any]]:
+    """The sleep sessions ending on `day`: the night (the main sleep) and maybe an afternoon nap.
+
+    `nap_field`: answer with the documented `metadata.nap` instead of the live `mainSleep`."""
+    sessions = []
+    night = night_for(world, day)
+    if night is not None:
+        sessions.append(_sleep_point(world, night.bed, night.stages, night.latency_s, True, nap_field))
+    nap = nap_for(world, day)
+    if nap is not None:
+        sessions.append(_sleep_point(world, nap.start, nap.stages, 300, False, nap_field))
+    return [s for s in sessions if s is not None]
 
 
 def exercise_points(world: SandboxWorld, day: date) -> list[dict[str, Any]]:
@@ -356,8 +429,10 @@ def exercise_points(world: SandboxWorld, day: date) -> list[dict[str, Any]]:
              "exercise": value, "_t": start}]
 
 
-def points_of_day(world: SandboxWorld, data_type: DataType, day: date, hr_every_s: int) -> list[dict[str, Any]]:
-    """Every point of a type whose sort instant falls in the local day, oldest first."""
+def points_of_day(world: SandboxWorld, data_type: DataType, day: date, hr_every_s: int,
+                  nap_field: bool = False) -> list[dict[str, Any]]:
+    """Every point of a type whose sort instant falls in the local day, oldest first (sleep: the
+    sessions ending on the day)."""
     if data_type.kind == "interval":
         return interval_points(world, data_type, day)
     if data_type.path == "heart-rate":
@@ -366,7 +441,7 @@ def points_of_day(world: SandboxWorld, data_type: DataType, day: date, hr_every_
         return body_points(world, data_type, day)
     if data_type.kind == "daily":
         return daily_points(world, data_type, day)
-    return sleep_points(world, day) if data_type.path == "sleep" else exercise_points(world, day)
+    return sleep_points(world, day, nap_field) if data_type.path == "sleep" else exercise_points(world, day)
 
 
 def days_desc(first: date, last: date) -> Iterator[date]:

@@ -33,13 +33,18 @@ LEGACY_GONE = {"errors": [{"errorType": "request", "message": "The Fitbit Web AP
 
 @dataclass
 class GoogleSettings:
-    """Knobs for behaviour the reference leaves open."""
+    """Knobs for behaviour the reference leaves open, and for shapes where both occur in the wild."""
 
     heart_rate_every_s: int = 60  # the tracker stores up to one sample a second
     rate_limit_per_minute: int = 300
     daily_rollup_end_inclusive: bool = True
     granted_scopes: set[str] | None = None  # partial consent: the user unticks some scopes
     end_token: str | None = ""  # "" or None (omitted) at the last page: both occur
+    # An answer that finds nothing: `{}` (proto3 drops the empty list; what live answers do) or
+    # `{"dataPoints": []}` / `{"rollupDataPoints": []}` (also seen).
+    empty_answer: str = "omit"
+    max_page_size: int = 5000  # `list`: asked for 10000, live answers stop at 5000 (roll-ups: 10000)
+    sleep_nap_field: bool = False  # the documented `metadata.nap` instead of the live `mainSleep`
 
 
 class GoogleError(Exception):
@@ -307,7 +312,8 @@ class FakeGoogleHealth:
         if family is not None and family not in DATA_SOURCE_FAMILIES:
             raise _invalid(f"Invalid data source family {family!r}.", "INVALID_DATA_POINT_DATA_SOURCE_FAMILY")
         time_filter = parse_filter(data_type, request.query.get("filter"))
-        size = _page_size(request.query.get("pageSize"), session=data_type.kind == "session")
+        size = _page_size(request.query.get("pageSize"), session=data_type.kind == "session",
+                          maximum=self.settings.max_page_size)
         fingerprint = _fingerprint(request.query.get("filter") or "", family or "", str(size), str(reconcile))
         start_day, index = self._resume(request.query.get("pageToken"), fingerprint)
         first, last = self._day_range(data_type, time_filter)
@@ -327,23 +333,30 @@ class FakeGoogleHealth:
                 page.append(_public(point, reconcile))
             if next_token:
                 break
-        body: dict[str, Any] = {"dataPoints": page}
+        if not page and not next_token:
+            return self._nothing("dataPoints")
+        body: dict[str, Any] = {"dataPoints": gd.proto3_json(page)}
         if next_token or self.settings.end_token is not None:
             body["nextPageToken"] = next_token or self.settings.end_token
         return Response.json(200, body)
+
+    def _nothing(self, key: str) -> Response:
+        """An answer with no points: `{}` as live answers are, or the empty list (both seen)."""
+        return Response.json(200, {key: []} if self.settings.empty_answer == "empty_list" else {})
 
     def _points_of_day(self, data_type: gd.DataType, day: date) -> list[dict[str, Any]]:
         """A day's points (read-only). The world is deterministic, so the last few complete past days
         are remembered: the pages of one roll-up, and neighbouring windows, share their days."""
         every_s = self.settings.heart_rate_every_s
+        nap_field = self.settings.sleep_nap_field
         if self.world.local_midnight(day + timedelta(days=1)) > self.world.clock.now() or not self.world.has_day(day):
-            return gd.points_of_day(self.world, data_type, day, every_s)
+            return gd.points_of_day(self.world, data_type, day, every_s, nap_field)
         key = (data_type.path, day, every_s)
         with self._lock:
             if key in self._days:
                 self._days.move_to_end(key)
                 return self._days[key]
-        points = gd.points_of_day(self.world, data_type, day, every_s)
+        points = gd.points_of_day(self.world, data_type, day, every_s, nap_field)
         with self._lock:
             self._days[key] = points
             while len(self._days) > DAYS_REMEMBERED:
@@ -431,7 +444,9 @@ class FakeGoogleHealth:
                 raise _invalid("The page token is invalid or the request changed while paging.")
             offset = int(state["o"])
         page = results[offset: offset + size]
-        answer: dict[str, Any] = {"rollupDataPoints": page}
+        if not page:
+            return self._nothing("rollupDataPoints")
+        answer: dict[str, Any] = {"rollupDataPoints": gd.proto3_json(page)}
         if offset + size < len(results):
             answer["nextPageToken"] = _encode({"o": offset + size, "f": fingerprint})
         elif not daily and self.settings.end_token is not None:
@@ -499,8 +514,8 @@ def _unauthenticated(problem: str) -> Response:
         {"WWW-Authenticate": 'Bearer realm="https://accounts.google.com/", error="invalid_token"'})
 
 
-def _page_size(value: str | None, session: bool) -> int:
-    default, maximum = (25, 25) if session else (1440, 10000)
+def _page_size(value: str | None, session: bool, maximum: int = 10000) -> int:
+    default, maximum = (25, 25) if session else (1440, maximum)
     if value is None or value == "":
         return default
     try:

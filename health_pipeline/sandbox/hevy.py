@@ -3,6 +3,7 @@
 import math
 import threading
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -29,11 +30,19 @@ class ApiKeyAuth:
         self._valid.clear()
 
 
+@dataclass
+class HevySettings:
+    """Knobs for shapes that differ between the live API and its swagger."""
+
+    supersets_field: str = "superset_id"  # live answers; the swagger says `supersets_id`
+
+
 class FakeHevy:
     """The Hevy app mounted at `/hevy`."""
 
-    def __init__(self, world: SandboxWorld) -> None:
+    def __init__(self, world: SandboxWorld, settings: HevySettings | None = None) -> None:
         self.world = world
+        self.settings = settings or HevySettings()
         self.oauth = ApiKeyAuth(SANDBOX_API_KEY)
         self._changes: dict[str, dict[str, datetime]] = {}  # explicit edits/deletes made by tests
         self._lock = threading.Lock()
@@ -71,7 +80,8 @@ class FakeHevy:
         """Workouts not deleted, newest start first."""
         now = self.world.clock.now()
         workouts = [
-            hevy_data.workout(self.world, item, edited=item.edited_at is not None and item.edited_at <= now)
+            hevy_data.workout(self.world, item, edited=item.edited_at is not None and item.edited_at <= now,
+                              superset_key=self.settings.supersets_field)
             for item in self.histories()
             if item.deleted_at is None or item.deleted_at > now
         ]
@@ -85,12 +95,13 @@ class FakeHevy:
             if item.deleted_at is not None and item.deleted_at <= now:
                 if item.deleted_at > since:
                     events.append((item.deleted_at, {"type": "deleted", "id": item.id,
-                                                     "deleted_at": hevy_data.iso(item.deleted_at)}))
+                                                     "deleted_at": hevy_data.ms_iso(item.deleted_at)}))
                 continue
             edited = item.edited_at is not None and item.edited_at <= now
             changed = item.edited_at if edited and item.edited_at else item.created_at
             if changed > since:
-                events.append((changed, {"type": "updated", "workout": hevy_data.workout(self.world, item, edited)}))
+                events.append((changed, {"type": "updated", "workout": hevy_data.workout(
+                    self.world, item, edited, superset_key=self.settings.supersets_field)}))
         return [event for _, event in sorted(events, key=lambda e: e[0], reverse=True)]
 
     # -- HTTP ---------------------------------------------------------------------------------

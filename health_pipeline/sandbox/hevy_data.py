@@ -3,6 +3,10 @@
 Each workout is logged a few minutes after it ends (`created_at`). Some are edited hours or days
 later and a few are deleted; those changes exist only once the clock has passed them, so
 advancing the clock produces `updated` and `deleted` events.
+
+Shapes as the live API sends them (real-payload-corrections.md §15-16): `superset_id` (the swagger
+spells it `supersets_id`; `HevySettings.supersets_field` switches), workout times with a `+00:00`
+offset, and `created_at` / `updated_at` / `deleted_at` with milliseconds.
 """
 
 from dataclasses import dataclass
@@ -50,7 +54,22 @@ class WorkoutHistory:
 
 
 def iso(instant: datetime) -> str:
+    """A UTC instant with `Z`, to the second (routines)."""
     return instant.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def offset_iso(instant: datetime) -> str:
+    """A workout's `start_time` / `end_time`: UTC with a `+00:00` offset, to the second."""
+    return instant.astimezone(timezone.utc).isoformat(timespec="seconds")
+
+
+def ms_iso(instant: datetime) -> str:
+    """`created_at`, `updated_at`, `deleted_at`: UTC with `Z` and milliseconds (`...18:11:02.518Z`)."""
+    return instant.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _ms(rng: Any) -> timedelta:
+    return timedelta(milliseconds=rng.randint(1, 999))
 
 
 def history(world: SandboxWorld, day: date) -> WorkoutHistory | None:
@@ -62,13 +81,27 @@ def history(world: SandboxWorld, day: date) -> WorkoutHistory | None:
     if plan.workout_start_min is None or rng.random() > 0.7:
         return None
     start = (world.local_midnight(day) + timedelta(minutes=plan.workout_start_min)).astimezone(timezone.utc)
-    created = start + timedelta(minutes=plan.workout_minutes + rng.randint(2, 15))
-    edited = created + timedelta(hours=rng.randint(1, 72)) if rng.random() < 0.15 else None
-    deleted = created + timedelta(hours=rng.randint(2, 96)) if rng.random() < 0.05 else None
+    created = start + timedelta(minutes=plan.workout_minutes + rng.randint(2, 15)) + _ms(rng)
+    edited = created + timedelta(hours=rng.randint(1, 72)) + _ms(rng) if rng.random() < 0.15 else None
+    deleted = created + timedelta(hours=rng.randint(2, 96)) + _ms(rng) if rng.random() < 0.05 else None
     return WorkoutHistory(stable_uuid(world.seed, "hevy", "workout", day), day, created, edited, deleted)
 
 
-def workout(world: SandboxWorld, item: WorkoutHistory, edited: bool) -> dict[str, Any]:
+def implausible_workout_day(world: SandboxWorld) -> date | None:
+    """The day of the workout that carries Hevy's one impossible value: the last workout on or
+    before `implausible_day()` not deleted by now (with `implausible_values`)."""
+    if not world.implausible_values:
+        return None
+    day = world.implausible_day()
+    while world.has_day(day):
+        item = history(world, day)
+        if item is not None and (item.deleted_at is None or item.deleted_at > world.clock.now()):
+            return day
+        day -= timedelta(days=1)
+    return None
+
+
+def workout(world: SandboxWorld, item: WorkoutHistory, edited: bool, superset_key: str = "superset_id") -> dict[str, Any]:
     """The workout JSON as Hevy serves it, before or after its edit."""
     plan = world.plan(item.day)
     rng = rng_for(world.seed, "hevy", "workout", item.day.isoformat())
@@ -78,24 +111,27 @@ def workout(world: SandboxWorld, item: WorkoutHistory, edited: bool) -> dict[str
     superset = rng.random() < 0.5
     for index, template_id in enumerate(ROUTINES[routine]):
         superset_id = 0 if superset and index in (3, 4) else None
-        exercises.append(_exercise(rng, index, template_id, superset_id, item.day))
+        exercises.append(_exercise(rng, index, template_id, superset_id, item.day, superset_key))
     if edited:  # the user fixed a typo in the title and added a forgotten set
         exercises[0]["sets"].append(dict(exercises[0]["sets"][-1], index=len(exercises[0]["sets"])))
+    if item.day == implausible_workout_day(world):
+        exercises[0]["sets"][-1]["rpe"] = 45.0  # RPE runs 1 to 10
     updated = item.edited_at if edited and item.edited_at else item.created_at
     return {
         "id": item.id,
         "title": f"{routine} Day" + (" (edited)" if edited else ""),
         "routine_id": stable_uuid(world.seed, "hevy", "routine", routine),
         "description": "",
-        "start_time": iso(start),
-        "end_time": iso(start + timedelta(minutes=plan.workout_minutes)),
-        "updated_at": iso(updated),
-        "created_at": iso(item.created_at),
+        "start_time": offset_iso(start),
+        "end_time": offset_iso(start + timedelta(minutes=plan.workout_minutes)),
+        "updated_at": ms_iso(updated),
+        "created_at": ms_iso(item.created_at),
         "exercises": exercises,
     }
 
 
-def _exercise(rng: Any, index: int, template_id: str, superset_id: int | None, day: date) -> dict[str, Any]:
+def _exercise(rng: Any, index: int, template_id: str, superset_id: int | None, day: date,
+              superset_key: str = "superset_id") -> dict[str, Any]:
     title, kind = next((t[1], t[2]) for t in TEMPLATES if t[0] == template_id)
     sets: list[dict[str, Any]] = []
 
@@ -125,7 +161,7 @@ def _exercise(rng: Any, index: int, template_id: str, superset_id: int | None, d
         if rng.random() < 0.25:
             add("dropset", round(working * 0.7 / 2.5) * 2.5, rng.randint(8, 12))
     return {"index": index, "title": title, "notes": "", "exercise_template_id": template_id,
-            "supersets_id": superset_id, "sets": sets}
+            superset_key: superset_id, "sets": sets}
 
 
 def templates() -> list[dict[str, Any]]:
@@ -143,7 +179,7 @@ def routines(world: SandboxWorld) -> list[dict[str, Any]]:
          "updated_at": created, "created_at": created,
          "exercises": [
              {"index": i, "title": next(t[1] for t in TEMPLATES if t[0] == tid), "rest_seconds": 90, "notes": "",
-              "exercise_template_id": tid, "supersets_id": None,
+              "exercise_template_id": tid, "superset_id": None,
               "sets": [{"index": s, "type": "normal", "weight_kg": None, "reps": 8, "distance_meters": None,
                         "duration_seconds": None, "custom_metric": None} for s in range(3)]}
              for i, tid in enumerate(tids)

@@ -209,7 +209,8 @@ class _RequestHandler(BaseHTTPRequestHandler):
         )
         app = self.server.apps.get(prefix)
         fault = self.server.faults.next_fault(prefix, request.path) if app is not None else None
-        rewrite = self.server.faults.next_rewrite(prefix, request.path) if app is not None and fault is None else None
+        rewrite = (self.server.faults.next_rewrite(prefix, request.path, request.param)
+                   if app is not None and fault is None else None)
         fault = "rewrite" if rewrite is not None else fault
         params = {k: ("<redacted>" if k in _SECRET_PARAMS else v) for k, v in {**request.query, **form}.items()}
         json_body = _json_or_none(body) if "json" in (self.headers.get("Content-Type") or "") else None

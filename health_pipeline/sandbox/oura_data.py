@@ -63,7 +63,9 @@ def daily_activity(world: SandboxWorld, day: date) -> dict[str, Any] | None:
             for key in ("meet_daily_targets", "move_every_hour", "recovery_time",
                         "stay_active", "training_frequency", "training_volume")
         },
-        "equivalent_walking_distance": int(steps * 0.78),
+        # Not distance covered: the walking distance that would burn the day's energy (Oura's own
+        # example has 20 122 m for 18 430 steps), so it follows the calories, not the steps.
+        "equivalent_walking_distance": int(active * 16.5),
         "high_activity_met_minutes": high // 60 * 8,
         "high_activity_time": high,
         "inactivity_alerts": rng.randint(0, 3),
@@ -163,7 +165,7 @@ def _night_stages(world: SandboxWorld, night: Any) -> tuple[str, ...]:
 _PHASE_CODE = {"deep": "1", "light": "2", "rem": "3", "awake": "4"}
 
 
-def _sleep_document(world: SandboxWorld, night: Any, kind: str, n: int, start: datetime, stages: tuple[str, ...]) -> dict[str, Any]:
+def _sleep_document(world: SandboxWorld, night: Any, kind: str | None, n: int, start: datetime, stages: tuple[str, ...]) -> dict[str, Any]:
     rng = rng_for(world.seed, "oura", "sleep", night.day.isoformat(), n)
     seconds = {stage: stages.count(stage) * 300 for stage in ("deep", "light", "rem", "awake")}
     asleep = seconds["deep"] + seconds["light"] + seconds["rem"]
@@ -178,10 +180,13 @@ def _sleep_document(world: SandboxWorld, night: Any, kind: str, n: int, start: d
     hrv_values = [v for v in hrv_items if v is not None]
     rescored = _rescored(world, night)
     end = start + timedelta(seconds=in_bed)
+    average_hr = round(sum(hr_values) / len(hr_values), 3) if hr_values else None
+    if kind == "long_sleep" and world.implausible(night.day):
+        average_hr = 4.25  # the value of Oura's own documentation example
     return {
         "id": _doc_id(world, "sleep", night.day, n),
         "average_breath": round(rng.uniform(13.5, 16.5), 3),
-        "average_heart_rate": round(sum(hr_values) / len(hr_values), 3) if hr_values else None,
+        "average_heart_rate": average_hr,
         "average_hrv": round(sum(hrv_values) / len(hrv_values)) if hrv_values else None,
         "awake_time": seconds["awake"],
         "bedtime_end": _local_iso(world, end),
@@ -220,14 +225,15 @@ def _sleep_document(world: SandboxWorld, night: Any, kind: str, n: int, start: d
 
 
 def sleep(world: SandboxWorld, day: date) -> list[dict[str, Any]]:
-    """Sleep periods whose wake-up day is `day`: the night, and sometimes a nap, a rest or a deleted one."""
+    """Sleep periods whose wake-up day is `day`: the night, and sometimes a nap, a rest, a deleted one
+    or an evening doze whose `type` is null (the spec lets it be; a sleep of unknown kind)."""
     night = _night(world, day)
     if night is None or night.wake > world.clock.now():
         return []
     rng = rng_for(world.seed, "oura", "sleep-extras", day.isoformat())
     documents = [_sleep_document(world, night, "long_sleep", 0, night.bed, _night_stages(world, night))]
     nap_start = world.local_midnight(day).astimezone(timezone.utc) + timedelta(hours=14, minutes=rng.randint(0, 120))
-    extras = [("late_nap", 0.2), ("rest", 0.06), ("deleted", 0.04)]
+    extras: list[tuple[str | None, float]] = [("late_nap", 0.2), ("rest", 0.06), ("deleted", 0.04), (None, 0.08)]
     for n, (kind, chance) in enumerate(extras, start=1):
         start = nap_start + timedelta(hours=2 * (n - 1))
         if rng.random() < chance and start + timedelta(minutes=40) <= world.clock.now():

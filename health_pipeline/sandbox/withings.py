@@ -194,16 +194,20 @@ class FakeWithings:
                             continue
                     groups.append(group)
         page, more, offset = _paginate(groups, _int(request, "offset") or 0, self.settings.measure_page_size)
-        return {"updatetime": int(self.world.clock.now().timestamp()), "timezone": self.world.timezone,
-                "measuregrps": page, "more": int(more), "offset": offset}
+        # The groups carry no time zone: the answer's one is the account's (real-payload-corrections §8);
+        # an answer that fits one page has no `more` / `offset` at all (§11).
+        body: dict[str, Any] = {"updatetime": int(self.world.clock.now().timestamp()), "timezone": self.world.timezone,
+                                "measuregrps": page}
+        if more or offset:
+            body.update(more=int(more), offset=offset)
+        return body
 
-    def _daily_series(self, request: Request, key: str, produce: Callable[[date], dict[str, Any] | None]) -> dict[str, Any]:
+    def _daily_series(self, request: Request, key: str, produce: Callable[[date], list[dict[str, Any]]]) -> dict[str, Any]:
         first, last, lastupdate = self._window(request, ymd=True)
         fields = _fields(request)
         items = []
-        for day in _days(first, last):
-            item = produce(day)
-            if item is None or (lastupdate is not None and item["modified"] <= lastupdate):
+        for item in (item for day in _days(first, last) for item in produce(day)):
+            if lastupdate is not None and item["modified"] <= lastupdate:
                 continue
             if fields and "data" in item:
                 item = dict(item, data={k: v for k, v in item["data"].items() if k in fields})
@@ -215,10 +219,10 @@ class FakeWithings:
         return {key: page, "more": more, "offset": offset}
 
     def _getactivity(self, request: Request) -> dict[str, Any]:
-        return self._daily_series(request, "activities", lambda day: withings_data.activity(self.world, day))
+        return self._daily_series(request, "activities", lambda day: withings_data.activities(self.world, day))
 
     def _getworkouts(self, request: Request) -> dict[str, Any]:
-        return self._daily_series(request, "series", lambda day: withings_data.workout(self.world, day))
+        return self._daily_series(request, "series", lambda day: withings_data.workouts(self.world, day))
 
     def _getsummary(self, request: Request) -> dict[str, Any]:
         fields = _fields(request)

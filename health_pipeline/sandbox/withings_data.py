@@ -1,8 +1,16 @@
-"""Withings data of the sandbox person: a smart scale, a blood-pressure cuff and a ScanWatch.
+"""Withings data of the sandbox person: a Body Scan scale, a blood-pressure cuff, a ScanWatch, and
+the step counter of their phone.
 
 Measures are integers with a power-of-ten `unit` (real value = value × 10^unit). Groups and
 summaries carry `modified`: some weigh-ins are corrected hours later, and sleep summaries keep
 changing until `completed`, which is what `lastupdate` sync has to catch.
+
+Shapes as the live API sends them (real-payload-corrections.md §6-11): measure groups have no
+`timezone` of their own (the answer's body has one) and spell `modelid`, sleep summaries
+`model_id`; a Body Scan group repeats whole-body measures at `position` 7 and carries segmental
+types 173-175 at a position per limb and the trunk; the phone's activities have `deviceid` and
+`hash_deviceid` null, two apps can report one day; workouts the phone detected have no heart-rate
+source and say so with `hr_average`, `hr_min`, `hr_max` and the zones at 0.
 """
 
 from dataclasses import dataclass
@@ -11,18 +19,48 @@ from typing import Any
 
 from health_pipeline.sandbox.world import SandboxWorld, night_for, rng_for
 
-SCALE = {"deviceid": "a3f1c0de5ca1e0000000000000000001", "model": "Body Comp", "model_id": 13}
+SCALE = {"deviceid": "a3f1c0de5ca1e0000000000000000001", "model": "Body Scan", "model_id": 10}
 CUFF = {"deviceid": "a3f1c0de5ca1e0000000000000000002", "model": "BPM Connect", "model_id": 45}
 WATCH = {"deviceid": "a3f1c0de5ca1e0000000000000000003", "model": "ScanWatch 2", "model_id": 93}
+# Apps feeding Withings from the phone: no device ids, an app model id and a brand.
+PHONE_APPS = ({"model": "GoogleFit tracker", "modelid": 1055, "brand": 18},
+              {"model": "HealthKit step iPhone tracker", "modelid": 1057, "brand": 18})
+
+WHOLE_BODY = 7  # Withings' `position` of a whole-body value in a segmental group
+# Segmental types (173 fat-free mass, 174 fat mass, 175 muscle mass) per position, with each
+# segment's share of the whole-body value.
+SEGMENT_SHARES = {12: 0.46, 10: 0.17, 11: 0.17, 2: 0.06, 3: 0.06}  # torso, left leg, right leg, right arm, left arm
 
 
 def _epoch(instant: datetime) -> int:
     return int(instant.timestamp())
 
 
-def _measure(value: float, type_: int, unit: int) -> dict[str, int]:
+def _measure(value: float, type_: int, unit: int, position: int | None = None) -> dict[str, int]:
     """Withings' integer encoding: `value × 10^unit`."""
-    return {"value": round(value / 10**unit), "type": type_, "unit": unit, "algo": 0, "fm": 131}
+    measure = {"value": round(value / 10**unit), "type": type_, "unit": unit, "algo": 0, "fm": 131}
+    if position is not None:
+        measure["position"] = position
+    return measure
+
+
+def body_scan_measures(kg: float, fat_ratio: float, pulse: int, implausible: bool = False) -> list[dict[str, int]]:
+    """A Body Scan weigh-in as the scale reports it: weight and fat ratio without a position, the
+    whole-body composition at position 7 (fat-free and fat mass twice, identical), then the
+    segments (types 173, 174, 175 at positions 12, 10, 11, 2, 3)."""
+    fat_kg = kg * fat_ratio / 100
+    free_kg = kg - fat_kg
+    muscle_kg = free_kg * 0.93
+    whole = [_measure(free_kg, 5, -2, WHOLE_BODY), _measure(free_kg, 5, -2, WHOLE_BODY),
+             _measure(fat_kg, 8, -2, WHOLE_BODY), _measure(fat_kg, 8, -2, WHOLE_BODY),
+             _measure(muscle_kg, 76, -2, WHOLE_BODY), _measure(free_kg * 0.7, 77, -2, WHOLE_BODY),
+             _measure(free_kg * 0.05, 88, -2, WHOLE_BODY), _measure(free_kg * 0.29, 168, -2, WHOLE_BODY),
+             _measure(free_kg * 0.41, 169, -2, WHOLE_BODY), _measure(fat_ratio / 2.5, 170, -1, WHOLE_BODY)]
+    segments = [_measure(total * share, type_, -2, position)
+                for type_, total in ((173, free_kg), (174, fat_kg), (175, muscle_kg))
+                for position, share in SEGMENT_SHARES.items()]
+    weight = _measure(0 if implausible else kg, 1, -3)  # a scale that reported 0 kg once
+    return [weight, *whole, *segments, _measure(pulse, 11, 0), _measure(fat_ratio, 6, -3)]
 
 
 @dataclass(frozen=True)
@@ -46,37 +84,31 @@ def measure_groups(world: SandboxWorld, day: date) -> list[MeasureGroup]:
         return []
     rng = rng_for(world.seed, "withings", "measures", day.isoformat())
     groups: list[MeasureGroup] = []
-    tz = world.tz_for(day).key
-    if rng.random() < 0.8:
+    implausible = world.implausible(day)
+    if rng.random() < 0.8 or implausible:
         at = (world.local_midnight(day) + timedelta(minutes=world.plan(day).wake_min + rng.randint(5, 40))).astimezone(timezone.utc)
-        kg = weight_kg(world, day)
         fat_ratio = 19.5 + rng.gauss(0, 0.6)
-        fat_kg = kg * fat_ratio / 100
         attrib = 2 if rng.random() < 0.05 else (1 if rng.random() < 0.03 else 0)
-        measures = [
-            _measure(kg, 1, -3), _measure(kg - fat_kg, 5, -3), _measure(fat_ratio, 6, -3), _measure(fat_kg, 8, -3),
-            _measure((kg - fat_kg) * 0.93, 76, -2), _measure((kg - fat_kg) * 0.7, 77, -2),
-            _measure((kg - fat_kg) * 0.05, 88, -2), _measure(world.plan(day).resting_hr + 8, 11, 0),
-        ]
-        groups.append(_group(world, day, at, rng, measures, SCALE, attrib, tz, grpid_salt=1))
+        measures = body_scan_measures(weight_kg(world, day), fat_ratio, world.plan(day).resting_hr + 8, implausible)
+        groups.append(_group(world, day, at, rng, measures, SCALE, 0 if implausible else attrib, grpid_salt=1))
     if rng.random() < 0.12:
         at = (world.local_midnight(day) + timedelta(hours=19, minutes=rng.randint(0, 59))).astimezone(timezone.utc)
         measures = [_measure(rng.randint(74, 84), 9, 0), _measure(rng.randint(115, 128), 10, 0),
                     _measure(rng.randint(58, 72), 11, 0)]
-        groups.append(_group(world, day, at, rng, measures, CUFF, 0, tz, grpid_salt=2))
+        groups.append(_group(world, day, at, rng, measures, CUFF, 0, grpid_salt=2))
     return [g for g in groups if datetime.fromtimestamp(g.group["created"], timezone.utc) <= world.clock.now()]
 
 
 def _group(world: SandboxWorld, day: date, at: datetime, rng: Any, measures: list[dict[str, int]],
-           device: dict[str, Any], attrib: int, tz: str, grpid_salt: int) -> MeasureGroup:
+           device: dict[str, Any], attrib: int, grpid_salt: int) -> MeasureGroup:
     created = at + timedelta(seconds=rng.randint(20, 90))
     later = created + timedelta(hours=rng.randint(1, 30)) if rng.random() < 0.08 else None
     modified = later if later is not None and later <= world.clock.now() else created
     group = {
         "grpid": day.toordinal() * 10 + grpid_salt, "attrib": attrib, "date": _epoch(at), "created": _epoch(created),
         "modified": _epoch(modified), "category": 1, "deviceid": device["deviceid"],
-        "hash_deviceid": device["deviceid"], "model": device["model"], "model_id": device["model_id"],
-        "comment": None, "timezone": tz, "measures": measures,
+        "hash_deviceid": device["deviceid"], "measures": measures, "modelid": device["model_id"],
+        "model": device["model"], "comment": None,
     }
     if modified != created:  # a later correction re-attributes the weigh-in to this user
         group["attrib"] = 0
@@ -109,6 +141,69 @@ def activity(world: SandboxWorld, day: date) -> dict[str, Any] | None:
         "hr_average": plan.resting_hr + 18, "hr_min": plan.resting_hr - 3, "hr_max": 150 if intense else 118,
         "hr_zone_0": int(50000 * share), "hr_zone_1": int(9000 * share), "hr_zone_2": intense // 2, "hr_zone_3": intense // 4,
     }
+
+
+def phone_activities(world: SandboxWorld, day: date) -> list[dict[str, Any]]:
+    """The phone apps' daily step counts: every day the watch stayed off, and on others now and then;
+    some days two apps report. No device ids and no heart-rate source (every `hr_*` is 0)."""
+    if not world.has_day(day):
+        return []
+    plan = world.plan(day)
+    rng = rng_for(world.seed, "withings", "phone", day.isoformat())
+    apps = 0 if plan.worn and rng.random() > 0.3 else (2 if rng.random() < 0.35 else 1)
+    start = world.local_midnight(day)
+    now = world.clock.now()
+    share = max(0.0, min(1.0, (now - start).total_seconds() / world.day_length_s(day)))
+    if share == 0:
+        return []
+    modified = min(now, start.astimezone(timezone.utc) + timedelta(seconds=world.day_length_s(day) + 5400))
+    records = []
+    for app in PHONE_APPS[:apps]:
+        steps = int(plan.steps * rng.uniform(0.6, 0.9) * share)
+        records.append({
+            "steps": steps, "distance": round(steps * 0.71, 3), "elevation": 0, "soft": int(steps / 120 * 30),
+            "moderate": int(steps / 120 * 20), "intense": 0, "active": int(steps / 120 * 20),
+            "calories": round(steps * 0.04, 3), "totalcalories": round(plan.bmr_kcal * share + steps * 0.04, 3),
+            "hr_average": 0, "hr_min": 0, "hr_max": 0, "hr_zone_0": 0, "hr_zone_1": 0, "hr_zone_2": 0, "hr_zone_3": 0,
+            "deviceid": None, "hash_deviceid": None, "timezone": world.tz_for(day).key, "date": day.isoformat(),
+            "modified": _epoch(modified), **app, "is_tracker": False,
+        })
+    return records
+
+
+def activities(world: SandboxWorld, day: date) -> list[dict[str, Any]]:
+    """Every activity summary Withings holds for a day: the watch's, then the phone apps'."""
+    watch = activity(world, day)
+    return ([watch] if watch else []) + phone_activities(world, day)
+
+
+def phone_workout(world: SandboxWorld, day: date) -> dict[str, Any] | None:
+    """A walk the phone detected: no heart-rate source, so `hr_*` and the zones are 0."""
+    if not world.has_day(day):
+        return None
+    rng = rng_for(world.seed, "withings", "phone-walk", day.isoformat())
+    if rng.random() > 0.3:
+        return None
+    start = (world.local_midnight(day) + timedelta(hours=12, minutes=rng.randint(0, 240))).astimezone(timezone.utc)
+    minutes = rng.randint(9, 35)
+    end = start + timedelta(minutes=minutes)
+    if end + timedelta(minutes=30) > world.clock.now():
+        return None
+    steps = minutes * rng.randint(95, 115)
+    return {
+        "id": day.toordinal() * 100 + 11, "category": 1, "timezone": world.tz_for(day).key, "model": 1055,
+        "attrib": 0, "startdate": _epoch(start), "enddate": _epoch(end), "date": day.isoformat(), "deviceid": None,
+        "data": {"calories": round(steps * 0.045), "intensity": 30, "manual_distance": 0, "manual_calories": 0,
+                 "hr_average": 0, "hr_min": 0, "hr_max": 0, "hr_zone_0": 0, "hr_zone_1": 0, "hr_zone_2": 0,
+                 "hr_zone_3": 0, "pause_duration": 0, "steps": steps, "distance": round(steps * 0.78),
+                 "elevation": rng.randint(0, 12), "algo_pause_duration": None, "spo2_average": None},
+        "modified": _epoch(end + timedelta(minutes=30)),
+    }
+
+
+def workouts(world: SandboxWorld, day: date) -> list[dict[str, Any]]:
+    """Every workout of a day: the watch's, then a walk the phone detected."""
+    return [w for w in (workout(world, day), phone_workout(world, day)) if w is not None]
 
 
 def workout(world: SandboxWorld, day: date) -> dict[str, Any] | None:

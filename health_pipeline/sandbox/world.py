@@ -96,6 +96,9 @@ class SandboxWorld:
     clock: SandboxClock = field(default_factory=SandboxClock)
     oura_hr_interval_s: int = 300
     travel_timezone: str | None = DEFAULT_TRAVEL_TIMEZONE
+    # Real devices send the odd impossible value (Oura's docs show a sleep heart rate of 4.25). With
+    # this on, each provider reports exactly one on `implausible_day()` (see each generator).
+    implausible_values: bool = False
 
     @property
     def tz(self) -> ZoneInfo:
@@ -130,6 +133,14 @@ class SandboxWorld:
     def has_day(self, day: date) -> bool:
         """Days inside the generated window, up to and including today."""
         return self.first_day() <= day <= self.today()
+
+    def implausible_day(self) -> date:
+        """The day each provider's one impossible value falls on (with `implausible_values`)."""
+        return self.today() - timedelta(days=3)
+
+    def implausible(self, day: date) -> bool:
+        """Whether the generators should put their impossible value on `day`."""
+        return self.implausible_values and day == self.implausible_day()
 
     def local_midnight(self, day: date) -> datetime:
         return datetime.combine(day, time(0), tzinfo=self.tz_for(day))
