@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 
 from health_pipeline.providers.hevy import HevyClient
-from health_pipeline.providers.withings import DEFAULT_MEASTYPES, WithingsClient
+from health_pipeline.providers.withings import DEFAULT_MEASTYPES, WithingsClient, legacy_activity_ids
 from health_pipeline.storage.raw_store import LandingCounts, RawRecord, RawStore
 
 WITHINGS_MARGIN_S = 3600
@@ -43,7 +43,8 @@ def sync_withings(client: WithingsClient, store: RawStore, resource: str, start_
     modified = [r.payload.get("modified") for r in records if isinstance(r.payload.get("modified"), int)]
     newest = max([*modified, position or 0]) or None
     counts = store.land("withings", resource, records, watermark=str(newest) if newest else None,
-                        detail={"last_sync": datetime.now(timezone.utc).isoformat(timespec="seconds")})
+                        detail={"last_sync": datetime.now(timezone.utc).isoformat(timespec="seconds")},
+                        retire=legacy_activity_ids(records) if resource == "activity" else ())
     return SyncOutcome(counts, str(position) if position else None, str(newest) if newest else None, position is None)
 
 

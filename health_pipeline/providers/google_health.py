@@ -3,6 +3,15 @@
 OAuth: Google's authorization-code flow with `access_type=offline` (or no refresh token is
 issued) and `prompt=consent` (or a second consent returns none either); the minimal read scopes.
 Users may grant only some scopes; the client skips data types whose scope was not granted.
+
+What live answers do that the documentation does not say (real-payload-corrections.md §1-5):
+- an answer that finds nothing is `{}` (proto3 leaves the empty list out) or `{"dataPoints": []}`:
+  both are "no data", never an error;
+- pages stop at 5000 points whatever `pageSize` asks: follow `nextPageToken` until it is absent or "";
+- each point carries its own civil time (`civilTime`, `civilStartTime`) or a UTC offset: a point
+  belongs to its own civil date, which on a trip is not the configured zone's date of its instant.
+  A window asked for by physical time is therefore padded by a day each side, and each point kept
+  in the window its own civil date falls in, so a point at a window's edge is never lost.
 """
 
 from collections import defaultdict
@@ -35,6 +44,9 @@ OAUTH = OAuthProfile(
 )
 
 LEGACY_HOSTS = ("api.fitbit.com", "www.fitbit.com")
+# Physical-time windows reach this far past their local days: a point's own civil date may differ
+# from the configured zone's by up to a day (a trip across the date line stays inside it).
+PAD = timedelta(days=1)
 
 
 def check_not_legacy(config: OAuthProviderConfig) -> None:
@@ -205,16 +217,16 @@ class GoogleHealthClient:
         elif "civil" in endpoint.filter_member:
             lower, upper = f"{first.isoformat()}T00:00:00", f"{(last + timedelta(days=1)).isoformat()}T00:00:00"
         else:
-            lower = _rfc3339(datetime.combine(first, time(0), self.tz))
-            upper = _rfc3339(datetime.combine(last + timedelta(days=1), time(0), self.tz))
+            lower = _rfc3339(datetime.combine(first, time(0), self.tz) - PAD)
+            upper = _rfc3339(datetime.combine(last + timedelta(days=1), time(0), self.tz) + PAD)
         params = {"filter": f'{name} >= "{lower}" AND {name} < "{upper}"', "pageSize": str(endpoint.page_size)}
         records: dict[str, RawRecord] = {}
         token = None
         while True:
             page = self._call("GET", endpoint, "", params={**params, **({"pageToken": token} if token else {})})
-            points = page.get("dataPoints")
+            points = page.get("dataPoints", [])  # `{}`: nothing there
             if not isinstance(points, list):
-                raise MalformedResponse(PROVIDER, f"{endpoint.resource}: the answer has no `dataPoints` list")
+                raise MalformedResponse(PROVIDER, f"{endpoint.resource}: `dataPoints` is not a list")
             for point in points:
                 record = self._point_record(endpoint, point)
                 if record.day is not None and first.isoformat() <= record.day <= last.isoformat():
@@ -231,6 +243,7 @@ class GoogleHealthClient:
                 for day, points in sorted(by_day.items())]
 
     def _point_record(self, endpoint: GoogleEndpoint, point: dict[str, Any]) -> RawRecord:
+        """A listed point as a raw record, on its own civil date (a night on its wake-up date)."""
         value = point.get(endpoint.key)
         if not isinstance(value, dict):
             raise MalformedResponse(PROVIDER, f"{endpoint.resource}: a data point without `{endpoint.key}`")
@@ -239,15 +252,28 @@ class GoogleHealthClient:
                 day = _civil_date(value["date"])
                 return RawRecord(day.isoformat(), day.isoformat(), point)
             if "sampleTime" in value:
-                instant = _parse_instant(value["sampleTime"]["physicalTime"])
+                when = value["sampleTime"]
+                instant, day = self._own_day(when, "physicalTime", "utcOffset", "civilTime")
             elif endpoint.resource == "sleep":
-                instant = _parse_instant(value["interval"]["endTime"])  # a night counts on its wake-up day
+                instant, day = self._own_day(value["interval"], "endTime", "endUtcOffset", "civilEndTime")
             else:
-                instant = _parse_instant(value["interval"]["startTime"])
+                instant, day = self._own_day(value["interval"], "startTime", "startUtcOffset", "civilStartTime")
         except (KeyError, TypeError, ValueError):
             raise MalformedResponse(PROVIDER, f"{endpoint.resource}: a data point without a usable time") from None
         record_id = point.get("name") or f"{endpoint.path_type}:{_rfc3339(instant)}"
-        return RawRecord(str(record_id), instant.astimezone(self.tz).date().isoformat(), point)
+        return RawRecord(str(record_id), day.isoformat(), point)
+
+    def _own_day(self, when: dict[str, Any], instant_key: str, offset_key: str, civil_key: str) -> tuple[datetime, date]:
+        """A point's instant and its own civil date: from its civil time, else its instant at its
+        UTC offset, else (neither given) the instant in the configured zone."""
+        instant = _parse_instant(when[instant_key])
+        civil = when.get(civil_key)
+        if isinstance(civil, dict) and isinstance(civil.get("date"), dict):
+            return instant, _civil_date(civil["date"])
+        offset = _offset_seconds(when.get(offset_key))
+        if offset is not None:
+            return instant, (instant.astimezone(timezone.utc) + timedelta(seconds=offset)).date()
+        return instant, instant.astimezone(self.tz).date()
 
     def _rollup_pages(self, endpoint: GoogleEndpoint, verb: str, body: dict[str, Any]) -> Iterator[dict[str, Any]]:
         token = None
@@ -316,3 +342,13 @@ def _rfc3339(instant: datetime) -> str:
 
 def _parse_instant(value: str) -> datetime:
     return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+def _offset_seconds(value: Any) -> float | None:
+    """A proto Duration as Google writes a UTC offset (`"-18000s"`), or None when absent or not one."""
+    if not isinstance(value, str) or not value.endswith("s"):
+        return None
+    try:
+        return float(value[:-1])
+    except ValueError:
+        return None

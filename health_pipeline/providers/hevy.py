@@ -1,5 +1,11 @@
 """Hevy public API v1: the `api-key` header, `page`/`pageSize` paging (10 at most; 100 for
-exercise templates), `{"error": ...}` bodies, and `supersets_id` in responses."""
+exercise templates), `{"error": ...}` bodies.
+
+Live answers spell an exercise's superset `superset_id` (the swagger: `supersets_id`; the tidy SQL
+reads both), give workout times with a `+00:00` offset and `updated_at` / `deleted_at` with
+milliseconds. The event cursor keeps those milliseconds: `since` has them too, and an event at
+exactly the cursor is not a change.
+"""
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -81,15 +87,15 @@ class HevyClient:
 
     def newest_change_since(self, since: datetime) -> datetime | None:
         """One cheap request: when the newest workout change after `since` happened (None: nothing)."""
-        stamp = since.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-        body = self._get(CATALOGUE["workout_events"].path, {"page": 1, "pageSize": 1, "since": stamp})
+        body = self._get(CATALOGUE["workout_events"].path, {"page": 1, "pageSize": 1, "since": since_stamp(since)})
         events = body.get("events")
         if not isinstance(events, list):
             raise MalformedResponse(PROVIDER, "/v1/workouts/events: expected `events`")
         changes = WorkoutChanges()
         for event in events[:1]:
             self._apply(event, changes, set())
-        return changes.newest
+        # Hevy compares `since` to the millisecond: the event that set the cursor is not news.
+        return changes.newest if changes.newest is not None and changes.newest > since else None
 
     def changes_since(self, since: datetime) -> WorkoutChanges:
         """Workouts updated and deleted after `since`, from the event feed (newest first)."""
@@ -97,7 +103,7 @@ class HevyClient:
         seen: set[str] = set()
         endpoint = CATALOGUE["workout_events"]
         page = 1
-        stamp = since.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        stamp = since_stamp(since)
         while True:
             body = self._get(endpoint.path, {"page": page, "pageSize": endpoint.page_size, "since": stamp})
             events, page_count = body.get("events"), body.get("page_count")
@@ -145,6 +151,11 @@ class HevyClient:
         url = self.config.base_url.rstrip("/") + path
         response = self.http.request("GET", url, params=params, headers={"api-key": self.config.api_key.reveal()})
         return _decode(path, response)
+
+
+def since_stamp(since: datetime) -> str:
+    """The `since` parameter: UTC, to the millisecond, as Hevy writes its own timestamps."""
+    return since.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def _decode(path: str, response: requests.Response) -> dict[str, Any]:

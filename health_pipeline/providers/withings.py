@@ -4,6 +4,12 @@ OAuth: the authorization code lives 30 seconds, so it is exchanged the moment it
 calls are `action=requesttoken` and answer `{status, body}` inside HTTP 200 (unwrapped for
 requests-oauthlib by a compliance hook); refresh tokens rotate. Scopes are comma-separated.
 Withings refuses `localhost` and IP redirect URIs: use a redirect page you host and `--manual`.
+
+What live answers do (real-payload-corrections.md §6-11): measure groups carry no `timezone` of
+their own, so a group's day is its date in the answer's body-level `timezone` (activities, workouts
+and sleep summaries carry their own); activities from a phone or another app have `deviceid` and
+`hash_deviceid` null, and two apps can report one day, so their record id names the app
+(`modelid`, `brand`) instead; a `getmeas` answer on one page has no `more` / `offset`.
 """
 
 from collections.abc import Callable, Iterator
@@ -26,8 +32,9 @@ PROVIDER = "withings"
 RATE_LIMIT_WAIT_S = 15.0
 AUTH_STATUSES = {100, 101, 102, 200, 401}
 # Everything the scale, cuff and watch measure (type ids of provider-apis.md §2); configurable.
+# 173-175: fat-free, fat and muscle mass per body segment (Body Scan).
 DEFAULT_MEASTYPES = (1, 4, 5, 6, 8, 9, 10, 11, 12, 54, 71, 73, 76, 77, 88, 91, 123, 135, 136, 137, 138, 155,
-                     167, 168, 169, 170, 226, 227)
+                     167, 168, 169, 170, 173, 174, 175, 226, 227)
 
 OAUTH = OAuthProfile(
     scopes=("user.info", "user.metrics", "user.activity", "user.sleepevents"),
@@ -55,7 +62,18 @@ def _group_id(group: dict[str, Any]) -> str:
 
 
 def _activity_id(activity: dict[str, Any]) -> str:
-    return f"{activity['date']}:{activity.get('hash_deviceid') or activity.get('deviceid') or 'device'}"
+    """`date:device`; a phone app's summary has no device id, so `date:app-MODELID-BRAND` (two apps
+    reporting one day must not overwrite each other)."""
+    device = activity.get("hash_deviceid") or activity.get("deviceid")
+    if not device:
+        device = f"app-{activity.get('modelid')}-{activity.get('brand')}"
+    return f"{activity['date']}:{device}"
+
+
+def legacy_activity_ids(records: list[RawRecord]) -> list[str]:
+    """Ids an earlier release gave phone-app summaries (`date:device`, one per day whatever the app):
+    the summaries of those days now land under their app's id, so the old ones are retired."""
+    return sorted({f"{r.payload['date']}:device" for r in records if r.record_id.split(":", 1)[1].startswith("app-")})
 
 
 CATALOGUE: dict[str, WithingsEndpoint] = {
@@ -125,36 +143,45 @@ class WithingsClient:
         if resource == "sleep_summary":
             extra = {"data_fields": SLEEP_SUMMARY_FIELDS}
         records: dict[str, RawRecord] = {}
-        for item in self._pages(endpoint, {**params, **extra}):
+        for item, body_zone in self._pages(endpoint, {**params, **extra}):
             try:
                 record_id = endpoint.record_id(item)
             except (KeyError, TypeError):
                 raise MalformedResponse(PROVIDER, f"{resource}: an item lacks its id") from None
-            records[record_id] = RawRecord(record_id, self._day(item), item)
+            records[record_id] = RawRecord(record_id, self._day(item, body_zone), item)
         return list(records.values())
 
-    def _day(self, item: dict[str, Any]) -> str | None:
-        """The item's local day, in the time zone the item itself names (travel included)."""
+    def _day(self, item: dict[str, Any], body_zone: Any = None) -> str | None:
+        """The item's local day, in the time zone the item names (travel included), else the one its
+        answer names (measure groups), else the configured one."""
         if isinstance(item.get("date"), str):
             return item["date"]
         instant = item.get("date") if isinstance(item.get("date"), int) else item.get("startdate")
         if not isinstance(instant, int):
             return None
-        try:
-            zone = ZoneInfo(item["timezone"]) if isinstance(item.get("timezone"), str) else self.tz
-        except (ZoneInfoNotFoundError, ValueError):
-            zone = self.tz
+        zone = self.tz
+        for name in (item.get("timezone"), body_zone):
+            if isinstance(name, str):
+                try:
+                    zone = ZoneInfo(name)
+                    break
+                except (ZoneInfoNotFoundError, ValueError):
+                    continue
         return datetime.fromtimestamp(instant, timezone.utc).astimezone(zone).date().isoformat()
 
-    def _pages(self, endpoint: WithingsEndpoint, params: dict[str, Any]) -> Iterator[dict[str, Any]]:
-        """Follow `more` / `offset` (an int in getmeas, a bool in the v2 services)."""
+    def _pages(self, endpoint: WithingsEndpoint, params: dict[str, Any]) -> Iterator[tuple[dict[str, Any], Any]]:
+        """Each item with its answer's `timezone`, following `more` / `offset` (an int in getmeas, a
+        bool in the v2 services; both absent on a single page)."""
         offset = 0
         while True:
             body = self.call(endpoint.path, endpoint.action, {**params, **({"offset": offset} if offset else {})})
             items = body.get(endpoint.list_key)
             if not isinstance(items, list):
                 raise MalformedResponse(PROVIDER, f"{endpoint.action}: the body has no `{endpoint.list_key}` list")
-            yield from items
+            for item in items:
+                if not isinstance(item, dict):
+                    raise MalformedResponse(PROVIDER, f"{endpoint.action}: an item of `{endpoint.list_key}` is not an object")
+                yield item, body.get("timezone")
             if not body.get("more"):
                 return
             next_offset = body.get("offset")

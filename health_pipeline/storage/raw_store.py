@@ -212,13 +212,15 @@ class RawStore:
         complete: bool = False,
         watermark: str | None = None,
         detail: dict[str, Any] | None = None,
+        retire: Iterable[str] = (),
     ) -> LandingCounts:
         """Upsert `records` in one transaction and return what changed.
 
         An unchanged payload is not rewritten. With `window` (first and last local day,
         inclusive) the fetch is the whole truth for those days, and with `complete` for the whole
-        resource: live records it covers that were not fetched again are tombstoned. `watermark`/`detail` update `sync_state` in the
-        same transaction, so the watermark never runs ahead of the data.
+        resource: live records it covers that were not fetched again are tombstoned. `retire` names
+        records the fetched ones replace under new ids (tombstoned too). `watermark`/`detail` update
+        `sync_state` in the same transaction, so the watermark never runs ahead of the data.
         """
         counts = LandingCounts()
         now = utc_now_text()
@@ -252,6 +254,12 @@ class RawStore:
                     counts.changed += 1
             if window is not None or complete:
                 counts.deleted += self._tombstone_missing(conn, provider, resource, window, seen, now)
+            retired = [(now, provider, resource, rid) for rid in retire if rid not in seen]
+            if retired:
+                before = conn.total_changes
+                conn.executemany("UPDATE records SET deleted_at = ? WHERE provider = ? AND resource = ? "
+                                 "AND record_id = ? AND deleted_at IS NULL", retired)
+                counts.deleted += conn.total_changes - before
             if watermark is not None or detail is not None:
                 self._set_sync_state(conn, provider, resource, watermark, detail, now)
         return counts
