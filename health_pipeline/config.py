@@ -22,7 +22,7 @@ CONFIG_ENV = "HEALTH_PIPELINE_CONFIG"
 DEFAULT_CONFIG_NAME = "health-pipeline.toml"
 SECRET_KEYS = ("client_secret", "api_key", "password")
 # Labels the exported series carry themselves; `extra_labels` may not redefine them.
-RESERVED_LABELS = ("activity", "device", "level", "provider", "stage", "type", "user", "zone")
+RESERVED_LABELS = ("activity", "device", "level", "provider", "segment", "stage", "type", "user", "zone")
 
 
 class ConfigError(Exception):

@@ -83,7 +83,7 @@ def test_the_export_asset_shows_each_metrics_tidy_columns_as_column_lineage(defs
     assert deps["health_summary_body_weight_kg"] == [("daily_summary", "weight_kg")]
     assert "fitbit_steps_total" not in deps  # SyncBit's names only when syncbit_compat is on
     columns = {c.name: c.description for c in metadata["dagster/column_schema"].columns}
-    assert set(columns) == set(deps) and len(columns) == 75
+    assert set(columns) == set(deps) and len(columns) == 80
     assert columns["health_heart_rate_bpm"] == (
         "Heart-rate samples. [bpm] Labels: provider, user. Stamped at the sample's instant. "
         "Lineage: heart_rate.bpm <- oura_heartrate.[].bpm (GET /v2/usercollection/heartrate); "

@@ -132,7 +132,7 @@ def test_the_23_hour_day_of_spring_and_a_trip_abroad(tmp_path: Path) -> None:
     assert abroad and abroad[0]["bedtime_end"].endswith("-04:00")  # New York summer time, stored as UTC
 
 
-def test_an_implausible_value_fails_the_blocking_check_and_stops_downstream(tmp_path: Path) -> None:
+def test_an_implausible_value_is_kept_out_recorded_and_the_run_goes_on(tmp_path: Path) -> None:
     clock = SandboxClock(datetime(2026, 11, 10, 12, 0, tzinfo=timezone.utc))
     world = SandboxWorld(seed=7, days=30, timezone=TIMEZONE, clock=clock)
     with Sandbox(world) as sandbox:
@@ -145,12 +145,26 @@ def test_an_implausible_value_fails_the_blocking_check_and_stops_downstream(tmp_
             with sqlite3.connect(config.app.raw_db) as raw:  # a unit bug: weight stored in grams as kilograms
                 changed = raw.execute("UPDATE records SET payload = json_set(payload, '$.weight.weightGrams', 81000000), "
                                       "payload_sha256 = 'tampered' WHERE resource = 'weight'").rowcount
+                [name] = [r[0] for r in raw.execute("SELECT record_id FROM records WHERE resource = 'weight'")]
             assert changed == 1
             bad = run_range(config, instance, keys[1:], date(2026, 11, 2), day)
-    assert not bad.success
-    evaluation = checks_of(bad)[("body_measurements", "plausible_values")]
-    assert not evaluation.passed and evaluation.description == "weight 20-300 kg: 1 rows"
-    assert bad.asset_materializations_for_node("daily_summary") == []
+            assert bad.success  # a provider's impossible value never stops the run
+            evaluation = checks_of(bad)[("body_measurements", "plausible_values")]
+            assert not evaluation.passed and evaluation.severity == dg.AssetCheckSeverity.WARN
+            assert evaluation.description == ("1 implausible value kept out of body_measurements (NULL, or the row left "
+                                              "out) and recorded in rejected_values: fitbit: weight 20-300 kg (1)")
+            assert bad.asset_materializations_for_node("daily_summary")  # downstream went on
+            assert rows(config, "SELECT count(*) FROM body_measurements WHERE provider = 'fitbit'") == [(0,)]
+            assert rows(config, "SELECT weight_kg FROM daily_summary WHERE day = ?", [day]) in ([], [(None,)])
+            assert rows(config, "SELECT value, rule, raw_record, action FROM rejected_values") == [
+                ("81000.0", "weight 20-300 kg", f"weight/{name}", "dropped")]
+            with sqlite3.connect(config.app.raw_db) as raw:  # the provider corrects it
+                raw.execute("UPDATE records SET payload = json_set(payload, '$.weight.weightGrams', 81000), "
+                            "payload_sha256 = 'fixed' WHERE resource = 'weight'")
+            fixed = run_range(config, instance, keys[1:], date(2026, 11, 2), day)
+    assert fixed.success and checks_of(fixed)[("body_measurements", "plausible_values")].passed
+    assert rows(config, "SELECT metric, value FROM body_measurements WHERE provider = 'fitbit'") == [("weight", 81.0)]
+    assert rows(config, "SELECT count(*) FROM rejected_values") == [(0,)]  # the window's rejections are replaced too
 
 
 def test_a_table_made_by_an_older_release_gains_the_new_columns_and_keeps_its_rows(tmp_path: Path) -> None:
@@ -171,3 +185,22 @@ def test_a_table_made_by_an_older_release_gains_the_new_columns_and_keeps_its_ro
         assert conn.execute("SELECT table_name FROM _tidy_state").fetchall() == [("workouts",)]
         create_tables(conn)  # a second time changes nothing
         assert conn.execute("SELECT count(*) FROM daily_activity").fetchall() == [(1,)]
+
+
+def test_an_older_release_s_not_null_is_main_becomes_nullable_and_its_rows_stay(tmp_path: Path) -> None:
+    """is_main was NOT NULL before sleeps of unknown kind (Oura `type` null) were kept: an upgrade loosens it."""
+    from health_pipeline.tidy.models import create_tables
+
+    with TidyStore(tmp_path / "health.duckdb").connect() as conn:
+        conn.execute(TABLES["sleep_sessions"].ddl.replace("is_main        BOOLEAN,", "is_main        BOOLEAN NOT NULL,"))
+        assert conn.execute("SELECT is_nullable FROM duckdb_columns() WHERE table_name = 'sleep_sessions' "
+                            "AND column_name = 'is_main'").fetchall() == [(False,)]
+        conn.execute("INSERT INTO sleep_sessions (provider, sleep_id, day, start_ts, end_ts, is_main) VALUES "
+                     "('oura', 'a', DATE '2026-11-01', TIMESTAMPTZ '2026-10-31 22:00:00+00', "
+                     "TIMESTAMPTZ '2026-11-01 06:00:00+00', true)")
+        create_tables(conn)
+        conn.execute("INSERT INTO sleep_sessions (provider, sleep_id, day, start_ts, end_ts, is_main) VALUES "
+                     "('oura', 'b', DATE '2026-11-01', TIMESTAMPTZ '2026-11-01 20:00:00+00', "
+                     "TIMESTAMPTZ '2026-11-01 20:30:00+00', NULL)")
+        assert conn.execute("SELECT sleep_id, is_main FROM sleep_sessions ORDER BY sleep_id").fetchall() == \
+            [("a", True), ("b", None)]

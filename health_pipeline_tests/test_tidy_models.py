@@ -73,9 +73,11 @@ def test_every_check_passes_and_every_table_has_rows_from_each_provider(landed: 
 
 
 def test_daily_activity_oura_is_exact(landed: Landed) -> None:
-    expected = [("oura", date.fromisoformat(d["day"]), d["steps"], float(d["equivalent_walking_distance"]),
+    # `equivalent_walking_distance` is energy expressed as walking, not distance: its own column
+    expected = [("oura", date.fromisoformat(d["day"]), d["steps"], None,
                  float(d["active_calories"]), float(d["total_calories"]), None, None, d["sedentary_time"],
-                 d["low_activity_time"], d["medium_activity_time"], d["high_activity_time"], None)
+                 d["low_activity_time"], d["medium_activity_time"], d["high_activity_time"], None,
+                 float(d["equivalent_walking_distance"]))
                 for d in truth.oura_daily_activity(landed.world, START, END)]
     assert landed.rows("SELECT * FROM daily_activity WHERE provider = 'oura' ORDER BY day") == expected
 
@@ -98,18 +100,28 @@ def test_daily_activity_fitbit_sums_the_minutes_and_maps_active_levels(landed: L
             "fitbit", day, steps if any(m.steps is not None for m in minutes) else None,
             steps * 762 / 1000 if steps else None, round(sum(active), 3) if active else None,
             round(sum(m.total_kcal for m in minutes), 3) if minutes else None, float(floors) if floors else None,
-            gain_m if floors else None, None, *((levels["LIGHT"], levels["MODERATE"], levels["VIGOROUS"]) if active else (None, None, None)), resting))
+            gain_m if floors else None, None, *((levels["LIGHT"], levels["MODERATE"], levels["VIGOROUS"]) if active else (None, None, None)), resting,
+            None))
     assert landed.rows("SELECT * FROM daily_activity WHERE provider = 'fitbit' ORDER BY day") == expected
+
+
+def chosen_activity(world: SandboxWorld, day: date) -> dict | None:
+    """The day's Withings summary the tidy row takes: the watch's, else the phone app with the most steps."""
+    candidates = withings_data.activities(world, day)
+    return max(candidates, key=lambda a: (a["is_tracker"], a["steps"]), default=None)
 
 
 def test_daily_activity_withings_takes_floors_from_elevation(landed: Landed) -> None:
     expected = []
+    phone_days = 0
     for day in days(FIRST + timedelta(days=1), TODAY):
-        a = withings_data.activity(landed.world, day)
+        a = chosen_activity(landed.world, day)
         if a:
+            phone_days += a["deviceid"] is None
             expected.append(("withings", day, a["steps"], float(a["distance"]), float(a["calories"]),
                              float(a["totalcalories"]), float(a["elevation"]), None, None, a["soft"], a["moderate"],
-                             a["intense"], None))
+                             a["intense"], None, None))
+    assert phone_days >= 1  # a day only the phone counted (no device id) has its row too
     got = landed.rows("SELECT * FROM daily_activity WHERE provider = 'withings' AND day > ? ORDER BY day", [FIRST])
     assert got == expected
 
@@ -128,8 +140,8 @@ def test_heart_rate_zones_fitbit_and_withings_are_exact(landed: Landed) -> None:
     assert got == expected
     withings = []
     for day in days(FIRST + timedelta(days=1), TODAY):
-        a = withings_data.activity(landed.world, day)
-        if a:
+        a = chosen_activity(landed.world, day)
+        if a and a["hr_average"]:  # a phone's summary has no heart-rate source: no zones
             withings += [("withings", day, zone, a[f"hr_zone_{i}"], None)
                          for i, zone in sorted(enumerate(("light", "moderate", "vigorous", "peak")), key=lambda z: z[1])]
     assert landed.rows("SELECT * FROM heart_rate_zones WHERE provider = 'withings' AND day > ? ORDER BY day, zone",
@@ -205,27 +217,37 @@ def _scaled(value: int, unit: int) -> float:
     return float(Decimal(value).scaleb(unit))
 
 
-def test_body_measurements_scale_values_and_keep_every_type_of_a_group(landed: Landed) -> None:
+def test_body_measurements_keep_whole_body_values_once_and_segments_apart(landed: Landed) -> None:
     names = {1: ("weight", "kg"), 5: ("fat_free_mass", "kg"), 6: ("fat_ratio", "%"), 8: ("fat_mass", "kg"),
              9: ("diastolic_bp", "mmHg"), 10: ("systolic_bp", "mmHg"), 11: ("heart_pulse", "bpm"),
-             76: ("muscle_mass", "kg"), 77: ("hydration", "kg"), 88: ("bone_mass", "kg")}
-    expected = []
+             76: ("muscle_mass", "kg"), 77: ("hydration", "kg"), 88: ("bone_mass", "kg"),
+             168: ("extracellular_water", "kg"), 169: ("intracellular_water", "kg"), 170: ("visceral_fat", "1"),
+             173: ("fat_free_mass", "kg"), 174: ("fat_mass", "kg"), 175: ("muscle_mass", "kg")}
+    segment = {12: "torso", 2: "right_arm", 3: "left_arm", 10: "left_leg", 11: "right_leg"}
+    expected = {}
     for day in days(FIRST + timedelta(days=1), TODAY - timedelta(days=1)):
         for item in withings_data.measure_groups(landed.world, day):
             g = item.group
             if g["attrib"] == 1:
                 continue
             for m in g["measures"]:
-                expected.append(("withings", datetime.fromtimestamp(g["date"], timezone.utc), day, *names[m["type"]][:1],
-                                 _scaled(m["value"], m["unit"]), names[m["type"]][1], str(g["grpid"])))
-    got = landed.rows("SELECT provider, measured_at, day, metric, value, unit, source_id FROM body_measurements "
+                metric, unit = names[m["type"]]
+                part = segment[m["position"]] if m["type"] in (173, 174, 175) else None
+                row = ("withings", datetime.fromtimestamp(g["date"], timezone.utc), day,
+                       f"{metric}_{part}" if part else metric, _scaled(m["value"], m["unit"]), unit, str(g["grpid"]), part)
+                expected.setdefault(row[1:4], row)  # Body Scan's repeated whole-body values: kept once
+    got = landed.rows("SELECT provider, measured_at, day, metric, value, unit, source_id, segment FROM body_measurements "
                       "WHERE provider = 'withings' AND day > ? AND day < ? ORDER BY measured_at, metric",
                       [FIRST, TODAY])
-    assert got == sorted(expected, key=lambda r: (r[1], r[3]))
+    assert got == sorted(expected.values(), key=lambda r: (r[1], r[3]))
     weigh_in = max((r for r in got if r[3] == "weight"), key=lambda r: r[1])
     group = [r for r in got if r[6] == weigh_in[6]]
-    assert sorted(r[3] for r in group) == ["bone_mass", "fat_free_mass", "fat_mass", "fat_ratio", "heart_pulse",
-                                            "hydration", "muscle_mass", "weight"]  # one group, eight types
+    whole = ["bone_mass", "extracellular_water", "fat_free_mass", "fat_mass", "fat_ratio", "heart_pulse", "hydration",
+             "intracellular_water", "muscle_mass", "visceral_fat", "weight"]
+    assert sorted(r[3] for r in group if r[7] is None) == whole  # one group, each whole-body type once
+    assert sorted(r[3] for r in group if r[7] == "left_arm") == ["fat_free_mass_left_arm", "fat_mass_left_arm",
+                                                                 "muscle_mass_left_arm"]
+    assert len([r for r in group if r[7] is not None]) == 15  # three types, five segments
     fitbit = [("fitbit", p["_t"], day, "weight", p["weight"]["weightGrams"] / 1000, "kg")
               for day in window_days() for p in gd.body_points(landed.world, gd.DATA_TYPES["weight"], day)]
     assert landed.rows("SELECT provider, measured_at, day, metric, value, unit FROM body_measurements "
@@ -252,13 +274,14 @@ def test_workouts_from_all_four_providers(landed: Landed) -> None:
     activity = {16: "strength_training", 2: "running", 1: "walking", 6: "cycling"}
     withings = []
     for day in days(FIRST + timedelta(days=1), TODAY):
-        w = withings_data.workout(world, day)
-        if w:
+        for w in withings_data.workouts(world, day):
             withings.append(("withings", str(w["id"]), day, datetime.fromtimestamp(w["startdate"], timezone.utc),
                              datetime.fromtimestamp(w["enddate"], timezone.utc), activity[w["category"]], None,
-                             w["enddate"] - w["startdate"], w["data"]["calories"], float(w["data"]["distance"]),
-                             float(w["data"]["hr_average"])))
-    assert landed.rows("SELECT * FROM workouts WHERE provider = 'withings' AND day > ? ORDER BY day", [FIRST]) == withings
+                             w["enddate"] - w["startdate"], float(w["data"]["calories"]), float(w["data"]["distance"]),
+                             float(w["data"]["hr_average"]) or None))  # 0: logged without a heart-rate source
+    got = landed.rows("SELECT * FROM workouts WHERE provider = 'withings' AND day > ? ORDER BY day, workout_id", [FIRST])
+    assert got == withings
+    assert any(r[10] is None for r in got) and any(r[10] is not None for r in got)
     hevy = sorted(("hevy", w["id"], utc(w["start_time"]).astimezone(world.tz).date(), utc(w["start_time"]),
                    utc(w["end_time"]), "strength_training", w["title"],
                    int((utc(w["end_time"]) - utc(w["start_time"])).total_seconds()), None, None, None)
@@ -275,7 +298,7 @@ def test_workout_sets_hold_every_set_with_its_type(landed: Landed) -> None:
         for e in w["exercises"]:
             for s in e["sets"]:
                 expected.append(("hevy", w["id"], e["index"], s["index"], day, e["title"], e["exercise_template_id"],
-                                 e["supersets_id"], s["type"], s["weight_kg"], s["reps"], s["distance_meters"],
+                                 e["superset_id"], s["type"], s["weight_kg"], s["reps"], s["distance_meters"],
                                  s["duration_seconds"], s["rpe"]))
     got = landed.rows("SELECT * FROM workout_sets ORDER BY workout_id, exercise_index, set_index")
     assert got == sorted(expected, key=lambda r: (r[1], r[2], r[3]))
@@ -338,7 +361,7 @@ def test_daily_summary_takes_each_metric_from_the_first_provider_that_has_it(lan
     for day, value, provider, *_ in summary:
         best = next((p for p in ("fitbit", "withings", "oura") if (p, day) in steps), None)
         assert (value, provider) == ((steps[(best, day)], best) if best else (None, None))
-    assert {r[2] for r in summary} == {"fitbit", "withings", None}  # Oura steps are never needed here
+    assert {"fitbit", "withings"} <= {r[2] for r in summary} <= {"fitbit", "withings", None}  # never Oura's
     last_weigh_in = landed.rows(
         "SELECT day, arg_max(value, measured_at) FROM body_measurements WHERE provider = 'withings' AND metric = 'weight' "
         "GROUP BY day ORDER BY day DESC LIMIT 1")[0]
@@ -353,7 +376,7 @@ def test_column_lineage_names_the_raw_field_of_each_provider(landed: Landed) -> 
     assert steps == {("oura_daily_activity", "steps"), ("fitbit_steps", "steps.countSum"), ("withings_activity", "steps")}
     schema = materialization.metadata["dagster/column_schema"].value
     assert next(c for c in schema.columns if c.name == "distance_m").description == \
-        "distance walked or run (Oura: equivalent walking distance) [m]"
+        "distance walked or run (Oura reports none) [m]"
     summary = landed.result.asset_materializations_for_node("daily_summary")[-1].metadata["dagster/column_lineage"].value
     assert [(d.asset_key.to_user_string(), d.column_name) for d in summary.deps_by_column["weight_kg"]] == \
         [("body_measurements", "value")]

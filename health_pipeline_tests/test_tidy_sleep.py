@@ -47,7 +47,8 @@ client_secret = "sandbox-secret"
     documents = truth.oura_documents(sandbox.world, "sleep", START, END)
     assert {d["type"] for d in documents} >= {"long_sleep", "late_nap", "rest"}  # the sandbox has all kinds
     expected_oura = sorted(
-        ("oura", d["id"], date.fromisoformat(d["day"]), ts(d["bedtime_start"]), ts(d["bedtime_end"]), d["type"] == "long_sleep",
+        ("oura", d["id"], date.fromisoformat(d["day"]), ts(d["bedtime_start"]), ts(d["bedtime_end"]),
+         None if d["type"] is None else d["type"] == "long_sleep",  # a null type: kind unknown
          d["time_in_bed"], d["total_sleep_duration"], d["deep_sleep_duration"], d["light_sleep_duration"],
          d["rem_sleep_duration"], d["awake_time"], d["average_heart_rate"], d["lowest_heart_rate"],
          None if d["average_hrv"] is None else float(d["average_hrv"]))
@@ -60,7 +61,8 @@ client_secret = "sandbox-secret"
             minutes = {s["type"]: int(s["minutes"]) * 60 for s in value["summary"]["stagesSummary"]}
             expected_fitbit.append((
                 "fitbit", point["name"], START + timedelta(days=offset), ts(value["interval"]["startTime"]),
-                ts(value["interval"]["endTime"]), True, int(value["summary"]["minutesInSleepPeriod"]) * 60,
+                ts(value["interval"]["endTime"]), value["metadata"]["mainSleep"],  # naps are not main
+                int(value["summary"]["minutesInSleepPeriod"]) * 60,
                 int(value["summary"]["minutesAsleep"]) * 60, minutes["DEEP"], minutes["LIGHT"], minutes["REM"],
                 int(value["summary"]["minutesAwake"]) * 60, None, None, None))
     with TidyStore(config.app.duckdb).connect(read_only=True) as conn:

@@ -80,11 +80,13 @@ def _each(name: str, table: str, label: str, unit: str, help: str, variants: Ite
 
 _STAGES = (("in_bed", "time_in_bed_s"), ("asleep", "asleep_s"), ("deep", "deep_s"), ("light", "light_s"),
            ("rem", "rem_s"), ("awake", "awake_s"))
-_SLEEP_TYPE = ("type", "CASE WHEN is_main THEN 'main' ELSE 'nap' END")
+# main, nap, or unknown when the provider does not say (an Oura sleep whose `type` is null)
+_SLEEP_TYPE = ("type", "CASE WHEN is_main THEN 'main' WHEN NOT is_main THEN 'nap' ELSE 'unknown' END")
 
 # body_measurements.metric -> the metric name's stem and unit suffix
 BODY: tuple[tuple[str, str, str], ...] = (
-    ("weight", "weight_kg", "kg"), ("fat_ratio", "fat_ratio_percent", "%"), ("fat_mass", "fat_mass_kg", "kg"),
+    ("weight", "weight_kg", "kg"), ("height", "height_meters", "m"), ("fat_ratio", "fat_ratio_percent", "%"),
+    ("fat_mass", "fat_mass_kg", "kg"),
     ("fat_free_mass", "fat_free_mass_kg", "kg"), ("muscle_mass", "muscle_mass_kg", "kg"),
     ("bone_mass", "bone_mass_kg", "kg"), ("hydration", "hydration_kg", "kg"),
     ("extracellular_water", "extracellular_water_kg", "kg"), ("intracellular_water", "intracellular_water_kg", "kg"),
@@ -97,6 +99,10 @@ BODY: tuple[tuple[str, str, str], ...] = (
     ("pulse_wave_velocity", "pulse_wave_velocity_meters_per_second", "m/s"),
     ("vo2_max", "vo2_max_ml_per_min_kg", "ml/min/kg"),
 )
+
+# Segmental body composition (Withings Body Scan): body_measurements metric `<stem>_<segment>`.
+BODY_SEGMENTS: tuple[tuple[str, str], ...] = (
+    ("fat_free_mass", "Fat-free mass"), ("fat_mass", "Fat mass"), ("muscle_mass", "Muscle mass"))
 
 # daily_summary column -> its metric name
 SUMMARY_NAMES = {
@@ -135,6 +141,8 @@ def _catalogue() -> tuple[Metric, ...]:
                 ("vigorous", "vigorous_s"))),
         Metric("health_resting_heart_rate_bpm", "daily_activity", ("resting_hr_bpm",), "bpm",
                "Resting heart rate of the day."),
+        Metric("health_equivalent_walking_distance_meters", "daily_activity", ("equivalent_walking_distance_m",), "m",
+               "The walking distance that would burn the day's energy (Oura); not distance covered."),
         # heart_rate, heart_rate_zones
         Metric("health_heart_rate_bpm", "heart_rate", ("bpm",), "bpm", "Heart-rate samples.", time="ts"),
         Metric("health_heart_rate_zone_seconds", "heart_rate_zones", ("duration_s",), "s",
@@ -175,6 +183,10 @@ def _catalogue() -> tuple[Metric, ...]:
         *(Metric(f"health_body_{stem}", "body_measurements", ("value",), unit,
                  f"Body measurement `{metric}`, at the time it was taken.", time="measured_at",
                  where=f"metric = '{metric}'") for metric, stem, unit in BODY),
+        *(Metric(f"health_body_segment_{stem}_kg", "body_measurements", ("value",), "kg",
+                 f"{what} of one body segment (Body Scan), at the time it was measured; `segment` names it.",
+                 time="measured_at", where=f"segment IS NOT NULL AND metric = '{stem}_' || segment",
+                 labels=(("segment", "segment"),)) for stem, what in BODY_SEGMENTS),
         # workouts, workout_sets
         Metric("health_workout_duration_seconds", "workouts", ("duration_s",), "s",
                "Active duration of one workout, by activity.", time="start_ts", labels=(("activity", "activity"),)),

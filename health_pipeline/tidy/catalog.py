@@ -21,8 +21,11 @@ from typing import Literal
 
 Driver = Literal["window", "changes"]
 
-_COLUMN = re.compile(r"^\s*(\w+)\s+([A-Z]+)(?:\s+NOT NULL)?\s*,?\s*--\s*\[([^\]]*)\]\s*(.+?)\s*$")
+_COLUMN = re.compile(r"^\s*(\w+)\s+([A-Z]+)(\s+NOT NULL)?\s*,?\s*--\s*\[([^\]]*)\]\s*(.+?)\s*$")
 _LINEAGE = re.compile(r"^--\s*lineage:\s*(\w+)\s*<-\s*(.+?)\s*$")
+_RAW_RECORD = re.compile(r"^--\s*raw record:\s*(.+?)\s*$")
+# Without a `-- raw record:` line, a row is traced to "the RESOURCE record of its day".
+DEFAULT_RAW_RECORD = "'{resource}@' || CAST(day AS VARCHAR)"
 
 
 @dataclass(frozen=True)
@@ -33,6 +36,7 @@ class Column:
     type: str
     unit: str
     description: str
+    nullable: bool = True
 
 
 @dataclass(frozen=True)
@@ -41,6 +45,7 @@ class FieldRef:
 
     asset: str  # the raw landing asset (`fitbit_total_calories`)
     field: str  # the JSON path inside a record's payload (`totalCalories.kcalSum`)
+    resource: str = ""  # the raw store's resource (`total-calories`)
 
 
 @dataclass(frozen=True)
@@ -80,9 +85,25 @@ class TidySource:
                     resource, _, path = item.strip().partition(":")
                     if resource not in self.resources or not path:
                         raise ValueError(f"{self.table}__{self.provider}.sql: bad lineage item {item.strip()!r}")
-                    refs.append(FieldRef(raw_asset_name(self.provider, resource), path))
+                    refs.append(FieldRef(raw_asset_name(self.provider, resource), path, resource))
                 found[match.group(1)] = tuple(refs)
         return found
+
+    @cached_property
+    def raw_record_sql(self) -> str:
+        """SQL over one of the source's rows naming the raw record it came from (`sleep/<id>`), from the
+        file's `-- raw record:` line; `{resource}` stands for the resource of the column in question.
+        Evaluated only for rows whose values are rejected."""
+        for line in self.sql.splitlines():
+            match = _RAW_RECORD.match(line)
+            if match:
+                return match.group(1)
+        return DEFAULT_RAW_RECORD
+
+    def resources_of(self, column: str) -> str:
+        """The raw resource(s) a column comes from, as `a+b` (the source's own when it has no lineage)."""
+        refs = self.lineage.get(column, ())
+        return "+".join(dict.fromkeys(ref.resource for ref in refs)) or "+".join(self.resources)
 
 
 @dataclass(frozen=True)
@@ -102,7 +123,7 @@ class TidyTable:
     @cached_property
     def columns(self) -> tuple[Column, ...]:
         """The documented columns, in table order."""
-        return tuple(Column(m.group(1), m.group(2), m.group(3).strip(), m.group(4))
+        return tuple(Column(m.group(1), m.group(2), m.group(4).strip(), m.group(5), nullable=not m.group(3))
                      for m in map(_COLUMN.match, self.ddl.splitlines()) if m)
 
     @property

@@ -1,9 +1,10 @@
-"""Data-quality checks on the tidy tables, as SQL: grain, plausible values, future days, raw counts, freshness.
+"""Data-quality checks on the tidy tables, as SQL: grain, implausible values, future days, raw counts, freshness.
 
 Each function returns a `CheckOutcome` (passed, a one-line summary, a few offending rows) and
 knows nothing of Dagster; the assets turn outcomes into asset-check results.
 """
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
@@ -14,29 +15,7 @@ from health_pipeline.storage.duckdb_store import scalar
 from health_pipeline.storage.raw_store import RawStore
 from health_pipeline.tidy.catalog import TidyTable
 from health_pipeline.tidy.models import raw_relation, record_slices
-
-DURATIONS = ("sedentary_s", "light_s", "moderate_s", "vigorous_s", "time_in_bed_s", "asleep_s", "deep_s", "rem_s",
-             "awake_s", "duration_s", "stress_high_s", "recovery_high_s")
-HEART_RATES = ("bpm", "hr_bpm", "resting_hr_bpm", "avg_hr_bpm", "lowest_hr_bpm")
-
-# Rules that only some tables have: name -> SQL that is true for an implausible row.
-SPECIAL_RULES: dict[str, dict[str, str]] = {
-    "daily_activity": {"steps 0-100000": "steps NOT BETWEEN 0 AND 100000"},
-    "heart_rate_zones": {"known zone": "zone NOT IN ('light', 'moderate', 'vigorous', 'peak')",
-                         "at most a day in a zone": "duration_s > 90000"},
-    "daily_summary": {"steps 0-100000": "steps NOT BETWEEN 0 AND 100000", "weight 20-300 kg": "weight_kg NOT BETWEEN 20 AND 300"},
-    "sleep_sessions": {"stages add up to time asleep (within 60 s)": "abs(deep_s + light_s + rem_s - asleep_s) > 60",
-                       "ends after it starts": "end_ts < start_ts"},
-    "body_measurements": {"weight 20-300 kg": "metric = 'weight' AND value NOT BETWEEN 20 AND 300",
-                          "percentages 0-100": "unit = '%' AND value NOT BETWEEN 0 AND 100"},
-    "workouts": {"ends after it starts": "end_ts < start_ts"},
-    "workout_sets": {"weight, reps, distance non-negative": "weight_kg < 0 OR reps < 0 OR distance_m < 0",
-                     "RPE 1-10": "rpe NOT BETWEEN 1 AND 10"},
-    "daily_scores": {"scores 0-100": "readiness_score NOT BETWEEN 0 AND 100 OR sleep_score NOT BETWEEN 0 AND 100 "
-                                     "OR activity_score NOT BETWEEN 0 AND 100"},
-    "daily_vitals": {"SpO2 50-100 %": "spo2_pct NOT BETWEEN 50 AND 100", "HRV non-negative": "hrv_ms < 0",
-                     "breathing 4-60 /min": "respiratory_rate_brpm NOT BETWEEN 4 AND 60"},
-}
+from health_pipeline.tidy.rejections import Rejected, rules_for
 
 
 @dataclass(frozen=True)
@@ -48,14 +27,6 @@ class CheckOutcome:
     metadata: dict[str, Any] = field(default_factory=dict)
 
 
-def plausibility_rules(table: str, columns: list[str]) -> dict[str, str]:
-    """Every rule for a table: heart rates 25-250 bpm, durations non-negative, and its special rules."""
-    rules = {f"{c} 25-250 bpm": f"{c} NOT BETWEEN 25 AND 250" for c in columns if c in HEART_RATES}
-    rules.update({f"{c} non-negative": f"{c} < 0" for c in columns if c in DURATIONS})
-    rules.update(SPECIAL_RULES.get(table, {}))
-    return rules
-
-
 def unique_grain(conn: duckdb.DuckDBPyConnection, table: str, grain: tuple[str, ...]) -> CheckOutcome:
     keys = ", ".join(grain)
     dupes = conn.execute(f"SELECT {keys}, count(*) AS n FROM {table} GROUP BY ALL HAVING count(*) > 1 "
@@ -65,19 +36,38 @@ def unique_grain(conn: duckdb.DuckDBPyConnection, table: str, grain: tuple[str, 
                         {"duplicated_keys": int(total or 0), "examples": [str(d) for d in dupes]})
 
 
-def plausible_values(conn: duckdb.DuckDBPyConnection, table: str) -> CheckOutcome:
+def plausible_values(conn: duckdb.DuckDBPyConnection, table: str, rejected: Mapping[str, Rejected]) -> CheckOutcome:
+    """The values this run kept out of `table` (`rejected`: per provider), as a warning: each was set
+    NULL or its row left out, and recorded in `rejected_values`; the run went on."""
+    kept_out = {provider: r for provider, r in rejected.items() if r.total}
+    in_table = int(scalar(conn, "SELECT count(*) FROM rejected_values WHERE table_name = ?", [table]) or 0)
+    metadata: dict[str, Any] = {
+        "rejected_this_run": {p: dict(r.counts) for p, r in kept_out.items()} or "none",
+        "rejected_in_table": in_table,
+        "examples": [example for r in kept_out.values() for example in r.examples][:5],
+        "where": "SELECT * FROM rejected_values WHERE table_name = '" + table + "'",
+    }
+    if not kept_out:
+        return CheckOutcome(True, f"no implausible value in this run ({in_table} kept out of {table} before)"
+                            if in_table else "no implausible value", metadata)
+    parts = [f"{p}: " + ", ".join(f"{rule} ({n})" for rule, n in r.counts.items()) for p, r in kept_out.items()]
+    total = sum(r.total for r in kept_out.values())
+    summary = (f"{total} implausible value{'s' if total != 1 else ''} kept out of {table} (NULL, or the row left out) "
+               f"and recorded in rejected_values: " + "; ".join(parts))
+    return CheckOutcome(False, summary, metadata)
+
+
+def plausible_summary(conn: duckdb.DuckDBPyConnection, table: str) -> CheckOutcome:
+    """daily_summary's values against the same rules (it is made of the checked tables, so this holds)."""
     columns = [row[0] for row in conn.execute(f"DESCRIBE {table}").fetchall()]
+    rules = rules_for(table, columns)
     failures: dict[str, int] = {}
-    examples: list[str] = []
-    for name, condition in plausibility_rules(table, columns).items():
-        bad = int(scalar(conn, f"SELECT count(*) FROM {table} WHERE coalesce({condition}, false)") or 0)
+    for rule in rules:
+        bad = int(scalar(conn, f"SELECT count(*) FROM {table} WHERE coalesce({rule.condition}, false)") or 0)
         if bad:
-            failures[name] = bad
-            rows = conn.execute(f"SELECT * FROM {table} WHERE coalesce({condition}, false) LIMIT 3").fetchall()
-            examples += [str(dict(zip(columns, r))) for r in rows]
-    summary = ("; ".join(f"{n}: {c} rows" for n, c in failures.items()) if failures
-               else f"{len(plausibility_rules(table, columns))} rules hold")
-    return CheckOutcome(not failures, summary, {"violations": failures or "none", "examples": examples[:5]})
+            failures[rule.name] = bad
+    summary = "; ".join(f"{n}: {c} rows" for n, c in failures.items()) if failures else f"{len(rules)} rules hold"
+    return CheckOutcome(not failures, summary, {"violations": failures or "none"})
 
 
 def no_future_days(conn: duckdb.DuckDBPyConnection, table: str, today: date) -> CheckOutcome:
@@ -98,8 +88,10 @@ def rows_match_raw(conn: duckdb.DuckDBPyConnection, raw_store: RawStore, table: 
                 expected += int(scalar(conn, f"SELECT count(*) FROM ({source.sql})") or 0)
             finally:
                 conn.unregister("raw")
+        dropped = int(scalar(conn, "SELECT count(*) FROM rejected_values WHERE table_name = ? AND provider = ? "
+                                   "AND action = 'dropped'", [table.name, source.provider]) or 0)
         actual = int(scalar(conn, f"SELECT count(*) FROM {table.name} WHERE provider = ?", [source.provider]) or 0)
-        counts[source.provider] = {"rows": actual, "from_raw": expected}
+        counts[source.provider] = {"rows": actual, "from_raw": expected - dropped}
     off = {p: c for p, c in counts.items() if c["rows"] != c["from_raw"]}
     summary = (", ".join(f"{p}: {c['rows']} rows, raw records give {c['from_raw']}" for p, c in off.items())
                + " (re-run the table's partitions, or `health-pipeline rebuild`)") if off else "row counts match the raw store"

@@ -1,10 +1,11 @@
 """Filling the tidy tables from the raw store: window rebuilds and change-following rebuilds.
 
 Every rebuild of one source is one DuckDB transaction: delete that provider's rows (of the window,
-or all of them), insert what the source's SELECT yields from the live raw records. Re-running it
-changes nothing. Which raw state a change-driven source was last modelled from is kept in
-`_tidy_state` (a fingerprint of its records), so a run models a Withings or Hevy source only
-when its raw records changed, and a `force` rebuild models it regardless.
+or all of them), insert what the source's SELECT yields from the live raw records, less the values
+the plausibility rules keep out (`rejections.py`: recorded in `rejected_values` in the same
+transaction). Re-running it changes nothing. Which raw state a change-driven source was last
+modelled from is kept in `_tidy_state` (a fingerprint of its records), so a run models a Withings
+or Hevy source only when its raw records changed, and a `force` rebuild models it regardless.
 """
 
 from collections.abc import Iterable, Iterator
@@ -17,6 +18,7 @@ import pyarrow as pa
 from health_pipeline.storage.duckdb_store import scalar
 from health_pipeline.storage.raw_store import RawStore, StoredRecord
 from health_pipeline.tidy.catalog import TABLES, TidySource, TidyTable
+from health_pipeline.tidy.rejections import REJECTED_DDL, STAGED_REJECTIONS, Rejected, reject_staged
 
 SLICE_DAYS = 31  # a per-record source's days read and modelled at once (a month of per-minute heart rate)
 
@@ -39,6 +41,7 @@ class SourceResult:
     driver: str
     rebuilt: bool  # False: a change-driven source whose raw records had not changed
     rows: int  # the provider's rows in the rebuilt scope (window or whole table) afterwards
+    rejected: Rejected | None = None  # the values this rebuild kept out (None: not rebuilt)
 
 
 def create_tables(conn: duckdb.DuckDBPyConnection) -> None:
@@ -48,6 +51,7 @@ def create_tables(conn: duckdb.DuckDBPyConnection) -> None:
     for table in TABLES.values():
         prepare_table(conn, table)
     conn.execute(SUMMARY_DDL)
+    conn.execute(REJECTED_DDL)
 
 
 def prepare_table(conn: duckdb.DuckDBPyConnection, table: TidyTable) -> None:
@@ -57,23 +61,32 @@ def prepare_table(conn: duckdb.DuckDBPyConnection, table: TidyTable) -> None:
     re-modelled on their next run (their state is forgotten), `health-pipeline rebuild` does the rest.
     """
     conn.execute(STATE_DDL)
+    conn.execute(REJECTED_DDL)
     conn.execute(table.ddl)
-    present = {row[0] for row in conn.execute(f"DESCRIBE {table.name}").fetchall()}
+    present = {name: nullable for name, nullable in conn.execute(
+        "SELECT column_name, is_nullable FROM duckdb_columns() WHERE table_name = ? AND schema_name = 'main' "
+        "AND database_name = current_database()",
+        [table.name]).fetchall()}
     missing = [c for c in table.columns if c.name not in present]
-    if not missing:
+    # A column an older release declared NOT NULL that may now be NULL (sleep_sessions.is_main: unknown).
+    loosened = [c for c in table.columns if c.name in present and not present[c.name] and c.nullable]
+    if not missing and not loosened:
         return
     conn.execute("BEGIN TRANSACTION")
     for column in missing:
         conn.execute(f"ALTER TABLE {table.name} ADD COLUMN {column.name} {column.type}")
+    for column in loosened:
+        conn.execute(f"ALTER TABLE {table.name} ALTER COLUMN {column.name} DROP NOT NULL")
     conn.execute("DELETE FROM _tidy_state WHERE table_name = ?", [table.name])
     conn.execute("COMMIT")
 
 
 def rebuild_table(
     conn: duckdb.DuckDBPyConnection, raw_store: RawStore, table: TidyTable, start: date, end: date,
-    *, providers: Iterable[str] | None = None, force: bool = False,
+    *, providers: Iterable[str] | None = None, force: bool = False, today: date | None = None,
 ) -> list[SourceResult]:
-    """Re-model `table`: window sources for local days [start, end], change sources if they changed."""
+    """Re-model `table`: window sources for local days [start, end], change sources if they changed.
+    With `today`, rows dated after it are kept out (a device with a wrong clock)."""
     wanted = set(providers) if providers is not None else None
     prepare_table(conn, table)
     results = []
@@ -81,36 +94,37 @@ def rebuild_table(
         if wanted is not None and source.provider not in wanted:
             continue
         if source.driver == "window":
-            results.append(rebuild_window(conn, raw_store, source, start, end))
+            results.append(rebuild_window(conn, raw_store, source, start, end, today=today))
         else:
-            results.append(follow_changes(conn, raw_store, source, force=force))
+            results.append(follow_changes(conn, raw_store, source, force=force, today=today))
     return results
 
 
 def rebuild_window(conn: duckdb.DuckDBPyConnection, raw_store: RawStore, source: TidySource,
-                   start: date, end: date) -> SourceResult:
+                   start: date, end: date, *, today: date | None = None) -> SourceResult:
     """Delete the provider's rows of [start, end] and insert them again from the raw store, in one
     transaction; a per-record source is read and modelled `SLICE_DAYS` at a time (bounded memory)."""
     scope = "provider = ? AND day BETWEEN ? AND ?"
     params = [source.provider, start, end]
-    _replace(conn, source, record_slices(raw_store, source, start, end), scope, params)
+    rejected = _replace(conn, source, record_slices(raw_store, source, start, end), scope, params, today=today)
     rows = scalar(conn, f"SELECT count(*) FROM {source.table} WHERE {scope}", params)
-    return SourceResult(source.provider, "window", True, int(rows or 0))
+    return SourceResult(source.provider, "window", True, int(rows or 0), rejected)
 
 
 def follow_changes(conn: duckdb.DuckDBPyConnection, raw_store: RawStore, source: TidySource,
-                   *, force: bool = False) -> SourceResult:
+                   *, force: bool = False, today: date | None = None) -> SourceResult:
     """Rebuild the provider's rows from every live record, if the records changed since last time."""
     fingerprint = raw_store.fingerprint(source.provider, source.resources)
     conn.execute(STATE_DDL)
     known = scalar(conn, "SELECT fingerprint FROM _tidy_state WHERE table_name = ? AND provider = ?",
                    [source.table, source.provider])
     rebuilt = force or known != fingerprint
+    rejected = None
     if rebuilt:
-        _replace(conn, source, record_slices(raw_store, source), "provider = ?", [source.provider],
-                 fingerprint=fingerprint)
+        rejected = _replace(conn, source, record_slices(raw_store, source), "provider = ?", [source.provider],
+                            fingerprint=fingerprint, today=today)
     rows = scalar(conn, f"SELECT count(*) FROM {source.table} WHERE provider = ?", [source.provider])
-    return SourceResult(source.provider, "changes", rebuilt, int(rows or 0))
+    return SourceResult(source.provider, "changes", rebuilt, int(rows or 0), rejected)
 
 
 def record_slices(raw_store: RawStore, source: TidySource, start: date | None = None,
@@ -139,15 +153,17 @@ def record_slices(raw_store: RawStore, source: TidySource, start: date | None = 
 
 
 def _replace(conn: duckdb.DuckDBPyConnection, source: TidySource, batches: Iterable[list[StoredRecord]], scope: str,
-             params: list[object], fingerprint: str | None = None) -> None:
-    """Model each batch of raw records into a staging table, then in one transaction: delete the
-    scope's rows, insert the staged rows, record the fingerprint. Any failure changes nothing.
+             params: list[object], fingerprint: str | None = None, today: date | None = None) -> Rejected:
+    """Model each batch of raw records into a staging table and keep the implausible values out of it,
+    then in one transaction: delete the scope's rows and rejections, insert the staged rows and the
+    new rejections, record the fingerprint. Any failure changes nothing.
 
     Staging first keeps memory bounded: many inserts inside one open transaction pile up in
     DuckDB's transaction-local storage (two years of per-minute heart rate: +140 MiB), one
     INSERT ... SELECT of the staged rows does not.
     """
-    conn.execute(TABLES[source.table].ddl)
+    table = TABLES[source.table]
+    conn.execute(table.ddl)
     conn.execute(STATE_DDL)
     conn.execute(f"CREATE OR REPLACE TEMP TABLE _staged AS SELECT * FROM {source.table} LIMIT 0")
     try:
@@ -157,10 +173,13 @@ def _replace(conn: duckdb.DuckDBPyConnection, source: TidySource, batches: Itera
                 conn.execute(f"INSERT INTO _staged BY NAME {source.sql}")
             finally:
                 conn.unregister("raw")
+        rejected = reject_staged(conn, table, source, today)
         conn.execute("BEGIN TRANSACTION")
         try:
             conn.execute(f"DELETE FROM {source.table} WHERE {scope}", params)
             conn.execute(f"INSERT INTO {source.table} BY NAME SELECT * FROM _staged")
+            conn.execute(f"DELETE FROM rejected_values WHERE table_name = ? AND {scope}", [source.table, *params])
+            conn.execute(f"INSERT INTO rejected_values SELECT * FROM {STAGED_REJECTIONS}")
             if fingerprint is not None:
                 conn.execute("INSERT OR REPLACE INTO _tidy_state (table_name, provider, fingerprint, modelled_at) "
                              "VALUES (?, ?, ?, now())", [source.table, source.provider, fingerprint])
@@ -170,6 +189,8 @@ def _replace(conn: duckdb.DuckDBPyConnection, source: TidySource, batches: Itera
             raise
     finally:
         conn.execute("DROP TABLE IF EXISTS _staged")
+        conn.execute(f"DROP TABLE IF EXISTS {STAGED_REJECTIONS}")
+    return rejected
 
 
 def raw_relation(records: list[StoredRecord]) -> pa.Table:

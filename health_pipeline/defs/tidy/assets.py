@@ -3,8 +3,9 @@
 One asset per table, daily-partitioned (a range run is one run). A run rebuilds the window of
 every date-driven source and follows the raw store's changes for the Withings and Hevy sources;
 run tag `health/rebuild=full` (set by `health-pipeline rebuild`) re-models change-driven
-sources even when nothing changed. Checks run inside the asset on the same connection; the ones
-that guard the export (grain, plausible values, no future days) are blocking.
+sources even when nothing changed. Checks run inside the asset on the same connection. Only the
+invariants the pipeline owns block the export (grain, no future days); a provider's implausible
+value is kept out of the table and reported by a warning (`plausible_values`), never fatal.
 """
 
 from collections.abc import Collection
@@ -23,20 +24,23 @@ from health_pipeline.tidy.models import rebuild_table
 from health_pipeline.tidy.summary import METRICS, rebuild_summary, summary_columns
 
 REBUILD_TAG = "health/rebuild"
-BLOCKING = ("unique_grain", "plausible_values", "no_future_days")
+BLOCKING = ("unique_grain", "no_future_days")
+ALWAYS = ("unique_grain", "plausible_values", "no_future_days")
 
 
 def check_specs(table: TidyTable, key: dg.AssetKey, with_sources: bool) -> list[dg.AssetCheckSpec]:
     descriptions = {
         "unique_grain": f"No two rows share ({', '.join(table.grain)}).",
-        "plausible_values": "Heart rate 25-250 bpm, weight 20-300 kg, steps 0-100 000, durations non-negative, "
-                            "sleep stages adding up to the time asleep within a minute, scores 0-100.",
+        "plausible_values": "Warns of provider values this run kept out of the table (set NULL, or the row left "
+                            "out) and recorded in `rejected_values`: heart rate 25-250 bpm, weight 20-300 kg, steps "
+                            "0-100 000, durations non-negative, sleep stages adding up to the time asleep within a "
+                            "minute, scores 0-100, no day after today.",
         "no_future_days": "No row is dated after today (in the configured time zone).",
         "rows_match_raw": "Each provider's rows equal what the raw store's live records give: nothing unmodelled, "
                           "nothing stale.",
         "fresh": f"Each enabled date-driven provider has a row within the last {table.fresh_within_days} days.",
     }
-    names = list(BLOCKING)
+    names = list(ALWAYS)
     if with_sources:
         names.append("rows_match_raw")
     if table.fresh_within_days is not None:
@@ -116,10 +120,11 @@ def build_tidy_asset(table: TidyTable, partitions: dg.PartitionsDefinition, exis
         force = context.run.tags.get(REBUILD_TAG) == "full"
         modelled = TidyTable(table.name, table.grain, table.description, tuple(sources), table.fresh_within_days)
         with health.tidy_connection() as conn:
-            results = rebuild_table(conn, raw_store, modelled, start, end, force=force)
+            results = rebuild_table(conn, raw_store, modelled, start, end, force=force, today=today)
+            rejected = {r.provider: r.rejected for r in results if r.rejected is not None}
             outcomes = {
                 "unique_grain": checks.unique_grain(conn, table.name, table.grain),
-                "plausible_values": checks.plausible_values(conn, table.name),
+                "plausible_values": checks.plausible_values(conn, table.name, rejected),
                 "no_future_days": checks.no_future_days(conn, table.name, today),
             }
             if sources:
@@ -133,6 +138,8 @@ def build_tidy_asset(table: TidyTable, partitions: dg.PartitionsDefinition, exis
             metadata[f"modelled_{r.provider}"] = (f"{r.rows} rows in the window" if r.driver == "window" else
                                                   f"{r.rows} rows (rebuilt: raw records changed)" if r.rebuilt else
                                                   f"{r.rows} rows (unchanged since the last run)")
+            if r.rejected is not None and r.rejected.total:
+                metadata[f"rejected_{r.provider}"] = r.rejected.total
         return dg.MaterializeResult(metadata=metadata,
                                     check_results=[_result(n, o, key) for n, o in outcomes.items()])
 
@@ -167,7 +174,7 @@ def build_summary_asset(partitions: dg.PartitionsDefinition) -> dg.AssetsDefinit
             rebuild_summary(conn, config.summary)
             outcomes = {
                 "unique_grain": checks.unique_grain(conn, SUMMARY.name, SUMMARY.grain),
-                "plausible_values": checks.plausible_values(conn, SUMMARY.name),
+                "plausible_values": checks.plausible_summary(conn, SUMMARY.name),
                 "no_future_days": checks.no_future_days(conn, SUMMARY.name, today),
             }
             metadata = _table_metadata(conn, SUMMARY.name, columns, lineage)

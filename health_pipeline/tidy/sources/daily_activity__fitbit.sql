@@ -1,8 +1,10 @@
 -- Fitbit (Google Health) daily roll-ups -> daily_activity, one row per local day from several
--- resources. int64 values arrive as JSON strings; distance is in millimetres. Active minutes come
--- per level (LIGHT, MODERATE, VIGOROUS); a level missing from a day's roll-up is 0 minutes, a day
--- without the roll-up is NULL. Google has no sedentary time in these types. Altitude is the height
--- gained (millimetres), not height above sea level.
+-- resources. int64 values arrive as JSON strings; distance is in millimetres. Google leaves out a
+-- member at its default, so a roll-up of a day without its sum (`"steps": {}`) is 0; a day without
+-- the roll-up is NULL. Active minutes come per level (LIGHT, MODERATE, VIGOROUS); a level missing
+-- from a day's roll-up is 0 minutes. Google has no sedentary time in these types. Altitude is the
+-- height gained (millimetres), not height above sea level.
+-- raw record: '{resource}/' || CAST(day AS VARCHAR)
 -- lineage: day <- steps:civilStartTime.date
 -- lineage: steps <- steps:steps.countSum
 -- lineage: distance_m <- distance:distance.millimetersSum
@@ -24,12 +26,16 @@ WITH levels AS (
     GROUP BY ALL
 ), days AS (
     SELECT CAST(day AS DATE) AS day,
-           max(CAST(payload->'steps'->>'countSum' AS BIGINT)) FILTER (WHERE resource = 'steps') AS steps,
-           max(CAST(payload->'distance'->>'millimetersSum' AS BIGINT)) FILTER (WHERE resource = 'distance') AS distance_mm,
-           max(CAST(payload->'activeEnergyBurned'->>'kcalSum' AS DOUBLE)) FILTER (WHERE resource = 'active-energy-burned') AS active_kcal,
-           max(CAST(payload->'totalCalories'->>'kcalSum' AS DOUBLE)) FILTER (WHERE resource = 'total-calories') AS total_kcal,
-           max(CAST(payload->'floors'->>'countSum' AS DOUBLE)) FILTER (WHERE resource = 'floors') AS floors,
-           max(CAST(payload->'altitude'->>'gainMillimetersSum' AS BIGINT)) FILTER (WHERE resource = 'altitude') AS gain_mm,
+           max(coalesce(CAST(payload->'steps'->>'countSum' AS BIGINT), 0)) FILTER (WHERE resource = 'steps') AS steps,
+           max(coalesce(CAST(payload->'distance'->>'millimetersSum' AS BIGINT), 0))
+               FILTER (WHERE resource = 'distance') AS distance_mm,
+           max(coalesce(CAST(payload->'activeEnergyBurned'->>'kcalSum' AS DOUBLE), 0))
+               FILTER (WHERE resource = 'active-energy-burned') AS active_kcal,
+           max(coalesce(CAST(payload->'totalCalories'->>'kcalSum' AS DOUBLE), 0))
+               FILTER (WHERE resource = 'total-calories') AS total_kcal,
+           max(coalesce(CAST(payload->'floors'->>'countSum' AS DOUBLE), 0)) FILTER (WHERE resource = 'floors') AS floors,
+           max(coalesce(CAST(payload->'altitude'->>'gainMillimetersSum' AS BIGINT), 0))
+               FILTER (WHERE resource = 'altitude') AS gain_mm,
            bool_or(resource = 'active-minutes') AS has_minutes,
            max(CAST(payload->'dailyRestingHeartRate'->>'beatsPerMinute' AS DOUBLE))
                FILTER (WHERE resource = 'daily-resting-heart-rate') AS resting_hr_bpm
@@ -49,5 +55,6 @@ SELECT
     CASE WHEN has_minutes THEN coalesce(light_min, 0) * 60 END         AS light_s,
     CASE WHEN has_minutes THEN coalesce(moderate_min, 0) * 60 END      AS moderate_s,
     CASE WHEN has_minutes THEN coalesce(vigorous_min, 0) * 60 END      AS vigorous_s,
-    resting_hr_bpm
+    resting_hr_bpm,
+    CAST(NULL AS DOUBLE)                                               AS equivalent_walking_distance_m
 FROM days LEFT JOIN levels USING (day)

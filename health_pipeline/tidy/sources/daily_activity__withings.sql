@@ -1,6 +1,7 @@
 -- Withings getactivity summaries -> daily_activity. `elevation` counts floors (not metres);
 -- `calories` is active energy, `totalcalories` includes basal; soft / moderate / intense are
--- seconds. With several devices on one day, the tracker with the most steps is the day's row.
+-- seconds. With several devices on one day, the tracker with the most steps is the day's row; a
+-- day only phone apps reported (no device id) takes the app with the most steps.
 -- lineage: day <- activity:date
 -- lineage: steps <- activity:steps
 -- lineage: distance_m <- activity:distance
@@ -23,7 +24,8 @@ SELECT
     CAST(payload->>'soft' AS BIGINT)             AS light_s,
     CAST(payload->>'moderate' AS BIGINT)         AS moderate_s,
     CAST(payload->>'intense' AS BIGINT)          AS vigorous_s,
-    CAST(NULL AS DOUBLE)                         AS resting_hr_bpm
+    CAST(NULL AS DOUBLE)                         AS resting_hr_bpm,
+    CAST(NULL AS DOUBLE)                         AS equivalent_walking_distance_m
 FROM raw
 QUALIFY row_number() OVER (
     PARTITION BY payload->>'date'

@@ -1,5 +1,6 @@
 -- Fitbit (Google Health) daily metrics -> daily_vitals, one row per day. The temperature deviation
 -- is the nightly skin temperature minus the personal baseline (rounded to 0.001 degC).
+-- raw record: '{resource}/' || CAST(day AS VARCHAR)
 -- lineage: day <- daily-heart-rate-variability:dailyHeartRateVariability.date, daily-oxygen-saturation:dailyOxygenSaturation.date, daily-respiratory-rate:dailyRespiratoryRate.date, daily-sleep-temperature-derivations:dailySleepTemperatureDerivations.date
 -- lineage: hrv_ms <- daily-heart-rate-variability:dailyHeartRateVariability.averageHeartRateVariabilityMilliseconds
 -- lineage: spo2_pct <- daily-oxygen-saturation:dailyOxygenSaturation.averagePercentage

@@ -1,5 +1,6 @@
 -- Fitbit (Google Health) per-minute heart-rate roll-ups -> heart_rate: one row per minute at the
 -- minute's start, the minute's average. A raw record holds one local day's roll-up points.
+-- raw record: '{resource}/' || CAST(day AS VARCHAR)
 -- lineage: ts <- heart-rate:[].startTime
 -- lineage: day <- heart-rate:[].startTime
 -- lineage: bpm <- heart-rate:[].heartRate.beatsPerMinuteAvg

@@ -1,5 +1,6 @@
 -- Oura heartrate rows -> heart_rate. A raw record holds one local day's rows as a JSON array of
 -- {bpm, source, timestamp} (UTC).
+-- raw record: '{resource}/' || CAST(day AS VARCHAR)
 -- lineage: ts <- heartrate:[].timestamp
 -- lineage: day <- heartrate:[].timestamp
 -- lineage: bpm <- heartrate:[].bpm

@@ -1,5 +1,6 @@
 -- Withings getintradayactivity samples (`[withings] intraday`) -> heart_rate. A raw record holds
 -- one local day's samples as an object keyed by epoch-second strings.
+-- raw record: '{resource}/' || CAST(day AS VARCHAR)
 -- lineage: ts <- intraday:{epoch}
 -- lineage: day <- intraday:{epoch}
 -- lineage: bpm <- intraday:{epoch}.heart_rate

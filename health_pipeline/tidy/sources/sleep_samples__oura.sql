@@ -1,6 +1,7 @@
 -- Oura sleep documents' sample arrays -> sleep_samples. Each array is {interval, items, timestamp}:
 -- item i belongs at timestamp + i x interval seconds. A null item is a gap: it keeps its slot
 -- (later items are not shifted) and is NULL here; an instant null in both arrays has no row.
+-- raw record: 'sleep/' || sleep_id
 -- lineage: sleep_id <- sleep:id
 -- lineage: ts <- sleep:heart_rate.timestamp, sleep:heart_rate.interval, sleep:hrv.timestamp, sleep:hrv.interval
 -- lineage: day <- sleep:day
@@ -12,7 +13,7 @@ WITH periods AS (
            from_json(payload->'heart_rate', '{"interval": "DOUBLE", "items": "DOUBLE[]", "timestamp": "TIMESTAMPTZ"}') AS hr,
            from_json(payload->'hrv', '{"interval": "DOUBLE", "items": "DOUBLE[]", "timestamp": "TIMESTAMPTZ"}') AS hrv
     FROM raw
-    WHERE payload->>'type' NOT IN ('deleted', 'rest')
+    WHERE payload->>'type' IS NULL OR payload->>'type' NOT IN ('deleted', 'rest')
 ), hr AS (
     SELECT sleep_id, day,
            hr.timestamp + to_microseconds(CAST(round(i * hr.interval * 1000000) AS BIGINT)) AS ts,

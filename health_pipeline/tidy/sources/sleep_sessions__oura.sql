@@ -1,6 +1,9 @@
 -- Oura sleep periods -> sleep_sessions. `deleted` (discarded by the user) and `rest` (resting, not
 -- sleep) periods are left out; `long_sleep` is the night's main sleep, `sleep` and `late_nap` are
--- naps. Oura's `day` is already the wake-up day. Durations are seconds.
+-- naps. `type` may be null (the spec allows it): a sleep of unknown kind, kept with is_main NULL
+-- (`type NOT IN (...)` alone would drop it). Oura's `day` is already the wake-up day. Durations are
+-- seconds.
+-- raw record: 'sleep/' || sleep_id
 -- lineage: sleep_id <- sleep:id
 -- lineage: day <- sleep:day
 -- lineage: start_ts <- sleep:bedtime_start
@@ -21,7 +24,7 @@ SELECT
     CAST(day AS DATE)                                    AS day,
     CAST(payload->>'bedtime_start' AS TIMESTAMPTZ)       AS start_ts,
     CAST(payload->>'bedtime_end' AS TIMESTAMPTZ)         AS end_ts,
-    payload->>'type' = 'long_sleep'                      AS is_main,
+    payload->>'type' = 'long_sleep'                      AS is_main,  -- NULL when type is null
     CAST(payload->>'time_in_bed' AS BIGINT)              AS time_in_bed_s,
     CAST(payload->>'total_sleep_duration' AS BIGINT)     AS asleep_s,
     CAST(payload->>'deep_sleep_duration' AS BIGINT)      AS deep_s,
@@ -32,4 +35,4 @@ SELECT
     CAST(payload->>'lowest_heart_rate' AS DOUBLE)        AS lowest_hr_bpm,
     CAST(payload->>'average_hrv' AS DOUBLE)              AS avg_hrv_ms
 FROM raw
-WHERE payload->>'type' NOT IN ('deleted', 'rest')
+WHERE payload->>'type' IS NULL OR payload->>'type' NOT IN ('deleted', 'rest')

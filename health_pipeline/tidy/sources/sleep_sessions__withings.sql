@@ -1,5 +1,6 @@
 -- Withings sleep summaries -> sleep_sessions. `date` is the wake-up day; start and end are Unix
 -- seconds. The longest sleep of a day is its main sleep. Durations are seconds.
+-- raw record: 'sleep_summary/' || sleep_id
 -- lineage: sleep_id <- sleep_summary:id
 -- lineage: day <- sleep_summary:date
 -- lineage: start_ts <- sleep_summary:startdate

@@ -1,13 +1,14 @@
 -- Hevy workouts -> workout_sets: every set of every exercise, with its type (normal, warmup,
--- dropset, failure). Measurement fields are null where the exercise type has none. Responses
--- spell the superset `supersets_id`, request bodies `superset_id`: both are read.
+-- dropset, failure). Measurement fields are null where the exercise type has none. Live answers
+-- spell the superset `superset_id`, the swagger `supersets_id`: both are read.
+-- raw record: 'workouts/' || workout_id
 -- lineage: workout_id <- workouts:id
 -- lineage: exercise_index <- workouts:exercises[].index
 -- lineage: set_index <- workouts:exercises[].sets[].index
 -- lineage: day <- workouts:start_time
 -- lineage: exercise_title <- workouts:exercises[].title
 -- lineage: exercise_template_id <- workouts:exercises[].exercise_template_id
--- lineage: superset_id <- workouts:exercises[].supersets_id
+-- lineage: superset_id <- workouts:exercises[].superset_id, workouts:exercises[].supersets_id
 -- lineage: set_type <- workouts:exercises[].sets[].type
 -- lineage: weight_kg <- workouts:exercises[].sets[].weight_kg
 -- lineage: reps <- workouts:exercises[].sets[].reps
@@ -32,7 +33,7 @@ SELECT
     day,
     e.title                                        AS exercise_title,
     e.exercise_template_id,
-    coalesce(e.supersets_id, e.superset_id)        AS superset_id,
+    coalesce(e.superset_id, e.supersets_id)        AS superset_id,
     s.type                                         AS set_type,
     s.weight_kg,
     s.reps,

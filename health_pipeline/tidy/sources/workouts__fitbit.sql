@@ -1,5 +1,7 @@
 -- Fitbit (Google Health) exercise sessions -> workouts. `activeDuration` is a "Ns" string,
--- distance is in millimetres, int64 values are JSON strings.
+-- distance is in millimetres, int64 values are JSON strings. Google leaves a default out: a summary
+-- without distance or calories had 0 of them; without a heart rate, it had none (NULL).
+-- raw record: 'exercise/' || workout_id
 -- lineage: workout_id <- exercise:name
 -- lineage: day <- exercise:exercise.interval.startTime
 -- lineage: start_ts <- exercise:exercise.interval.startTime
@@ -25,7 +27,9 @@ SELECT
     END                                                                            AS activity,
     payload->'exercise'->>'displayName'                                            AS title,
     CAST(CAST(rtrim(payload->'exercise'->>'activeDuration', 's') AS DOUBLE) AS BIGINT) AS duration_s,
-    CAST(payload->'exercise'->'metricsSummary'->>'caloriesKcal' AS DOUBLE)         AS active_kcal,
-    CAST(payload->'exercise'->'metricsSummary'->>'distanceMillimeters' AS DOUBLE) / 1000.0 AS distance_m,
+    CASE WHEN (payload->'exercise'->'metricsSummary') IS NOT NULL
+         THEN coalesce(CAST(payload->'exercise'->'metricsSummary'->>'caloriesKcal' AS DOUBLE), 0) END AS active_kcal,
+    CASE WHEN (payload->'exercise'->'metricsSummary') IS NOT NULL
+         THEN coalesce(CAST(payload->'exercise'->'metricsSummary'->>'distanceMillimeters' AS DOUBLE), 0) / 1000.0 END AS distance_m,
     CAST(payload->'exercise'->'metricsSummary'->>'averageHeartRateBeatsPerMinute' AS DOUBLE) AS avg_hr_bpm
 FROM raw

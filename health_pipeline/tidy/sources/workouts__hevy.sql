@@ -1,5 +1,7 @@
 -- Hevy workouts -> workouts (strength training logged set by set; the sets are in workout_sets).
--- Times are UTC; `day` is the local day the workout started on.
+-- Times are UTC (live answers write them with a `+00:00` offset); `day` is the local day the
+-- workout started on.
+-- raw record: 'workouts/' || workout_id
 -- lineage: workout_id <- workouts:id
 -- lineage: day <- workouts:start_time
 -- lineage: start_ts <- workouts:start_time

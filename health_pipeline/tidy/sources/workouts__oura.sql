@@ -1,4 +1,5 @@
 -- Oura workouts -> workouts. Activities are camelCase (`strengthTraining`) and become snake_case.
+-- raw record: 'workout/' || workout_id
 -- lineage: workout_id <- workout:id
 -- lineage: day <- workout:day
 -- lineage: start_ts <- workout:start_datetime

@@ -1,6 +1,8 @@
 -- Withings workouts -> workouts. `category` is a number (1 walk, 2 run, 3 hiking, 6 bicycling,
 -- 7 swimming, 16 lift weights, 17 fitness, ...); start and end are Unix seconds; the active
--- duration leaves out pauses.
+-- duration leaves out pauses. A workout logged without a heart-rate source (a walk the phone
+-- detected) says `hr_average: 0`: no heart rate, NULL here, never 0 bpm.
+-- raw record: 'workouts/' || workout_id
 -- lineage: workout_id <- workouts:id
 -- lineage: day <- workouts:date
 -- lineage: start_ts <- workouts:startdate
@@ -28,5 +30,5 @@ SELECT
         - coalesce(CAST(payload->'data'->>'pause_duration' AS BIGINT), 0)  AS duration_s,
     CAST(payload->'data'->>'calories' AS DOUBLE)                            AS active_kcal,
     CAST(payload->'data'->>'distance' AS DOUBLE)                            AS distance_m,
-    CAST(payload->'data'->>'hr_average' AS DOUBLE)                          AS avg_hr_bpm
+    nullif(CAST(payload->'data'->>'hr_average' AS DOUBLE), 0)               AS avg_hr_bpm
 FROM raw LEFT JOIN categories ON categories.category = CAST(payload->>'category' AS INTEGER)

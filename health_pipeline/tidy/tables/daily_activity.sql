@@ -3,7 +3,7 @@ CREATE TABLE IF NOT EXISTS daily_activity (
     provider        VARCHAR NOT NULL,  -- [-] oura, fitbit or withings
     day             DATE    NOT NULL,  -- [local date] the user's calendar day
     steps           BIGINT,            -- [steps] steps counted over the day
-    distance_m      DOUBLE,            -- [m] distance walked or run (Oura: equivalent walking distance)
+    distance_m      DOUBLE,            -- [m] distance walked or run (Oura reports none)
     active_kcal     DOUBLE,            -- [kcal] energy burned by activity, basal excluded
     total_kcal      DOUBLE,            -- [kcal] energy burned in total, basal included
     floors          DOUBLE,            -- [floors] floors climbed
@@ -12,5 +12,6 @@ CREATE TABLE IF NOT EXISTS daily_activity (
     light_s         BIGINT,            -- [s] time in light activity
     moderate_s      BIGINT,            -- [s] time in moderate activity
     vigorous_s      BIGINT,            -- [s] time in vigorous activity
-    resting_hr_bpm  DOUBLE             -- [bpm] resting heart rate of the day
+    resting_hr_bpm  DOUBLE,            -- [bpm] resting heart rate of the day
+    equivalent_walking_distance_m DOUBLE -- [m] Oura: the walking distance that would burn the day's energy (not distance covered)
 );

@@ -1,11 +1,12 @@
--- sleep_sessions: one row per (provider, sleep_id). Oura `deleted` and `rest` periods are left out.
+-- sleep_sessions: one row per (provider, sleep_id). Oura `deleted` and `rest` periods are left out;
+-- a sleep whose kind the provider does not say (Oura `type` null) is kept with is_main NULL.
 CREATE TABLE IF NOT EXISTS sleep_sessions (
     provider       VARCHAR     NOT NULL,  -- [-] oura, fitbit or withings
     sleep_id       VARCHAR     NOT NULL,  -- [-] the provider's id of the sleep
     day            DATE        NOT NULL,  -- [local date] the wake-up day (the day the sleep counts towards)
     start_ts       TIMESTAMPTZ NOT NULL,  -- [UTC instant] bedtime start
     end_ts         TIMESTAMPTZ NOT NULL,  -- [UTC instant] bedtime end
-    is_main        BOOLEAN     NOT NULL,  -- [-] the night's main sleep (false for naps)
+    is_main        BOOLEAN,               -- [-] the night's main sleep (false: a nap; NULL: the provider does not say)
     time_in_bed_s  BIGINT,                -- [s] time in bed
     asleep_s       BIGINT,                -- [s] time asleep (deep + light + REM)
     deep_s         BIGINT,                -- [s] deep sleep
