@@ -47,7 +47,7 @@ def run_status(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str
         ("[victoriametrics]\nextra_labels = { \"bad-name\" = \"x\" }\n", "[victoriametrics] extra_labels: 'bad-name' is not a valid metric label name"),
         ("[victoriametrics]\npassword = \"p\"\n", "[victoriametrics] username: is required when a password is set"),
         ("[victoriametrics]\nextra_labels = { user = \"x\" }\n", "[victoriametrics] extra_labels: 'user' is a label the "
-         "exported series already carry (activity, device, level, provider, stage, type, user, zone)"),
+         "exported series already carry (activity, device, level, provider, segment, stage, type, user, zone)"),
         ("[victoriametrics]\nextra_labels = { host = \"\" }\n",
          "[victoriametrics] extra_labels: value of 'host' must be a non-empty string"),
         ("[victoriametrics]\nca_bundle = \"certs/none.pem\"\n", "[victoriametrics] ca_bundle: no such file: "),

@@ -49,9 +49,10 @@ def sync(config: Config, instance: dg.DagsterInstance, start: date = START, end:
 
 def expected_daily_activity(sandbox: Sandbox, start: date = START, end: date = END) -> list[tuple]:
     return [
-        ("oura", date.fromisoformat(d["day"]), d["steps"], float(d["equivalent_walking_distance"]),
+        ("oura", date.fromisoformat(d["day"]), d["steps"], None,
          float(d["active_calories"]), float(d["total_calories"]), None, None, d["sedentary_time"],
-         d["low_activity_time"], d["medium_activity_time"], d["high_activity_time"], None)
+         d["low_activity_time"], d["medium_activity_time"], d["high_activity_time"], None,
+         float(d["equivalent_walking_distance"]))
         for d in truth.oura_daily_activity(sandbox.world, start, end)
     ]
 
