@@ -7,7 +7,7 @@ import argparse
 import logging
 import os
 import sys
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
@@ -71,8 +71,9 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser("doctor", help="check config, stores, credentials, each provider and VictoriaMetrics; "
                                       "exit 0 only when all is well")
 
-    sync = commands.add_parser("sync", help="fetch what is due (or --start/--end), model and export it")
-    sync.add_argument("--start", type=_day, metavar="YYYY-MM-DD")
+    sync = commands.add_parser("sync", help="fetch every enabled provider (what is due, or --start/--end), model and "
+                                            "export it, in one Dagster run")
+    sync.add_argument("--start", type=_day, metavar="YYYY-MM-DD", help="with --end: fetch these days (all providers)")
     sync.add_argument("--end", type=_day, metavar="YYYY-MM-DD")
     sync.add_argument("--provider", action="append", choices=PROVIDERS, help="only this provider (repeatable)")
 
@@ -219,12 +220,42 @@ def _status(args: argparse.Namespace) -> int:
         if not rows:
             print("nothing has landed yet: run `health-pipeline sync`")
         else:
-            print(f"{'provider':<10} {'resource':<18} {'records':>8} {'deleted':>8} {'days':<23} {'watermark':<12} last fetch")
-            for row in rows:
-                days = f"{row['first_day'] or '-'}..{row['last_day'] or '-'}"
-                print(f"{row['provider']:<10} {row['resource']:<18} {row['live']:>8} {row['deleted']:>8} "
-                      f"{days:<23} {row['watermark'] or '-':<12} {row['last_fetched']}")
+            table = [[row["provider"], row["resource"], str(row["live"]), str(row["deleted"]),
+                      f"{row['first_day'] or '-'}..{row['last_day'] or '-'}", watermark_text(row["watermark"]),
+                      row["last_fetched"]] for row in rows]
+            print(render_table(["provider", "resource", "records", "deleted", "days", "watermark", "last fetch"], table,
+                               widths=[10, 18, 8, 8, 23, 12, 0], right={2, 3}))
     return 0
+
+
+def watermark_text(value: str | None) -> str:
+    """A watermark as a person reads it: a day landed through (Oura, Fitbit) as it is; Withings'
+    `lastupdate` (Unix seconds) and Hevy's newest event (ISO instant) as UTC times."""
+    if not value:
+        return "-"
+    try:
+        if value.isdigit():
+            instant = datetime.fromtimestamp(int(value), timezone.utc)
+        elif "T" in value:
+            instant = datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(timezone.utc)
+        else:
+            return value
+    except (ValueError, OverflowError, OSError):
+        return value
+    return instant.strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def render_table(headers: list[str], rows: list[list[str]], widths: list[int] | None = None,
+                 right: frozenset[int] | set[int] = frozenset()) -> str:
+    """Columns at least `widths` wide and as wide as their longest cell, so long names stay aligned."""
+    minimum = widths or [0] * len(headers)
+    sizes = [max([minimum[i], len(headers[i]), *(len(r[i]) for r in rows)]) for i in range(len(headers))]
+
+    def line(cells: list[str]) -> str:
+        parts = [cell.rjust(sizes[i]) if i in right else cell.ljust(sizes[i]) for i, cell in enumerate(cells)]
+        return " ".join(parts).rstrip()
+
+    return "\n".join([line(headers), *(line(r) for r in rows)])
 
 
 def _credential_status(name: str, config: Config, store: "RawStore | None") -> str:
@@ -243,24 +274,31 @@ def _credential_status(name: str, config: Config, store: "RawStore | None") -> s
 
 
 def _sync(args: argparse.Namespace) -> int:
+    from health_pipeline.defs.windows import window_tag
     from health_pipeline.instance import open_instance
-    from health_pipeline.sync import check_range, downstream_keys, due_range, materialize_range, raw_asset_keys
+    from health_pipeline.sync import (check_range, downstream_keys, due_range, materialize_range, plan_sync, sync_tags,
+                                      wait_for_fetches)
 
     config = _config(args)
     if (args.start is None) != (args.end is None):
         raise ConfigError("--start and --end go together")
-    keys = raw_asset_keys(config, args.provider)
-    if not keys:
-        raise ConfigError("no date-driven provider is enabled; enable one in the config (e.g. [oura] enabled = true)")
     with open_instance(config) as instance:
+        plan = plan_sync(config, instance, args.provider)
+        tags = sync_tags(plan)
         if args.start is not None:
             start, end = args.start, args.end
             check_range(config, start, end)
+            tags.update(window_tag(start, end))  # Withings and Hevy fetch these days whole too
         else:
-            start, end = due_range(config, instance, keys)
-        result = materialize_range(config, instance, keys + downstream_keys(config), start, end)
+            start, end = due_range(config, instance, plan.dated)
+        wait_for_fetches(instance, plan.providers, config.app.lock_wait_s, say=lambda line: _note(line))
+        result = materialize_range(config, instance, plan.keys + downstream_keys(config), start, end, tags=tags)
     _print_result(result)
     return 0
+
+
+def _note(message: str) -> None:
+    print(f"health-pipeline: {message}", file=sys.stderr, flush=True)
 
 
 def _rebuild(args: argparse.Namespace) -> int:

@@ -1,11 +1,16 @@
 """Headless materialization (`health-pipeline sync` / `rebuild`): one Dagster run per call.
 
-Runs are recorded in the Dagster instance, so they show up in the UI like any other run.
+Runs are recorded in the Dagster instance, so they show up in the UI like any other run. A sync
+fetches every enabled provider (or those named): the date-driven ones (Oura, Fitbit) over the
+days due or asked for, the change-driven ones (Withings, Hevy) from their raw-store watermarks,
+the same ones the sensors use; profile and reference data when a day old; then models and exports.
 """
 
 import logging
 import os
 import socket
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -15,12 +20,55 @@ from dagster._core.storage.dagster_run import DagsterRunStatus, RunsFilter
 from health_pipeline.config import Config, ConfigError
 from health_pipeline.defs.build import build_definitions
 from health_pipeline.defs.partitions import daily_partitions
-from health_pipeline.defs.selection import DAILY_PROVIDERS, daily_job_keys, downstream_keys
+from health_pipeline.defs.selection import (CHANGE_PROVIDERS, DAILY_PROVIDERS, REFERENCE_KEYS, daily_job_keys,
+                                            downstream_keys, optional_daily_keys)
+from health_pipeline.defs.sensors import PROVIDER_TAG, active_fetches, fetch_tags
 
 __all__ = ["DAILY_PROVIDERS", "daily_job_keys", "downstream_keys", "materialize_range", "raw_asset_keys"]
 
+REFERENCE_EVERY = timedelta(hours=20)  # profile and reference data are refreshed by `sync` when older
+POLL_S = 1.0  # how often a sync waiting for another run's fetch looks again
+
+
 class SyncError(Exception):
     """The run failed; the message lists each failed step in one line."""
+
+
+@dataclass(frozen=True)
+class SyncPlan:
+    """The landing assets one sync runs, by how each is driven."""
+
+    providers: tuple[str, ...]
+    dated: list[dg.AssetKey]  # daily-partitioned: the range's days
+    changes: list[dg.AssetKey]  # Withings, Hevy: what changed since the watermark
+    reference: list[dg.AssetKey]  # profile and reference data, refreshed whole when due
+
+    @property
+    def keys(self) -> list[dg.AssetKey]:
+        return [*self.dated, *self.changes, *self.reference]
+
+
+def plan_sync(config: Config, instance: dg.DagsterInstance | None, providers: list[str] | None,
+              now: datetime | None = None) -> SyncPlan:
+    """What a sync of `providers` (default: every enabled one) fetches. Reference data is included
+    when its last materialization in `instance` is older than `REFERENCE_EVERY` (or there is none)."""
+    wanted = list(dict.fromkeys(providers or config.enabled_providers))
+    if not wanted:
+        raise ConfigError("no provider is enabled; enable one in the config (e.g. [oura] enabled = true)")
+    for name in wanted:
+        if not config.provider(name).enabled:
+            raise ConfigError(f"--provider {name}: disabled in the config ([{name}] enabled = false)")
+    dated = [key for name in wanted for key in DAILY_PROVIDERS.get(name, [])] + optional_daily_keys(config, wanted)
+    changes = [key for name in wanted for key in CHANGE_PROVIDERS.get(name, [])]
+    moment = (now or datetime.now().astimezone()).timestamp()
+    reference = [key for name in wanted for key in REFERENCE_KEYS.get(name, [])
+                 if instance is None or _refreshed_at(instance, key) < moment - REFERENCE_EVERY.total_seconds()]
+    return SyncPlan(tuple(wanted), dated, changes, reference)
+
+
+def _refreshed_at(instance: dg.DagsterInstance, key: dg.AssetKey) -> float:
+    event = instance.get_latest_materialization_event(key)
+    return event.timestamp if event is not None else 0.0
 
 
 @dataclass
@@ -35,16 +83,8 @@ class SyncResult:
 
 
 def raw_asset_keys(config: Config, providers: list[str] | None) -> list[dg.AssetKey]:
-    """Landing assets of the chosen (or all enabled) date-driven providers."""
-    wanted = providers or [p for p in DAILY_PROVIDERS if config.provider(p).enabled]
-    for name in wanted:
-        if not config.provider(name).enabled:
-            raise ConfigError(f"--provider {name}: disabled in the config ([{name}] enabled = false)")
-        if name not in DAILY_PROVIDERS:
-            raise ConfigError(
-                f"--provider {name}: this version syncs only {', '.join(DAILY_PROVIDERS)} with `sync`"
-            )
-    return [key for name in wanted for key in DAILY_PROVIDERS[name]]
+    """The date-driven landing assets of the chosen (or all enabled) providers."""
+    return plan_sync(config, None, providers).dated
 
 
 def today_in(config: Config) -> date:
@@ -52,7 +92,8 @@ def today_in(config: Config) -> date:
 
 
 def due_range(config: Config, instance: dg.DagsterInstance, keys: list[dg.AssetKey]) -> tuple[date, date]:
-    """From the first never-materialized day (at most yesterday, for revisions) through today."""
+    """From the first never-materialized day of `keys` (at most yesterday, for revisions) through
+    today; yesterday and today when there are no date-driven keys (the tidy tables' window)."""
     partitions = daily_partitions(config)
     all_keys = partitions.get_partition_keys(dynamic_partitions_store=instance)
     today = today_in(config)
@@ -75,6 +116,46 @@ def check_range(config: Config, start: date, end: date) -> None:
         raise ConfigError(f"--start {start} is before the earliest configured start_date {first}")
     if end > today:
         raise ConfigError(f"--end {end} is in the future (today is {today} in {config.app.timezone})")
+
+
+def wait_for_fetches(instance: dg.DagsterInstance, providers: tuple[str, ...], wait_s: float,
+                     say: Callable[[str], None], clock: Callable[[], float] = time.monotonic) -> None:
+    """Wait (up to `wait_s`) while another run fetches one of `providers` (a sensor's, a schedule's,
+    another CLI sync's), saying so once; then refuse with one line. A provider is never fetched by
+    two runs at once (its API pool would hold the second anyway, silently)."""
+    release_abandoned_runs(instance)
+    deadline = clock() + wait_s
+    said: set[str] = set()
+    while True:
+        busy = {(provider, run.run_id): run for provider in providers for run in active_fetches(instance, provider)}
+        if not busy:
+            return
+        for (provider, run_id), run in busy.items():
+            if run_id not in said:
+                say(f"{provider}: waiting for run {run_id[:8]} ({_trigger(run)}) to finish fetching it")
+                said.add(run_id)
+        if clock() >= deadline:
+            (provider, run_id), run = next(iter(busy.items()))
+            raise SyncError(f"{provider}: run {run_id[:8]} ({_trigger(run)}) is still fetching it after {wait_s:g} s "
+                            "([app] lock_wait_s); try again when it has finished")
+        time.sleep(POLL_S)  # polling the run storage: Dagster has no notification to wait on
+
+
+def _trigger(run: dg.DagsterRun) -> str:
+    """Who started a run, in words: `the withings_changes sensor`, `a CLI sync`, `the recent_days schedule`."""
+    tags = run.tags
+    if "dagster/sensor_name" in tags:
+        return f"the {tags['dagster/sensor_name']} sensor"
+    if "dagster/schedule_name" in tags:
+        return f"the {tags['dagster/schedule_name']} schedule"
+    if tags.get("health/trigger") == "cli":
+        return f"a CLI sync, pid {tags.get(PID_TAG, '?')}"
+    return f"{tags[PROVIDER_TAG]} run" if PROVIDER_TAG in tags else "a run"
+
+
+def sync_tags(plan: SyncPlan) -> dict[str, str]:
+    """The tags a sync's run carries: which providers it fetches (the sensors then wait)."""
+    return fetch_tags(plan.providers)
 
 
 def materialize_range(

@@ -2,20 +2,20 @@
 
 import dagster as dg
 
-from health_pipeline.config import Config
+from health_pipeline.config import PROVIDERS, Config
 
 
 def daily_partitions(config: Config) -> dg.DailyPartitionsDefinition:
-    """Local calendar days from the earliest start date of an enabled daily provider through today.
+    """Local calendar days from the earliest start date of an enabled provider through today.
 
+    Every tidy table holds days of every provider, the change-driven ones (Withings, Hevy) too,
+    so a range as far back as any provider's `start_date` can be synced and rebuilt.
     `end_offset=1` includes today's (partial) day: wearables sync during the day and the
     schedules refresh it until it is complete.
     """
-    daily = [config.oura, config.fitbit]
-    if config.withings.option("intraday") or config.withings.option("high_frequency_sleep"):
-        daily.append(config.withings)
-    enabled = [provider.start_date for provider in daily if provider.enabled]
-    start = min(enabled or [provider.start_date for provider in daily])
+    providers = [config.provider(name) for name in PROVIDERS]
+    enabled = [provider.start_date for provider in providers if provider.enabled]
+    start = min(enabled or [provider.start_date for provider in providers])
     return dg.DailyPartitionsDefinition(
         start_date=start.isoformat(), timezone=config.app.timezone, end_offset=1
     )

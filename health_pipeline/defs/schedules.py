@@ -12,7 +12,7 @@ import dagster as dg
 
 from health_pipeline.config import Config
 from health_pipeline.defs.sensors import PROVIDER_TAG
-from health_pipeline.defs.selection import daily_job_keys
+from health_pipeline.defs.selection import REFERENCE_KEYS, daily_job_keys
 
 RANGE_START = "dagster/asset_partition_range_start"
 RANGE_END = "dagster/asset_partition_range_end"
@@ -47,10 +47,7 @@ def build_schedules(config: Config) -> tuple[list[dg.JobDefinition], list[dg.Sch
             return range_request(config, context.scheduled_execution_time, 6)
 
         schedules += [recent_days, trailing_week]
-    reference = [dg.AssetKey(k) for k, on in (("oura_personal_info", config.oura.enabled),
-                                             ("oura_ring_configuration", config.oura.enabled),
-                                             ("hevy_routines", config.hevy.enabled),
-                                             ("hevy_exercise_templates", config.hevy.enabled)) if on]
+    reference = [key for provider, keys in REFERENCE_KEYS.items() if config.provider(provider).enabled for key in keys]
     if reference:
         job = dg.define_asset_job("reference_data", selection=dg.AssetSelection.assets(*reference),
                                   description="Profile and reference data refreshed whole.")

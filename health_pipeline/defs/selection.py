@@ -1,17 +1,33 @@
-"""Which assets make up a sync: the date-driven providers' landing assets and what is downstream."""
+"""Which assets make up a sync: each provider's landing assets (date-driven, change-driven,
+reference data) and what is downstream."""
+
+from collections.abc import Iterable
 
 import dagster as dg
 
 from health_pipeline.config import Config
 from health_pipeline.defs.export.assets import EXPORT_KEY
 from health_pipeline.defs.fitbit.assets import fitbit_asset_key
+from health_pipeline.defs.hevy.assets import HEVY_REFERENCE, HEVY_WORKOUTS
 from health_pipeline.defs.oura.assets import oura_asset_key
+from health_pipeline.defs.withings.assets import WITHINGS_RESOURCES, withings_asset_key
 from health_pipeline.providers import google_health, oura
 from health_pipeline.tidy.catalog import ALL_TABLES
 
+# Daily-partitioned landing assets, per provider.
 DAILY_PROVIDERS: dict[str, list[dg.AssetKey]] = {
     "oura": [oura_asset_key(e.resource) for e in oura.CATALOGUE.values() if e.dated],
     "fitbit": [fitbit_asset_key(e.resource) for e in google_health.CATALOGUE.values()],
+}
+# Change-driven landing assets (raw-store watermarks), per provider.
+CHANGE_PROVIDERS: dict[str, list[dg.AssetKey]] = {
+    "withings": [withings_asset_key(r) for r in WITHINGS_RESOURCES],
+    "hevy": [HEVY_WORKOUTS],
+}
+# Profile and reference data, refreshed whole (the `reference_daily` schedule; `sync` when due).
+REFERENCE_KEYS: dict[str, list[dg.AssetKey]] = {
+    "oura": [oura_asset_key(e.resource) for e in oura.CATALOGUE.values() if not e.dated],
+    "hevy": [dg.AssetKey(f"hevy_{resource}") for resource in HEVY_REFERENCE],
 }
 
 
@@ -22,14 +38,16 @@ def downstream_keys(config: Config, include_export: bool = True) -> list[dg.Asse
     return keys
 
 
-def optional_daily_keys(config: Config) -> list[dg.AssetKey]:
-    """The switched-on optional daily assets (`[fitbit] heart_rate_samples`, Withings dense data)."""
+def optional_daily_keys(config: Config, providers: Iterable[str] | None = None) -> list[dg.AssetKey]:
+    """The switched-on optional daily assets (`[fitbit] heart_rate_samples`, Withings dense data) of
+    `providers` (default: every provider)."""
+    wanted = set(providers) if providers is not None else {"fitbit", "withings"}
     keys = []
-    if config.fitbit.enabled and config.fitbit.option("heart_rate_samples"):
+    if "fitbit" in wanted and config.fitbit.enabled and config.fitbit.option("heart_rate_samples"):
         keys.append(dg.AssetKey("fitbit_heart_rate_samples"))
-    if config.withings.enabled and config.withings.option("intraday"):
+    if "withings" in wanted and config.withings.enabled and config.withings.option("intraday"):
         keys.append(dg.AssetKey("withings_intraday"))
-    if config.withings.enabled and config.withings.option("high_frequency_sleep"):
+    if "withings" in wanted and config.withings.enabled and config.withings.option("high_frequency_sleep"):
         keys.append(dg.AssetKey("withings_sleep_hf"))
     return keys
 

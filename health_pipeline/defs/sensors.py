@@ -7,6 +7,7 @@ encodes the change position. If that position is asked for again, the last run d
 """
 
 import json
+from collections.abc import Iterable
 
 import dagster as dg
 from dagster import DagsterRunStatus, RunsFilter
@@ -23,9 +24,27 @@ ACTIVE = [DagsterRunStatus.QUEUED, DagsterRunStatus.NOT_STARTED, DagsterRunStatu
 INTERVAL_S = 300
 
 
+def fetch_tag(provider: str) -> str:
+    """The tag every run that fetches a provider carries (`health/fetch/withings: true`): a CLI sync
+    fetches several providers at once, so one `health/provider` value cannot name them all."""
+    return f"health/fetch/{provider}"
+
+
+def fetch_tags(providers: Iterable[str]) -> dict[str, str]:
+    return {fetch_tag(p): "true" for p in providers}
+
+
+def active_fetches(instance: dg.DagsterInstance, provider: str) -> list[dg.DagsterRun]:
+    """The runs queued or running that fetch `provider` (a sensor's, a schedule's, a CLI sync's)."""
+    found: dict[str, dg.DagsterRun] = {}
+    for tags in ({PROVIDER_TAG: provider}, {fetch_tag(provider): "true"}):
+        for run in instance.get_runs(filters=RunsFilter(tags=tags, statuses=ACTIVE)):
+            found[run.run_id] = run
+    return list(found.values())
+
+
 def provider_busy(context: dg.SensorEvaluationContext, provider: str) -> bool:
-    runs = context.instance.get_runs(filters=RunsFilter(tags={PROVIDER_TAG: provider}, statuses=ACTIVE), limit=1)
-    return bool(runs)
+    return bool(active_fetches(context.instance, provider))
 
 
 def next_attempt(cursor: str | None, position: str) -> int:
@@ -46,7 +65,7 @@ def not_now(context: dg.SensorEvaluationContext, health: HealthPipelineResource,
 def run_for(provider: str, position: str, attempt: int, keys: list[dg.AssetKey]) -> dg.SensorResult:
     return dg.SensorResult(
         run_requests=[dg.RunRequest(run_key=f"{provider}:{position}:{attempt}", asset_selection=keys,
-                                    tags={PROVIDER_TAG: provider})],
+                                    tags={PROVIDER_TAG: provider, **fetch_tags([provider])})],
         cursor=json.dumps({"position": position, "attempt": attempt}),
     )
 

@@ -3,6 +3,12 @@
 The raw store's watermark is the source of truth for what has landed: it moves only after the
 records it covers are committed, so a failed run is simply asked for again. A margin re-reads a
 little of the past on every sync (late writes on the provider's side).
+
+A window sync (`health-pipeline sync --start --end`) fetches local days [start, end] whole (by
+dates at Withings, through the workout list at Hevy), so records deleted at the provider are
+tombstoned, and never moves the watermark itself: a window says nothing of what changed
+elsewhere. If the resource synced before, it then follows the changes since the watermark as
+usual, so the watermark stays current and the next sensor tick finds nothing new.
 """
 
 from dataclasses import dataclass
@@ -48,6 +54,21 @@ def sync_withings(client: WithingsClient, store: RawStore, resource: str, start_
     return SyncOutcome(counts, str(position) if position else None, str(newest) if newest else None, position is None)
 
 
+def sync_withings_window(client: WithingsClient, store: RawStore, resource: str, start: date, end: date,
+                         start_date: date, today: date) -> SyncOutcome:
+    """Land a Withings resource's local days [start, end] whole, then (if it synced before) what changed."""
+    types = client.config.meastypes or DEFAULT_MEASTYPES
+    records = client.window(resource, start, end, types)
+    counts = store.land("withings", resource, records, window=(start, end),
+                        retire=legacy_activity_ids(records) if resource == "activity" else ())
+    before = withings_position(store, resource)
+    if before is None:  # never synced: the first sync (or sensor tick) backfills from start_date
+        return SyncOutcome(counts, None, None, False)
+    caught_up = sync_withings(client, store, resource, start_date, today)
+    counts += caught_up.counts
+    return SyncOutcome(counts, caught_up.watermark_before, caught_up.watermark_after, False)
+
+
 def hevy_position(store: RawStore) -> datetime | None:
     """The newest workout event landed, or None before the first sync."""
     state = store.sync_state("hevy", "workouts")
@@ -67,6 +88,17 @@ def sync_hevy_workouts(client: HevyClient, store: RawStore, start_date: date) ->
         store.land("hevy", "workouts", [], watermark=newest.isoformat())  # only now: all of it landed
     return SyncOutcome(counts, position.isoformat() if position else None,
                        newest.isoformat() if newest else None, position is None)
+
+
+def sync_hevy_window(client: HevyClient, store: RawStore, start: date, end: date, start_date: date) -> SyncOutcome:
+    """Land the Hevy workouts that started on local days [start, end] whole (from the workout list),
+    then (if workouts synced before) the events since the watermark."""
+    counts = store.land("hevy", "workouts", client.workouts_between(start, end), window=(start, end))
+    if hevy_position(store) is None:
+        return SyncOutcome(counts, None, None, False)
+    caught_up = sync_hevy_workouts(client, store, start_date)
+    counts += caught_up.counts
+    return SyncOutcome(counts, caught_up.watermark_before, caught_up.watermark_after, False)
 
 
 def sync_hevy_reference(client: HevyClient, store: RawStore, resource: str) -> LandingCounts:

@@ -9,7 +9,7 @@ exactly the cursor is not a change.
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -75,6 +75,23 @@ class HevyClient:
             yield from items
             if page >= page_count:
                 return
+            page += 1
+
+    def workouts_between(self, start: date, end: date) -> list[RawRecord]:
+        """Workouts that started on local days [start, end], from `/v1/workouts`. The list is newest
+        first, so paging stops after the first page that holds only workouts older than `start`."""
+        endpoint = CATALOGUE["workouts"]
+        found: dict[str, RawRecord] = {}
+        page = 1
+        while True:
+            body = self._get(endpoint.path, {"page": page, "pageSize": endpoint.page_size})
+            items, page_count = body.get(endpoint.list_key), body.get("page_count")
+            if not isinstance(items, list) or not isinstance(page_count, int):
+                raise MalformedResponse(PROVIDER, f"{endpoint.path}: expected `{endpoint.list_key}` and `page_count`")
+            records = [self.workout_record(item) for item in items if isinstance(item, dict)]
+            found.update({r.record_id: r for r in records if start.isoformat() <= (r.day or "") <= end.isoformat()})
+            if page >= page_count or not records or all((r.day or "") < start.isoformat() for r in records):
+                return list(found.values())
             page += 1
 
     def workout_record(self, workout: dict[str, Any]) -> RawRecord:

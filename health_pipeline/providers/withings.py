@@ -125,15 +125,18 @@ class WithingsClient:
         return self._records(resource, {"lastupdate": lastupdate}, meastypes)
 
     def window(self, resource: str, start: date, end: date, meastypes: tuple[int, ...] = DEFAULT_MEASTYPES) -> list[RawRecord]:
-        """Records of local days [start, end]."""
+        """Records of local days [start, end]: by date for the v2 services; for `getmeas`, by instant
+        with a day of padding each side, keeping the groups whose day (in the answer's time zone,
+        which need not be the configured one) is in the window."""
         endpoint = CATALOGUE[resource]
         if endpoint.window == "ymd":
             params: dict[str, Any] = {"startdateymd": start.isoformat(), "enddateymd": end.isoformat()}
-        else:
-            first = datetime.combine(start, datetime.min.time(), self.tz)
-            last = datetime.combine(end + timedelta(days=1), datetime.min.time(), self.tz)
-            params = {"startdate": int(first.timestamp()), "enddate": int(last.timestamp()) - 1}
-        return self._records(resource, params, meastypes)
+            return self._records(resource, params, meastypes)
+        first = datetime.combine(start - timedelta(days=1), datetime.min.time(), self.tz)
+        last = datetime.combine(end + timedelta(days=2), datetime.min.time(), self.tz)
+        params = {"startdate": int(first.timestamp()), "enddate": int(last.timestamp()) - 1}
+        return [r for r in self._records(resource, params, meastypes)
+                if r.day is not None and start.isoformat() <= r.day <= end.isoformat()]
 
     def _records(self, resource: str, params: dict[str, Any], meastypes: tuple[int, ...]) -> list[RawRecord]:
         endpoint = CATALOGUE[resource]

@@ -4,7 +4,8 @@ import dagster as dg
 
 from health_pipeline.defs.landing import RETRY_POLICY, provider_failures
 from health_pipeline.defs.resources import HealthPipelineResource
-from health_pipeline.ingest.cursor_sync import sync_hevy_reference, sync_hevy_workouts
+from health_pipeline.defs.windows import sync_window
+from health_pipeline.ingest.cursor_sync import sync_hevy_reference, sync_hevy_window, sync_hevy_workouts
 
 HEVY_WORKOUTS = dg.AssetKey("hevy_workouts")
 HEVY_REFERENCE = {"routines": "Saved routines.", "exercise_templates": "Exercise templates (built in and custom)."}
@@ -21,11 +22,17 @@ HEVY_REFERENCE = {"routines": "Saved routines.", "exercise_templates": "Exercise
 )
 def hevy_workouts(context: dg.AssetExecutionContext, health: HealthPipelineResource) -> dg.MaterializeResult:
     """Hevy workouts (exercises and sets), kept verbatim: updated workouts are upserted and deleted
-    ones tombstoned, following `/v1/workouts/events` from the raw store's watermark."""
+    ones tombstoned, following `/v1/workouts/events` from the raw store's watermark; a
+    `sync --start/--end` run also lists the workouts of those days whole (`/v1/workouts`)."""
     client = health.hevy_client()
+    window = sync_window(context)
     with provider_failures(client):
-        outcome = sync_hevy_workouts(client, health.raw_store(), health.config.hevy.start_date)
+        if window is None:
+            outcome = sync_hevy_workouts(client, health.raw_store(), health.config.hevy.start_date)
+        else:
+            outcome = sync_hevy_window(client, health.raw_store(), *window, health.config.hevy.start_date)
     return dg.MaterializeResult(metadata={
+        **({"window": f"{window[0]}..{window[1]}"} if window else {}),
         "first_sync": outcome.first_sync, "events_since": outcome.watermark_before or "start_date",
         "watermark_after": outcome.watermark_after or "none", "requests": client.requests_made,
         **outcome.counts.as_metadata(),

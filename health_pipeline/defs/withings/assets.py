@@ -6,7 +6,8 @@ import dagster as dg
 
 from health_pipeline.defs.landing import RETRY_POLICY, provider_failures
 from health_pipeline.defs.resources import HealthPipelineResource
-from health_pipeline.ingest.cursor_sync import sync_withings
+from health_pipeline.defs.windows import sync_window
+from health_pipeline.ingest.cursor_sync import sync_withings, sync_withings_window
 from health_pipeline.providers import withings
 
 WITHINGS_RESOURCES = tuple(withings.CATALOGUE)
@@ -22,7 +23,8 @@ def build_withings_asset(endpoint: withings.WithingsEndpoint) -> dg.AssetsDefini
         group_name="withings",
         description=(f"Withings `{endpoint.action}` ({endpoint.path}), kept verbatim in the raw store. "
                      f"{endpoint.description} Lands what changed since the raw store's watermark "
-                     "(everything since start_date the first time)."),
+                     "(everything since start_date the first time); a `sync --start/--end` run also fetches "
+                     "those days whole."),
         kinds={"python", "sqlite"},
         tags={"provider": "withings"},
         metadata={"action": endpoint.action, "path": endpoint.path},
@@ -32,10 +34,16 @@ def build_withings_asset(endpoint: withings.WithingsEndpoint) -> dg.AssetsDefini
     def _land(context: dg.AssetExecutionContext, health: HealthPipelineResource) -> dg.MaterializeResult:
         client = health.withings_client()
         config = health.config
+        today = datetime.now(config.app.tz).date()
+        window = sync_window(context)
         with provider_failures(client):
-            outcome = sync_withings(client, health.raw_store(), endpoint.resource, config.withings.start_date,
-                                    datetime.now(config.app.tz).date())
+            if window is None:
+                outcome = sync_withings(client, health.raw_store(), endpoint.resource, config.withings.start_date, today)
+            else:
+                outcome = sync_withings_window(client, health.raw_store(), endpoint.resource, *window,
+                                               config.withings.start_date, today)
         return dg.MaterializeResult(metadata={
+            **({"window": f"{window[0]}..{window[1]}"} if window else {}),
             "first_sync": outcome.first_sync, "lastupdate_before": outcome.watermark_before or "none",
             "lastupdate_after": outcome.watermark_after or "none", "requests": client.requests_made,
             **outcome.counts.as_metadata(),
