@@ -2,8 +2,10 @@
 
 After a backfill of `--days` of every provider (not measured), with the sandbox's clock frozen so
 nothing new or revised appears:
-- `health-pipeline sync` as a user or cron runs it (its own process; the due range is yesterday
-  and today, as the `recent_days` schedule asks every 15 minutes): requests and wall time;
+- `health-pipeline sync` as a user or cron runs it (its own process): Oura and Fitbit over the due
+  range (yesterday and today, as the `recent_days` schedule asks every 15 minutes), Withings and
+  Hevy from their watermarks (at most one request per change-driven resource is the target), and
+  the samples the export writes to VictoriaMetrics (none expected): requests and wall time;
 - one tick of each change sensor (Withings, Hevy), as the daemon evaluates them: requests and time;
 - the whole backfill range again (a user re-running a backfill): requests, time, and the samples
   the export writes to VictoriaMetrics (none expected).
@@ -15,14 +17,21 @@ import os
 import subprocess
 import sys
 import time
+from collections import Counter
 
 import dagster as dg
 
-from harness import Bench, by_provider, requests_by_provider
+from harness import Bench, by_provider, is_data_request, requests_by_provider
 
 from health_pipeline.defs.resources import HealthPipelineResource
 from health_pipeline.defs.sensors import hevy_changes, withings_changes
 from health_pipeline.instance import instance_in
+from health_pipeline.providers import withings
+from health_pipeline.sync import CHANGE_PROVIDERS
+
+CHANGE_RESOURCES = sum(len(keys) for keys in CHANGE_PROVIDERS.values())  # Withings 4, Hevy 1
+# The change-driven requests: Withings' four services (not its optional daily intraday data) and Hevy's workouts.
+CHANGE_ACTIONS = {endpoint.action for endpoint in withings.CATALOGUE.values()}
 
 
 def main() -> None:
@@ -43,8 +52,14 @@ def main() -> None:
             raise SystemExit(f"health-pipeline sync failed ({cli.returncode}): {cli.stderr.strip()}")
         sync_requests = requests_by_provider(log.entries())
         exported = next((line.strip() for line in cli.stdout.splitlines() if "export_victoriametrics" in line), "")
+        written = sum(int(part.split("=")[1]) for part in exported.replace(",", " ").split()
+                      if part.startswith(("samples_appended=", "samples_rewritten=")))
+        change_driven = dict(Counter(e.provider for e in log.entries() if is_data_request(e) and (
+            e.params.get("action") in CHANGE_ACTIONS or "/v1/workouts" in e.path)))
         lines.append(f"health-pipeline sync (due: yesterday and today): {sum(sync_requests.values())} requests "
-                     f"({by_provider(sync_requests)}), {sync_s:.1f} s wall")
+                     f"({by_provider(sync_requests)}), {sync_s:.1f} s wall; VictoriaMetrics: {written} samples written")
+        lines.append(f"  change-driven: {by_provider(change_driven)} requests for {CHANGE_RESOURCES} resources "
+                     f"(target: at most one each)")
         lines.append(f"  {exported[:160]}")
 
         tick_requests: dict[str, int] = {}
@@ -71,7 +86,9 @@ def main() -> None:
                      f"{again['wall_s']:.1f} s wall; VictoriaMetrics: {export.get('samples_appended')} appended, "
                      f"{export.get('samples_rewritten')} rewritten, {export.get('samples_unchanged')} unchanged")
     print("\n".join(lines))
-    print(f"no-op sync: {sum(sync_requests.values())} requests and {sync_s:.1f} s for `health-pipeline sync`; "
+    print(f"no-op sync: {sum(sync_requests.values())} requests ({sum(change_driven.values())} for the "
+          f"{CHANGE_RESOURCES} change-driven resources), {written} samples written and {sync_s:.1f} s for "
+          "`health-pipeline sync`; "
           f"sensor ticks {', '.join(f'{n} {c}' for n, c in tick_requests.items())} requests; a repeated {args.days}-day backfill {sum(rerun_requests.values())} requests, "
           f"{again['wall_s']:.1f} s, {export.get('samples_appended', 0) + export.get('samples_rewritten', 0)} samples written")
 

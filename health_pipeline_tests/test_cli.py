@@ -162,7 +162,7 @@ def test_sync_with_nothing_enabled_says_what_to_do(
     path.write_text("[app]\ntimezone = \"UTC\"\n")
     assert main(["--config", str(path), "sync"]) == 2
     assert capsys.readouterr().err == (
-        "health-pipeline: error: no date-driven provider is enabled; enable one in the config "
+        "health-pipeline: error: no provider is enabled; enable one in the config "
         "(e.g. [oura] enabled = true)\n"
     )
 

@@ -122,8 +122,8 @@ def test_sync_with_only_withings_and_hevy_enabled_lands_both_and_exports_them(
             "__name__=health_training_volume_kg", "__name__=health_workout_duration_seconds"} <= names
     with dg.DagsterInstance.get() as instance:
         [run] = instance.get_runs()  # one run, as the UI shows it
-        assert run.tags["health/fetch/withings"] == run.tags["health/fetch/hevy"] == "true"
-        assert "health/fetch/oura" not in run.tags
+        assert run.tags["health/fetch.withings"] == run.tags["health/fetch.hevy"] == "true"
+        assert "health/fetch.oura" not in run.tags
 
 
 def test_a_repeated_sync_asks_each_change_driven_resource_once_and_writes_nothing(
@@ -245,7 +245,7 @@ def test_a_sync_goes_on_once_the_sensor_run_has_finished(
 def test_a_sensor_skips_while_a_cli_sync_fetches_its_provider(config: Config, dagster_home: Path) -> None:
     with dg.DagsterInstance.get() as instance:
         create_run_for_test(instance, job_name="__ephemeral_asset_job__", status=DagsterRunStatus.STARTED,
-                            tags={"health/trigger": "cli", "health/fetch/withings": "true", "health/fetch/hevy": "true"})
+                            tags={"health/trigger": "cli", "health/fetch.withings": "true", "health/fetch.hevy": "true"})
     for sensor, name in ((withings_changes, "Withings"), (hevy_changes, "Hevy")):
         result = tick(sensor, config)
         assert not result.run_requests and result.skip_reason.skip_message == f"a {name} run is queued or running"  # type: ignore[union-attr]

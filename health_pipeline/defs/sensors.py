@@ -25,9 +25,9 @@ INTERVAL_S = 300
 
 
 def fetch_tag(provider: str) -> str:
-    """The tag every run that fetches a provider carries (`health/fetch/withings: true`): a CLI sync
+    """The tag every run that fetches a provider carries (`health/fetch.withings: true`): a CLI sync
     fetches several providers at once, so one `health/provider` value cannot name them all."""
-    return f"health/fetch/{provider}"
+    return f"health/fetch.{provider}"
 
 
 def fetch_tags(providers: Iterable[str]) -> dict[str, str]:
