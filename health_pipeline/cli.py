@@ -48,6 +48,15 @@ def _instant(value: str) -> datetime:
     return instant
 
 
+def _timezone(value: str) -> str:
+    from health_pipeline.config import timezone_problem
+
+    problem = timezone_problem(value)
+    if problem:
+        raise argparse.ArgumentTypeError(problem)
+    return value
+
+
 def _positive(value: str) -> int:
     try:
         number = int(value)
@@ -106,7 +115,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--seed", type=int, default=42)
     serve.add_argument("--days", type=_positive, default=None,
                        help="days of history to generate (default: 90, or back past the last DST change)")
-    serve.add_argument("--timezone", default="Europe/Berlin", help="the sandbox person's home time zone")
+    serve.add_argument("--timezone", type=_timezone, default="Europe/Berlin", help="the sandbox person's home time zone")
     serve.add_argument("--faults", metavar="SPEC", default="",
                        help="inject faults, e.g. 'oura:5xx=0.1,429=0.05;hevy:script=reset|ok' (see the README)")
 
@@ -154,13 +163,13 @@ def _is_known(err: Exception) -> bool:
     from health_pipeline.dagster_dev import DagsterDevError
     from health_pipeline.local_victoriametrics import LocalVictoriaMetricsError
     from health_pipeline.providers.errors import ProviderError
-    from health_pipeline.storage.duckdb_store import TidyStoreLocked
+    from health_pipeline.storage.duckdb_store import TidyStoreError, TidyStoreLocked
     from health_pipeline.storage.raw_store import RawStoreError
     from health_pipeline.storage.victoriametrics import VictoriaMetricsError
     from health_pipeline.sync import SyncError
 
-    return isinstance(err, (ProviderError, TidyStoreLocked, RawStoreError, VictoriaMetricsError, SyncError,
-                            LocalVictoriaMetricsError, AuthFlowError, DagsterDevError, OSError))
+    return isinstance(err, (ProviderError, TidyStoreLocked, TidyStoreError, RawStoreError, VictoriaMetricsError,
+                            SyncError, LocalVictoriaMetricsError, AuthFlowError, DagsterDevError, OSError))
 
 
 def _error(message: str) -> None:
@@ -213,7 +222,7 @@ def _status(args: argparse.Namespace) -> int:
         credentials = _credential_status(name, config, store if exists else None) if provider.enabled else "-"
         print(f"{name:<10} {'yes' if provider.enabled else 'no':<8} {provider.start_date.isoformat():<11} {credentials}")
     vm = config.victoriametrics
-    print(f"{'victoriametrics':<19} {'yes' if vm.enabled else 'no':<8} {vm.url}")
+    print(f"{'victoriametrics':<19} {'yes' if vm.enabled else 'no':<8} {vm.display_url}")
     if exists:
         rows = store.resource_summary()
         print()

@@ -7,16 +7,20 @@ Secrets may come from the environment (`HEALTH_PIPELINE_<SECTION>_<KEY>`, e.g.
 the config file. Every problem is reported as one `ConfigError` line naming file, key and fix.
 """
 
+import ipaddress
+import math
 import os
+import re
 import stat
 import sys
 import tomllib
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Callable
-from urllib.parse import urlparse
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from urllib.parse import urlparse, urlsplit, urlunsplit
+from zoneinfo import ZoneInfo, available_timezones
 
 CONFIG_ENV = "HEALTH_PIPELINE_CONFIG"
 DEFAULT_CONFIG_NAME = "health-pipeline.toml"
@@ -119,6 +123,11 @@ class VictoriaMetricsConfig:
     timeout_s: float = 30.0
     ca_bundle: Path | None = None  # a CA certificate file to verify the server with (self-signed setups)
     syncbit_device: str = "charge6"  # SyncBit's fixed `device` label
+
+    @property
+    def display_url(self) -> str:
+        """`url` fit to show (status, doctor, errors): a password written into it is `***`."""
+        return redact_url(self.url)
 
     @property
     def tls_verify(self) -> bool | str:
@@ -266,7 +275,11 @@ def load_config(explicit: str | os.PathLike[str] | None = None) -> Config:
     if path is None:
         return parse_config({}, None)
     path = path.expanduser().absolute()
-    if not path.is_file():
+    try:
+        found = path.is_file()
+    except OSError as err:  # a folder on the way that may not be entered
+        raise ConfigError(f"{path}: cannot read the config file: {err.strerror or err}") from None
+    if not found:
         raise ConfigError(f"{path}: config file not found (pass --config PATH or set {CONFIG_ENV})")
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
@@ -276,6 +289,7 @@ def load_config(explicit: str | os.PathLike[str] | None = None) -> Config:
         raise ConfigError(f"{path}: cannot read the config file: {err}") from None
     config = parse_config(data, path)
     _warn_if_secrets_readable(path, data)
+    _warn_if_password_in_the_clear(config.victoriametrics)
     return config
 
 
@@ -321,6 +335,14 @@ def parse_config(data: dict[str, Any], path: Path | None, environ: dict[str, str
         value = Path(typed(section, key, str, _non_empty)).expanduser()
         return value if value.is_absolute() else (base / value)
 
+    def a_store(key: str, kind: str, magic: bytes, offset: int) -> Path:
+        """A store's file: a new path, or an existing file of its kind (never a folder or another file)."""
+        path = a_path("app", key)
+        problem = store_file_problem(path, kind, magic, offset)
+        if problem:
+            raise fail("app", key, problem)
+        return path
+
     def a_date(section: str, key: str) -> date:
         value = raw(section, key)
         if isinstance(value, date) and not isinstance(value, datetime):
@@ -331,19 +353,27 @@ def parse_config(data: dict[str, Any], path: Path | None, environ: dict[str, str
             raise fail(section, key, f"not a date (expected YYYY-MM-DD), got {value!r}") from None
 
     app = AppConfig(
-        raw_db=a_path("app", "raw_db"),
-        duckdb=a_path("app", "duckdb"),
-        timezone=typed("app", "timezone", str, _timezone_problem),
+        raw_db=a_store("raw_db", "SQLite", b"SQLite format 3\x00", 0),
+        duckdb=a_store("duckdb", "DuckDB", b"DUCK", 8),
+        timezone=typed("app", "timezone", str, timezone_problem),
         user=typed("app", "user", str, _label_value_problem),
         max_wait_s=typed("app", "max_wait_s", float, _positive),
         lock_wait_s=typed("app", "lock_wait_s", float, _positive),
     )
 
+    today = datetime.now(app.tz).date()
+
+    def a_start(section: str) -> date:
+        value = a_date(section, "start_date")
+        if value > today:
+            raise fail(section, "start_date", f"{value} is in the future (today is {today} in {app.timezone})")
+        return value
+
     def oauth(name: str) -> OAuthProviderConfig:
         cfg = OAuthProviderConfig(
             name=name,
             enabled=typed(name, "enabled", bool),
-            start_date=a_date(name, "start_date"),
+            start_date=a_start(name),
             base_url=typed(name, "base_url", str, _url_problem),
             authorize_url=typed(name, "authorize_url", str, _url_problem),
             token_url=typed(name, "token_url", str, _url_problem),
@@ -368,7 +398,7 @@ def parse_config(data: dict[str, Any], path: Path | None, environ: dict[str, str
     hevy = HevyConfig(
         name="hevy",
         enabled=typed("hevy", "enabled", bool),
-        start_date=a_date("hevy", "start_date"),
+        start_date=a_start("hevy"),
         base_url=typed("hevy", "base_url", str, _url_problem),
         api_key=Secret(typed("hevy", "api_key", str)),
         requests_per_minute=typed("hevy", "requests_per_minute", int, _positive),
@@ -448,31 +478,114 @@ def _non_empty(value: str) -> str | None:
 
 
 def _positive(value: float) -> str | None:
+    if not math.isfinite(value):
+        return f"must be a finite number, got {value!r}"
     return None if value > 0 else "must be greater than 0"
 
 
-def _timezone_problem(value: str) -> str | None:
-    try:
-        ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError):
-        return f"unknown IANA time zone {value!r} (e.g. 'Europe/Berlin')"
+def timezone_problem(value: str) -> str | None:
+    """Why `value` is not an IANA time zone name every part of the pipeline knows (DuckDB included), or None.
+
+    `localtime` and `posixrules` load as zones from the system's files, but they are not IANA
+    names: DuckDB does not know them, and their rules follow whatever the machine is set to."""
+    if value in _NOT_IANA or value not in _iana_names():
+        local = system_timezone()
+        hint = f"; this machine's is {local!r}" if local else ""
+        if value in _NOT_IANA:
+            return f"{value!r} is not an IANA time zone name: give the name itself (e.g. 'Europe/Berlin'){hint}"
+        return f"unknown IANA time zone {value!r} (e.g. 'Europe/Berlin'){hint}"
     return None
 
 
+_NOT_IANA = {"localtime", "posixrules", "Factory", "posix", "right"}
+
+
+@lru_cache(maxsize=1)
+def _iana_names() -> frozenset[str]:
+    return frozenset(available_timezones())
+
+
+def system_timezone() -> str | None:
+    """The IANA name of this machine's time zone (`/etc/localtime`'s target, or `/etc/timezone`), if it has one."""
+    try:
+        target = os.path.realpath("/etc/localtime")
+        if "/zoneinfo/" in target:
+            name = target.split("/zoneinfo/", 1)[1]
+            if name in _iana_names():
+                return name
+        name = Path("/etc/timezone").read_text(encoding="utf-8").strip()
+        return name if name in _iana_names() else None
+    except OSError:
+        return None
+
+
 def _url_problem(value: str) -> str | None:
-    parsed = urlparse(value)
-    if parsed.scheme not in ("http", "https") or not parsed.netloc:
+    try:
+        parsed = urlparse(value)
+        parsed.port  # noqa: B018 - parses the port, raising on a bad one
+    except ValueError as err:
+        return f"must be an http(s) URL, got {value!r} ({err})"
+    if parsed.scheme not in ("http", "https") or not parsed.hostname:
         return f"must be an http(s) URL, got {value!r}"
     return None
 
 
+LABEL_NAME = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*")  # Prometheus' label-name syntax: ASCII only
+
+
 def _label_name_problem(value: str) -> str | None:
-    ok = value and (value[0].isalpha() or value[0] == "_") and all(c.isalnum() or c == "_" for c in value)
-    return None if ok and not value.startswith("__") else f"{value!r} is not a valid metric label name"
+    # `é` is accepted by an import, then refused in every selector: the series could never be
+    # corrected or deleted.
+    ok = LABEL_NAME.fullmatch(value) is not None and not value.startswith("__")
+    return None if ok else f"{value!r} is not a valid metric label name (letters a-z, digits and _, not first a digit)"
+
+
+def redact_url(url: str) -> str:
+    """A URL fit to show: a password written into it (`http://user:secret@host`) becomes `***`."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return url
+    if parts.password is None:
+        return url
+    host = parts.netloc.rsplit("@", 1)[1]
+    return urlunsplit(parts._replace(netloc=f"{parts.username}:***@{host}"))
 
 
 def _label_value_problem(value: str) -> str | None:
     return None if value.strip() else "must not be empty (it becomes a metric label)"
+
+
+def store_file_problem(path: Path, kind: str, magic: bytes, offset: int) -> str | None:
+    """Why `path` cannot hold a store of `kind` (a folder, another kind of file, unreadable), or None.
+    A missing or empty file is fine: the store is created there."""
+    try:
+        if path.is_dir():
+            return f"{path} is a folder; give the path of a file (it is created if missing)"
+        if not path.exists() or path.stat().st_size == 0:
+            return None
+        with path.open("rb") as handle:
+            head = handle.read(offset + len(magic))
+    except OSError as err:
+        return f"cannot read {path}: {err.strerror or err}"
+    if head[offset:offset + len(magic)] != magic:
+        return f"{path} is not a {kind} database (another file is there); point it at the store or a new file"
+    return None
+
+
+def _warn_if_password_in_the_clear(vm: VictoriaMetricsConfig) -> None:
+    """A password sent over plain http to another machine can be read on the way: say so (not an error)."""
+    parts = urlsplit(vm.url)
+    if not vm.enabled or parts.scheme != "http" or not (vm.password or parts.password):
+        return
+    host = parts.hostname or ""
+    try:
+        loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        loopback = False
+    if not loopback:
+        print(f"health-pipeline: warning: the VictoriaMetrics password goes over plain http to {host}; "
+              "use an https URL", file=sys.stderr)
 
 
 def secrets_readable(path: Path, data: dict[str, Any]) -> bool:

@@ -167,13 +167,13 @@ def _victoriametrics(config: Config, resource: HealthPipelineResource, today: da
                        "(HEALTH_PIPELINE_VICTORIAMETRICS_PASSWORD) to what the server or its proxy expects")
     except VictoriaMetricsError as err:
         return Finding("victoriametrics", FAIL, str(err), f"start VictoriaMetrics or fix [victoriametrics] url "
-                       f"({settings.url})")
+                       f"({settings.display_url})")
     if retention < needed:
         return Finding("victoriametrics", FAIL,
-                       f"{settings.url}: retention {_duration(retention)} is shorter than the history since "
+                       f"{settings.display_url}: retention {_duration(retention)} is shorter than the history since "
                        f"{earliest} ({needed.days} days): older samples would be refused",
                        "restart VictoriaMetrics with -retentionPeriod=100y (or move start_date later)")
-    return Finding("victoriametrics", OK, f"{settings.url}: healthy, retention {_duration(retention)}")
+    return Finding("victoriametrics", OK, f"{settings.display_url}: healthy, retention {_duration(retention)}")
 
 
 def _duration(value: timedelta) -> str:

@@ -16,7 +16,7 @@ from health_pipeline.config import Config, load_config
 from health_pipeline.providers import google_health, hevy, oura, withings
 from health_pipeline.providers.http import provider_http
 from health_pipeline.providers.oauth import OAuthTokens
-from health_pipeline.storage.duckdb_store import TidyStore, TidyStoreLocked
+from health_pipeline.storage.duckdb_store import TidyStore, TidyStoreError, TidyStoreLocked
 from health_pipeline.storage.raw_store import RawStore
 from health_pipeline.storage.victoriametrics import VictoriaMetrics
 
@@ -61,7 +61,7 @@ class HealthPipelineResource(dg.ConfigurableResource):
         """
         try:
             conn = self.tidy_store().open()
-        except TidyStoreLocked as err:
+        except (TidyStoreLocked, TidyStoreError) as err:
             raise dg.Failure(description=str(err), allow_retries=False) from None
         try:
             yield conn

@@ -14,12 +14,14 @@ so the ledger (`ledger.py`) records every sample written. An export:
    scopes.
 """
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 
 import duckdb
 
+from health_pipeline.config import LABEL_NAME
 from health_pipeline.export import desired, ledger, scopes
 from health_pipeline.export.desired import ExportRefused, ExportSettings
 from health_pipeline.export.ledger import ALL_PROVIDERS, FIRST_DAY, LAST_DAY, Scope
@@ -69,6 +71,7 @@ def export(
     scopes.register(conn, metrics)
     desired.build(conn, metrics, settings, planned)
     rewrite, append = _compare(conn, result, planned)
+    rewrite = _with_siblings(conn, rewrite, append)
     _full_series(conn, metrics, settings, rewrite)
     _refuse_lost_samples(conn, vm, append, now or datetime.now(timezone.utc))
     if rewrite:
@@ -128,6 +131,26 @@ def _compare(conn: duckdb.DuckDBPyConnection, result: ExportResult, planned: lis
     return [row[0] for row in conn.execute("SELECT series_id FROM _rewrite ORDER BY 1").fetchall()], "_append"
 
 
+def _with_siblings(conn: duckdb.DuckDBPyConnection, rewrite: list[int], append: str) -> list[int]:
+    """`rewrite` and, for a series with a label PromQL cannot spell (written by a release that did not
+    check `extra_labels`), every written series its delete selector also matches: that selector
+    leaves the label out (`series_selector`), so those series are deleted with it and must be
+    rewritten too (and not appended), or VictoriaMetrics would lose them."""
+    if not rewrite:
+        return rewrite
+    broad = {series_selector(labels) for labels in ledger.selectors_of(conn, rewrite)
+             if any(not LABEL_NAME.fullmatch(k) for k in labels if k != "__name__")}
+    if not broad:
+        return rewrite
+    siblings = [sid for sid, series in conn.execute("SELECT series_id, series FROM _vm_series").fetchall()
+                if sid not in set(rewrite) and series_selector(json.loads(series)) in broad]
+    if siblings:
+        conn.execute("INSERT INTO _rewrite SELECT unnest(?::BIGINT[])", [siblings])
+        if append != "_desired":
+            conn.execute(f"DELETE FROM {append} WHERE series_id IN (SELECT unnest(?::BIGINT[]))", [siblings])
+    return sorted([*rewrite, *siblings])
+
+
 def _refuse_lost_samples(conn: duckdb.DuckDBPyConnection, vm: VictoriaMetrics, append: str, now: datetime) -> None:
     """Refuse, before anything is sent, samples VictoriaMetrics would accept with 204 and drop."""
     oldest, newest = conn.execute(
@@ -140,7 +163,7 @@ def _refuse_lost_samples(conn: duckdb.DuckDBPyConnection, vm: VictoriaMetrics, a
     oldest_at = datetime.fromtimestamp(oldest / 1000, timezone.utc)
     if oldest_at < limit:
         raise ExportRefused(
-            f"VictoriaMetrics at {vm.url} keeps {_days(retention)} of data, so it would silently drop the samples "
+            f"VictoriaMetrics at {vm.shown} keeps {_days(retention)} of data, so it would silently drop the samples "
             f"from {oldest_at.date()} to {limit.date()}; restart it with -retentionPeriod=100y (longer than your "
             "history) and run the export again. Nothing was written"
         )

@@ -3,7 +3,10 @@
 Refreshes happen shortly before expiry, one process at a time (a file lock beside the raw
 store), and the rotated refresh token is stored in the same transaction as the new access token
 before that access token is ever used. A refused refresh token means the user must authorise
-again; the message says how. Token text never reaches logs or exception messages.
+again; the message says how. A token endpoint that is down, overloaded or rate limiting (a
+connection error, 5xx, 429, Withings' 601) is asked again like any other request, then reported
+as unavailable, never as a refused grant: the stored tokens stay good for the next run. Token
+text never reaches logs or exception messages.
 """
 
 import ipaddress
@@ -20,13 +23,37 @@ from urllib.parse import urlsplit
 import requests
 from filelock import FileLock
 from oauthlib.oauth2 import OAuth2Error
+from requests.adapters import HTTPAdapter
 from requests_oauthlib import OAuth2Session
+from urllib3.util.retry import Retry
 
 from health_pipeline.config import OAuthProviderConfig
 from health_pipeline.providers.errors import ProviderUnavailable, ReauthorizationNeeded
 from health_pipeline.storage.raw_store import RawStore, StoredToken
 
 REFRESH_MARGIN = timedelta(minutes=5)
+# Token requests are retried as the HTTP layer retries data requests: connection errors, 5xx and
+# 429 (honouring Retry-After), with exponential backoff; 5 attempts in all.
+TOKEN_RETRY = Retry(total=4, connect=4, read=4, status=4, backoff_factor=0.5, backoff_max=30,
+                    status_forcelist=(429, 500, 502, 503, 504), allowed_methods=frozenset({"POST"}),
+                    respect_retry_after_header=True, raise_on_status=False)
+# OAuth error codes that say the server could not answer now, not that the grant is bad.
+UNAVAILABLE_ERRORS = {"temporarily_unavailable", "server_error"}
+
+
+class TokenEndpointUnavailable(Exception):
+    """The token endpoint answered 5xx or 429 after every attempt (raised from a compliance hook)."""
+
+    def __init__(self, status: int) -> None:
+        super().__init__(status)
+        self.status = status
+
+
+def _refuse_unavailable(response: requests.Response) -> requests.Response:
+    """A compliance hook: a 5xx or 429 token answer is the server's trouble, not an OAuth error to parse."""
+    if response.status_code >= 500 or response.status_code == 429:
+        raise TokenEndpointUnavailable(response.status_code)
+    return response
 
 # requests-oauthlib and oauthlib log request bodies (client secrets, tokens) at DEBUG level.
 for _name in ("requests_oauthlib", "oauthlib"):
@@ -77,10 +104,18 @@ class OAuthTokens:
 
     def _session(self, **kwargs: Any) -> OAuth2Session:
         session = OAuth2Session(self.config.client_id, **kwargs)
-        if self.profile.unwrap is not None:
-            session.register_compliance_hook("access_token_response", self.profile.unwrap)
-            session.register_compliance_hook("refresh_token_response", self.profile.unwrap)
+        adapter = HTTPAdapter(max_retries=TOKEN_RETRY)
+        session.mount("https://", adapter)
+        session.mount("http://", adapter)
+        for hook in ("access_token_response", "refresh_token_response"):
+            session.register_compliance_hook(hook, _refuse_unavailable)
+            if self.profile.unwrap is not None:
+                session.register_compliance_hook(hook, self.profile.unwrap)
         return session
+
+    def _unavailable(self, detail: str) -> ProviderUnavailable:
+        return ProviderUnavailable(self.provider, f"the token endpoint {_origin(self.config.token_url)} {detail}; "
+                                                  "the stored tokens are kept: re-run later")
 
     @property
     def provider(self) -> str:
@@ -108,10 +143,14 @@ class OAuthTokens:
                 client_secret=self.config.client_secret.reveal(), timeout=TOKEN_TIMEOUT_S,
                 **self.profile.token_params,
             )
+        except TokenEndpointUnavailable as err:
+            raise self._unavailable(f"answered HTTP {err.status} after 5 attempts") from None
         except OAuth2Error as err:
+            if err.error in UNAVAILABLE_ERRORS:
+                raise self._unavailable(f"is temporarily unavailable ({err.error})") from None
             raise ReauthorizationNeeded(self.provider, f"the authorization code was refused ({err.error})") from None
         except requests.RequestException as err:
-            raise ProviderUnavailable(self.provider, f"token endpoint unreachable ({type(err).__name__})") from None
+            raise self._unavailable(f"could not be reached after 5 attempts ({type(err).__name__})") from None
         return self._save(token)
 
     # -- access tokens ------------------------------------------------------------------------
@@ -142,10 +181,14 @@ class OAuthTokens:
                 client_id=self.config.client_id, client_secret=self.config.client_secret.reveal(),
                 **self.profile.token_params,
             )
+        except TokenEndpointUnavailable as err:
+            raise self._unavailable(f"answered HTTP {err.status} after 5 attempts") from None
         except OAuth2Error as err:
+            if err.error in UNAVAILABLE_ERRORS:
+                raise self._unavailable(f"is temporarily unavailable ({err.error})") from None
             raise ReauthorizationNeeded(self.provider, f"the refresh token was refused ({err.error})") from None
         except requests.RequestException as err:
-            raise ProviderUnavailable(self.provider, f"token endpoint unreachable ({type(err).__name__})") from None
+            raise self._unavailable(f"could not be reached after 5 attempts ({type(err).__name__})") from None
         self.refreshes += 1
         if not token.get("refresh_token"):
             token["refresh_token"] = current.refresh_token  # providers that do not rotate
@@ -170,6 +213,12 @@ class OAuthTokens:
         saved = self.store.token(self.provider)
         assert saved is not None
         return saved
+
+
+def _origin(url: str) -> str:
+    """Scheme, host and path of a URL (no query, no credentials)."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.hostname}{f':{parts.port}' if parts.port else ''}{parts.path}"
 
 
 def _expiring(token: StoredToken) -> bool:

@@ -2,9 +2,11 @@
 
 DuckDB locks the whole file: while one process writes, another cannot even open it read-only.
 So every open waits (polling, up to a deadline) and then fails with a message that says who to
-stop, instead of hanging or dumping a traceback.
+stop, instead of hanging or dumping a traceback. The file holds health data, so it is kept
+private (mode 0600), like the raw store, whatever the umask made of it.
 """
 
+import os
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,6 +19,10 @@ DEFAULT_WAIT_S = 120.0
 
 class TidyStoreLocked(Exception):
     """Another process holds the DuckDB file."""
+
+
+class TidyStoreError(Exception):
+    """The DuckDB file cannot be used (not a DuckDB database, unreadable)."""
 
 
 class TidyStore:
@@ -39,7 +45,7 @@ class TidyStore:
                 break
             except duckdb.IOException as err:
                 if "lock" not in str(err).lower():
-                    raise
+                    raise TidyStoreError(f"{self.path}: cannot open the tidy database: {_first_line(err)}") from None
                 if time.monotonic() >= deadline:
                     raise TidyStoreLocked(
                         f"{self.path} is locked by another process (a running Dagster run, the CLI, or a "
@@ -49,6 +55,8 @@ class TidyStore:
                 delay = min(delay * 2, 1.0)
         try:
             conn.execute("SET TimeZone = 'UTC'")
+            if not read_only:
+                private(self.path)
         except BaseException:
             conn.close()
             raise
@@ -62,6 +70,20 @@ class TidyStore:
             yield conn
         finally:
             conn.close()
+
+
+def private(path: Path) -> None:
+    """Mode 0600 for a store file and its write-ahead log, where this process owns them."""
+    for file in (path, path.with_name(path.name + ".wal")):
+        try:
+            if file.exists() and file.stat().st_mode & 0o077 and file.stat().st_uid == os.getuid():
+                os.chmod(file, 0o600)
+        except OSError:
+            pass  # another user's file, or gone meanwhile: nothing of ours to change
+
+
+def _first_line(err: Exception) -> str:
+    return str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
 
 
 def scalar(conn: duckdb.DuckDBPyConnection, sql: str, params: object = None) -> object:

@@ -13,7 +13,7 @@ from typing import Any
 
 import requests
 
-from health_pipeline.config import VictoriaMetricsConfig
+from health_pipeline.config import LABEL_NAME, VictoriaMetricsConfig, redact_url
 
 
 class VictoriaMetricsError(Exception):
@@ -45,6 +45,7 @@ class VictoriaMetrics:
     def __init__(self, config: VictoriaMetricsConfig) -> None:
         self.config = config
         self.url = config.url.rstrip("/")
+        self.shown = redact_url(self.url)  # what messages name: never a password written into the URL
         self._session = requests.Session()
         if config.username:
             self._session.auth = (config.username, config.password.reveal())
@@ -63,7 +64,7 @@ class VictoriaMetrics:
                 break
             except requests.exceptions.SSLError:
                 raise VictoriaMetricsError(
-                    f"VictoriaMetrics at {self.url} presented a certificate that could not be verified; set "
+                    f"VictoriaMetrics at {self.shown} presented a certificate that could not be verified; set "
                     "[victoriametrics] ca_bundle to the CA certificate that signed it (or verify_tls = false)"
                 ) from None
             except requests.ConnectionError as err:
@@ -78,14 +79,14 @@ class VictoriaMetrics:
             refused = response.status_code in (401, 403)
             hint = " (check [victoriametrics] username and password)" if refused else ""
             raise (VictoriaMetricsAuthError if refused else VictoriaMetricsError)(
-                f"VictoriaMetrics at {self.url} answered {method} {path} with HTTP {response.status_code}"
+                f"VictoriaMetrics at {self.shown} answered {method} {path} with HTTP {response.status_code}"
                 f"{hint}: {response.text.strip()[:200]}"
             )
         return response
 
     def _unreachable(self, err: Exception) -> VictoriaMetricsError:
         return VictoriaMetricsError(
-            f"cannot reach VictoriaMetrics at {self.url} ({type(err).__name__}); is it running? "
+            f"cannot reach VictoriaMetrics at {self.shown} ({type(err).__name__}); is it running? "
             "Nothing was recorded as written: the next run sends everything still pending"
         )
 
@@ -105,7 +106,7 @@ class VictoriaMetrics:
         text = self._call("GET", "/metrics", expect=(200,)).text
         match = _RETENTION_FLAG.search(text)
         if not match:
-            raise VictoriaMetricsError(f"VictoriaMetrics at {self.url} does not report its retentionPeriod flag")
+            raise VictoriaMetricsError(f"VictoriaMetrics at {self.shown} does not report its retentionPeriod flag")
         return parse_retention(match.group(1))
 
     def import_body(self, body: bytes) -> None:
@@ -133,10 +134,16 @@ class VictoriaMetrics:
 
 
 def series_selector(labels: dict[str, str]) -> str:
-    """An exact PromQL selector for one series, e.g. `health_steps{provider="oura",user="me"}`."""
+    """An exact PromQL selector for one series, e.g. `health_steps{provider="oura",user="me"}`.
+
+    A label whose name PromQL cannot spell (`é`: an import took it, from a release that did not
+    check `extra_labels`) is left out, so the series can still be deleted: the selector then
+    matches its siblings too, which is safe where it is used, a relabelling export, since that
+    deletes every old series before importing the new ones."""
     name = labels["__name__"]
     matchers = ",".join(
-        f'{key}="{_escape(value)}"' for key, value in sorted(labels.items()) if key != "__name__"
+        f'{key}="{_escape(value)}"' for key, value in sorted(labels.items())
+        if key != "__name__" and LABEL_NAME.fullmatch(key)
     )
     return f"{name}{{{matchers}}}"
 
