@@ -4,13 +4,15 @@ FROM python:3.11-slim-bookworm
 
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 \
     DAGSTER_HOME=/data/dagster_home \
-    HEALTH_PIPELINE_CONFIG=/data/health-pipeline.toml
+    HEALTH_PIPELINE_CONFIG=/data/health-pipeline.toml \
+    DAGSTER_EVENT_BATCH_SIZE=1000 \
+    DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS=true
 
 RUN pip install --no-cache-dir uv
 WORKDIR /app
 COPY pyproject.toml uv.lock README.md ./
 COPY health_pipeline ./health_pipeline
-RUN uv sync --frozen --no-dev --no-editable && rm -rf /root/.cache
+RUN uv sync --frozen --no-dev --no-editable --compile-bytecode && rm -rf /root/.cache
 ENV PATH=/app/.venv/bin:$PATH
 
 COPY deploy/docker/entrypoint.sh /usr/local/bin/health-pipeline-entrypoint

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
 from health_pipeline.config import PROVIDERS, Config, ConfigError, load_config
+from health_pipeline.dagster_settings import apply_dagster_settings
 
 if TYPE_CHECKING:
     from health_pipeline.storage.raw_store import RawStore
@@ -138,6 +139,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    apply_dagster_settings()  # before any run: batched event writes, planned-event subsets
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     handlers: dict[str, Callable[[argparse.Namespace], int]] = {
         "init": _init, "status": _status, "sync": _sync, "rebuild": _rebuild, "auth": _auth,

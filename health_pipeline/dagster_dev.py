@@ -16,6 +16,8 @@ from typing import Any
 
 import requests
 
+from health_pipeline.dagster_settings import apply_dagster_settings
+
 LOCATION = "health_pipeline.definitions"  # the name `dagster dev -m MODULE` gives the code location
 
 
@@ -53,9 +55,7 @@ class DagsterDev:
 
     def start(self, timeout_s: float = 120.0) -> "DagsterDev":
         """Start `dagster dev` and return once the UI serves our code location (or raise)."""
-        env = {**os.environ, "DAGSTER_HOME": str(self.home), "HEALTH_PIPELINE_CONFIG": str(self.config_path),
-               **self.extra_env}
-        env.pop("DAGSTER_IS_DEV_CLI", None)
+        env = self.environment()
         command = [sys.executable, "-m", "dagster", "dev", "-m", "health_pipeline.definitions",
                    "--host", "127.0.0.1", "--port", str(self.port)]
         self.home.mkdir(parents=True, exist_ok=True)
@@ -68,6 +68,15 @@ class DagsterDev:
             self.stop()
             raise
         return self
+
+    def environment(self) -> dict[str, str]:
+        """The environment `dagster dev` runs in: ours, its home and config, and the Dagster
+        settings (the daemon creates a backfill's runs, so it needs them as much as the runs do)."""
+        env = {**os.environ, "DAGSTER_HOME": str(self.home), "HEALTH_PIPELINE_CONFIG": str(self.config_path),
+               **self.extra_env}
+        apply_dagster_settings(env)
+        env.pop("DAGSTER_IS_DEV_CLI", None)
+        return env
 
     def graphql(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
         """POST one GraphQL query to the webserver and return its `data` (errors raise)."""

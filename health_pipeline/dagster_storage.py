@@ -8,12 +8,24 @@ costs three times the write itself. This subclass keeps one engine, with one con
 database file for the life of the process: same files, same layout, same locking (Dagster's own
 lock serialises all use within a process; SQLite's WAL and busy timeout between processes), so
 an instance can switch to it and back at any time.
+
+With `DAGSTER_EVENT_BATCH_SIZE` set (health_pipeline/dagster_settings.py), Dagster hands a step's
+events over in batches; Dagster's SQLite storage then still stores them one by one, one commit
+(and one fsync) each. Here a batch is Dagster's own `store_event` for each event inside one
+transaction per database file: the same rows, one commit per file. If any event fails, the
+whole batch is rolled back and Dagster stores the events one by one, as it does on any
+batch failure.
+
+Measured against stock storage with both settings on (bench/README.md): a 180-day backfill of
+every provider landed in 12 s here against 141 s, since the per-event engine and commit remain.
 """
 
 import contextlib
+import threading
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
+from dagster._core.events.log import EventLogEntry
 from dagster._core.storage.sqlite_storage import SqliteStorageConfig
 from dagster._core.storage.event_log.sqlite.sqlite_event_log import SqliteEventLogStorage
 from dagster._core.storage.sqlite import SQLITE_BUSY_TIMEOUT_SECONDS
@@ -30,6 +42,8 @@ class PooledSqliteEventLogStorage(SqliteEventLogStorage):
 
     def __init__(self, base_dir: str, inst_data: ConfigurableClassData | None = None) -> None:
         self._engines: OrderedDict[str, Engine] = OrderedDict()  # before super(): it connects
+        self._batch: dict[str, Connection] | None = None  # shard -> connection, while a batch is stored
+        self._batch_thread: int | None = None  # the thread storing it (holding _db_lock)
         super().__init__(base_dir, inst_data)
 
     @classmethod
@@ -53,15 +67,45 @@ class PooledSqliteEventLogStorage(SqliteEventLogStorage):
         self._engines.move_to_end(shard)
         return engine
 
+    def _open(self, shard: str) -> Connection:
+        """A connection to the shard's database, created on first use; called with `_db_lock` held."""
+        engine = self._engine(shard)
+        if shard not in self._initialized_dbs:
+            self._initdb(engine)
+            self._initialized_dbs.add(shard)
+        return engine.connect()
+
     @contextlib.contextmanager
     def _connect(self, shard: str) -> Iterator[Connection]:  # type: ignore[override]
+        if self._batch is not None and self._batch_thread == threading.get_ident():
+            conn = self._batch.get(shard)  # inside store_event_batch: its open transaction
+            if conn is None:
+                conn = self._batch[shard] = self._open(shard)
+                conn.begin()
+            yield conn
+            return
         with self._db_lock:
-            engine = self._engine(shard)
-            if shard not in self._initialized_dbs:
-                self._initdb(engine)
-                self._initialized_dbs.add(shard)
-            with engine.connect() as conn, conn.begin():
+            with self._open(shard) as conn, conn.begin():
                 yield conn
+
+    def store_event_batch(self, events: Sequence[EventLogEntry]) -> None:
+        """Store `events` with Dagster's own `store_event`, in one transaction per database file
+        (all of them or, on any error, none: Dagster then stores them one by one)."""
+        with self._db_lock:
+            self._batch, self._batch_thread = {}, threading.get_ident()
+            try:
+                for event in events:
+                    self.store_event(event)
+                for conn in self._batch.values():
+                    conn.commit()
+            except BaseException:
+                for conn in self._batch.values():
+                    conn.rollback()
+                raise
+            finally:
+                for conn in self._batch.values():
+                    conn.close()
+                self._batch, self._batch_thread = None, None
 
     def _close_all(self) -> None:
         with self._db_lock:

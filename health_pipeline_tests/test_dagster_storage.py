@@ -6,6 +6,7 @@ import textwrap
 from pathlib import Path
 
 import dagster as dg
+import pytest
 from dagster._core.instance.ref import InstanceRef
 
 from health_pipeline.dagster_storage import PooledSqliteEventLogStorage
@@ -77,3 +78,72 @@ def test_a_wipe_closes_the_connections_to_the_deleted_run_databases(tmp_path: Pa
         assert result.success
         assert instance.get_materialized_partitions(counted.key) == {"2026-01-03"}
         assert [r.dagster_event_type for r in instance.all_logs(result.run_id)][-1] == dg.DagsterEventType.RUN_SUCCESS
+
+
+def _history(instance: dg.DagsterInstance, run_id: str) -> list[tuple[str | None, str | None, str]]:
+    """A run's events as (event type, partition, message): what the UI's run and partition views read."""
+    return [(r.dagster_event_type, r.dagster_event.partition if r.dagster_event else None, r.user_message)
+            for r in instance.all_logs(run_id)]
+
+
+def test_a_batch_stores_the_same_history_as_dagsters_one_by_one_writes(tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DAGSTER_EVENT_BATCH_SIZE", "0")
+    (tmp_path / "stock").mkdir()
+    with dg.DagsterInstance.from_ref(InstanceRef.from_dir(str(tmp_path / "stock"))) as stock:
+        run_id = materialize(stock, "2026-01-01", "2026-01-10").run_id
+        events = list(stock.all_logs(run_id))
+        expected = _history(stock, run_id)
+    with instance_in(tmp_path / "home") as pooled:
+        storage = pooled.event_log_storage
+        assert isinstance(storage, PooledSqliteEventLogStorage)
+        storage.store_event_batch(events)
+        assert _history(pooled, run_id) == expected
+        assert pooled.get_materialized_partitions(counted.key) == days(1, 10)
+        materialization = pooled.get_latest_materialization_event(counted.key)
+        assert materialization is not None and materialization.run_id == run_id
+
+
+def test_a_failing_batch_keeps_nothing_so_dagster_can_store_it_one_by_one(tmp_path: Path,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DAGSTER_EVENT_BATCH_SIZE", "0")
+    (tmp_path / "stock").mkdir()
+    with dg.DagsterInstance.from_ref(InstanceRef.from_dir(str(tmp_path / "stock"))) as stock:
+        run_id = materialize(stock, "2026-01-01", "2026-01-10").run_id
+        events = list(stock.all_logs(run_id))
+    with instance_in(tmp_path / "home") as pooled:
+        storage = pooled.event_log_storage
+        original = storage._store_asset_event
+        calls: list[int] = []
+
+        def fifth_fails(*args: object, **kwargs: object) -> None:
+            calls.append(1)
+            if len(calls) == 5:
+                raise RuntimeError("disk full")
+            original(*args, **kwargs)
+
+        monkeypatch.setattr(storage, "_store_asset_event", fifth_fails)
+        with pytest.raises(RuntimeError, match="disk full"):
+            storage.store_event_batch(events)
+        assert len(calls) == 5
+        assert list(pooled.all_logs(run_id)) == []
+        assert pooled.get_materialized_partitions(counted.key) == set()
+        storage.store_event_batch(events)  # the sixth call onwards succeeds: all of it lands
+        assert len(calls) == 5 + 20  # ten planned and ten materialized events, each mirrored once
+        assert pooled.get_materialized_partitions(counted.key) == days(1, 10)
+
+
+def test_with_batching_on_a_range_run_stores_its_events_in_batches(tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DAGSTER_EVENT_BATCH_SIZE", "1000")
+    with instance_in(tmp_path / "home") as instance:
+        storage = instance.event_log_storage
+        sizes: list[int] = []
+        original = storage.store_event_batch
+        monkeypatch.setattr(storage, "store_event_batch", lambda events: (sizes.append(len(events)), original(events)))
+        result = materialize(instance, "2026-01-01", "2026-01-31")
+        assert result.success
+        assert max(sizes) >= 31  # the step's 31 materializations went in one batch
+        assert instance.get_materialized_partitions(counted.key) == days(1, 31)
+        runs = {r.run_id for r in instance.fetch_materializations(counted.key, limit=100).records}
+        assert runs == {result.run_id}

@@ -29,7 +29,7 @@ ensure_uv() {
 
 ensure_python_env() {
     say "installing health-pipeline and its locked dependencies into .venv"
-    (cd "$repo_root" && "${UV[@]}" sync --quiet --frozen --extra test)
+    (cd "$repo_root" && "${UV[@]}" sync --quiet --frozen --extra test --compile-bytecode)
 }
 
 apt_install() {
