@@ -1,11 +1,12 @@
-"""The daily landing asset: one provider endpoint, a partition range in one run, one transaction per chunk.
+"""The daily landing asset: one provider endpoint, a partition range in one run, one transaction per chunk
+(the next chunk fetched while one lands).
 
 Oura and Fitbit (Google Health) endpoints are all built by `build_daily_landing_asset` from
 their catalogues, so adding an endpoint to a catalogue adds its asset.
 """
 
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from datetime import date, timedelta
 from typing import Any, Protocol
 
@@ -14,7 +15,7 @@ import dagster as dg
 from health_pipeline.defs.resources import HealthPipelineResource
 from health_pipeline.defs.windows import partition_days
 from health_pipeline.providers.errors import ProviderError
-from health_pipeline.providers.windows import FetchedChunk
+from health_pipeline.providers.windows import FetchedChunk, read_ahead
 from health_pipeline.storage.raw_store import LandingCounts
 
 RETRY_POLICY = dg.RetryPolicy(max_retries=2, delay=30, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS)
@@ -97,8 +98,10 @@ def build_daily_landing_asset(
         counts = LandingCounts()
         chunks = 0
         try:
-            with provider_failures(api, passthrough=skip_errors):
-                for chunk in api.fetch_window(resource, start, last):
+            # the next window is fetched while this one lands; closed before the client is
+            with provider_failures(api, passthrough=skip_errors), \
+                    closing(read_ahead(api.fetch_window(resource, start, last))) as fetched:
+                for chunk in fetched:
                     counts += store.land(
                         provider, resource, chunk.records, window=(chunk.start, chunk.end),
                         watermark=chunk.end.isoformat(),

@@ -1,11 +1,17 @@
-"""Splitting a date range into the fewest windows an endpoint allows."""
+"""Splitting a date range into the fewest windows an endpoint allows, and fetching the next
+window while the last one lands."""
 
-from collections.abc import Iterator
+import queue
+import threading
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 from health_pipeline.storage.raw_store import RawRecord
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -43,3 +49,56 @@ def days_in(start: date, end: date) -> Iterator[date]:
 def local_midnight(day: date, tz: ZoneInfo) -> datetime:
     """00:00 of a local calendar day, as an aware datetime (23- and 25-hour days included)."""
     return datetime.combine(day, time(0), tzinfo=tz)
+
+
+_END = object()
+
+
+def read_ahead(items: Iterable[T], depth: int = 1) -> Iterator[T]:
+    """`items`, produced in a thread of their own up to `depth` ahead of the consumer: a landing
+    asset writes one window to the raw store while the next one is being fetched.
+
+    The items and, at the end, the producer's exception (a provider error, raised where the next
+    item would have come) arrive in their order. Closing the iterator early (a landing error, a
+    `break`) stops the producer after the request in flight and closes `items` in its own thread;
+    close it (`contextlib.closing`) before closing the client `items` uses.
+    """
+    handoff: queue.Queue[tuple[object, BaseException | None]] = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def produce() -> None:
+        source = iter(items)
+        final: BaseException | None = None
+        try:
+            for item in source:
+                if stop.is_set():
+                    break
+                handoff.put((item, None))
+        except BaseException as error:  # noqa: BLE001 - handed to the consumer, raised there
+            final = error
+        finally:
+            close = getattr(source, "close", None)
+            if close is not None:
+                close()
+        if not stop.is_set():
+            handoff.put((_END, final))
+
+    producer = threading.Thread(target=produce, name="read-ahead", daemon=True)
+    producer.start()
+    try:
+        while True:
+            item, error = handoff.get()
+            if item is _END:
+                if error is not None:
+                    raise error
+                return
+            yield item  # type: ignore[misc]
+    finally:
+        stop.set()
+        # after stop, the producer puts at most once more: emptying the queue lets that put through
+        while True:
+            try:
+                handoff.get_nowait()
+            except queue.Empty:
+                break
+        producer.join()
