@@ -15,6 +15,8 @@ from health_pipeline.config import PROVIDERS, Config, ConfigError, load_config
 from health_pipeline.dagster_settings import apply_dagster_settings
 
 if TYPE_CHECKING:
+    import dagster as dg
+
     from health_pipeline.storage.raw_store import RawStore
     from health_pipeline.sync import SyncResult
 
@@ -76,7 +78,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--config", metavar="PATH", help="config file (default: $HEALTH_PIPELINE_CONFIG or ./health-pipeline.toml)")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
-    commands.add_parser("init", help="create the raw store and the tidy database")
+    init = commands.add_parser("init", help="create the raw store, the tidy database and Dagster's home settings")
+    init.add_argument("--postgres", action="store_true",
+                      help="keep Dagster's history in PostgreSQL at $DAGSTER_POSTGRES_URL (a new $DAGSTER_HOME)")
     commands.add_parser("status", help="providers, tokens, and what has landed per resource")
     commands.add_parser("doctor", help="check config, stores, credentials, each provider and VictoriaMetrics; "
                                       "exit 0 only when all is well")
@@ -163,6 +167,7 @@ def main(argv: list[str] | None = None) -> int:
 def _is_known(err: Exception) -> bool:
     from health_pipeline.auth_flow import AuthFlowError
     from health_pipeline.dagster_dev import DagsterDevError
+    from health_pipeline.instance import InstanceUnavailable
     from health_pipeline.local_victoriametrics import LocalVictoriaMetricsError
     from health_pipeline.providers.errors import ProviderError
     from health_pipeline.storage.duckdb_store import TidyStoreError, TidyStoreLocked
@@ -171,7 +176,8 @@ def _is_known(err: Exception) -> bool:
     from health_pipeline.sync import SyncError
 
     return isinstance(err, (ProviderError, TidyStoreLocked, TidyStoreError, RawStoreError, VictoriaMetricsError,
-                            SyncError, LocalVictoriaMetricsError, AuthFlowError, DagsterDevError, OSError))
+                            SyncError, LocalVictoriaMetricsError, AuthFlowError, DagsterDevError, InstanceUnavailable,
+                            OSError))
 
 
 def _error(message: str) -> None:
@@ -194,17 +200,53 @@ def _init(args: argparse.Namespace) -> int:
 
     config = _config(args)
     home = os.environ.get("DAGSTER_HOME")
-    if home and ensure_instance_settings(Path(home)):
-        print(f"dagster.yaml written to {home} (telemetry off, pools, run queue)")
+    if args.postgres:
+        _refuse_postgres_init(home)
+    if home and ensure_instance_settings(Path(home), postgres=args.postgres):
+        print(f"dagster.yaml written to {home} (telemetry off, pools, run queue"
+              f"{', history in Postgres at $DAGSTER_POSTGRES_URL' if args.postgres else ''})")
     RawStore(config.app.raw_db).init()
     with TidyStore(config.app.duckdb).connect() as conn:
         create_tables(conn)
     with open_instance(config) as instance:
         register_pools(instance)
+        where = _instance_storage(instance)
     print(f"raw store:  {config.app.raw_db}")
     print(f"tidy store: {config.app.duckdb}")
-    print(f"dagster:    pools {', '.join(POOLS)} (limit 1 each)")
+    print(f"dagster:    {where}; pools {', '.join(POOLS)} (limit 1 each)")
     return 0
+
+
+def _refuse_postgres_init(home: str | None) -> None:
+    """`init --postgres` needs a $DAGSTER_HOME that is new or already Postgres-backed, and a
+    usable $DAGSTER_POSTGRES_URL; else one line and exit 2."""
+    from health_pipeline.instance import (POSTGRES_DRIVER, POSTGRES_URL_ENV, InstanceMisconfigured,
+                                          postgres_url_problem, storage_kind)
+
+    if not home:
+        raise InstanceMisconfigured("--postgres writes Dagster's settings into $DAGSTER_HOME: set DAGSTER_HOME "
+                                    "to the folder for them (the Dagster processes must see the same value)")
+    url = os.environ.get(POSTGRES_URL_ENV)
+    if not url:
+        raise InstanceMisconfigured(f"--postgres needs ${POSTGRES_URL_ENV}: set it to "
+                                    f"{POSTGRES_DRIVER}://USER:PASSWORD@HOST:PORT/DATABASE")
+    problem = postgres_url_problem(url)
+    if problem:
+        raise InstanceMisconfigured(f"${POSTGRES_URL_ENV}: {problem}")
+    settings = [p for p in (Path(home) / "dagster.yaml", Path(home) / "dagster.yml") if p.exists()]
+    if settings and storage_kind(Path(home)) != "postgres":
+        raise InstanceMisconfigured(f"{settings[0]} keeps Dagster's history in SQLite files: to switch, move "
+                                    f"that file away (or use a new DAGSTER_HOME) and run init --postgres again")
+
+
+def _instance_storage(instance: "dg.DagsterInstance") -> str:
+    """Where an instance keeps its history, for people: `SQLite in HOME` or `Postgres at URL`."""
+    from health_pipeline.config import redact_url
+    from health_pipeline.instance import POSTGRES_URL_ENV
+
+    if type(instance.run_storage).__module__.startswith("dagster_postgres"):
+        return f"history in Postgres at {redact_url(os.environ.get(POSTGRES_URL_ENV, '(the dagster.yaml URL)'))}"
+    return f"history in SQLite in {instance.root_directory}"
 
 
 def _status(args: argparse.Namespace) -> int:

@@ -1,7 +1,7 @@
 """`health-pipeline doctor`: is this setup healthy, and if not, what to do about each problem.
 
 Checks the config (and whether others can read its secrets), both stores (present, not held by
-another process), each enabled provider (credentials, their expiry, and one cheap request), and
+another process), Dagster's home (SQLite, or a Postgres that answers), each enabled provider (credentials, their expiry, and one cheap request), and
 VictoriaMetrics (reachable, retention long enough for the configured history).
 """
 
@@ -12,8 +12,10 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
-from health_pipeline.config import PROVIDERS, Config, ConfigError, load_config, secrets_readable
+from health_pipeline.config import PROVIDERS, Config, ConfigError, load_config, redact_url, secrets_readable
 from health_pipeline.defs.resources import HealthPipelineResource
+from health_pipeline.instance import (POSTGRES_DRIVER, InstanceMisconfigured, InstanceUnavailable, check_postgres,
+                                      instance_home, postgres_url, storage_kind)
 from health_pipeline.providers.errors import AuthExpired, ProviderError, ReauthorizationNeeded
 from health_pipeline.storage.duckdb_store import TidyStore, TidyStoreLocked
 from health_pipeline.storage.raw_store import RawStore
@@ -40,6 +42,7 @@ def diagnose(config_path: str | Path | None, today: date | None = None) -> list[
         return [Finding("config", FAIL, str(err), "fix the file (health-pipeline.example.toml lists every key)")]
     findings = [_config(config)]
     findings += _stores(config)
+    findings.append(_dagster_instance(config))
     store_ok = all(f.status == OK for f in findings if f.check == "raw store")
     resource = HealthPipelineResource(config_path=str(config.path) if config.path else None)
     for name in PROVIDERS:
@@ -80,6 +83,27 @@ def _stores(config: Config) -> list[Finding]:
             findings.append(Finding("tidy store", FAIL, f"{tidy} is held by another process (a run, or a DuckDB "
                                     "shell with the file open)", "wait for the run to finish or close that program"))
     return findings
+
+
+def _dagster_instance(config: Config) -> Finding:
+    """Where Dagster keeps the run history the CLI and the UI share, and whether it answers."""
+    located = instance_home(config)
+    if located is None:
+        return Finding("dagster instance", OK, f"no history yet: the first run keeps it in SQLite in "
+                       f"{config.base_dir / '.dagster_home'}")
+    home, settings_dir = located
+    try:
+        if storage_kind(settings_dir) == "sqlite":
+            return Finding("dagster instance", OK, f"history in SQLite in {home}")
+        check_postgres(settings_dir)
+    except InstanceMisconfigured as err:
+        return Finding("dagster instance", FAIL, str(err), f"set DAGSTER_POSTGRES_URL={POSTGRES_DRIVER}://USER:"
+                       "PASSWORD@HOST:PORT/DATABASE for every Dagster process (deploy/README.md)")
+    except InstanceUnavailable as err:
+        return Finding("dagster instance", FAIL, str(err), "start the Postgres server, or correct the host, port, "
+                       "user and password in DAGSTER_POSTGRES_URL")
+    url, _ = postgres_url(settings_dir)
+    return Finding("dagster instance", OK, f"history in Postgres at {redact_url(url or '')}: answers")
 
 
 def _raw_lock(path: Path) -> Finding:

@@ -13,12 +13,17 @@ import pytest
 from typing import TYPE_CHECKING
 
 from health_pipeline.config import Config, load_config
+from health_pipeline.dagster_settings import apply_dagster_settings
 from health_pipeline.local_victoriametrics import LocalVictoriaMetrics
 from health_pipeline.sandbox.server import Sandbox
 from health_pipeline.sandbox.world import SandboxClock, SandboxWorld
 
 if TYPE_CHECKING:
     from health_pipeline.providers.oauth import OAuthTokens
+
+# The tests run with the Dagster settings every product process sets (the CLI would set them in
+# this process at its first in-process call anyway, making results depend on the order of tests).
+apply_dagster_settings()
 
 FROZEN_NOW = datetime(2026, 11, 10, 12, 0, tzinfo=timezone.utc)
 TODAY = date(2026, 11, 10)

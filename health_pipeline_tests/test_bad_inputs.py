@@ -9,7 +9,7 @@ import stat
 import subprocess
 import sys
 from collections import deque
-from datetime import date, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import dagster as dg

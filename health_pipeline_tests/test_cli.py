@@ -63,7 +63,8 @@ def test_init_creates_both_stores_and_registers_the_pools(
     assert out.splitlines() == [
         f"raw store:  {config.app.raw_db}",
         f"tidy store: {config.app.duckdb}",
-        "dagster:    pools oura_api, fitbit_api, withings_api, hevy_api, raw_store, duckdb (limit 1 each)",
+        f"dagster:    history in SQLite in {dagster_home}; pools oura_api, fitbit_api, withings_api, hevy_api, "
+        "raw_store, duckdb (limit 1 each)",
     ]
     with dg.DagsterInstance.get() as instance:
         assert instance.event_log_storage.get_concurrency_info("withings_api").slot_count == 1

@@ -10,6 +10,7 @@ import pytest
 
 from health_pipeline.cli import main
 from health_pipeline.config import Config
+from health_pipeline.instance import ensure_instance_settings
 from health_pipeline.local_victoriametrics import LocalVictoriaMetrics
 from health_pipeline.sandbox.server import Sandbox
 from health_pipeline_tests.conftest import TIMEZONE, TODAY
@@ -37,7 +38,7 @@ def test_a_healthy_setup_passes_with_one_cheap_request_per_provider(
     code, rows = doctor(config, capsys)
     assert code == 0
     assert [(r[0], r[1]) for r in rows[:-1]] == [
-        ("ok", "config"), ("ok", "raw store"), ("ok", "tidy store"),
+        ("ok", "config"), ("ok", "raw store"), ("ok", "tidy store"), ("ok", "dagster instance"),
         ("ok", "oura credentials"), ("ok", "oura API"), ("ok", "fitbit credentials"), ("ok", "fitbit API"),
         ("ok", "withings credentials"), ("ok", "withings API"), ("ok", "hevy credentials"), ("ok", "hevy API"),
         ("ok", "victoriametrics")]
@@ -52,7 +53,11 @@ def test_a_healthy_setup_passes_with_one_cheap_request_per_provider(
 
 
 def test_each_problem_gets_its_fix_and_a_failing_exit_status(
-        tmp_path: Path, sandbox: Sandbox, capsys: pytest.CaptureFixture[str]) -> None:
+        tmp_path: Path, sandbox: Sandbox, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    home = tmp_path / "dagster-home"
+    assert ensure_instance_settings(home, postgres=True)  # a Postgres-backed home, its URL not set
+    monkeypatch.setenv("DAGSTER_HOME", str(home))
+    monkeypatch.delenv("DAGSTER_POSTGRES_URL", raising=False)
     with LocalVictoriaMetrics(tmp_path / "short", retention="7d") as short:
         config = setup(tmp_path, sandbox, short.url)
         assert config.path is not None
@@ -81,7 +86,12 @@ def test_each_problem_gets_its_fix_and_a_failing_exit_status(
         by_check["victoriametrics"][2]
     assert fixes["victoriametrics"].startswith("fix: restart VictoriaMetrics with -retentionPeriod=100y")
     assert by_check["oura API"][0] == "ok" and by_check["hevy API"][0] == "ok"
-    assert rows[-1] == ["4 problems found"]
+    assert by_check["dagster instance"][:3] == [
+        "FAIL", "dagster instance", f"{home / 'dagster.yaml'} keeps Dagster's history in Postgres, but "
+        "$DAGSTER_POSTGRES_URL is not set: set it to the database's URL"]
+    assert fixes["dagster instance"] == ("fix: set DAGSTER_POSTGRES_URL=postgresql+psycopg2://USER:PASSWORD@HOST:PORT/"
+                                        "DATABASE for every Dagster process (deploy/README.md)")
+    assert rows[-1] == ["5 problems found"]
 
 
 def test_a_broken_config_stops_at_the_config(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

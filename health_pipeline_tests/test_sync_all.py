@@ -3,7 +3,7 @@ with the sandbox over HTTP, a real VictoriaMetrics and a real Dagster home, as c
 
 import threading
 from collections import Counter
-from datetime import date, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import dagster as dg

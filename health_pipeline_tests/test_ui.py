@@ -6,7 +6,6 @@ with a real VictoriaMetrics. Screenshots go to `test-artifacts/ui/` (or $HEALTH_
 
 import os
 import shutil
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
@@ -25,6 +24,7 @@ from health_pipeline.sandbox import truth
 from health_pipeline.sandbox.server import Sandbox
 from health_pipeline.sandbox.world import SandboxWorld
 from health_pipeline.storage.duckdb_store import TidyStore, TidyStoreLocked
+from health_pipeline_tests.dagster_ui import poll, stop_automation, wait_for_daemon
 
 pytestmark = pytest.mark.slow
 
@@ -70,18 +70,9 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         ensure_instance_settings(home)
         with DagsterDev(home, config.path, port=0) as ui:
             ui.graphql("mutation { setNuxSeen }")  # Dagster's one-time newsletter dialog would cover the page
-            deadline = time.monotonic() + 60
-            while not ui.daemons_healthy():
-                assert time.monotonic() < deadline, f"the daemon did not report healthy:\n{ui.tail()}"
-                time.sleep(0.5)
+            wait_for_daemon(ui)
             quiet_other_automation(ui)
             yield Stack(world, config, ui, first, today)
-
-
-AUTOMATION = """{ workspaceOrError { ... on Workspace { locationEntries { locationOrLoadError {
-  ... on RepositoryLocation { repositories {
-    schedules { name scheduleState { id status } }
-    sensors { name sensorState { id status } } } } } } } } }"""
 
 
 def quiet_other_automation(ui: DagsterDev) -> None:
@@ -91,19 +82,7 @@ def quiet_other_automation(ui: DagsterDev) -> None:
     makes the backfill test's timing depend on the clock; the test is about the backfill and the
     follow-up run, so only `tidy_follows_raw` stays on.
     """
-    (location,) = ui.graphql(AUTOMATION)["workspaceOrError"]["locationEntries"]
-    (repository,) = location["locationOrLoadError"]["repositories"]
-    stops = [("stopRunningSchedule", schedule["scheduleState"]["id"]) for schedule in repository["schedules"]]
-    stops += [("stopSensor", sensor["sensorState"]["id"]) for sensor in repository["sensors"]
-              if sensor["name"] != "tidy_follows_raw"]
-    assert len(stops) == 5
-    for mutation, state_id in stops:
-        answer = ui.graphql(f"mutation($id: String) {{ {mutation}(id: $id) {{ __typename }} }}", {"id": state_id})
-        assert answer[mutation]["__typename"] in {"ScheduleStateResult", "StopSensorMutationResult"}, answer
-    with instance_in(ui.home) as instance:
-        busy = [dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.NOT_STARTED, dg.DagsterRunStatus.STARTING,
-                dg.DagsterRunStatus.STARTED]
-        poll(lambda: not instance.get_runs(dg.RunsFilter(statuses=busy)), "the runs started before the test", ui)
+    assert stop_automation(ui, keep={"tidy_follows_raw"}) == 5
 
 
 @pytest.fixture(scope="module")
@@ -197,15 +176,3 @@ def read_rows(config: Config, start: date, end: date) -> list[tuple[object, ...]
                                 "ORDER BY day", [start, end]).fetchall()
     except TidyStoreLocked:
         return []
-
-
-def poll(check, what: str, ui: DagsterDev | None = None, timeout_s: float = 300.0):  # type: ignore[no-untyped-def]
-    """Call `check` until it returns something truthy; fail with `what` (and the UI's log) at the deadline."""
-    deadline = time.monotonic() + timeout_s
-    while True:
-        result = check()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out after {timeout_s:.0f} s waiting for {what}" + (f"\n{ui.tail()}" if ui else ""))
-        time.sleep(1.0)

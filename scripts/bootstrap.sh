@@ -54,10 +54,14 @@ ensure_victoriametrics() {
 
 ensure_test_tools() {
     # openssl makes the TLS test's private certificate; the browser tests drive Debian's Chromium
-    # through Playwright (never a downloaded browser)
+    # through Playwright (never a downloaded browser); the Postgres instance test starts Debian's
+    # PostgreSQL server (its programs live in /usr/lib/postgresql/<version>/bin, not on PATH)
     local missing=()
     command -v openssl >/dev/null || missing+=(openssl)
     command -v chromium >/dev/null || missing+=(chromium)
+    if ! command -v initdb >/dev/null && ! compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null; then
+        missing+=(postgresql)
+    fi
     if [ "${#missing[@]}" -gt 0 ]; then
         say "installing ${missing[*]} (Debian packages)"
         apt_install "${missing[@]}"
