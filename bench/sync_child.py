@@ -6,6 +6,7 @@ provider's quota, the time from the run's start to its first step and from its l
 end, the per-group step durations read back from the Dagster instance, the import time, and the
 export asset's metadata. Reading the durations back is not timed.
 Run by the harness: sync_child.py CONFIG DAGSTER_HOME START END
+(with HEALTH_BENCH_PROFILE=FILE, a cProfile of the run's main thread is written to FILE)
 """
 
 import json
@@ -101,4 +102,9 @@ def main(config_path: str, home: str, start: str, end: str) -> None:
 
 
 if __name__ == "__main__":
-    main(*sys.argv[1:5])
+    if os.environ.get("HEALTH_BENCH_PROFILE"):  # a cProfile of the run's main thread, to that file
+        import cProfile
+
+        cProfile.run("main(*sys.argv[1:5])", os.environ["HEALTH_BENCH_PROFILE"])
+    else:
+        main(*sys.argv[1:5])

@@ -148,3 +148,44 @@ def test_with_batching_on_a_range_run_stores_its_events_in_batches(tmp_path: Pat
         assert instance.get_materialized_partitions(counted.key) == days(1, 31)
         runs = {r.run_id for r in instance.fetch_materializations(counted.key, limit=100).records}
         assert runs == {result.run_id}
+
+
+def test_a_batch_of_materializations_is_inserted_at_once_with_the_same_history(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DAGSTER_EVENT_BATCH_SIZE", "0")
+    (tmp_path / "stock").mkdir()
+    with dg.DagsterInstance.from_ref(InstanceRef.from_dir(str(tmp_path / "stock"))) as stock:
+        run_id = materialize(stock, "2026-01-01", "2026-01-10").run_id
+        events = list(stock.all_logs(run_id))
+        expected = _history(stock, run_id)
+        expected_entry = stock.get_asset_records([counted.key])[0].asset_entry
+    with instance_in(tmp_path / "home") as pooled:
+        storage = pooled.event_log_storage
+        entries: list[str] = []
+        original = storage._store_asset_event
+        monkeypatch.setattr(storage, "_store_asset_event", lambda conn, event, event_id: (
+            entries.append(event.dagster_event.partition), original(conn, event, event_id)))
+        groups: list[list[dg.EventLogEntry]] = []  # consecutive events of one type, as Dagster batches
+        for event in events:
+            if groups and groups[-1][-1].dagster_event_type == event.dagster_event_type:
+                groups[-1].append(event)
+            else:
+                groups.append([event])
+        materializations = [g for g in groups if g[0].dagster_event_type == dg.DagsterEventType.ASSET_MATERIALIZATION]
+        assert [len(g) for g in materializations] == [10]
+        for group in groups:
+            entries.clear()
+            storage.store_event_batch(group)
+            if group is materializations[0]:
+                assert entries == ["2026-01-10"]  # the asset's entry written once, from its last event
+        assert _history(pooled, run_id) == expected
+        assert pooled.get_materialized_partitions(counted.key) == days(1, 10)
+        entry = pooled.get_asset_records([counted.key])[0].asset_entry
+        assert entry.last_run_id == expected_entry.last_run_id == run_id
+        latest = entry.last_materialization
+        assert latest is not None and latest.dagster_event is not None
+        assert latest.dagster_event.partition == "2026-01-10"
+        by_partition = {r.event_log_entry.dagster_event.partition: r.storage_id
+                        for r in pooled.fetch_materializations(counted.key, limit=100).records}
+        assert entry.last_materialization_record is not None
+        assert entry.last_materialization_record.storage_id == by_partition["2026-01-10"] == max(by_partition.values())
