@@ -15,6 +15,7 @@ import duckdb
 import pytest
 
 from health_pipeline.config import Config
+from health_pipeline.defs.build import build_definitions
 from health_pipeline.sandbox import google_data as gd
 from health_pipeline.sandbox import truth, withings_data
 from health_pipeline.sandbox.server import Sandbox
@@ -370,16 +371,34 @@ def test_daily_summary_takes_each_metric_from_the_first_provider_that_has_it(lan
 
 
 def test_column_lineage_names_the_raw_field_of_each_provider(landed: Landed) -> None:
-    materialization = landed.result.asset_materializations_for_node("daily_activity")[-1]
-    lineage = materialization.metadata["dagster/column_lineage"].value
+    defs = build_definitions(landed.config)
+
+    def metadata(name: str) -> dict[str, object]:
+        asset = defs.resolve_assets_def(name)
+        return dict(asset.metadata_by_key[asset.key])
+
+    lineage = metadata("daily_activity")["dagster/column_lineage"]
+    assert isinstance(lineage, dg.TableColumnLineage)
     steps = {(d.asset_key.to_user_string(), d.column_name) for d in lineage.deps_by_column["steps"]}
     assert steps == {("oura_daily_activity", "steps"), ("fitbit_steps", "steps.countSum"), ("withings_activity", "steps")}
-    schema = materialization.metadata["dagster/column_schema"].value
+    schema = metadata("daily_activity")["dagster/column_schema"]
+    assert isinstance(schema, dg.TableSchema)
     assert next(c for c in schema.columns if c.name == "distance_m").description == \
         "distance walked or run (Oura reports none) [m]"
-    summary = landed.result.asset_materializations_for_node("daily_summary")[-1].metadata["dagster/column_lineage"].value
+    summary = metadata("daily_summary")["dagster/column_lineage"]
+    assert isinstance(summary, dg.TableColumnLineage)
     assert [(d.asset_key.to_user_string(), d.column_name) for d in summary.deps_by_column["weight_kg"]] == \
         [("body_measurements", "value")]
+
+
+def test_each_days_materialization_carries_the_runs_figures_not_another_copy_of_the_schema(landed: Landed) -> None:
+    for name in ("daily_activity", "heart_rate", "daily_summary"):  # the export's: test_export.py
+        materializations = landed.result.asset_materializations_for_node(name)
+        assert materializations, name
+        for materialization in materializations:
+            assert not {"dagster/column_schema", "dagster/column_lineage"} & set(materialization.metadata), name
+    last = landed.result.asset_materializations_for_node("daily_activity")[-1].metadata
+    assert last["dagster/row_count"].value == landed.rows("SELECT count(*) FROM daily_activity")[0][0]
 
 
 def test_every_column_is_documented_and_every_source_column_has_lineage() -> None:
