@@ -11,7 +11,6 @@ import os
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections import Counter
 from contextlib import ExitStack
@@ -109,7 +108,8 @@ class Bench:
         settings = instance_settings(self.home, postgres=self.instance == "postgres")
         if self.instance == "postgres":
             postgres = self.stack.enter_context(LocalPostgres())
-            self.child_env[POSTGRES_URL_ENV] = os.environ[POSTGRES_URL_ENV] = postgres.url
+            self.child_env[POSTGRES_URL_ENV] = os.environ[POSTGRES_URL_ENV] = postgres.url  # this process's too
+            self.stack.callback(os.environ.pop, POSTGRES_URL_ENV, None)
         elif self.event_log == "stock":
             settings = STORAGE_BLOCK.sub("", settings)  # Dagster's own SqliteEventLogStorage
         self.home.mkdir(parents=True)

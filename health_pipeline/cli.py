@@ -15,8 +15,6 @@ from health_pipeline.config import PROVIDERS, Config, ConfigError, load_config
 from health_pipeline.dagster_settings import apply_dagster_settings
 
 if TYPE_CHECKING:
-    import dagster as dg
-
     from health_pipeline.storage.raw_store import RawStore
     from health_pipeline.sync import SyncResult
 
@@ -196,7 +194,8 @@ def _init(args: argparse.Namespace) -> int:
     from health_pipeline.storage.raw_store import RawStore
     from health_pipeline.tidy.models import create_tables
 
-    from health_pipeline.instance import POOLS, ensure_instance_settings, open_instance, register_pools
+    from health_pipeline.instance import (POOLS, ensure_instance_settings, history_location, open_instance,
+                                          register_pools)
 
     config = _config(args)
     home = os.environ.get("DAGSTER_HOME")
@@ -210,7 +209,7 @@ def _init(args: argparse.Namespace) -> int:
         create_tables(conn)
     with open_instance(config) as instance:
         register_pools(instance)
-        where = _instance_storage(instance)
+    where, _ = history_location(config)
     print(f"raw store:  {config.app.raw_db}")
     print(f"tidy store: {config.app.duckdb}")
     print(f"dagster:    {where}; pools {', '.join(POOLS)} (limit 1 each)")
@@ -237,16 +236,6 @@ def _refuse_postgres_init(home: str | None) -> None:
     if settings and storage_kind(Path(home)) != "postgres":
         raise InstanceMisconfigured(f"{settings[0]} keeps Dagster's history in SQLite files: to switch, move "
                                     f"that file away (or use a new DAGSTER_HOME) and run init --postgres again")
-
-
-def _instance_storage(instance: "dg.DagsterInstance") -> str:
-    """Where an instance keeps its history, for people: `SQLite in HOME` or `Postgres at URL`."""
-    from health_pipeline.config import redact_url
-    from health_pipeline.instance import POSTGRES_URL_ENV
-
-    if type(instance.run_storage).__module__.startswith("dagster_postgres"):
-        return f"history in Postgres at {redact_url(os.environ.get(POSTGRES_URL_ENV, '(the dagster.yaml URL)'))}"
-    return f"history in SQLite in {instance.root_directory}"
 
 
 def _status(args: argparse.Namespace) -> int:

@@ -1,8 +1,9 @@
 """`health-pipeline doctor`: is this setup healthy, and if not, what to do about each problem.
 
 Checks the config (and whether others can read its secrets), both stores (present, not held by
-another process), Dagster's home (SQLite, or a Postgres that answers), each enabled provider (credentials, their expiry, and one cheap request), and
-VictoriaMetrics (reachable, retention long enough for the configured history).
+another process), Dagster's home (SQLite, or a Postgres that answers), each enabled provider
+(credentials, their expiry, and one cheap request), and VictoriaMetrics (reachable, retention long
+enough for the configured history).
 """
 
 import sqlite3
@@ -12,10 +13,10 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
-from health_pipeline.config import PROVIDERS, Config, ConfigError, load_config, redact_url, secrets_readable
+from health_pipeline.config import PROVIDERS, Config, ConfigError, load_config, secrets_readable
 from health_pipeline.defs.resources import HealthPipelineResource
-from health_pipeline.instance import (POSTGRES_DRIVER, InstanceMisconfigured, InstanceUnavailable, check_postgres,
-                                      instance_home, postgres_url, storage_kind)
+from health_pipeline.instance import (POSTGRES_DRIVER, InstanceMisconfigured, InstanceUnavailable, history_location,
+                                      instance_home)
 from health_pipeline.providers.errors import AuthExpired, ProviderError, ReauthorizationNeeded
 from health_pipeline.storage.duckdb_store import TidyStore, TidyStoreLocked
 from health_pipeline.storage.raw_store import RawStore
@@ -87,23 +88,18 @@ def _stores(config: Config) -> list[Finding]:
 
 def _dagster_instance(config: Config) -> Finding:
     """Where Dagster keeps the run history the CLI and the UI share, and whether it answers."""
-    located = instance_home(config)
-    if located is None:
+    if instance_home(config) is None:
         return Finding("dagster instance", OK, f"no history yet: the first run keeps it in SQLite in "
                        f"{config.base_dir / '.dagster_home'}")
-    home, settings_dir = located
     try:
-        if storage_kind(settings_dir) == "sqlite":
-            return Finding("dagster instance", OK, f"history in SQLite in {home}")
-        check_postgres(settings_dir)
+        where, postgres = history_location(config)
     except InstanceMisconfigured as err:
         return Finding("dagster instance", FAIL, str(err), f"set DAGSTER_POSTGRES_URL={POSTGRES_DRIVER}://USER:"
                        "PASSWORD@HOST:PORT/DATABASE for every Dagster process (deploy/README.md)")
     except InstanceUnavailable as err:
         return Finding("dagster instance", FAIL, str(err), "start the Postgres server, or correct the host, port, "
                        "user and password in DAGSTER_POSTGRES_URL")
-    url, _ = postgres_url(settings_dir)
-    return Finding("dagster instance", OK, f"history in Postgres at {redact_url(url or '')}: answers")
+    return Finding("dagster instance", OK, f"{where}: answers" if postgres else where)
 
 
 def _raw_lock(path: Path) -> Finding:

@@ -79,13 +79,16 @@ def _settings(settings_dir: Path) -> dict[str, Any]:
     return {}
 
 
-def storage_kind(settings_dir: Path) -> str:
-    """"postgres" when the dagster.yaml in `settings_dir` keeps history in Postgres, else "sqlite"."""
-    settings = _settings(settings_dir)
+def _kind(settings: dict[str, Any]) -> str:
     if isinstance(settings.get("storage"), dict) and "postgres" in settings["storage"]:
         return "postgres"
     modules = [str((settings.get(key) or {}).get("module", "")) for key in ("run_storage", "event_log_storage")]
     return "postgres" if any(m.startswith("dagster_postgres") for m in modules) else "sqlite"
+
+
+def storage_kind(settings_dir: Path) -> str:
+    """"postgres" when the dagster.yaml in `settings_dir` keeps history in Postgres, else "sqlite"."""
+    return _kind(_settings(settings_dir))
 
 
 def _resolve(value: Any) -> str | None:
@@ -94,11 +97,7 @@ def _resolve(value: Any) -> str | None:
     return str(value) if value else None
 
 
-def postgres_url(settings_dir: Path) -> tuple[str | None, str]:
-    """The Postgres URL a Postgres-backed home uses and where it comes from (`$NAME` or the file);
-    None when it is not set. A `postgres_db` mapping (username, password, hostname, db_name, port)
-    is given as its URL."""
-    settings = _settings(settings_dir)
+def _url(settings: dict[str, Any]) -> tuple[str | None, str]:
     config: Any = ((settings.get("storage") or {}).get("postgres")
                    or ((settings.get("event_log_storage") or {}).get("config")) or {})
     if "postgres_url" in config:
@@ -113,6 +112,13 @@ def postgres_url(settings_dir: Path) -> tuple[str | None, str]:
         auth = f"{user}:{password}@" if password else f"{user}@"
         return (f"{POSTGRES_DRIVER}://{auth}{host}:{port}/{name}" if user and host and name else None), "dagster.yaml"
     return None, "dagster.yaml"
+
+
+def postgres_url(settings_dir: Path) -> tuple[str | None, str]:
+    """The Postgres URL a Postgres-backed home uses and where it comes from (`$NAME` or the file);
+    None when it is not set. A `postgres_db` mapping (username, password, hostname, db_name, port),
+    the form an earlier deploy/README showed, is given as its URL."""
+    return _url(_settings(settings_dir))
 
 
 def postgres_url_problem(url: str) -> str | None:
@@ -145,11 +151,13 @@ def postgres_problem(url: str, timeout_s: int = 5) -> str | None:
     return None
 
 
-def check_postgres(settings_dir: Path) -> None:
-    """For a Postgres-backed home: its URL is set, well-formed and answers (else a one-line error)."""
-    if storage_kind(settings_dir) != "postgres":
-        return
-    url, where = postgres_url(settings_dir)
+def check_postgres(settings_dir: Path) -> str | None:
+    """For a Postgres-backed home: its URL, once it is set, well-formed and answers (else a
+    one-line error); None for a SQLite home."""
+    settings = _settings(settings_dir)
+    if _kind(settings) != "postgres":
+        return None
+    url, where = _url(settings)
     if url is None:
         raise InstanceMisconfigured(f"{settings_dir / 'dagster.yaml'} keeps Dagster's history in Postgres, "
                                     f"but {where} is not set: set it to the database's URL")
@@ -159,6 +167,19 @@ def check_postgres(settings_dir: Path) -> None:
     problem = postgres_problem(url)
     if problem:
         raise InstanceUnavailable(f"{problem} (Dagster's history, from {where})")
+    return url
+
+
+def history_location(config: Config) -> tuple[str, bool]:
+    """Where the CLI's Dagster home keeps its history, for people (`history in SQLite in HOME`, or
+    `history in Postgres at URL` with the password hidden, once it answers), and whether that is
+    Postgres."""
+    located = instance_home(config)
+    if located is None:
+        return f"history in SQLite in {config.base_dir / '.dagster_home'} (created by the first run)", False
+    home, settings_dir = located
+    url = check_postgres(settings_dir)
+    return (f"history in Postgres at {redact_url(url)}", True) if url else (f"history in SQLite in {home}", False)
 
 
 def instance_home(config: Config) -> tuple[Path, Path] | None:

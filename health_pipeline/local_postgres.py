@@ -11,12 +11,13 @@ import glob
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import tempfile
 import time
 from pathlib import Path
 from types import TracebackType
+
+from health_pipeline.local_victoriametrics import free_port
 
 SERVER_USER = "postgres"  # Debian's package creates it; used when we run as root
 DATABASE = "dagster"
@@ -24,12 +25,6 @@ DATABASE = "dagster"
 
 class LocalPostgresError(Exception):
     """The server could not be found, initialised or started."""
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def server_bin_dir() -> Path:
@@ -48,7 +43,7 @@ class LocalPostgres:
     temporary folder removed on stop."""
 
     def __init__(self, port: int | None = None) -> None:
-        self.port = port or _free_port()
+        self.port = port or free_port()
         self.root: Path | None = None
         self.process: subprocess.Popen[bytes] | None = None
 

@@ -4,6 +4,7 @@ import subprocess
 import sys
 import textwrap
 from pathlib import Path
+from typing import Any
 
 import dagster as dg
 import pytest
@@ -86,14 +87,20 @@ def _history(instance: dg.DagsterInstance, run_id: str) -> list[tuple[str | None
             for r in instance.all_logs(run_id)]
 
 
+def stock_run(home: Path) -> tuple[str, list[dg.EventLogEntry], list[tuple[str | None, str | None, str]], Any]:
+    """A ten-day range run on Dagster's stock SQLite storage in `home`, stored one event at a time
+    (set DAGSTER_EVENT_BATCH_SIZE=0): its run id, its events, their history and the asset's entry."""
+    home.mkdir()
+    with dg.DagsterInstance.from_ref(InstanceRef.from_dir(str(home))) as stock:
+        run_id = materialize(stock, "2026-01-01", "2026-01-10").run_id
+        return (run_id, list(stock.all_logs(run_id)), _history(stock, run_id),
+                stock.get_asset_records([counted.key])[0].asset_entry)
+
+
 def test_a_batch_stores_the_same_history_as_dagsters_one_by_one_writes(tmp_path: Path,
                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DAGSTER_EVENT_BATCH_SIZE", "0")
-    (tmp_path / "stock").mkdir()
-    with dg.DagsterInstance.from_ref(InstanceRef.from_dir(str(tmp_path / "stock"))) as stock:
-        run_id = materialize(stock, "2026-01-01", "2026-01-10").run_id
-        events = list(stock.all_logs(run_id))
-        expected = _history(stock, run_id)
+    run_id, events, expected, _ = stock_run(tmp_path / "stock")
     with instance_in(tmp_path / "home") as pooled:
         storage = pooled.event_log_storage
         assert isinstance(storage, PooledSqliteEventLogStorage)
@@ -108,10 +115,7 @@ def test_a_failing_batch_keeps_nothing_so_dagster_can_store_it_one_by_one(tmp_pa
                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DAGSTER_EVENT_BATCH_SIZE", "0")
     monkeypatch.setenv("DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS", "false")  # a planned event per day
-    (tmp_path / "stock").mkdir()
-    with dg.DagsterInstance.from_ref(InstanceRef.from_dir(str(tmp_path / "stock"))) as stock:
-        run_id = materialize(stock, "2026-01-01", "2026-01-10").run_id
-        events = list(stock.all_logs(run_id))
+    run_id, events, _, _ = stock_run(tmp_path / "stock")
     with instance_in(tmp_path / "home") as pooled:
         storage = pooled.event_log_storage
         original = storage._store_asset_event
@@ -153,12 +157,7 @@ def test_with_batching_on_a_range_run_stores_its_events_in_batches(tmp_path: Pat
 def test_a_batch_of_materializations_is_inserted_at_once_with_the_same_history(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DAGSTER_EVENT_BATCH_SIZE", "0")
-    (tmp_path / "stock").mkdir()
-    with dg.DagsterInstance.from_ref(InstanceRef.from_dir(str(tmp_path / "stock"))) as stock:
-        run_id = materialize(stock, "2026-01-01", "2026-01-10").run_id
-        events = list(stock.all_logs(run_id))
-        expected = _history(stock, run_id)
-        expected_entry = stock.get_asset_records([counted.key])[0].asset_entry
+    run_id, events, expected, expected_entry = stock_run(tmp_path / "stock")
     with instance_in(tmp_path / "home") as pooled:
         storage = pooled.event_log_storage
         entries: list[str] = []

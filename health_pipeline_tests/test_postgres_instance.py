@@ -2,7 +2,6 @@
 dagster-postgres: `init --postgres`, `doctor`, a CLI sync and a backfill launched through the UI,
 with every partition materialized by its run; and the one-line refusals when it cannot work."""
 
-import socket
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -17,7 +16,7 @@ from health_pipeline.dagster_dev import DagsterDev
 from health_pipeline.defs.build import build_definitions
 from health_pipeline.instance import ensure_instance_settings, instance_in
 from health_pipeline.local_postgres import LocalPostgres
-from health_pipeline.local_victoriametrics import LocalVictoriaMetrics
+from health_pipeline.local_victoriametrics import LocalVictoriaMetrics, free_port
 from health_pipeline.sandbox.server import Sandbox
 from health_pipeline_tests.conftest import TIMEZONE, TODAY
 from health_pipeline_tests.dagster_ui import poll, stop_automation, wait_for_daemon
@@ -157,12 +156,6 @@ def backfill_status(ui: DagsterDev, backfill_id: str) -> str:
     return str(answer["partitionBackfillOrError"]["status"])
 
 
-def _closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def test_init_postgres_refuses_what_cannot_work(tmp_path: Path, sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch,
                                                 capsys: pytest.CaptureFixture[str]) -> None:
     config = _config(tmp_path, sandbox)
@@ -206,7 +199,7 @@ def test_a_postgres_home_without_its_url_or_its_server_stops_a_sync_in_one_line(
     assert capsys.readouterr().err.strip() == (
         f"health-pipeline: error: {home / 'dagster.yaml'} keeps Dagster's history in Postgres, but "
         "$DAGSTER_POSTGRES_URL is not set: set it to the database's URL")
-    port = _closed_port()
+    port = free_port()  # nothing listens there
     monkeypatch.setenv(URL_ENV, f"postgresql+psycopg2://dagster:s3cret@127.0.0.1:{port}/dagster")
     assert main(args) == 1
     err = capsys.readouterr().err.strip()
