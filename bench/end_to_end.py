@@ -27,7 +27,9 @@ import requests
 
 from harness import Bench, by_provider, is_data_request, requests_by_provider
 
-from health_pipeline.providers import google_health, oura, withings
+from health_pipeline.sources.fitbit import client as google_health
+from health_pipeline.sources.oura import client as oura
+from health_pipeline.sources.withings import client as withings
 from health_pipeline.providers.oauth import OAuthTokens
 from health_pipeline.sandbox.http import LoggedRequest
 from health_pipeline.storage.duckdb_store import TidyStore

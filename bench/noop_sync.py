@@ -23,10 +23,11 @@ import dagster as dg
 
 from harness import Bench, by_provider, is_data_request, requests_by_provider
 
-from health_pipeline.defs.resources import HealthPipelineResource
-from health_pipeline.defs.sensors import hevy_changes, withings_changes
+from health_pipeline.pipeline.resources import HealthPipelineResource
+from health_pipeline.sources.hevy.sensor import hevy_changes
+from health_pipeline.sources.withings.sensor import withings_changes
 from health_pipeline.instance import instance_in
-from health_pipeline.providers import withings
+from health_pipeline.sources.withings import client as withings
 from health_pipeline.sync import CHANGE_PROVIDERS
 
 CHANGE_RESOURCES = sum(len(keys) for keys in CHANGE_PROVIDERS.values())  # Withings 4, Hevy 1

@@ -18,8 +18,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from health_pipeline.config import parse_config  # noqa: E402
 from health_pipeline.demo import authorize_with_sandbox  # noqa: E402
-from health_pipeline.ingest.cursor_sync import sync_hevy_workouts, sync_withings  # noqa: E402
-from health_pipeline.providers import google_health, hevy, oura, withings  # noqa: E402
+from health_pipeline.sources.hevy.sync import sync_hevy_workouts  # noqa: E402
+from health_pipeline.sources.withings.sync import sync_withings
+from health_pipeline.sources.fitbit import client as google_health  # noqa: E402
+from health_pipeline.sources.hevy import client as hevy
+from health_pipeline.sources.oura import client as oura
+from health_pipeline.sources.withings import client as withings
 from health_pipeline.providers.http import ProviderHTTP  # noqa: E402
 from health_pipeline.providers.oauth import OAuthTokens  # noqa: E402
 from health_pipeline.sandbox.server import Sandbox  # noqa: E402

@@ -25,7 +25,7 @@ import dagster as dg  # noqa: E402
 
 from health_pipeline.config import load_config  # noqa: E402
 from health_pipeline.dagster_settings import apply_dagster_settings  # noqa: E402
-from health_pipeline.defs.build import build_definitions  # noqa: E402
+from health_pipeline.pipeline.build import build_definitions  # noqa: E402
 from health_pipeline.demo import all_asset_keys  # noqa: E402
 from health_pipeline.instance import instance_in  # noqa: E402
 from health_pipeline.providers import http  # noqa: E402

@@ -194,8 +194,7 @@ def _init(args: argparse.Namespace) -> int:
     from health_pipeline.storage.raw_store import RawStore
     from health_pipeline.tidy.models import create_tables
 
-    from health_pipeline.instance import (POOLS, ensure_instance_settings, history_location, open_instance,
-                                          register_pools)
+    from health_pipeline.instance import POOLS, ensure_instance_settings, history_location, open_instance, register_pools
 
     config = _config(args)
     home = os.environ.get("DAGSTER_HOME")
@@ -219,8 +218,7 @@ def _init(args: argparse.Namespace) -> int:
 def _refuse_postgres_init(home: str | None) -> None:
     """`init --postgres` needs a $DAGSTER_HOME that is new or already Postgres-backed, and a
     usable $DAGSTER_POSTGRES_URL; else one line and exit 2."""
-    from health_pipeline.instance import (POSTGRES_DRIVER, POSTGRES_URL_ENV, InstanceMisconfigured,
-                                          postgres_url_problem, storage_kind)
+    from health_pipeline.instance import POSTGRES_DRIVER, POSTGRES_URL_ENV, InstanceMisconfigured, postgres_url_problem, storage_kind
 
     if not home:
         raise InstanceMisconfigured("--postgres writes Dagster's settings into $DAGSTER_HOME: set DAGSTER_HOME "
@@ -316,10 +314,9 @@ def _credential_status(name: str, config: Config, store: "RawStore | None") -> s
 
 
 def _sync(args: argparse.Namespace) -> int:
-    from health_pipeline.defs.windows import window_tag
+    from health_pipeline.pipeline.windows import window_tag
     from health_pipeline.instance import open_instance
-    from health_pipeline.sync import (check_range, downstream_keys, due_range, materialize_range, plan_sync, sync_tags,
-                                      wait_for_fetches)
+    from health_pipeline.sync import check_range, downstream_keys, due_range, materialize_range, plan_sync, sync_tags, wait_for_fetches
 
     config = _config(args)
     if (args.start is None) != (args.end is None):
@@ -408,8 +405,8 @@ def _lineage(args: argparse.Namespace) -> int:
 
 
 def _auth(args: argparse.Namespace) -> int:
-    from health_pipeline.providers.google_health import check_not_legacy
-    from health_pipeline.providers.hevy import HevyClient
+    from health_pipeline.sources.fitbit.client import check_not_legacy
+    from health_pipeline.sources.hevy.client import HevyClient
     from health_pipeline.storage.raw_store import RawStore
 
     config = _config(args)

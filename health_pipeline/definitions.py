@@ -11,6 +11,6 @@ from health_pipeline.dagster_settings import apply_dagster_settings
 apply_dagster_settings()
 
 from health_pipeline.config import load_config  # noqa: E402
-from health_pipeline.defs.build import build_definitions  # noqa: E402
+from health_pipeline.pipeline.build import build_definitions  # noqa: E402
 
 defs = build_definitions(load_config())

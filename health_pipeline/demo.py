@@ -19,10 +19,12 @@ import requests
 
 from health_pipeline.config import Config, load_config
 from health_pipeline.dagster_dev import DagsterDev
-from health_pipeline.defs.build import build_definitions
+from health_pipeline.pipeline.build import build_definitions
 from health_pipeline.instance import instance_in, register_pools
 from health_pipeline.local_victoriametrics import LocalVictoriaMetrics
-from health_pipeline.providers import google_health, oura, withings
+from health_pipeline.sources.fitbit import client as google_health
+from health_pipeline.sources.oura import client as oura
+from health_pipeline.sources.withings import client as withings
 from health_pipeline.providers.errors import ReauthorizationNeeded
 from health_pipeline.providers.oauth import OAuthTokens
 from health_pipeline.sandbox.server import Sandbox

@@ -14,9 +14,8 @@ from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 from health_pipeline.config import PROVIDERS, Config, ConfigError, load_config, secrets_readable
-from health_pipeline.defs.resources import HealthPipelineResource
-from health_pipeline.instance import (POSTGRES_DRIVER, InstanceMisconfigured, InstanceUnavailable, history_location,
-                                      instance_home)
+from health_pipeline.pipeline.resources import HealthPipelineResource
+from health_pipeline.instance import POSTGRES_DRIVER, InstanceMisconfigured, InstanceUnavailable, history_location, instance_home
 from health_pipeline.providers.errors import AuthExpired, ProviderError, ReauthorizationNeeded
 from health_pipeline.storage.duckdb_store import TidyStore, TidyStoreLocked
 from health_pipeline.storage.raw_store import RawStore

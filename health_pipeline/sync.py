@@ -18,11 +18,10 @@ import dagster as dg
 from dagster._core.storage.dagster_run import DagsterRunStatus, RunsFilter
 
 from health_pipeline.config import Config, ConfigError
-from health_pipeline.defs.build import build_definitions
-from health_pipeline.defs.partitions import daily_partitions
-from health_pipeline.defs.selection import (CHANGE_PROVIDERS, DAILY_PROVIDERS, REFERENCE_KEYS, daily_job_keys,
-                                            downstream_keys, optional_daily_keys)
-from health_pipeline.defs.sensors import PROVIDER_TAG, active_fetches, fetch_tags
+from health_pipeline.pipeline.build import build_definitions
+from health_pipeline.pipeline.partitions import daily_partitions
+from health_pipeline.pipeline.selection import CHANGE_PROVIDERS, DAILY_PROVIDERS, REFERENCE_KEYS, daily_job_keys, downstream_keys, optional_daily_keys
+from health_pipeline.pipeline.sensors import PROVIDER_TAG, active_fetches, fetch_tags
 
 __all__ = ["DAILY_PROVIDERS", "daily_job_keys", "downstream_keys", "materialize_range", "raw_asset_keys"]
 

@@ -89,7 +89,7 @@ client_secret = "sandbox-secret"
 def oura_tokens(make_config: ConfigFactory) -> "OAuthTokens":
     """Oura tokens obtained through the sandbox's authorization-code flow, in a fresh raw store."""
     from health_pipeline.demo import authorize_with_sandbox
-    from health_pipeline.providers import oura
+    from health_pipeline.sources.oura import client as oura
     from health_pipeline.providers.oauth import OAuthTokens
     from health_pipeline.storage.raw_store import RawStore
 

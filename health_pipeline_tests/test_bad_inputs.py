@@ -21,7 +21,8 @@ from health_pipeline.demo import authorize_with_sandbox
 from health_pipeline.export.exporter import ExportSettings, export
 from health_pipeline.export.metrics import metrics_for
 from health_pipeline.local_victoriametrics import LocalVictoriaMetrics
-from health_pipeline.providers import google_health, oura
+from health_pipeline.sources.fitbit import client as google_health
+from health_pipeline.sources.oura import client as oura
 from health_pipeline.providers.errors import ProviderUnavailable
 from health_pipeline.providers.oauth import OAuthTokens
 from health_pipeline.sandbox.faults import FaultPlan

@@ -18,9 +18,9 @@ from health_pipeline.cli import main
 from health_pipeline.config import Config
 from health_pipeline.demo import authorize_with_sandbox
 from health_pipeline.local_victoriametrics import LocalVictoriaMetrics, free_port
-from health_pipeline.providers import oura
+from health_pipeline.sources.oura import client as oura
 from health_pipeline.providers.oauth import OAuthTokens
-from health_pipeline.sandbox import truth
+from health_pipeline.sources.oura import truth as truth
 from health_pipeline.sandbox.server import Sandbox
 from health_pipeline.storage.raw_store import RawStore
 from health_pipeline_tests.conftest import TODAY, WINDOW, ConfigFactory

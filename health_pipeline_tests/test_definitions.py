@@ -10,7 +10,7 @@ import pytest
 from dagster._core.instance.ref import InstanceRef
 
 from health_pipeline.config import parse_config
-from health_pipeline.defs.build import build_definitions
+from health_pipeline.pipeline.build import build_definitions
 from health_pipeline.instance import POOLS, register_pools
 from health_pipeline.tidy.catalog import ALL_TABLES, TABLES
 

@@ -12,13 +12,13 @@ import dagster as dg
 import pytest
 
 from health_pipeline.config import Config, load_config
-from health_pipeline.defs.build import build_definitions
+from health_pipeline.pipeline.build import build_definitions
 from health_pipeline.demo import authorize_with_sandbox
 from health_pipeline.local_victoriametrics import LocalVictoriaMetrics
-from health_pipeline.providers import oura
+from health_pipeline.sources.oura import client as oura
 from health_pipeline.providers.oauth import OAuthTokens
-from health_pipeline.sandbox import google_data as gd
-from health_pipeline.sandbox import truth
+from health_pipeline.sources.fitbit import sandbox_data as gd
+from health_pipeline.sources.oura import truth as truth
 from health_pipeline.sandbox.server import Sandbox
 from health_pipeline.sandbox.world import SandboxClock, SandboxWorld, night_for
 from health_pipeline.storage.duckdb_store import TidyStore

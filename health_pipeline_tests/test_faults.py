@@ -25,12 +25,12 @@ from health_pipeline.cli import main
 from health_pipeline.config import Config
 from health_pipeline.demo import all_asset_keys, authorize_with_sandbox, sandbox_config_text, write_sandbox_config
 from health_pipeline.local_victoriametrics import LocalVictoriaMetrics
-from health_pipeline.providers import oura
+from health_pipeline.sources.oura import client as oura
 from health_pipeline.providers.oauth import OAuthTokens
 from health_pipeline.providers.windows import local_midnight
-from health_pipeline.sandbox import truth
+from health_pipeline.sources.oura import truth as truth
 from health_pipeline.sandbox.faults import FaultPlan
-from health_pipeline.sandbox.oura import OuraSettings
+from health_pipeline.sources.oura.sandbox import OuraSettings
 from health_pipeline.sandbox.server import Sandbox
 from health_pipeline.sandbox.world import SandboxClock, SandboxWorld
 from health_pipeline.storage.duckdb_store import TidyStore

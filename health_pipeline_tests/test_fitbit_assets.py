@@ -7,12 +7,12 @@ import dagster as dg
 import pytest
 
 from health_pipeline.config import Config
-from health_pipeline.defs.fitbit.assets import fitbit_asset_key
+from health_pipeline.sources.fitbit.assets import fitbit_asset_key
 from health_pipeline.demo import authorize_with_sandbox
-from health_pipeline.providers import google_health
+from health_pipeline.sources.fitbit import client as google_health
 from health_pipeline.providers.oauth import OAuthTokens
 from health_pipeline.providers.windows import days_in
-from health_pipeline.sandbox.google_health import SCOPE_PREFIX, GoogleSettings
+from health_pipeline.sources.fitbit.sandbox import SCOPE_PREFIX, GoogleSettings
 from health_pipeline.sandbox.server import Sandbox
 from health_pipeline.storage.raw_store import RawStore
 from health_pipeline.sync import materialize_range, raw_asset_keys

@@ -8,9 +8,9 @@ import dagster as dg
 import pytest
 
 from health_pipeline.config import Config
-from health_pipeline.defs.build import build_definitions
-from health_pipeline.defs.follow import FOLLOW_JOB, FOLLOW_TAG
-from health_pipeline.sandbox import truth
+from health_pipeline.pipeline.build import build_definitions
+from health_pipeline.pipeline.follow import FOLLOW_JOB, FOLLOW_TAG
+from health_pipeline.sources.oura import truth as truth
 from health_pipeline.sandbox.server import Sandbox
 from health_pipeline.sandbox.world import SandboxWorld
 from health_pipeline.storage.duckdb_store import TidyStore

@@ -15,10 +15,12 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from health_pipeline.defs.build import build_definitions
+from health_pipeline.pipeline.build import build_definitions
 from health_pipeline.demo import sandbox_config_text, write_sandbox_config
 from health_pipeline.local_victoriametrics import LocalVictoriaMetrics
-from health_pipeline.sandbox import hevy_data, oura_data, withings_data
+from health_pipeline.sources.hevy import sandbox_data as hevy_data
+from health_pipeline.sources.oura import sandbox_data as oura_data
+from health_pipeline.sources.withings import sandbox_data as withings_data
 from health_pipeline.sandbox.server import Sandbox
 from health_pipeline.sandbox.world import SandboxClock, SandboxWorld
 from health_pipeline.storage.duckdb_store import TidyStore

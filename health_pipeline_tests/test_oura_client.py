@@ -6,11 +6,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from health_pipeline.providers import oura
+from health_pipeline.sources.oura import client as oura
 from health_pipeline.providers.errors import ReauthorizationNeeded
 from health_pipeline.providers.oauth import OAuthTokens
 from health_pipeline.providers.windows import local_midnight
-from health_pipeline.sandbox import truth
+from health_pipeline.sources.oura import truth as truth
 from health_pipeline.sandbox.server import Sandbox
 from health_pipeline_tests.conftest import TIMEZONE
 

@@ -13,7 +13,7 @@ import pytest
 from health_pipeline.cli import main
 from health_pipeline.config import Config
 from health_pipeline.dagster_dev import DagsterDev
-from health_pipeline.defs.build import build_definitions
+from health_pipeline.pipeline.build import build_definitions
 from health_pipeline.instance import ensure_instance_settings, instance_in
 from health_pipeline.local_postgres import LocalPostgres
 from health_pipeline.local_victoriametrics import LocalVictoriaMetrics, free_port

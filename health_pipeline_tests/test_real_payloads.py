@@ -24,7 +24,7 @@ import dagster as dg
 import pytest
 
 from health_pipeline.config import Config
-from health_pipeline.defs.build import build_definitions
+from health_pipeline.pipeline.build import build_definitions
 from health_pipeline.demo import sandbox_config_text, write_sandbox_config
 from health_pipeline.local_victoriametrics import LocalVictoriaMetrics
 from health_pipeline.sandbox.http import Response

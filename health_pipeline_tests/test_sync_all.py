@@ -13,12 +13,14 @@ from dagster._core.test_utils import create_run_for_test
 
 from health_pipeline.cli import main, render_table, watermark_text
 from health_pipeline.config import Config, load_config
-from health_pipeline.defs.resources import HealthPipelineResource
-from health_pipeline.defs.sensors import hevy_changes, withings_changes
+from health_pipeline.pipeline.resources import HealthPipelineResource
+from health_pipeline.sources.hevy.sensor import hevy_changes
+from health_pipeline.sources.withings.sensor import withings_changes
 from health_pipeline.demo import authorize_with_sandbox
-from health_pipeline.ingest.cursor_sync import hevy_position, withings_position
+from health_pipeline.sources.hevy.sync import hevy_position
+from health_pipeline.sources.withings.sync import withings_position
 from health_pipeline.local_victoriametrics import LocalVictoriaMetrics
-from health_pipeline.providers import withings
+from health_pipeline.sources.withings import client as withings
 from health_pipeline.providers.oauth import OAuthTokens
 from health_pipeline.sandbox.server import Sandbox
 from health_pipeline.storage.duckdb_store import TidyStore

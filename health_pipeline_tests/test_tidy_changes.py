@@ -6,8 +6,9 @@ from pathlib import Path
 
 import dagster as dg
 
-from health_pipeline.sandbox import google_data as gd
-from health_pipeline.sandbox import truth, withings_data
+from health_pipeline.sources.fitbit import sandbox_data as gd
+from health_pipeline.sources.oura import truth as truth
+from health_pipeline.sources.withings import sandbox_data as withings_data
 from health_pipeline.sandbox.server import Sandbox
 from health_pipeline.sandbox.world import SandboxClock, SandboxWorld, night_for
 from health_pipeline.storage.duckdb_store import TidyStore

@@ -15,9 +15,10 @@ import duckdb
 import pytest
 
 from health_pipeline.config import Config
-from health_pipeline.defs.build import build_definitions
-from health_pipeline.sandbox import google_data as gd
-from health_pipeline.sandbox import truth, withings_data
+from health_pipeline.pipeline.build import build_definitions
+from health_pipeline.sources.fitbit import sandbox_data as gd
+from health_pipeline.sources.oura import truth as truth
+from health_pipeline.sources.withings import sandbox_data as withings_data
 from health_pipeline.sandbox.server import Sandbox
 from health_pipeline.sandbox.world import SandboxClock, SandboxWorld, night_for
 from health_pipeline.storage.duckdb_store import TidyStore

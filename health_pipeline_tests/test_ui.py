@@ -20,7 +20,7 @@ from health_pipeline.dagster_dev import DagsterDev
 from health_pipeline.demo import sandbox_config_text, write_sandbox_config
 from health_pipeline.instance import ensure_instance_settings, instance_in
 from health_pipeline.local_victoriametrics import LocalVictoriaMetrics
-from health_pipeline.sandbox import truth
+from health_pipeline.sources.oura import truth as truth
 from health_pipeline.sandbox.server import Sandbox
 from health_pipeline.sandbox.world import SandboxWorld
 from health_pipeline.storage.duckdb_store import TidyStore, TidyStoreLocked

@@ -9,12 +9,12 @@ import pytest
 
 from health_pipeline.config import parse_config
 from health_pipeline.demo import authorize_with_sandbox
-from health_pipeline.providers import withings
+from health_pipeline.sources.withings import client as withings
 from health_pipeline.providers.http import ProviderHTTP
 from health_pipeline.providers.oauth import OAuthTokens
-from health_pipeline.sandbox import withings_data
+from health_pipeline.sources.withings import sandbox_data as withings_data
 from health_pipeline.sandbox.server import Sandbox
-from health_pipeline.sandbox.withings import WithingsSettings
+from health_pipeline.sources.withings.sandbox import WithingsSettings
 from health_pipeline.storage.raw_store import RawStore
 
 TZ = ZoneInfo("Europe/Berlin")
@@ -114,7 +114,7 @@ def test_intraday_and_sleep_are_fetched_24_hours_at_a_time(client: withings.With
 def test_configured_meastypes_are_what_getmeas_asks_for(client: withings.WithingsClient, sandbox: Sandbox) -> None:
     from dataclasses import replace
 
-    from health_pipeline.ingest.cursor_sync import sync_withings
+    from health_pipeline.sources.withings.sync import sync_withings
 
     client.config = replace(client.config, meastypes=(1, 6))
     outcome = sync_withings(client, client.tokens.store, "measures", date(2026, 11, 1), date(2026, 11, 10))

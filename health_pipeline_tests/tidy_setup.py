@@ -7,7 +7,7 @@ from typing import Any
 import dagster as dg
 
 from health_pipeline.config import Config
-from health_pipeline.defs.build import build_definitions
+from health_pipeline.pipeline.build import build_definitions
 from health_pipeline.demo import sandbox_config_text, write_sandbox_config
 from health_pipeline.sandbox.server import Sandbox
 

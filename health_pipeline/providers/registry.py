@@ -1,6 +1,9 @@
 """Per-provider lookups: the OAuth profile each uses (`fitbit` is read through Google Health), endpoints."""
 
-from health_pipeline.providers import google_health, hevy, oura, withings
+from health_pipeline.sources.fitbit import client as google_health
+from health_pipeline.sources.hevy import client as hevy
+from health_pipeline.sources.oura import client as oura
+from health_pipeline.sources.withings import client as withings
 from health_pipeline.providers.oauth import OAuthProfile
 
 OAUTH_PROFILES: dict[str, OAuthProfile] = {

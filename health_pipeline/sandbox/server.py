@@ -4,11 +4,11 @@ import threading
 from types import TracebackType
 
 from health_pipeline.sandbox.faults import FaultInjector
-from health_pipeline.sandbox.google_health import FakeGoogleHealth
-from health_pipeline.sandbox.hevy import FakeHevy
+from health_pipeline.sources.fitbit.sandbox import FakeGoogleHealth
+from health_pipeline.sources.hevy.sandbox import FakeHevy
 from health_pipeline.sandbox.http import RequestLog, SandboxHTTPServer
-from health_pipeline.sandbox.oura import FakeOura
-from health_pipeline.sandbox.withings import FakeWithings
+from health_pipeline.sources.oura.sandbox import FakeOura
+from health_pipeline.sources.withings.sandbox import FakeWithings
 from health_pipeline.sandbox.world import SandboxWorld
 
 

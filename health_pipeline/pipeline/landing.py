@@ -12,8 +12,8 @@ from typing import Any, Protocol
 
 import dagster as dg
 
-from health_pipeline.defs.resources import HealthPipelineResource
-from health_pipeline.defs.windows import partition_days
+from health_pipeline.pipeline.resources import HealthPipelineResource
+from health_pipeline.pipeline.windows import partition_days
 from health_pipeline.providers.errors import ProviderError
 from health_pipeline.providers.windows import FetchedChunk, read_ahead
 from health_pipeline.storage.raw_store import LandingCounts

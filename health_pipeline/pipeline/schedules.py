@@ -11,8 +11,8 @@ from datetime import datetime, timedelta
 import dagster as dg
 
 from health_pipeline.config import Config
-from health_pipeline.defs.sensors import PROVIDER_TAG
-from health_pipeline.defs.selection import REFERENCE_KEYS, daily_job_keys
+from health_pipeline.pipeline.sensors import PROVIDER_TAG
+from health_pipeline.pipeline.selection import REFERENCE_KEYS, daily_job_keys
 
 RANGE_START = "dagster/asset_partition_range_start"
 RANGE_END = "dagster/asset_partition_range_end"

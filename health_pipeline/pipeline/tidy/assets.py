@@ -13,9 +13,9 @@ from datetime import datetime
 
 import dagster as dg
 
-from health_pipeline.defs.landing import RETRY_POLICY
-from health_pipeline.defs.resources import HealthPipelineResource
-from health_pipeline.defs.windows import partition_days
+from health_pipeline.pipeline.landing import RETRY_POLICY
+from health_pipeline.pipeline.resources import HealthPipelineResource
+from health_pipeline.pipeline.windows import partition_days
 from health_pipeline.storage.duckdb_store import scalar
 from health_pipeline.tidy import checks
 from health_pipeline.tidy.catalog import SUMMARY, TABLES, Column, TidyTable

@@ -18,7 +18,7 @@ from functools import lru_cache
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
-from health_pipeline.sandbox.withings_data import weight_kg
+from health_pipeline.sources.withings.sandbox_data import weight_kg
 from health_pipeline.sandbox.world import SandboxWorld, night_for, rng_for
 
 Kind = Literal["interval", "sample", "daily", "session"]

@@ -4,11 +4,11 @@ from datetime import datetime
 
 import dagster as dg
 
-from health_pipeline.defs.landing import RETRY_POLICY, provider_failures
-from health_pipeline.defs.resources import HealthPipelineResource
-from health_pipeline.defs.windows import sync_window
-from health_pipeline.ingest.cursor_sync import sync_withings, sync_withings_window
-from health_pipeline.providers import withings
+from health_pipeline.pipeline.landing import RETRY_POLICY, provider_failures
+from health_pipeline.pipeline.resources import HealthPipelineResource
+from health_pipeline.pipeline.windows import sync_window
+from health_pipeline.sources.withings.sync import sync_withings, sync_withings_window
+from health_pipeline.sources.withings import client as withings
 
 WITHINGS_RESOURCES = tuple(withings.CATALOGUE)
 
@@ -58,7 +58,7 @@ def withings_assets() -> list[dg.AssetsDefinition]:
 
 def withings_optional_assets(partitions: dg.PartitionsDefinition, intraday: bool, sleep: bool) -> list[dg.AssetsDefinition]:
     """Per-minute watch data and high-frequency sleep, daily-partitioned, when switched on."""
-    from health_pipeline.defs.landing import build_daily_landing_asset
+    from health_pipeline.pipeline.landing import build_daily_landing_asset
 
     wanted = [("intraday", "Per-minute watch samples (steps, heart rate, ...), 24 hours a request.", intraday),
               ("sleep_hf", "High-frequency sleep: stage segments with per-minute heart and breathing rate.", sleep)]

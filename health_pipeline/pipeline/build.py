@@ -3,17 +3,18 @@
 import dagster as dg
 
 from health_pipeline.config import Config
-from health_pipeline.defs.export.assets import build_export_asset
-from health_pipeline.defs.follow import build_follow_sensor
-from health_pipeline.defs.fitbit.assets import fitbit_assets, fitbit_optional_assets
-from health_pipeline.defs.hevy.assets import hevy_assets
-from health_pipeline.defs.oura.assets import oura_assets, oura_profile_assets
-from health_pipeline.defs.schedules import build_schedules
-from health_pipeline.defs.sensors import hevy_changes, withings_changes
-from health_pipeline.defs.withings.assets import withings_assets, withings_optional_assets
-from health_pipeline.defs.partitions import daily_partitions
-from health_pipeline.defs.resources import HealthPipelineResource
-from health_pipeline.defs.tidy.assets import tidy_assets
+from health_pipeline.pipeline.export.assets import build_export_asset
+from health_pipeline.pipeline.follow import build_follow_sensor
+from health_pipeline.sources.fitbit.assets import fitbit_assets, fitbit_optional_assets
+from health_pipeline.sources.hevy.assets import hevy_assets
+from health_pipeline.sources.oura.assets import oura_assets, oura_profile_assets
+from health_pipeline.pipeline.schedules import build_schedules
+from health_pipeline.sources.hevy.sensor import hevy_changes
+from health_pipeline.sources.withings.sensor import withings_changes
+from health_pipeline.sources.withings.assets import withings_assets, withings_optional_assets
+from health_pipeline.pipeline.partitions import daily_partitions
+from health_pipeline.pipeline.resources import HealthPipelineResource
+from health_pipeline.pipeline.tidy.assets import tidy_assets
 
 
 def build_definitions(config: Config) -> dg.Definitions:

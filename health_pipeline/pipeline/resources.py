@@ -13,7 +13,10 @@ import duckdb
 from pydantic import PrivateAttr
 
 from health_pipeline.config import Config, load_config
-from health_pipeline.providers import google_health, hevy, oura, withings
+from health_pipeline.sources.fitbit import client as google_health
+from health_pipeline.sources.hevy import client as hevy
+from health_pipeline.sources.oura import client as oura
+from health_pipeline.sources.withings import client as withings
 from health_pipeline.providers.http import provider_http
 from health_pipeline.providers.oauth import OAuthTokens
 from health_pipeline.storage.duckdb_store import TidyStore, TidyStoreError, TidyStoreLocked

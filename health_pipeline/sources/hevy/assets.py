@@ -2,10 +2,10 @@
 
 import dagster as dg
 
-from health_pipeline.defs.landing import RETRY_POLICY, provider_failures
-from health_pipeline.defs.resources import HealthPipelineResource
-from health_pipeline.defs.windows import sync_window
-from health_pipeline.ingest.cursor_sync import sync_hevy_reference, sync_hevy_window, sync_hevy_workouts
+from health_pipeline.pipeline.landing import RETRY_POLICY, provider_failures
+from health_pipeline.pipeline.resources import HealthPipelineResource
+from health_pipeline.pipeline.windows import sync_window
+from health_pipeline.sources.hevy.sync import sync_hevy_reference, sync_hevy_window, sync_hevy_workouts
 
 HEVY_WORKOUTS = dg.AssetKey("hevy_workouts")
 HEVY_REFERENCE = {"routines": "Saved routines.", "exercise_templates": "Exercise templates (built in and custom)."}

@@ -7,7 +7,7 @@ re-deriving the data.
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from health_pipeline.sandbox import oura_data
+from health_pipeline.sources.oura import sandbox_data as oura_data
 from health_pipeline.sandbox.world import SandboxWorld
 
 
@@ -27,7 +27,7 @@ def oura_heartrate(world: SandboxWorld, start: datetime, end: datetime) -> list[
 
 def oura_documents(world: SandboxWorld, name: str, start: date, end: date) -> list[dict[str, Any]]:
     """Documents of any date-keyed Oura collection whose day is in [start, end], oldest first."""
-    from health_pipeline.sandbox.oura import DAILY_ENDPOINTS
+    from health_pipeline.sources.oura.sandbox import DAILY_ENDPOINTS
 
     endpoint = DAILY_ENDPOINTS[name]
     return [

@@ -6,12 +6,13 @@ from collections.abc import Iterable
 import dagster as dg
 
 from health_pipeline.config import Config
-from health_pipeline.defs.export.assets import EXPORT_KEY
-from health_pipeline.defs.fitbit.assets import fitbit_asset_key
-from health_pipeline.defs.hevy.assets import HEVY_REFERENCE, HEVY_WORKOUTS
-from health_pipeline.defs.oura.assets import oura_asset_key
-from health_pipeline.defs.withings.assets import WITHINGS_RESOURCES, withings_asset_key
-from health_pipeline.providers import google_health, oura
+from health_pipeline.pipeline.export.assets import EXPORT_KEY
+from health_pipeline.sources.fitbit.assets import fitbit_asset_key
+from health_pipeline.sources.hevy.assets import HEVY_REFERENCE, HEVY_WORKOUTS
+from health_pipeline.sources.oura.assets import oura_asset_key
+from health_pipeline.sources.withings.assets import WITHINGS_RESOURCES, withings_asset_key
+from health_pipeline.sources.fitbit import client as google_health
+from health_pipeline.sources.oura import client as oura
 from health_pipeline.tidy.catalog import ALL_TABLES
 
 # Daily-partitioned landing assets, per provider.

@@ -2,8 +2,8 @@
 
 import dagster as dg
 
-from health_pipeline.defs.landing import build_daily_landing_asset, landing_key
-from health_pipeline.providers import google_health
+from health_pipeline.pipeline.landing import build_daily_landing_asset, landing_key
+from health_pipeline.sources.fitbit import client as google_health
 
 
 def fitbit_asset_key(resource: str) -> dg.AssetKey:

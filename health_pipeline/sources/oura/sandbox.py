@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from health_pipeline.sandbox import oura_data
+from health_pipeline.sources.oura import sandbox_data as oura_data
 from health_pipeline.sandbox.http import Request, Response
 from health_pipeline.sandbox.oauth import FakeOAuthServer, OAuthRules
 from health_pipeline.sandbox.world import SandboxWorld

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
-from health_pipeline.sandbox import withings_data
+from health_pipeline.sources.withings import sandbox_data as withings_data
 from health_pipeline.sandbox.http import Request, Response
 from health_pipeline.sandbox.oauth import SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, FakeOAuthServer, OAuthRules
 from health_pipeline.sandbox.world import SandboxWorld

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from health_pipeline.sandbox import hevy_data
+from health_pipeline.sources.hevy import sandbox_data as hevy_data
 from health_pipeline.sandbox.http import Request, Response
 from health_pipeline.sandbox.world import SandboxWorld, stable_uuid
 

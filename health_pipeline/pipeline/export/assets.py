@@ -2,9 +2,9 @@
 
 import dagster as dg
 
-from health_pipeline.defs.landing import RETRY_POLICY
-from health_pipeline.defs.resources import HealthPipelineResource
-from health_pipeline.defs.windows import partition_days
+from health_pipeline.pipeline.landing import RETRY_POLICY
+from health_pipeline.pipeline.resources import HealthPipelineResource
+from health_pipeline.pipeline.windows import partition_days
 from health_pipeline.export.exporter import ExportRefused, ExportResult, ExportSettings, export
 from health_pipeline.export.lineage import lineage_line
 from health_pipeline.export.metrics import Metric, metrics_for

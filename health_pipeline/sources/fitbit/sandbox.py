@@ -18,7 +18,7 @@ from datetime import date, datetime, timedelta, timezone
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from health_pipeline.sandbox import google_data as gd
+from health_pipeline.sources.fitbit import sandbox_data as gd
 from health_pipeline.sandbox.http import Request, Response
 from health_pipeline.sandbox.oauth import FakeOAuthServer, OAuthRules
 from health_pipeline.sandbox.world import SandboxWorld

@@ -11,9 +11,9 @@ from datetime import date, datetime, timedelta
 import dagster as dg
 
 from health_pipeline.config import Config
-from health_pipeline.defs.schedules import RANGE_END, RANGE_START
-from health_pipeline.defs.selection import downstream_keys
-from health_pipeline.defs.sensors import PROVIDER_TAG
+from health_pipeline.pipeline.schedules import RANGE_END, RANGE_START
+from health_pipeline.pipeline.selection import downstream_keys
+from health_pipeline.pipeline.sensors import PROVIDER_TAG
 
 FOLLOW_JOB = "model_and_export"
 FOLLOW_TAG = "health/follows_run"

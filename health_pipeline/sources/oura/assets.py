@@ -2,9 +2,9 @@
 
 import dagster as dg
 
-from health_pipeline.defs.landing import RETRY_POLICY, build_daily_landing_asset, landing_key, provider_failures
-from health_pipeline.defs.resources import HealthPipelineResource
-from health_pipeline.providers import oura
+from health_pipeline.pipeline.landing import RETRY_POLICY, build_daily_landing_asset, landing_key, provider_failures
+from health_pipeline.pipeline.resources import HealthPipelineResource
+from health_pipeline.sources.oura import client as oura
 
 
 def oura_asset_key(resource: str) -> dg.AssetKey:
