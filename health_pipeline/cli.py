@@ -11,7 +11,7 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
-from health_pipeline.config import PROVIDERS, Config, ConfigError, load_config
+from health_pipeline.config import Config, ConfigError, load_config, source_names
 from health_pipeline.dagster_settings import apply_dagster_settings
 
 if TYPE_CHECKING:
@@ -71,7 +71,7 @@ def _positive(value: str) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="health-pipeline",
-        description="Keep Oura, Withings, Fitbit (Google Health) and Hevy data in a local warehouse.",
+        description=f"Keep {_titles()} data in a local warehouse.",
     )
     parser.add_argument("--config", metavar="PATH", help="config file (default: $HEALTH_PIPELINE_CONFIG or ./health-pipeline.toml)")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
@@ -87,24 +87,24 @@ def build_parser() -> argparse.ArgumentParser:
                                             "export it, in one Dagster run")
     sync.add_argument("--start", type=_day, metavar="YYYY-MM-DD", help="with --end: fetch these days (all providers)")
     sync.add_argument("--end", type=_day, metavar="YYYY-MM-DD")
-    sync.add_argument("--provider", action="append", choices=PROVIDERS, help="only this provider (repeatable)")
+    sync.add_argument("--provider", action="append", choices=source_names(), help="only this provider (repeatable)")
 
     rebuild = commands.add_parser("rebuild", help="re-model tidy tables and re-export from the raw store (no API calls)")
     rebuild.add_argument("--start", type=_day, metavar="YYYY-MM-DD")
     rebuild.add_argument("--end", type=_day, metavar="YYYY-MM-DD")
 
     auth = commands.add_parser("auth", help="authorise health-pipeline with a provider (tokens are stored locally)")
-    auth.add_argument("provider", choices=PROVIDERS)
+    auth.add_argument("provider", choices=source_names())
     auth.add_argument("--no-browser", action="store_true", help="print the URL instead of opening a browser")
     auth.add_argument("--manual", action="store_true",
-                      help="paste the redirected URL yourself (for redirect URIs that are not on this machine, e.g. Withings)")
+                      help="paste the redirected URL yourself (for redirect URIs that are not on this machine)")
     auth.add_argument("--timeout", type=_positive, default=300, help="seconds to wait for the redirect (default 300)")
 
     tokens = commands.add_parser("tokens", help="manage stored OAuth tokens")
     tokens_commands = tokens.add_subparsers(dest="tokens_command", metavar="SUBCOMMAND", required=True)
     token_import = tokens_commands.add_parser(
         "import", help="store tokens obtained elsewhere (authorise on a laptop, run on a server)")
-    token_import.add_argument("provider", choices=[p for p in PROVIDERS if p != "hevy"])
+    token_import.add_argument("provider", choices=_oauth_sources())
     token_import.add_argument("--access-token", required=True, metavar="TOKEN", help="the token, or - to read it from stdin")
     token_import.add_argument("--refresh-token", metavar="TOKEN", help="the token, or - to read it from stdin")
     token_import.add_argument("--expires-at", type=_instant, metavar="ISO-8601", help="e.g. 2026-11-23T10:00:00Z")
@@ -120,7 +120,8 @@ def build_parser() -> argparse.ArgumentParser:
                        help="days of history to generate (default: 90, or back past the last DST change)")
     serve.add_argument("--timezone", type=_timezone, default="Europe/Berlin", help="the sandbox person's home time zone")
     serve.add_argument("--faults", metavar="SPEC", default="",
-                       help="inject faults, e.g. 'oura:5xx=0.1,429=0.05;hevy:script=reset|ok' (see the README)")
+                       help=f"inject faults, e.g. '{source_names()[0]}:5xx=0.1,429=0.05;{source_names()[-1]}:script=reset|ok' "
+                            "(see the README)")
 
     lineage = commands.add_parser("lineage", help="where an exported metric comes from (no METRIC: list them)")
     lineage.add_argument("metric", nargs="?", help="e.g. health_steps")
@@ -248,7 +249,7 @@ def _status(args: argparse.Namespace) -> int:
     print(f"tidy store: {config.app.duckdb}{'' if config.app.duckdb.exists() else ' (not created yet)'}")
     print()
     print(f"{'provider':<10} {'enabled':<8} {'start':<11} credentials")
-    for name in PROVIDERS:
+    for name in config.sources:
         provider = config.provider(name)
         credentials = _credential_status(name, config, store if exists else None) if provider.enabled else "-"
         print(f"{name:<10} {'yes' if provider.enabled else 'no':<8} {provider.start_date.isoformat():<11} {credentials}")
@@ -299,8 +300,8 @@ def render_table(headers: list[str], rows: list[list[str]], widths: list[int] | 
 
 
 def _credential_status(name: str, config: Config, store: "RawStore | None") -> str:
-    if name == "hevy":
-        return "api key set" if config.hevy.api_key else "no api key"
+    if not hasattr(config.provider(name), "client_id"):  # an API key, not OAuth
+        return "api key set" if getattr(config.provider(name), "api_key", None) else "no api key"
     token = store.token(name) if store is not None else None
     if token is None:
         return f"no token (run `health-pipeline auth {name}`)"
@@ -404,30 +405,47 @@ def _lineage(args: argparse.Namespace) -> int:
     return 0
 
 
+def _titles() -> str:
+    from health_pipeline.sources import SOURCES
+
+    names = [s.title for s in SOURCES]
+    return ", ".join(names[:-1]) + " and " + names[-1] if len(names) > 1 else "".join(names)
+
+
+def _oauth_sources() -> list[str]:
+    from health_pipeline.sources import SOURCES
+
+    return [s.name for s in SOURCES if s.uses_oauth]
+
+
 def _auth(args: argparse.Namespace) -> int:
-    from health_pipeline.sources.fitbit.client import check_not_legacy
-    from health_pipeline.sources.hevy.client import HevyClient
+    from health_pipeline.sources import source_named
     from health_pipeline.storage.raw_store import RawStore
 
     config = _config(args)
-    if args.provider == "hevy":
-        if not config.hevy.api_key:
-            raise ConfigError("[hevy] api_key: not set (in the config file or HEALTH_PIPELINE_HEVY_API_KEY)")
-        user = HevyClient(config.hevy).user_info()
-        print(f"hevy: the API key works (account {user.get('name', '?')})")
+    source = source_named(args.provider)
+    if not source.uses_oauth:
+        settings = config.provider(args.provider)
+        if not getattr(settings, "api_key", None):
+            raise ConfigError(f"[{args.provider}] api_key: not set (in the config file or "
+                              f"HEALTH_PIPELINE_{args.provider.upper()}_API_KEY)")
+        api = source.build_client(settings, config.app, None)
+        try:
+            answer = source.probe.call(api, datetime.now(config.app.tz).date())
+        finally:
+            api.http.close()
+        print(f"{args.provider}: the API key works ({source.probe.answer(answer)})")
         return 0
     from health_pipeline.auth_flow import authorize
     from health_pipeline.providers.oauth import OAuthTokens
-    from health_pipeline.providers.registry import OAUTH_PROFILES
 
     settings = config.provider(args.provider)
     if not settings.client_id or not settings.client_secret:  # type: ignore[union-attr]
         raise ConfigError(f"[{args.provider}] client_id and client_secret are needed to authorise (see the README)")
-    if args.provider == "fitbit":
-        check_not_legacy(settings)  # type: ignore[arg-type]
+    source.check_settings(settings)
     store = RawStore(config.app.raw_db)
     store.init()
-    tokens = OAuthTokens(settings, store, OAUTH_PROFILES[args.provider])  # type: ignore[arg-type]
+    tokens = OAuthTokens(settings, store, source.oauth)  # type: ignore[arg-type]
     token = authorize(tokens, open_browser=not args.no_browser, manual=args.manual, timeout_s=args.timeout,
                       say=lambda line: print(line, flush=True))
     expiry = f", access token valid until {token.expires_at:%Y-%m-%d %H:%M} UTC" if token.expires_at else ""
@@ -488,7 +506,7 @@ def _sandbox(args: argparse.Namespace) -> int:
         print(f"  faults: {args.faults}")
     for provider in sandbox.providers:
         print(f"  {provider:<14} {sandbox.url(provider)}")
-    print("  OAuth client: sandbox / sandbox-secret   Hevy api key: sandbox-api-key", flush=True)
+    print("  OAuth client: sandbox / sandbox-secret   API key: sandbox-api-key", flush=True)
     try:
         sandbox.serve_forever()
     except KeyboardInterrupt:

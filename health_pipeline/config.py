@@ -2,7 +2,9 @@
 
 Where the file is found: `--config PATH`, else `$HEALTH_PIPELINE_CONFIG`, else
 `./health-pipeline.toml`. With none of those, every key takes its default (all providers off).
-Secrets may come from the environment (`HEALTH_PIPELINE_<SECTION>_<KEY>`, e.g.
+Each section is a pydantic model holding its keys' types and defaults, the one place they are
+written: `[app]`, `[victoriametrics]`, `[summary]` here, each source's own section in its package
+(health_pipeline/sources/<name>/), found through the registry. Secrets may come from the environment (`HEALTH_PIPELINE_<SECTION>_<KEY>`, e.g.
 `HEALTH_PIPELINE_OURA_CLIENT_SECRET`), which wins over the file. Relative paths are relative to
 the config file. Every problem is reported as one `ConfigError` line naming file, key and fix.
 """
@@ -14,17 +16,25 @@ import re
 import stat
 import sys
 import tomllib
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar
 from urllib.parse import urlparse, urlsplit, urlunsplit
 from zoneinfo import ZoneInfo, available_timezones
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, ValidationInfo
+
+if TYPE_CHECKING:
+    from health_pipeline.sources.base import Source
 
 CONFIG_ENV = "HEALTH_PIPELINE_CONFIG"
 DEFAULT_CONFIG_NAME = "health-pipeline.toml"
 SECRET_KEYS = ("client_secret", "api_key", "password")
+DEFAULT_START_DATE = date(2024, 1, 1)
+DEFAULT_REDIRECT_URI = "http://localhost:8484/callback"
 # Labels the exported series carry themselves; `extra_labels` may not redefine them.
 RESERVED_LABELS = ("activity", "device", "level", "provider", "segment", "stage", "type", "user", "zone")
 
@@ -60,69 +70,188 @@ class Secret:
     __str__ = __repr__
 
 
-@dataclass(frozen=True)
-class AppConfig:
+# ---- field types: each carries its check, phrased as the problem a person reads -------------------
+
+
+def _checked(problem: Callable[[Any], str | None]) -> Callable[[Any], Any]:
+    def check(value: Any) -> Any:
+        found = problem(value)
+        if found:
+            raise ValueError(found)
+        return value
+    return check
+
+
+def _secret(value: Any) -> Secret:
+    if isinstance(value, Secret):
+        return value
+    if not isinstance(value, str):
+        raise ValueError(f"must be a string, got {value!r}")
+    return Secret(value)
+
+
+def _start_date(value: Any, info: ValidationInfo) -> date:
+    if isinstance(value, str) and len(value) == 10:
+        try:
+            value = date.fromisoformat(value)
+        except ValueError:
+            pass
+    if not isinstance(value, date) or isinstance(value, datetime):
+        raise ValueError(f"not a date (expected YYYY-MM-DD), got {value!r}")
+    today, zone = (info.context or {}).get("today"), (info.context or {}).get("timezone")
+    if today is not None and value > today:
+        raise ValueError(f"{value} is in the future (today is {today} in {zone})")
+    return value
+
+
+def _relative_path(value: Any, info: ValidationInfo) -> Path:
+    """A path as written, relative to the config file's folder."""
+    if not isinstance(value, (str, Path)) or not str(value).strip():
+        raise ValueError("must not be empty" if isinstance(value, str) else f"must be a string, got {value!r}")
+    path = Path(value).expanduser()
+    return path if path.is_absolute() else Path((info.context or {}).get("base", Path.cwd())) / path
+
+
+_STORE_KINDS = {"raw_db": ("SQLite", b"SQLite format 3\x00", 0), "duckdb": ("DuckDB", b"DUCK", 8)}
+
+
+def _store_path(value: Any, info: ValidationInfo) -> Path:
+    """A store's file: a new path, or an existing file of its kind (never a folder or another file)."""
+    path = _relative_path(value, info)
+    problem = store_file_problem(path, *_STORE_KINDS[info.field_name or ""])
+    if problem:
+        raise ValueError(problem)
+    return path
+
+
+def _extra_labels(value: Any) -> dict[str, str]:
+    if not isinstance(value, dict):
+        raise ValueError(f"must be a table, got {value!r}")
+    for label, text in value.items():
+        problem = _label_name_problem(label) or (
+            f"{label!r} is a label the exported series already carry ({', '.join(RESERVED_LABELS)})"
+            if label in RESERVED_LABELS else None
+        ) or (None if isinstance(text, str) and text else f"value of {label!r} must be a non-empty string")
+        if problem:
+            raise ValueError(problem)
+    return dict(value)
+
+
+# Each check runs before the strict type check and leaves other types to it ("must be a string").
+Url = Annotated[str, BeforeValidator(_checked(lambda v: _url_problem(v) if isinstance(v, str) else None))]
+SecretStr = Annotated[Secret, BeforeValidator(_secret)]
+Positive = Annotated[float, BeforeValidator(_checked(lambda v: _positive(v) if _is_number(v) else None))]
+PositiveInt = Annotated[int, BeforeValidator(_checked(lambda v: _positive(v) if _is_int(v) else None))]
+StartDate = Annotated[date, BeforeValidator(_start_date)]
+StorePath = Annotated[Path, BeforeValidator(_store_path)]
+LabelValue = Annotated[str, BeforeValidator(_checked(lambda v: _label_value_problem(v) if isinstance(v, str) else None))]
+Timezone = Annotated[str, BeforeValidator(_checked(lambda v: timezone_problem(v) if isinstance(v, str) else None))]
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+class Section(BaseModel):
+    """One `[section]` of the file: strict types, no unknown keys, immutable; defaults validated too."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, validate_default=True,
+                              arbitrary_types_allowed=True)
+    section: ClassVar[str] = ""
+    secret_keys: ClassVar[tuple[str, ...]] = ()
+
+    def problem(self) -> tuple[str, str] | None:
+        """A problem spanning keys (a key required because another is set): (key, problem), or None."""
+        return None
+
+
+class AppConfig(Section):
     """Where the stores live, whose data it is, and the calendar days are counted in."""
 
-    raw_db: Path
-    duckdb: Path
-    timezone: str
-    user: str
-    max_wait_s: float = 300.0
-    lock_wait_s: float = 120.0
+    section: ClassVar[str] = "app"
+    raw_db: StorePath = Path("data/raw.sqlite")
+    duckdb: StorePath = Path("data/health.duckdb")
+    timezone: Timezone = "UTC"
+    user: LabelValue = "me"
+    max_wait_s: Positive = 300.0
+    lock_wait_s: Positive = 120.0
 
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
 
 
-@dataclass(frozen=True)
-class OAuthProviderConfig:
-    """An OAuth2 provider (Oura, Fitbit via Google Health, Withings)."""
+class ProviderConfig(Section):
+    """What every source's section has; each source's package subclasses it with its own keys and defaults."""
 
-    name: str
-    enabled: bool
-    start_date: date
-    base_url: str
-    authorize_url: str
-    token_url: str
-    client_id: str
-    client_secret: Secret
-    redirect_uri: str
-    requests_per_minute: int = 60
-    options: dict[str, bool] = field(default_factory=dict)  # provider-specific switches
-    meastypes: tuple[int, ...] = ()  # Withings: measure types to ask for (empty: the broad default)
+    name: ClassVar[str] = ""
+    enabled: bool = False
+    start_date: StartDate = DEFAULT_START_DATE
+    base_url: Url = ""
+    requests_per_minute: PositiveInt = 60
 
-    def option(self, name: str) -> bool:
-        return bool(self.options.get(name, False))
+    def option(self, key: str) -> bool:
+        """A switch for optional, heavier data (`intraday`); False where the source has no such key."""
+        return bool(getattr(self, key, False))
 
 
-@dataclass(frozen=True)
-class HevyConfig:
-    """Hevy, which authenticates with a per-account API key."""
+class OAuthProviderConfig(ProviderConfig):
+    """A source reached with OAuth2 (its client registered by the user)."""
 
-    name: str
-    enabled: bool
-    start_date: date
-    base_url: str
-    api_key: Secret
-    requests_per_minute: int = 120
+    secret_keys: ClassVar[tuple[str, ...]] = ("client_secret",)
+    authorize_url: Url = ""
+    token_url: Url = ""
+    client_id: str = ""
+    client_secret: SecretStr = Secret("")
+    redirect_uri: Url = DEFAULT_REDIRECT_URI
+
+    def problem(self) -> tuple[str, str] | None:
+        if self.enabled and not self.client_id:
+            return "client_id", "is required when the provider is enabled"
+        if self.enabled and not self.client_secret:
+            return "client_secret", (f"is required when the provider is enabled (set it here or in "
+                                     f"HEALTH_PIPELINE_{self.name.upper()}_CLIENT_SECRET)")
+        return None
 
 
-@dataclass(frozen=True)
-class VictoriaMetricsConfig:
+class ApiKeyProviderConfig(ProviderConfig):
+    """A source reached with a per-account API key."""
+
+    secret_keys: ClassVar[tuple[str, ...]] = ("api_key",)
+    title: ClassVar[str] = ""
+    api_key: SecretStr = Secret("")
+
+    def problem(self) -> tuple[str, str] | None:
+        if self.enabled and not self.api_key:
+            return "api_key", (f"is required when {self.title or self.name} is enabled (set it here or in "
+                               f"HEALTH_PIPELINE_{self.name.upper()}_API_KEY)")
+        return None
+
+
+class VictoriaMetricsConfig(Section):
     """The VictoriaMetrics server the metrics are exported to."""
 
-    enabled: bool
-    url: str
-    username: str
-    password: Secret
-    syncbit_compat: bool
-    extra_labels: dict[str, str] = field(default_factory=dict)
+    section: ClassVar[str] = "victoriametrics"
+    secret_keys: ClassVar[tuple[str, ...]] = ("password",)
+    enabled: bool = False
+    url: Url = "http://127.0.0.1:8428"
+    username: str = ""
+    password: SecretStr = Secret("")
+    syncbit_compat: bool = False
+    syncbit_device: LabelValue = "charge6"  # SyncBit's fixed `device` label
+    extra_labels: Annotated[dict[str, str], BeforeValidator(_extra_labels)] = Field(default_factory=dict)
     verify_tls: bool = True
-    timeout_s: float = 30.0
-    ca_bundle: Path | None = None  # a CA certificate file to verify the server with (self-signed setups)
-    syncbit_device: str = "charge6"  # SyncBit's fixed `device` label
+    ca_bundle: Annotated[Path | None, BeforeValidator(lambda v, info: _ca_bundle(v, info))] = None
+    timeout_s: Positive = 30.0
+
+    def problem(self) -> tuple[str, str] | None:
+        if self.password and not self.username:
+            return "username", "is required when a password is set"
+        return None
 
     @property
     def display_url(self) -> str:
@@ -135,124 +264,111 @@ class VictoriaMetricsConfig:
         return str(self.ca_bundle) if self.ca_bundle and self.verify_tls else self.verify_tls
 
 
+def _ca_bundle(value: Any, info: ValidationInfo) -> Path | None:
+    """A CA certificate file to verify the server with (self-signed setups); "" for none."""
+    if value is None or value == "":
+        return None
+    bundle = _relative_path(value, info)
+    if not bundle.is_file():
+        raise ValueError(f"no such file: {bundle}")
+    return bundle
+
+
 @dataclass(frozen=True)
 class Config:
-    """The whole validated configuration; `path` is None when defaults were used."""
+    """The whole validated configuration; `path` is None when defaults were used.
+
+    Each source's section is `config.provider(name)` (also `config.<name>`)."""
 
     path: Path | None
     app: AppConfig
-    oura: OAuthProviderConfig
-    fitbit: OAuthProviderConfig
-    withings: OAuthProviderConfig
-    hevy: HevyConfig
     victoriametrics: VictoriaMetricsConfig
-    summary: dict[str, tuple[str, ...]] = field(default_factory=lambda: dict(SUMMARY_PRECEDENCE))
+    sources: Mapping[str, ProviderConfig]
+    summary: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     @property
     def base_dir(self) -> Path:
         """The folder relative paths are resolved against."""
         return self.path.parent if self.path else Path.cwd()
 
-    def provider(self, name: str) -> OAuthProviderConfig | HevyConfig:
-        if name not in PROVIDERS:
-            raise ConfigError(f"unknown provider {name!r}; choose one of {', '.join(PROVIDERS)}")
-        return getattr(self, name)
+    def provider(self, name: str) -> ProviderConfig:
+        if name not in self.sources:
+            raise ConfigError(f"unknown provider {name!r}; choose one of {', '.join(self.sources)}")
+        return self.sources[name]
+
+    def __getattr__(self, name: str) -> ProviderConfig:
+        sources = self.__dict__.get("sources") or {}
+        if name in sources:
+            return sources[name]
+        raise AttributeError(name)
 
     @property
     def enabled_providers(self) -> list[str]:
-        return [name for name in PROVIDERS if self.provider(name).enabled]
+        return [name for name, settings in self.sources.items() if settings.enabled]
 
 
-PROVIDERS = ("oura", "fitbit", "withings", "hevy")
-# Switches for optional, heavier data, per provider.
-PROVIDER_NAMES = ("oura", "fitbit", "withings", "hevy")
+def _registry() -> "tuple[Source, ...]":
+    from health_pipeline.sources import SOURCES
 
-# daily_summary: for each metric, the providers it may come from, best first (`[summary]`).
-SUMMARY_PRECEDENCE: dict[str, tuple[str, ...]] = {
-    **{metric: ("fitbit", "withings", "oura") for metric in ("steps", "distance_m", "active_kcal", "total_kcal")},
-    "floors": ("fitbit", "withings"),
-    "resting_hr_bpm": ("fitbit", "oura", "withings"),
-    **{metric: ("oura", "fitbit", "withings") for metric in ("asleep_s", "time_in_bed_s")},
-    "sleep_score": ("oura", "withings"),
-    "readiness_score": ("oura",),
-    **{metric: ("oura", "fitbit") for metric in ("hrv_ms", "spo2_pct", "temperature_deviation_c", "vo2_max")},
-    "respiratory_rate_brpm": ("oura", "fitbit", "withings"),
-    **{metric: ("withings", "fitbit") for metric in ("weight_kg", "fat_ratio_pct")},
-    "strength_volume_kg": ("hevy",),
-}
+    return SOURCES
 
-OPTIONS = {"fitbit": ("heart_rate_samples",), "withings": ("intraday", "high_frequency_sleep")}
-DEFAULT_START_DATE = "2024-01-01"
-DEFAULT_REDIRECT_URI = "http://localhost:8484/callback"
 
-# Each key's default; `None` marks a secret or id with no default (required when enabled).
-DEFAULTS: dict[str, dict[str, Any]] = {
-    "app": {
-        "raw_db": "data/raw.sqlite",
-        "duckdb": "data/health.duckdb",
-        "timezone": "UTC",
-        "user": "me",
-        "max_wait_s": 300.0,
-        "lock_wait_s": 120.0,
-    },
-    "oura": {
-        "enabled": False,
-        "start_date": DEFAULT_START_DATE,
-        "base_url": "https://api.ouraring.com",
-        "authorize_url": "https://cloud.ouraring.com/oauth/authorize",
-        "token_url": "https://api.ouraring.com/oauth/token",
-        "client_id": "",
-        "client_secret": "",
-        "redirect_uri": DEFAULT_REDIRECT_URI,
-        "requests_per_minute": 1000,
-    },
-    "fitbit": {
-        "enabled": False,
-        "start_date": DEFAULT_START_DATE,
-        "base_url": "https://health.googleapis.com",
-        "authorize_url": "https://accounts.google.com/o/oauth2/v2/auth",
-        "token_url": "https://oauth2.googleapis.com/token",
-        "client_id": "",
-        "client_secret": "",
-        "redirect_uri": DEFAULT_REDIRECT_URI,
-        "requests_per_minute": 300,
-        "heart_rate_samples": False,
-    },
-    "withings": {
-        "enabled": False,
-        "start_date": DEFAULT_START_DATE,
-        "base_url": "https://wbsapi.withings.net",
-        "authorize_url": "https://account.withings.com/oauth2_user/authorize2",
-        "token_url": "https://wbsapi.withings.net/v2/oauth2",
-        "client_id": "",
-        "client_secret": "",
-        "redirect_uri": DEFAULT_REDIRECT_URI,
-        "requests_per_minute": 120,
-        "intraday": False,
-        "high_frequency_sleep": False,
-        "meastypes": [],
-    },
-    "hevy": {
-        "enabled": False,
-        "start_date": DEFAULT_START_DATE,
-        "base_url": "https://api.hevyapp.com",
-        "api_key": "",
-        "requests_per_minute": 120,
-    },
-    "victoriametrics": {
-        "enabled": False,
-        "url": "http://127.0.0.1:8428",
-        "username": "",
-        "password": "",
-        "syncbit_compat": False,
-        "extra_labels": {},
-        "verify_tls": True,
-        "ca_bundle": "",
-        "timeout_s": 30.0,
-        "syncbit_device": "charge6",
-    },
-    "summary": {metric: list(providers) for metric, providers in SUMMARY_PRECEDENCE.items()},
-}
+def source_names() -> tuple[str, ...]:
+    """Every source's name, in registry order."""
+    return tuple(source.name for source in _registry())
+
+
+def summary_precedence() -> dict[str, tuple[str, ...]]:
+    """daily_summary's default precedence: per metric, the sources that declare it, by their rank."""
+    from health_pipeline.tidy.summary import METRICS
+
+    return {metric.name: tuple(s.name for s in sorted((s for s in _registry() if metric.name in s.summary),
+                                                      key=lambda s: s.summary[metric.name]))
+            for metric in METRICS}
+
+
+def section_models() -> dict[str, type[Section]]:
+    """Every section of the file and its model, in the file's order."""
+    return {"app": AppConfig, **{s.name: s.settings for s in _registry()}, "victoriametrics": VictoriaMetricsConfig}
+
+
+def _toml_value(value: Any) -> Any:
+    if isinstance(value, Secret):
+        return value.reveal()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Path):
+        return str(value)
+    if isinstance(value, tuple):
+        return list(value)
+    return "" if value is None else value
+
+
+def defaults() -> dict[str, dict[str, Any]]:
+    """Each section's keys and their defaults, as they are written in the file (`health-pipeline.example.toml`)."""
+    found = {name: {key: _toml_value(info.get_default(call_default_factory=True))
+                    for key, info in model.model_fields.items()}
+             for name, model in section_models().items()}
+    found["summary"] = {metric: list(providers) for metric, providers in summary_precedence().items()}
+    return found
+
+
+_TYPE_NAMES = {"bool_type": "boolean (true/false)", "string_type": "string", "int_type": "whole number",
+               "float_type": "number", "dict_type": "table", "list_type": "list", "tuple_type": "list"}
+
+
+def _one_problem(err: ValidationError, model: type[Section]) -> tuple[str | None, str]:
+    """The first error of a section, as (key, problem)."""
+    first = err.errors()[0]
+    key = str(first["loc"][0]) if first["loc"] else None
+    kind = first["type"]
+    if kind == "extra_forbidden":
+        return key, f"unknown key (known: {', '.join(model.model_fields)})"
+    if kind in _TYPE_NAMES:
+        return key, f"must be a {_TYPE_NAMES[kind]}, got {first['input']!r}"
+    if kind == "value_error":
+        return key, str(first["ctx"]["error"])
+    return key, first["msg"]
 
 
 def find_config_path(explicit: str | os.PathLike[str] | None = None) -> Path | None:
@@ -293,188 +409,63 @@ def load_config(explicit: str | os.PathLike[str] | None = None) -> Config:
     return config
 
 
-def parse_config(data: dict[str, Any], path: Path | None, environ: dict[str, str] | None = None) -> Config:
+def parse_config(data: dict[str, Any], path: Path | None, environ: Mapping[str, str] | None = None) -> Config:
     """Validate parsed TOML (plus environment secrets) into a `Config`."""
     env = os.environ if environ is None else environ
     where = str(path) if path else "(defaults)"
-
-    def fail(section: str, key: str | None, problem: str) -> ConfigError:
-        place = f"[{section}] {key}" if key else f"[{section}]"
-        return ConfigError(f"{where}: {place}: {problem}")
-
+    models = section_models()
+    precedence = summary_precedence()
+    known = [*models, "summary"]
     for section, value in data.items():
-        if section not in DEFAULTS:
-            raise ConfigError(f"{where}: unknown section [{section}] (known: {', '.join(DEFAULTS)})")
+        if section not in known:
+            raise ConfigError(f"{where}: unknown section [{section}] (known: {', '.join(known)})")
         if not isinstance(value, dict):
             raise ConfigError(f"{where}: [{section}] must be a table, got {type(value).__name__}")
-        for key in value:
-            if key not in DEFAULTS[section]:
-                raise fail(section, key, f"unknown key (known: {', '.join(DEFAULTS[section])})")
+    context: dict[str, Any] = {"base": path.parent if path else Path.cwd()}
 
-    def raw(section: str, key: str) -> Any:
-        if key in SECRET_KEYS:
-            from_env = env.get(f"HEALTH_PIPELINE_{section.upper()}_{key.upper()}")
+    def section(name: str) -> Any:
+        model = models[name]
+        values = dict(data.get(name, {}))
+        for key in model.secret_keys:
+            from_env = env.get(f"HEALTH_PIPELINE_{name.upper()}_{key.upper()}")
             if from_env:
-                return from_env
-        return data.get(section, {}).get(key, DEFAULTS[section][key])
-
-    def typed(section: str, key: str, kind: type, check: Callable[[Any], str | None] | None = None) -> Any:
-        value = raw(section, key)
-        if kind is float and isinstance(value, int) and not isinstance(value, bool):
-            value = float(value)
-        if not isinstance(value, kind) or (kind is not bool and isinstance(value, bool)):
-            raise fail(section, key, f"must be a {_type_name(kind)}, got {value!r}")
-        problem = check(value) if check else None
-        if problem:
-            raise fail(section, key, problem)
-        return value
-
-    base = path.parent if path else Path.cwd()
-
-    def a_path(section: str, key: str) -> Path:
-        value = Path(typed(section, key, str, _non_empty)).expanduser()
-        return value if value.is_absolute() else (base / value)
-
-    def a_store(key: str, kind: str, magic: bytes, offset: int) -> Path:
-        """A store's file: a new path, or an existing file of its kind (never a folder or another file)."""
-        path = a_path("app", key)
-        problem = store_file_problem(path, kind, magic, offset)
-        if problem:
-            raise fail("app", key, problem)
-        return path
-
-    def a_date(section: str, key: str) -> date:
-        value = raw(section, key)
-        if isinstance(value, date) and not isinstance(value, datetime):
-            return value
+                values[key] = from_env
         try:
-            return date.fromisoformat(str(value)) if isinstance(value, str) and len(value) == 10 else _bad_date()
-        except ValueError:
-            raise fail(section, key, f"not a date (expected YYYY-MM-DD), got {value!r}") from None
+            parsed = model.model_validate(values, context=context)
+        except ValidationError as err:
+            key, problem = _one_problem(err, model)
+            raise ConfigError(f"{where}: [{name}] {key}: {problem}" if key else f"{where}: [{name}]: {problem}") from None
+        found = parsed.problem()
+        if found:
+            raise ConfigError(f"{where}: [{name}] {found[0]}: {found[1]}")
+        return parsed
 
-    app = AppConfig(
-        raw_db=a_store("raw_db", "SQLite", b"SQLite format 3\x00", 0),
-        duckdb=a_store("duckdb", "DuckDB", b"DUCK", 8),
-        timezone=typed("app", "timezone", str, timezone_problem),
-        user=typed("app", "user", str, _label_value_problem),
-        max_wait_s=typed("app", "max_wait_s", float, _positive),
-        lock_wait_s=typed("app", "lock_wait_s", float, _positive),
-    )
+    app = section("app")
+    context.update(today=datetime.now(app.tz).date(), timezone=app.timezone)
+    sources = {name: section(name) for name in models if name not in ("app", "victoriametrics")}
+    vm = section("victoriametrics")
 
-    today = datetime.now(app.tz).date()
-
-    def a_start(section: str) -> date:
-        value = a_date(section, "start_date")
-        if value > today:
-            raise fail(section, "start_date", f"{value} is in the future (today is {today} in {app.timezone})")
-        return value
-
-    def oauth(name: str) -> OAuthProviderConfig:
-        cfg = OAuthProviderConfig(
-            name=name,
-            enabled=typed(name, "enabled", bool),
-            start_date=a_start(name),
-            base_url=typed(name, "base_url", str, _url_problem),
-            authorize_url=typed(name, "authorize_url", str, _url_problem),
-            token_url=typed(name, "token_url", str, _url_problem),
-            client_id=typed(name, "client_id", str),
-            client_secret=Secret(typed(name, "client_secret", str)),
-            redirect_uri=typed(name, "redirect_uri", str, _url_problem),
-            requests_per_minute=typed(name, "requests_per_minute", int, _positive),
-            options={key: typed(name, key, bool) for key in OPTIONS.get(name, ())},
-            meastypes=_meastypes(typed(name, "meastypes", list), fail) if name == "withings" else (),
-        )
-        if cfg.enabled:
-            if not cfg.client_id:
-                raise fail(name, "client_id", "is required when the provider is enabled")
-            if not cfg.client_secret:
-                raise fail(
-                    name, "client_secret",
-                    f"is required when the provider is enabled (set it here or in "
-                    f"HEALTH_PIPELINE_{name.upper()}_CLIENT_SECRET)",
-                )
-        return cfg
-
-    hevy = HevyConfig(
-        name="hevy",
-        enabled=typed("hevy", "enabled", bool),
-        start_date=a_start("hevy"),
-        base_url=typed("hevy", "base_url", str, _url_problem),
-        api_key=Secret(typed("hevy", "api_key", str)),
-        requests_per_minute=typed("hevy", "requests_per_minute", int, _positive),
-    )
-    if hevy.enabled and not hevy.api_key:
-        raise fail("hevy", "api_key", "is required when Hevy is enabled (set it here or in HEALTH_PIPELINE_HEVY_API_KEY)")
-
-    def ca_bundle() -> Path | None:
-        if not typed("victoriametrics", "ca_bundle", str):
-            return None
-        bundle = a_path("victoriametrics", "ca_bundle")
-        if not bundle.is_file():
-            raise fail("victoriametrics", "ca_bundle", f"no such file: {bundle}")
-        return bundle
-
-    extra_labels = typed("victoriametrics", "extra_labels", dict)
-    for label, value in extra_labels.items():
-        problem = _label_name_problem(label) or (
-            f"{label!r} is a label the exported series already carry ({', '.join(RESERVED_LABELS)})"
-            if label in RESERVED_LABELS else None
-        ) or (
-            None if isinstance(value, str) and value else f"value of {label!r} must be a non-empty string"
-        )
-        if problem:
-            raise fail("victoriametrics", "extra_labels", problem)
-    vm = VictoriaMetricsConfig(
-        enabled=typed("victoriametrics", "enabled", bool),
-        url=typed("victoriametrics", "url", str, _url_problem),
-        username=typed("victoriametrics", "username", str),
-        password=Secret(typed("victoriametrics", "password", str)),
-        syncbit_compat=typed("victoriametrics", "syncbit_compat", bool),
-        extra_labels=dict(extra_labels),
-        verify_tls=typed("victoriametrics", "verify_tls", bool),
-        timeout_s=typed("victoriametrics", "timeout_s", float, _positive),
-        ca_bundle=ca_bundle(),
-        syncbit_device=typed("victoriametrics", "syncbit_device", str, _label_value_problem),
-    )
-    if vm.password and not vm.username:
-        raise fail("victoriametrics", "username", "is required when a password is set")
-
-    summary = {metric: _precedence(metric, typed("summary", metric, list), fail) for metric in SUMMARY_PRECEDENCE}
-
-    return Config(
-        path=path, app=app, oura=oauth("oura"), fitbit=oauth("fitbit"),
-        withings=oauth("withings"), hevy=hevy, victoriametrics=vm, summary=summary,
-    )
+    summary_data = data.get("summary", {})
+    for key in summary_data:
+        if key not in precedence:
+            raise ConfigError(f"{where}: [summary] {key}: unknown key (known: {', '.join(precedence)})")
+    summary = {}
+    for metric, default in precedence.items():
+        value = summary_data.get(metric, list(default))
+        if not isinstance(value, list):
+            raise ConfigError(f"{where}: [summary] {metric}: must be a list, got {value!r}")
+        summary[metric] = _precedence(metric, value, list(sources), default, where)
+    return Config(path=path, app=app, victoriametrics=vm, sources=sources, summary=summary)
 
 
-def _precedence(metric: str, value: list[Any], fail: Callable[[str, str | None, str], ConfigError]) -> tuple[str, ...]:
+def _precedence(metric: str, value: list[Any], names: list[str], default: tuple[str, ...], where: str) -> tuple[str, ...]:
     """A metric's provider list: known names, no repeats, at least one."""
-    unknown = [v for v in value if v not in PROVIDER_NAMES]
+    unknown = [v for v in value if v not in names]
     if not value or unknown or len(set(value)) != len(value):
         problem = (f"unknown provider {unknown[0]!r}" if unknown else "lists a provider twice" if value else "is empty")
-        raise fail("summary", metric, f"{problem}: give providers best first, from {', '.join(PROVIDER_NAMES)} "
-                                      f"(e.g. {list(SUMMARY_PRECEDENCE[metric])!r})")
+        raise ConfigError(f"{where}: [summary] {metric}: {problem}: give providers best first, from "
+                          f"{', '.join(names)} (e.g. {list(default)!r})")
     return tuple(value)
-
-
-def _meastypes(value: list[Any], fail: Callable[[str, str | None, str], ConfigError]) -> tuple[int, ...]:
-    if not all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in value):
-        raise fail("withings", "meastypes", f"must be a list of Withings measure type ids (e.g. [1, 6, 76]), got {value!r}")
-    return tuple(value)
-
-
-def _bad_date() -> date:
-    raise ValueError
-
-
-def _type_name(kind: type) -> str:
-    return {str: "string", bool: "boolean (true/false)", dict: "table", float: "number", int: "whole number",
-            list: "list"}.get(
-        kind, kind.__name__)
-
-
-def _non_empty(value: str) -> str | None:
-    return None if value.strip() else "must not be empty"
 
 
 def _positive(value: float) -> str | None:

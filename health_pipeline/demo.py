@@ -22,13 +22,11 @@ from health_pipeline.dagster_dev import DagsterDev
 from health_pipeline.pipeline.build import build_definitions
 from health_pipeline.instance import instance_in, register_pools
 from health_pipeline.local_victoriametrics import LocalVictoriaMetrics
-from health_pipeline.sources.fitbit import client as google_health
-from health_pipeline.sources.oura import client as oura
-from health_pipeline.sources.withings import client as withings
 from health_pipeline.providers.errors import ReauthorizationNeeded
 from health_pipeline.providers.oauth import OAuthTokens
 from health_pipeline.sandbox.server import Sandbox
 from health_pipeline.sandbox.world import DEFAULT_TIMEZONE, SandboxWorld, default_days
+from health_pipeline.sources import SOURCES
 from health_pipeline.storage.duckdb_store import TidyStore, scalar
 from health_pipeline.storage.raw_store import RawStore
 from health_pipeline.sync import materialize_range
@@ -51,25 +49,14 @@ class DemoOptions:
 
 def sandbox_config_text(sandbox: Sandbox, start: date, timezone: str, user: str, vm_url: str | None = None,
                         extra: str = "") -> str:
-    """A config enabling all four providers against `sandbox` (Withings with intraday samples)."""
-    o, g, w = sandbox.url("oura"), sandbox.url("google-health"), sandbox.url("withings")
-
-    def oauth(name: str, base: str, authorize: str, token: str, more: str = "") -> str:
-        return (f'[{name}]\nenabled = true\nstart_date = "{start}"\nbase_url = "{base}"\n'
-                f'authorize_url = "{authorize}"\ntoken_url = "{token}"\nclient_id = "sandbox"\n'
-                f'client_secret = "sandbox-secret"\n{more}\n')
-
+    """A config enabling every source against `sandbox` (each source writes its own section)."""
     vm = f'[victoriametrics]\nenabled = true\nurl = "{vm_url}"\n\n' if vm_url else ""
     return (
         "# Every provider URL points at the local sandbox (the fake provider APIs).\n"
         f'[app]\nraw_db = "data/raw.sqlite"\nduckdb = "data/health.duckdb"\ntimezone = "{timezone}"\n'
         f'user = "{user}"\n\n'
-        + oauth("oura", o, f"{o}/oauth/authorize", f"{o}/oauth/token")
-        + oauth("fitbit", g, f"{g}/o/oauth2/v2/auth", f"{g}/token")
-        + oauth("withings", w, f"{w}/oauth2_user/authorize2", f"{w}/v2/oauth2",
-                'redirect_uri = "https://health.example.org/withings/callback"\nintraday = true')
-        + f'[hevy]\nenabled = true\nstart_date = "{start}"\nbase_url = "{sandbox.url("hevy")}"\n'
-          'api_key = "sandbox-api-key"\n\n' + vm + extra
+        + "".join(s.sandbox.config_text(sandbox.url(s.sandbox.mount), start) for s in SOURCES)
+        + vm + extra
     )
 
 
@@ -83,9 +70,10 @@ def write_sandbox_config(path: Path, text: str) -> Config:
     store.init()
     with TidyStore(config.app.duckdb).connect() as conn:
         create_tables(conn)
-    for provider, module in ((config.oura, oura), (config.fitbit, google_health), (config.withings, withings)):
-        if provider.enabled:
-            authorize_with_sandbox(OAuthTokens(provider, store, module.OAUTH))
+    for source in SOURCES:
+        settings = config.provider(source.name)
+        if source.oauth is not None and settings.enabled:
+            authorize_with_sandbox(OAuthTokens(settings, store, source.oauth))
     return config
 
 

@@ -8,18 +8,18 @@ enough for the configured history).
 
 import sqlite3
 import tomllib
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
-from health_pipeline.config import PROVIDERS, Config, ConfigError, load_config, secrets_readable
-from health_pipeline.pipeline.resources import HealthPipelineResource
+from health_pipeline.config import Config, ConfigError, load_config, secrets_readable
 from health_pipeline.instance import POSTGRES_DRIVER, InstanceMisconfigured, InstanceUnavailable, history_location, instance_home
 from health_pipeline.providers.errors import AuthExpired, ProviderError, ReauthorizationNeeded
 from health_pipeline.storage.duckdb_store import TidyStore, TidyStoreLocked
 from health_pipeline.storage.raw_store import RawStore
-from health_pipeline.storage.victoriametrics import VictoriaMetricsAuthError, VictoriaMetricsError
+from health_pipeline.sources import SOURCES
+from health_pipeline.sources.base import Source
+from health_pipeline.storage.victoriametrics import VictoriaMetrics, VictoriaMetricsAuthError, VictoriaMetricsError
 
 OK, WARN, FAIL = "ok", "warn", "FAIL"
 
@@ -44,21 +44,20 @@ def diagnose(config_path: str | Path | None, today: date | None = None) -> list[
     findings += _stores(config)
     findings.append(_dagster_instance(config))
     store_ok = all(f.status == OK for f in findings if f.check == "raw store")
-    resource = HealthPipelineResource(config_path=str(config.path) if config.path else None)
-    for name in PROVIDERS:
-        if config.provider(name).enabled:
-            findings += _provider(config, resource, name, store_ok)
+    for source in SOURCES:
+        if config.provider(source.name).enabled:
+            findings += _provider(config, source, store_ok)
     if config.victoriametrics.enabled:
-        findings.append(_victoriametrics(config, resource, today or datetime.now(config.app.tz).date()))
+        findings.append(_victoriametrics(config, today or datetime.now(config.app.tz).date()))
     return findings
 
 
 def _config(config: Config) -> Finding:
-    enabled = [name for name in PROVIDERS if config.provider(name).enabled]
+    enabled = config.enabled_providers
     where = str(config.path) if config.path else "(no file: defaults)"
     if not enabled:
         return Finding("config", FAIL, f"{where}: no provider is enabled",
-                       "set `enabled = true` in the [oura], [fitbit], [withings] or [hevy] section")
+                       f"set `enabled = true` in the {' or '.join(f'[{s.name}]' for s in SOURCES)} section")
     if config.path and secrets_readable(config.path, tomllib.loads(config.path.read_text(encoding="utf-8"))):
         return Finding("config", WARN, f"{where} holds secrets and other users can read it",
                        f"chmod 600 {config.path}")
@@ -115,11 +114,13 @@ def _raw_lock(path: Path) -> Finding:
     return Finding("raw store", OK, f"{path}")
 
 
-def _provider(config: Config, resource: HealthPipelineResource, name: str, store_ok: bool) -> list[Finding]:
-    if name == "hevy":
-        if not config.hevy.api_key:
-            return [Finding("hevy", FAIL, "no API key", "set [hevy] api_key or HEALTH_PIPELINE_HEVY_API_KEY")]
-        credentials = Finding("hevy credentials", OK, "API key set")
+def _provider(config: Config, source: Source, store_ok: bool) -> list[Finding]:
+    name = source.name
+    if not source.uses_oauth:
+        if not getattr(config.provider(name), "api_key", None):
+            return [Finding(name, FAIL, "no API key",
+                            f"set [{name}] api_key or HEALTH_PIPELINE_{name.upper()}_API_KEY")]
+        credentials = Finding(f"{name} credentials", OK, "API key set")
     else:
         if not store_ok:
             return [Finding(f"{name} credentials", FAIL, "the raw store (which keeps tokens) is not usable",
@@ -127,7 +128,7 @@ def _provider(config: Config, resource: HealthPipelineResource, name: str, store
         credentials = _token(config, name)
         if credentials.status == FAIL:
             return [credentials]
-    return [credentials, _probe(config, resource, name)]
+    return [credentials, _probe(config, source)]
 
 
 def _token(config: Config, name: str) -> Finding:
@@ -145,18 +146,19 @@ def _token(config: Config, name: str) -> Finding:
     return Finding(f"{name} credentials", OK, "access token expired; the refresh token renews it on use")
 
 
-def _probe(config: Config, resource: HealthPipelineResource, name: str) -> Finding:
-    """One cheap authenticated request, the smallest each API offers."""
+def _probe(config: Config, source: Source) -> Finding:
+    """One cheap authenticated request, the smallest each API offers (the source's `probe`)."""
+    name, what = source.name, source.probe.what
     today = datetime.now(config.app.tz).date()
-    calls: dict[str, tuple[str, Callable[[], object]]] = {
-        "oura": ("GET personal_info", lambda: resource.oura_client().fetch_profile("personal_info")),
-        "fitbit": ("one day of steps", lambda: next(iter(resource.fitbit_client().fetch_window("steps", today, today)),
-                                                    None)),
-        "withings": ("measures changed since now",
-                     lambda: resource.withings_client().changed_since("measures", int(datetime.now().timestamp()))),
-        "hevy": ("GET user info", lambda: resource.hevy_client().user_info()),
-    }
-    what, call = calls[name]
+    store = RawStore(config.app.raw_db)
+
+    def call() -> None:
+        api = source.build_client(config.provider(name), config.app, store)
+        try:
+            source.probe.call(api, today)
+        finally:
+            api.http.close()
+
     try:
         call()
     except (AuthExpired, ReauthorizationNeeded) as err:
@@ -169,12 +171,12 @@ def _probe(config: Config, resource: HealthPipelineResource, name: str) -> Findi
     return Finding(f"{name} API", OK, f"{what}: answered")
 
 
-def _victoriametrics(config: Config, resource: HealthPipelineResource, today: date) -> Finding:
+def _victoriametrics(config: Config, today: date) -> Finding:
     settings = config.victoriametrics
-    earliest = min(config.provider(n).start_date for n in PROVIDERS if config.provider(n).enabled)
+    earliest = min(config.provider(n).start_date for n in config.enabled_providers)
     needed = today - earliest + timedelta(days=1)
     try:
-        vm = resource.victoriametrics()
+        vm = VictoriaMetrics(settings)
         try:
             vm.health()
             retention = vm.retention()

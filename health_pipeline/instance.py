@@ -23,7 +23,13 @@ from dagster._core.instance.ref import InstanceRef
 from health_pipeline.config import Config, ConfigError, redact_url
 
 # One client per provider API, one writer per store (the limits also default to 1 in dagster.yaml).
-POOLS = ("oura_api", "fitbit_api", "withings_api", "hevy_api", "raw_store", "duckdb")
+def _pools() -> tuple[str, ...]:
+    from health_pipeline.sources import SOURCES
+
+    return (*(source.pool for source in SOURCES), "raw_store", "duckdb")
+
+
+POOLS = _pools()
 
 
 HOME_MARK = "@dagster_home@"  # in dagster_instance.yaml: where the Dagster home's absolute path goes

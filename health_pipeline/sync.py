@@ -17,7 +17,7 @@ from datetime import date, datetime, timedelta
 import dagster as dg
 from dagster._core.storage.dagster_run import DagsterRunStatus, RunsFilter
 
-from health_pipeline.config import Config, ConfigError
+from health_pipeline.config import Config, ConfigError, source_names
 from health_pipeline.pipeline.build import build_definitions
 from health_pipeline.pipeline.partitions import daily_partitions
 from health_pipeline.pipeline.selection import CHANGE_PROVIDERS, DAILY_PROVIDERS, REFERENCE_KEYS, daily_job_keys, downstream_keys, optional_daily_keys
@@ -53,7 +53,7 @@ def plan_sync(config: Config, instance: dg.DagsterInstance | None, providers: li
     when its last materialization in `instance` is older than `REFERENCE_EVERY` (or there is none)."""
     wanted = list(dict.fromkeys(providers or config.enabled_providers))
     if not wanted:
-        raise ConfigError("no provider is enabled; enable one in the config (e.g. [oura] enabled = true)")
+        raise ConfigError(f"no provider is enabled; enable one in the config (e.g. [{source_names()[0]}] enabled = true)")
     for name in wanted:
         if not config.provider(name).enabled:
             raise ConfigError(f"--provider {name}: disabled in the config ([{name}] enabled = false)")

@@ -155,20 +155,33 @@ def test_a_config_holding_secrets_that_others_can_read_gets_a_warning(
     assert capsys.readouterr().err == ""
 
 
-def test_the_example_config_documents_every_key_at_its_default(monkeypatch: pytest.MonkeyPatch) -> None:
-    from health_pipeline.config import DEFAULTS, parse_config
+def test_the_example_config_lists_exactly_the_models_keys_at_their_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
+    import tomllib
+
+    from health_pipeline.config import defaults, parse_config
 
     example = Path(__file__).parent.parent / "health-pipeline.example.toml"
-    text = example.read_text(encoding="utf-8")
-    for section, keys in DEFAULTS.items():
-        assert f"[{section}]" in text
-        for key in keys:
-            assert f"\n{key} =" in text, f"[{section}] {key} is not documented"
+    documented = tomllib.loads(example.read_text(encoding="utf-8"))
+    expected = defaults()
+    assert list(documented) == list(expected)  # every section, in the models' order
+    for section, keys in expected.items():
+        assert documented[section] == keys, f"[{section}] in the example differs from its model"
     for name in ("OURA_CLIENT_SECRET", "HEVY_API_KEY", "VICTORIAMETRICS_PASSWORD"):
         monkeypatch.delenv(f"HEALTH_PIPELINE_{name}", raising=False)
-    documented = load_config(example)
-    defaults = parse_config({}, example)
-    assert documented == defaults
+    assert load_config(example) == parse_config({}, example)
+
+
+def test_each_default_is_written_once_in_its_model() -> None:
+    from health_pipeline.config import defaults
+    from health_pipeline.sources import SOURCES
+
+    found = defaults()
+    # the per-source limits come from each source's model, not a shared fallback
+    assert {s.name: found[s.name]["requests_per_minute"] for s in SOURCES} == {
+        "oura": 1000, "fitbit": 300, "withings": 120, "hevy": 120}
+    assert found["withings"]["meastypes"] == [] and found["fitbit"]["heart_rate_samples"] is False
+    assert found["summary"]["steps"] == ["fitbit", "withings", "oura"]
+    assert found["summary"]["strength_volume_kg"] == ["hevy"]
 
 
 def test_the_installed_command_prints_no_traceback_for_bad_config(tmp_path: Path) -> None:

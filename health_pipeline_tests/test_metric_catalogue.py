@@ -44,10 +44,10 @@ def test_lineage_goes_from_metric_to_endpoint() -> None:
         "health_body_weight_kg  [kg]  Body measurement `weight`, at the time it was taken.",
         "  labels: provider, user; stamped at the measurement's instant",
         "  <- body_measurements.value  [see unit]  the measured value  (rows where metric = 'weight')",
-        "       <- withings  withings_measures : measures[].value  <- POST /measure action=getmeas",
-        "       <- withings  withings_measures : measures[].unit  <- POST /measure action=getmeas",
         "       <- fitbit    fitbit_weight : weight.weightGrams  <- GET /v4/users/me/dataTypes/weight/dataPoints",
         "       <- fitbit    fitbit_body_fat : bodyFat.percentage  <- GET /v4/users/me/dataTypes/body-fat/dataPoints",
+        "       <- withings  withings_measures : measures[].value  <- POST /measure action=getmeas",
+        "       <- withings  withings_measures : measures[].unit  <- POST /measure action=getmeas",
     ]
 
 

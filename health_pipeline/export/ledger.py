@@ -71,10 +71,12 @@ def prepare(conn: duckdb.DuckDBPyConnection) -> None:
 def _migrate_first_ledger(conn: duckdb.DuckDBPyConnection) -> None:
     """`_vm_ledger(metric, series, day, ts_ms, value)` -> `_vm_series` + `_vm_days`, in one transaction."""
     conn.execute("BEGIN TRANSACTION")
-    conn.execute("""
+    from health_pipeline.export.metrics import SYNCBIT_PROVIDER  # the old ledger's series without a provider label
+
+    conn.execute(f"""
         INSERT INTO _vm_series
         SELECT row_number() OVER (ORDER BY series) + coalesce((SELECT max(series_id) FROM _vm_series), 0),
-               metric, coalesce(json_extract_string(series, '$.provider'), 'fitbit'), series
+               metric, coalesce(json_extract_string(series, '$.provider'), '{SYNCBIT_PROVIDER}'), series
         FROM (SELECT DISTINCT metric, series FROM _vm_ledger)
     """)
     conn.execute(f"INSERT INTO _vm_days SELECT s.series_id, l.day, {DAY_SUMMARY} FROM _vm_ledger l "

@@ -7,8 +7,7 @@ prints it; the export asset carries the first hop as Dagster column lineage.
 
 from dataclasses import dataclass, replace
 
-from health_pipeline.export.metrics import CATALOGUE, Metric, named
-from health_pipeline.providers.registry import endpoint_of
+from health_pipeline.export.metrics import CATALOGUE, SYNCBIT_PROVIDER, Metric, named
 from health_pipeline.tidy.catalog import ALL_TABLES, TABLES, raw_asset_name
 from health_pipeline.tidy.summary import METRICS as SUMMARY_METRICS
 from health_pipeline.tidy.summary import summary_columns
@@ -46,7 +45,7 @@ def column_origin(table: str, column: str) -> ColumnOrigin:
     tidy = ALL_TABLES[table]
     documented = next(c for c in tidy.columns if c.name == column)
     fields = tuple(
-        RawField(src.provider, ref.asset, ref.field, endpoint_of(src.provider, _resource(src.resources, src.provider,
+        RawField(src.provider, ref.asset, ref.field, _endpoint_of(src.provider, _resource(src.resources, src.provider,
                                                                                           ref.asset)))
         for src in tidy.sources for ref in src.lineage.get(column, ())
     )
@@ -115,7 +114,7 @@ def lineage_line(name: str) -> str:
     """
     entries = named(name)
     columns = dict.fromkeys((m.table, c) for m in entries for c in m.columns)
-    only_fitbit = all(m.family == "syncbit" for m in entries)  # SyncBit's names are read from Fitbit rows
+    only_syncbit = all(m.family == "syncbit" for m in entries)  # SyncBit's names are read from Fitbit rows
     parts = []
     for table, column in columns:
         origin = column_origin(table, column)
@@ -124,7 +123,7 @@ def lineage_line(name: str) -> str:
             origin = origin.via[0]
             chain += f" <- {origin.table}.{origin.column}"
         fields = "; ".join(f"{f.asset}.{f.field} ({f.endpoint})" for f in origin.fields
-                           if not only_fitbit or f.provider == "fitbit")
+                           if not only_syncbit or f.provider == SYNCBIT_PROVIDER)
         parts.append(f"{chain} <- {fields}" if fields else chain)
     return "Lineage: " + " | ".join(parts) + "."
 
@@ -146,3 +145,10 @@ def metric_list() -> str:
     width = max(len(m.name) for m in CATALOGUE)
     firsts = [named(name)[0] for name in dict.fromkeys(m.name for m in CATALOGUE)]
     return "\n".join(f"{m.name:<{width}}  [{m.unit}]  {m.help}" for m in firsts)
+
+
+def _endpoint_of(provider: str, resource: str) -> str:
+    """The provider request a stored resource comes from (`GET /v2/usercollection/sleep`)."""
+    from health_pipeline.sources import source_named
+
+    return source_named(provider).endpoint_of(resource)

@@ -17,6 +17,8 @@ from typing import Literal
 
 from health_pipeline.tidy.summary import METRICS as SUMMARY_METRICS
 
+SYNCBIT_PROVIDER = "fitbit"  # SyncBit's names carry this source's rows only
+
 Family = Literal["health", "syncbit"]
 
 
@@ -51,7 +53,7 @@ class Metric:
     @property
     def providers(self) -> tuple[str, ...] | None:
         """The only providers whose rows are exported (None: all)."""
-        return ("fitbit",) if self.family == "syncbit" else None
+        return (SYNCBIT_PROVIDER,) if self.family == "syncbit" else None
 
     @property
     def label_names(self) -> tuple[str, ...]:
@@ -142,7 +144,7 @@ def _catalogue() -> tuple[Metric, ...]:
         Metric("health_resting_heart_rate_bpm", "daily_activity", ("resting_hr_bpm",), "bpm",
                "Resting heart rate of the day."),
         Metric("health_equivalent_walking_distance_meters", "daily_activity", ("equivalent_walking_distance_m",), "m",
-               "The walking distance that would burn the day's energy (Oura); not distance covered."),
+               "The walking distance that would burn the day's energy (the ring's own estimate); not distance covered."),
         # heart_rate, heart_rate_zones
         Metric("health_heart_rate_bpm", "heart_rate", ("bpm",), "bpm", "Heart-rate samples.", time="ts"),
         Metric("health_heart_rate_zone_seconds", "heart_rate_zones", ("duration_s",), "s",

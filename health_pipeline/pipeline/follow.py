@@ -54,7 +54,7 @@ def build_follow_sensor(config: Config, raw_keys: set[dg.AssetKey],
     @dg.run_status_sensor(
         name="tidy_follows_raw",
         description="After a successful run that landed raw data but did not model it (a UI backfill of a "
-                    "landing asset, a Withings or Hevy sensor run), models and exports the same days.",
+                    "landing asset, a change sensor's run), models and exports the same days.",
         run_status=dg.DagsterRunStatus.SUCCESS,
         request_job=job,
         minimum_interval_seconds=INTERVAL_S,

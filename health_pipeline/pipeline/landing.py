@@ -12,6 +12,7 @@ from typing import Any, Protocol
 
 import dagster as dg
 
+from health_pipeline.naming import landing_key
 from health_pipeline.pipeline.resources import HealthPipelineResource
 from health_pipeline.pipeline.windows import partition_days
 from health_pipeline.providers.errors import ProviderError
@@ -53,11 +54,6 @@ def resume_start(detail: dict[str, Any], run_ids: set[str], start: date, last: d
         return start
     resumed = date.fromisoformat(landed) + timedelta(days=1)
     return resumed if start < resumed <= last + timedelta(days=1) else start
-
-
-def landing_key(provider: str, resource: str) -> dg.AssetKey:
-    """`oura_daily_activity`, `fitbit_heart_rate`: provider and endpoint, snake_case."""
-    return dg.AssetKey(f"{provider}_{resource.replace('-', '_')}")
 
 
 def build_daily_landing_asset(

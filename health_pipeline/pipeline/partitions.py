@@ -2,18 +2,18 @@
 
 import dagster as dg
 
-from health_pipeline.config import PROVIDERS, Config
+from health_pipeline.config import Config
 
 
 def daily_partitions(config: Config) -> dg.DailyPartitionsDefinition:
     """Local calendar days from the earliest start date of an enabled provider through today.
 
-    Every tidy table holds days of every provider, the change-driven ones (Withings, Hevy) too,
+    Every tidy table holds days of every source, the change-driven ones too,
     so a range as far back as any provider's `start_date` can be synced and rebuilt.
     `end_offset=1` includes today's (partial) day: wearables sync during the day and the
     schedules refresh it until it is complete.
     """
-    providers = [config.provider(name) for name in PROVIDERS]
+    providers = list(config.sources.values())
     enabled = [provider.start_date for provider in providers if provider.enabled]
     start = min(enabled or [provider.start_date for provider in providers])
     return dg.DailyPartitionsDefinition(

@@ -13,12 +13,6 @@ import duckdb
 from pydantic import PrivateAttr
 
 from health_pipeline.config import Config, load_config
-from health_pipeline.sources.fitbit import client as google_health
-from health_pipeline.sources.hevy import client as hevy
-from health_pipeline.sources.oura import client as oura
-from health_pipeline.sources.withings import client as withings
-from health_pipeline.providers.http import provider_http
-from health_pipeline.providers.oauth import OAuthTokens
 from health_pipeline.storage.duckdb_store import TidyStore, TidyStoreError, TidyStoreLocked
 from health_pipeline.storage.raw_store import RawStore
 from health_pipeline.storage.victoriametrics import VictoriaMetrics
@@ -71,29 +65,12 @@ class HealthPipelineResource(dg.ConfigurableResource):
         finally:
             conn.close()
 
-    def oura_client(self) -> oura.OuraClient:
-        settings = self._enabled("oura")
-        tokens = OAuthTokens(settings, self.raw_store(), oura.OAUTH)
-        http = provider_http("oura", settings.requests_per_minute, self.config.app.max_wait_s)
-        return oura.OuraClient(settings, tokens, self.config.app.tz, http)
+    def client(self, source: str) -> Any:
+        """The enabled source's API client for this run (its tokens kept in the raw store)."""
+        from health_pipeline.sources import source_named
 
-    def fitbit_client(self) -> google_health.GoogleHealthClient:
-        settings = self._enabled("fitbit")
-        tokens = OAuthTokens(settings, self.raw_store(), google_health.OAUTH)
-        http = provider_http("fitbit", settings.requests_per_minute, self.config.app.max_wait_s)
-        return google_health.GoogleHealthClient(settings, tokens, self.config.app.tz, http)
-
-    def withings_client(self) -> withings.WithingsClient:
-        settings = self._enabled("withings")
-        tokens = OAuthTokens(settings, self.raw_store(), withings.OAUTH)
-        http = provider_http("withings", settings.requests_per_minute, self.config.app.max_wait_s,
-                             limit_signal=withings.rate_limit_signal())
-        return withings.WithingsClient(settings, tokens, self.config.app.tz, http)
-
-    def hevy_client(self) -> hevy.HevyClient:
-        settings = self._enabled("hevy")
-        http = provider_http("hevy", settings.requests_per_minute, self.config.app.max_wait_s)
-        return hevy.HevyClient(settings, http, self.config.app.tz)
+        settings = self._enabled(source)
+        return source_named(source).build_client(settings, self.config.app, self.raw_store())
 
     def victoriametrics(self) -> VictoriaMetrics:
         settings = self.config.victoriametrics

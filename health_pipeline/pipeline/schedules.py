@@ -11,11 +11,10 @@ from datetime import datetime, timedelta
 import dagster as dg
 
 from health_pipeline.config import Config
-from health_pipeline.pipeline.sensors import PROVIDER_TAG
-from health_pipeline.pipeline.selection import REFERENCE_KEYS, daily_job_keys
+from health_pipeline.naming import PROVIDER_TAG, RANGE_END, RANGE_START
+from health_pipeline.pipeline.selection import REFERENCE_KEYS, daily_job_keys, titles
+from health_pipeline.sources import source_named
 
-RANGE_START = "dagster/asset_partition_range_start"
-RANGE_END = "dagster/asset_partition_range_end"
 
 
 def range_request(config: Config, when: datetime, days_back: int) -> dg.RunRequest:
@@ -31,7 +30,7 @@ def build_schedules(config: Config) -> tuple[list[dg.JobDefinition], list[dg.Sch
     keys = daily_job_keys(config)
     if keys:
         daily = dg.define_asset_job("daily_providers", selection=dg.AssetSelection.assets(*keys),
-                                    description="Oura and Fitbit endpoints, then the tidy tables and the export.")
+                                    description=f"{titles('daily')} endpoints, then the tidy tables and the export.")
         jobs.append(daily)
 
         @dg.schedule(name="recent_days", job=daily, cron_schedule="*/15 * * * *",
@@ -55,5 +54,5 @@ def build_schedules(config: Config) -> tuple[list[dg.JobDefinition], list[dg.Sch
         schedules.append(dg.ScheduleDefinition(
             name="reference_daily", job=job, cron_schedule="15 4 * * *", execution_timezone=config.app.timezone,
             default_status=dg.DefaultScheduleStatus.RUNNING, tags={PROVIDER_TAG: "reference"},
-            description="Oura personal info and rings, Hevy routines and templates, daily."))
+            description=f"Profile and reference data of {' and '.join(source_named(p).title for p in REFERENCE_KEYS)}, daily."))
     return jobs, schedules

@@ -7,26 +7,15 @@ encodes the change position. If that position is asked for again, the last run d
 """
 
 import json
-from collections.abc import Iterable
 
 import dagster as dg
 from dagster import DagsterRunStatus, RunsFilter
 
+from health_pipeline.naming import PROVIDER_TAG, fetch_tag, fetch_tags
 from health_pipeline.pipeline.resources import HealthPipelineResource
 
-PROVIDER_TAG = "health/provider"
 ACTIVE = [DagsterRunStatus.QUEUED, DagsterRunStatus.NOT_STARTED, DagsterRunStatus.STARTING, DagsterRunStatus.STARTED]
 INTERVAL_S = 300
-
-
-def fetch_tag(provider: str) -> str:
-    """The tag every run that fetches a provider carries (`health/fetch.withings: true`): a CLI sync
-    fetches several providers at once, so one `health/provider` value cannot name them all."""
-    return f"health/fetch.{provider}"
-
-
-def fetch_tags(providers: Iterable[str]) -> dict[str, str]:
-    return {fetch_tag(p): "true" for p in providers}
 
 
 def active_fetches(instance: dg.DagsterInstance, provider: str) -> list[dg.DagsterRun]:

@@ -10,7 +10,6 @@ text never reaches logs or exception messages.
 """
 
 import ipaddress
-import json
 import logging
 import os
 from collections.abc import Callable
@@ -237,22 +236,3 @@ def _allow_plain_http_on_loopback(url: str) -> None:
         loopback = False
     if loopback:
         os.environ["OAUTHLIB_INSECURE_TRANSPORT"] = "1"
-
-
-def unwrap_withings_envelope(response: requests.Response) -> requests.Response:
-    """Withings answers the token endpoint with HTTP 200 `{status, body}`: make it standard OAuth."""
-    try:
-        payload = response.json()
-    except ValueError:
-        return response
-    if not isinstance(payload, dict) or "status" not in payload:
-        return response
-    if payload.get("status") == 0 and isinstance(payload.get("body"), dict):
-        standard: dict[str, Any] = dict(payload["body"])
-    else:
-        status = payload.get("status")
-        error = "temporarily_unavailable" if status == 601 else "invalid_grant"
-        standard = {"error": error, "error_description": f"Withings status {status}: {payload.get('error', '')}"}
-        response.status_code = 400
-    response._content = json.dumps(standard).encode()  # requests keeps the body here
-    return response

@@ -4,12 +4,11 @@ import threading
 from types import TracebackType
 
 from health_pipeline.sandbox.faults import FaultInjector
-from health_pipeline.sources.fitbit.sandbox import FakeGoogleHealth
-from health_pipeline.sources.hevy.sandbox import FakeHevy
+from typing import Any
+
 from health_pipeline.sandbox.http import RequestLog, SandboxHTTPServer
-from health_pipeline.sources.oura.sandbox import FakeOura
-from health_pipeline.sources.withings.sandbox import FakeWithings
 from health_pipeline.sandbox.world import SandboxWorld
+from health_pipeline.sources import SOURCES
 
 
 class Sandbox:
@@ -19,14 +18,18 @@ class Sandbox:
         self.world = world or SandboxWorld()
         self.log = RequestLog()
         self.faults = FaultInjector(seed=self.world.seed)
-        self.oura = FakeOura(self.world)
-        self.google_health = FakeGoogleHealth(self.world)
-        self.withings = FakeWithings(self.world)
-        self.hevy = FakeHevy(self.world)
-        self.apps = {"oura": self.oura, "google-health": self.google_health, "withings": self.withings, "hevy": self.hevy}
+        # each source's fake API under its path prefix (`/oura`, `/google-health`, ...)
+        self.apps = {source.sandbox.mount: source.sandbox.build(self.world) for source in SOURCES}
         self._server = SandboxHTTPServer((host, port), self.apps, self.log, self.faults)
         self._thread: threading.Thread | None = None
         self._serving = False
+
+    def __getattr__(self, name: str) -> Any:
+        """A fake provider by its prefix, as an attribute (`sandbox.google_health`)."""
+        apps = self.__dict__.get("apps", {})
+        if name.replace("_", "-") in apps:
+            return apps[name.replace("_", "-")]
+        raise AttributeError(name)
 
     @property
     def base_url(self) -> str:

@@ -94,7 +94,7 @@ class SandboxWorld:
     days: int = DEFAULT_DAYS
     timezone: str = DEFAULT_TIMEZONE
     clock: SandboxClock = field(default_factory=SandboxClock)
-    oura_hr_interval_s: int = 300
+    ring_hr_interval_s: int = 300
     travel_timezone: str | None = DEFAULT_TRAVEL_TIMEZONE
     # Real devices send the odd impossible value (Oura's docs show a sleep heart rate of 4.25). With
     # this on, each provider reports exactly one on `implausible_day()` (see each generator).

@@ -14,10 +14,12 @@ record, so a deletion at the provider leaves the table too.
 """
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from importlib import resources
 from typing import Literal
+
+from health_pipeline.naming import raw_asset_name
 
 Driver = Literal["window", "changes"]
 
@@ -134,69 +136,36 @@ class TidyTable:
         return next(s for s in self.sources if s.provider == provider)
 
 
-def raw_asset_name(provider: str, resource: str) -> str:
-    return f"{provider}_{resource.replace('-', '_')}"
 
 
 def _sql(folder: str, name: str) -> str:
     return resources.files("health_pipeline.tidy").joinpath(folder, name).read_text(encoding="utf-8")
 
 
-def _src(table: str, provider: str, resources_: str, driver: Driver, option: str | None = None) -> TidySource:
-    return TidySource(table, provider, tuple(resources_.split()), driver, option)
+_DECLARED: tuple[TidyTable, ...] = (
+    TidyTable("daily_activity", ("provider", "day"), "Steps, distance, energy and time per intensity, per local day.", fresh_within_days=2),
+    TidyTable("heart_rate", ("provider", "ts"), "Heart-rate samples through the day and night.", fresh_within_days=2),
+    TidyTable("heart_rate_zones", ("provider", "day", "zone"), "Time and energy per heart-rate zone, per local day.", fresh_within_days=2),
+    TidyTable("sleep_sessions", ("provider", "sleep_id"), "Nights and naps with their stages and vitals.", fresh_within_days=3),
+    TidyTable("sleep_samples", ("provider", "sleep_id", "ts"), "Five-minute heart rate and HRV inside each sleep."),
+    TidyTable("body_measurements", ("provider", "measured_at", "metric"), "Weigh-ins, body composition, blood pressure."),
+    TidyTable("workouts", ("provider", "workout_id"), "Workouts from every provider, one row each."),
+    TidyTable("workout_sets", ("provider", "workout_id", "exercise_index", "set_index"), "Every logged set of every strength workout."),
+    TidyTable("daily_scores", ("provider", "day"), "The providers' own daily scores (0-100).", fresh_within_days=3),
+    TidyTable("daily_vitals", ("provider", "day"), "Nightly vitals: HRV, SpO2, breathing, temperature; stress; VO2 max.", fresh_within_days=3),
+)
 
 
-_W, _C = "window", "changes"
+def _with_sources(table: TidyTable) -> TidyTable:
+    """The table with every source's raw resources feeding it, in registry order."""
+    from health_pipeline.sources import SOURCES
 
-TABLES: dict[str, TidyTable] = {t.name: t for t in (
-    TidyTable("daily_activity", ("provider", "day"), "Steps, distance, energy and time per intensity, per local day.", (
-        _src("daily_activity", "oura", "daily_activity", _W),
-        _src("daily_activity", "fitbit", "steps distance floors altitude total-calories active-energy-burned active-minutes "
-                                         "daily-resting-heart-rate", _W),
-        _src("daily_activity", "withings", "activity", _C),
-    ), fresh_within_days=2),
-    TidyTable("heart_rate", ("provider", "ts"), "Heart-rate samples through the day and night.", (
-        _src("heart_rate", "oura", "heartrate", _W),
-        _src("heart_rate", "fitbit", "heart-rate", _W),
-        _src("heart_rate", "withings", "intraday", _W, option="intraday"),
-    ), fresh_within_days=2),
-    TidyTable("heart_rate_zones", ("provider", "day", "zone"), "Time and energy per heart-rate zone, per local day.", (
-        _src("heart_rate_zones", "fitbit", "time-in-heart-rate-zone calories-in-heart-rate-zone", _W),
-        _src("heart_rate_zones", "withings", "activity", _C),
-    ), fresh_within_days=2),
-    TidyTable("sleep_sessions", ("provider", "sleep_id"), "Nights and naps with their stages and vitals.", (
-        _src("sleep_sessions", "oura", "sleep", _W),
-        _src("sleep_sessions", "fitbit", "sleep", _W),
-        _src("sleep_sessions", "withings", "sleep_summary", _C),
-    ), fresh_within_days=3),
-    TidyTable("sleep_samples", ("provider", "sleep_id", "ts"), "Five-minute heart rate and HRV inside each sleep.", (
-        _src("sleep_samples", "oura", "sleep", _W),
-    )),
-    TidyTable("body_measurements", ("provider", "measured_at", "metric"), "Weigh-ins, body composition, blood pressure.", (
-        _src("body_measurements", "withings", "measures", _C),
-        _src("body_measurements", "fitbit", "weight body-fat", _W),
-    )),
-    TidyTable("workouts", ("provider", "workout_id"), "Workouts from every provider, one row each.", (
-        _src("workouts", "oura", "workout", _W),
-        _src("workouts", "fitbit", "exercise", _W),
-        _src("workouts", "withings", "workouts", _C),
-        _src("workouts", "hevy", "workouts", _C),
-    )),
-    TidyTable("workout_sets", ("provider", "workout_id", "exercise_index", "set_index"), "Every logged set of every "
-              "strength workout.", (
-        _src("workout_sets", "hevy", "workouts", _C),
-    )),
-    TidyTable("daily_scores", ("provider", "day"), "The providers' own daily scores (0-100).", (
-        _src("daily_scores", "oura", "daily_readiness daily_sleep daily_activity", _W),
-        _src("daily_scores", "withings", "sleep_summary", _C),
-    ), fresh_within_days=3),
-    TidyTable("daily_vitals", ("provider", "day"), "Nightly vitals: HRV, SpO2, breathing, temperature; stress; VO2 max.", (
-        _src("daily_vitals", "oura", "sleep daily_readiness daily_spo2 daily_stress vO2_max", _W),
-        _src("daily_vitals", "fitbit", "daily-heart-rate-variability daily-oxygen-saturation daily-respiratory-rate "
-                                       "daily-sleep-temperature-derivations", _W),
-        _src("daily_vitals", "withings", "sleep_summary", _C),
-    ), fresh_within_days=3),
-)}
+    found = tuple(TidySource(table.name, source.name, given.resources, given.driver, given.option)
+                  for source in SOURCES for given in source.tidy if given.table == table.name)
+    return replace(table, sources=found)
+
+
+TABLES: dict[str, TidyTable] = {t.name: _with_sources(t) for t in _DECLARED}
 
 SUMMARY = TidyTable("daily_summary", ("day",), "One row per local day: each metric from the best available provider.")
 

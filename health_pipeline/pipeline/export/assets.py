@@ -2,6 +2,7 @@
 
 import dagster as dg
 
+from health_pipeline.naming import EXPORT_ASSET
 from health_pipeline.pipeline.landing import RETRY_POLICY
 from health_pipeline.pipeline.resources import HealthPipelineResource
 from health_pipeline.pipeline.windows import partition_days
@@ -10,7 +11,7 @@ from health_pipeline.export.lineage import lineage_line
 from health_pipeline.export.metrics import Metric, metrics_for
 from health_pipeline.storage.victoriametrics import VictoriaMetricsError, series_selector
 
-EXPORT_KEY = dg.AssetKey("export_victoriametrics")
+EXPORT_KEY = dg.AssetKey(EXPORT_ASSET)
 MAX_LISTED = 100  # corrected series named in the metadata
 
 
@@ -44,7 +45,7 @@ def build_export_asset(partitions: dg.PartitionsDefinition, syncbit_compat: bool
         description=(
             f"Writes {len({m.name for m in catalogued})} metrics from the tidy tables to VictoriaMetrics, exactly: "
             "one sample per series and timestamp, revisions corrected, deletions removed. Daily sources export "
-            "their partition window, Withings and Hevy what changed; `health-pipeline lineage METRIC` explains one."
+            "their partition window, the change-driven sources what changed; `health-pipeline lineage METRIC` explains one."
         ),
         deps=[dg.AssetKey(table) for table in tables],
         kinds={"python", "victoriametrics"},

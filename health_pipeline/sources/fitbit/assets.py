@@ -2,8 +2,10 @@
 
 import dagster as dg
 
-from health_pipeline.pipeline.landing import build_daily_landing_asset, landing_key
+from health_pipeline.naming import landing_key
+from health_pipeline.pipeline.landing import build_daily_landing_asset
 from health_pipeline.sources.fitbit import client as google_health
+from health_pipeline.sources.fitbit.settings import FitbitConfig
 
 
 def fitbit_asset_key(resource: str) -> dg.AssetKey:
@@ -18,7 +20,7 @@ def fitbit_assets(partitions: dg.PartitionsDefinition) -> list[dg.AssetsDefiniti
                          f"(`{endpoint.method}`), kept verbatim in the raw store. {endpoint.description}"),
             metadata={"data_type": endpoint.resource, "method": endpoint.method,
                       "max_window_days": endpoint.max_window_days},
-            client=lambda health: health.fitbit_client(),
+            client=lambda health: health.client("fitbit"),
             # Partial consent: a data type whose scope the user did not grant is skipped, not failed.
             skip_errors=(google_health.ScopeNotGranted,),
         )
@@ -34,6 +36,11 @@ def fitbit_optional_assets(partitions: dg.PartitionsDefinition, samples: bool) -
     return [build_daily_landing_asset(
         provider="fitbit", resource=endpoint.resource, partitions=partitions,
         description=f"Fitbit raw heart-rate samples from the Google Health API (`list`). {endpoint.description}",
-        metadata={"data_type": "heart-rate", "method": "list"}, client=lambda health: health.fitbit_client(),
+        metadata={"data_type": "heart-rate", "method": "list"}, client=lambda health: health.client("fitbit"),
         skip_errors=(google_health.ScopeNotGranted,),
     )]
+
+
+def landing_assets(settings: FitbitConfig, partitions: dg.PartitionsDefinition) -> list[dg.AssetsDefinition]:
+    """Every Fitbit landing asset: one per data type, plus the raw samples when switched on."""
+    return [*fitbit_assets(partitions), *fitbit_optional_assets(partitions, settings.heart_rate_samples)]

@@ -2,12 +2,13 @@
 
 import dagster as dg
 
+from health_pipeline.naming import landing_key
 from health_pipeline.pipeline.landing import RETRY_POLICY, provider_failures
 from health_pipeline.pipeline.resources import HealthPipelineResource
 from health_pipeline.pipeline.windows import sync_window
 from health_pipeline.sources.hevy.sync import sync_hevy_reference, sync_hevy_window, sync_hevy_workouts
 
-HEVY_WORKOUTS = dg.AssetKey("hevy_workouts")
+HEVY_WORKOUTS = landing_key("hevy", "workouts")
 HEVY_REFERENCE = {"routines": "Saved routines.", "exercise_templates": "Exercise templates (built in and custom)."}
 
 
@@ -24,7 +25,7 @@ def hevy_workouts(context: dg.AssetExecutionContext, health: HealthPipelineResou
     """Hevy workouts (exercises and sets), kept verbatim: updated workouts are upserted and deleted
     ones tombstoned, following `/v1/workouts/events` from the raw store's watermark; a
     `sync --start/--end` run also lists the workouts of those days whole (`/v1/workouts`)."""
-    client = health.hevy_client()
+    client = health.client("hevy")
     window = sync_window(context)
     with provider_failures(client):
         if window is None:
@@ -40,11 +41,11 @@ def hevy_workouts(context: dg.AssetExecutionContext, health: HealthPipelineResou
 
 
 def build_reference_asset(resource: str, description: str) -> dg.AssetsDefinition:
-    @dg.asset(key=dg.AssetKey(f"hevy_{resource}"), group_name="hevy", kinds={"python", "sqlite"},
+    @dg.asset(key=landing_key("hevy", resource), group_name="hevy", kinds={"python", "sqlite"},
               tags={"provider": "hevy"}, description=f"Hevy {description} Refreshed whole, daily.",
               pool="hevy_api", retry_policy=RETRY_POLICY)
     def _land(context: dg.AssetExecutionContext, health: HealthPipelineResource) -> dg.MaterializeResult:
-        client = health.hevy_client()
+        client = health.client("hevy")
         with provider_failures(client):
             counts = sync_hevy_reference(client, health.raw_store(), resource)
         return dg.MaterializeResult(metadata={"requests": client.requests_made, **counts.as_metadata()})
@@ -54,3 +55,8 @@ def build_reference_asset(resource: str, description: str) -> dg.AssetsDefinitio
 
 def hevy_assets() -> list[dg.AssetsDefinition]:
     return [hevy_workouts, *(build_reference_asset(r, d) for r, d in HEVY_REFERENCE.items())]
+
+
+def landing_assets(settings: object, partitions: dg.PartitionsDefinition) -> list[dg.AssetsDefinition]:
+    """Every Hevy landing asset: workouts (change-driven) and the reference data."""
+    return hevy_assets()

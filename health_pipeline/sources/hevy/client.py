@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 import requests
 
-from health_pipeline.config import HevyConfig
+from health_pipeline.sources.hevy.settings import HevyConfig
 from health_pipeline.providers.errors import BadRequest, MalformedResponse, ReauthorizationNeeded
 from health_pipeline.providers.http import ProviderHTTP, json_object, json_or_none
 from health_pipeline.storage.raw_store import RawRecord

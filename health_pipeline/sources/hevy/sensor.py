@@ -27,7 +27,7 @@ def hevy_changes(context: dg.SensorEvaluationContext, health: HealthPipelineReso
     if landed is None:
         position = "first"
     else:
-        client = health.hevy_client()
+        client = health.client("hevy")
         try:
             newest = client.newest_change_since(landed)
         except ProviderError as err:

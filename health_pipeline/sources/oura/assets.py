@@ -2,7 +2,8 @@
 
 import dagster as dg
 
-from health_pipeline.pipeline.landing import RETRY_POLICY, build_daily_landing_asset, landing_key, provider_failures
+from health_pipeline.naming import landing_key
+from health_pipeline.pipeline.landing import RETRY_POLICY, build_daily_landing_asset, provider_failures
 from health_pipeline.pipeline.resources import HealthPipelineResource
 from health_pipeline.sources.oura import client as oura
 
@@ -17,7 +18,7 @@ def oura_assets(partitions: dg.PartitionsDefinition) -> list[dg.AssetsDefinition
             provider="oura", resource=endpoint.resource, partitions=partitions,
             description=f"Oura `{endpoint.path}`, kept verbatim in the raw store. {endpoint.description}",
             metadata={"endpoint": endpoint.path, "max_window_days": endpoint.max_window_days},
-            client=lambda health: health.oura_client(),
+            client=lambda health: health.client("oura"),
         )
         for endpoint in oura.CATALOGUE.values()
         if endpoint.dated
@@ -32,7 +33,7 @@ def build_oura_profile_asset(endpoint: oura.OuraEndpoint) -> dg.AssetsDefinition
               retry_policy=RETRY_POLICY,
               description=f"Oura `{endpoint.path}`, kept verbatim. {endpoint.description} Refreshed daily.")
     def _land(context: dg.AssetExecutionContext, health: HealthPipelineResource) -> dg.MaterializeResult:
-        client = health.oura_client()
+        client = health.client("oura")
         with provider_failures(client):
             records = client.fetch_profile(endpoint.resource)
         counts = health.raw_store().land("oura", endpoint.resource, records, complete=True)
@@ -43,3 +44,8 @@ def build_oura_profile_asset(endpoint: oura.OuraEndpoint) -> dg.AssetsDefinition
 
 def oura_profile_assets() -> list[dg.AssetsDefinition]:
     return [build_oura_profile_asset(e) for e in oura.CATALOGUE.values() if not e.dated]
+
+
+def landing_assets(settings: object, partitions: dg.PartitionsDefinition) -> list[dg.AssetsDefinition]:
+    """Every Oura landing asset: the dated endpoints (daily-partitioned) and the profile ones."""
+    return [*oura_assets(partitions), *oura_profile_assets()]

@@ -101,7 +101,7 @@ def heartrate_rows(world: SandboxWorld, day: date) -> list[dict[str, Any]]:
         return []
     rng = rng_for(world.seed, "oura", "heartrate", day.isoformat())
     midnight = world.local_midnight(day).astimezone(timezone.utc)
-    step = world.oura_hr_interval_s
+    step = world.ring_hr_interval_s
     now = world.clock.now()
     rows = []
     for offset in range(0, world.day_length_s(day), step):

@@ -4,17 +4,19 @@ from datetime import datetime
 
 import dagster as dg
 
+from health_pipeline.naming import landing_key
 from health_pipeline.pipeline.landing import RETRY_POLICY, provider_failures
 from health_pipeline.pipeline.resources import HealthPipelineResource
 from health_pipeline.pipeline.windows import sync_window
 from health_pipeline.sources.withings.sync import sync_withings, sync_withings_window
 from health_pipeline.sources.withings import client as withings
+from health_pipeline.sources.withings.settings import WithingsConfig
 
 WITHINGS_RESOURCES = tuple(withings.CATALOGUE)
 
 
 def withings_asset_key(resource: str) -> dg.AssetKey:
-    return dg.AssetKey(f"withings_{resource}")
+    return landing_key("withings", resource)
 
 
 def build_withings_asset(endpoint: withings.WithingsEndpoint) -> dg.AssetsDefinition:
@@ -32,7 +34,7 @@ def build_withings_asset(endpoint: withings.WithingsEndpoint) -> dg.AssetsDefini
         retry_policy=RETRY_POLICY,
     )
     def _land(context: dg.AssetExecutionContext, health: HealthPipelineResource) -> dg.MaterializeResult:
-        client = health.withings_client()
+        client = health.client("withings")
         config = health.config
         today = datetime.now(config.app.tz).date()
         window = sync_window(context)
@@ -65,5 +67,17 @@ def withings_optional_assets(partitions: dg.PartitionsDefinition, intraday: bool
     return [build_daily_landing_asset(
         provider="withings", resource=resource, partitions=partitions,
         description=f"Withings {description} One record per local day.",
-        metadata={"option": resource}, client=lambda health: health.withings_client(),
+        metadata={"option": resource}, client=lambda health: health.client("withings"),
     ) for resource, description, on in wanted if on]
+
+
+def landing_assets(settings: WithingsConfig, partitions: dg.PartitionsDefinition) -> list[dg.AssetsDefinition]:
+    """Every Withings landing asset: the change-driven ones, plus the dense daily data switched on."""
+    return [*withings_assets(),
+            *withings_optional_assets(partitions, settings.intraday, settings.high_frequency_sleep)]
+
+
+def optional_keys(settings: WithingsConfig) -> list[dg.AssetKey]:
+    """The switched-on dense daily assets, which the schedules refresh."""
+    wanted = (("intraday", settings.intraday), ("sleep_hf", settings.high_frequency_sleep))
+    return [withings_asset_key(resource) for resource, on in wanted if on]

@@ -12,6 +12,7 @@ and sleep summaries carry their own); activities from a phone or another app hav
 (`modelid`, `brand`) instead; a `getmeas` answer on one page has no `more` / `offset`.
 """
 
+import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
@@ -23,7 +24,7 @@ import requests
 from health_pipeline.config import OAuthProviderConfig
 from health_pipeline.providers.errors import BadRequest, MalformedResponse, ProviderUnavailable, ReauthorizationNeeded
 from health_pipeline.providers.http import ProviderHTTP, json_or_none
-from health_pipeline.providers.oauth import OAuthProfile, OAuthTokens, unwrap_withings_envelope
+from health_pipeline.providers.oauth import OAuthProfile, OAuthTokens
 from health_pipeline.providers.windows import FetchedChunk
 from health_pipeline.storage.raw_store import RawRecord
 
@@ -35,6 +36,25 @@ AUTH_STATUSES = {100, 101, 102, 200, 401}
 # 173-175: fat-free, fat and muscle mass per body segment (Body Scan).
 DEFAULT_MEASTYPES = (1, 4, 5, 6, 8, 9, 10, 11, 12, 54, 71, 73, 76, 77, 88, 91, 123, 135, 136, 137, 138, 155,
                      167, 168, 169, 170, 173, 174, 175, 226, 227)
+
+def unwrap_withings_envelope(response: requests.Response) -> requests.Response:
+    """Withings answers the token endpoint with HTTP 200 `{status, body}`: make it standard OAuth."""
+    try:
+        payload = response.json()
+    except ValueError:
+        return response
+    if not isinstance(payload, dict) or "status" not in payload:
+        return response
+    if payload.get("status") == 0 and isinstance(payload.get("body"), dict):
+        standard: dict[str, Any] = dict(payload["body"])
+    else:
+        status = payload.get("status")
+        error = "temporarily_unavailable" if status == 601 else "invalid_grant"
+        standard = {"error": error, "error_description": f"Withings status {status}: {payload.get('error', '')}"}
+        response.status_code = 400
+    response._content = json.dumps(standard).encode()  # requests keeps the body here
+    return response
+
 
 OAUTH = OAuthProfile(
     scopes=("user.info", "user.metrics", "user.activity", "user.sleepevents"),

@@ -25,7 +25,7 @@ def withings_changes(context: dg.SensorEvaluationContext, health: HealthPipeline
     if skip is not None:
         return skip
     store = health.raw_store()
-    client = health.withings_client()
+    client = health.client("withings")
     changed: dict[str, str] = {}
     try:
         for resource in WITHINGS_RESOURCES:
