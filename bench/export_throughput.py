@@ -30,7 +30,6 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import replace
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -132,7 +131,7 @@ def measured(folder: Path, name: str, vm_config, want: int,  # type: ignore[no-u
              work: Callable[[VictoriaMetrics, str], object]) -> float:
     """Run `work` against a fresh server and return its seconds; stop if the server lacks a sample."""
     with LocalVictoriaMetrics(folder / name) as server:
-        vm = VictoriaMetrics(replace(vm_config, enabled=True, url=server.url))
+        vm = VictoriaMetrics(vm_config.model_copy(update=dict(enabled=True, url=server.url)))
         began = time.perf_counter()
         work(vm, server.url)
         wall = time.perf_counter() - began
@@ -170,7 +169,7 @@ def main() -> None:
         payload = folder / "payload.jsonl"
         with LocalVictoriaMetrics(folder / "record") as server, open(payload, "wb") as out, \
                 TidyStore(folder / "copy.duckdb").connect() as conn:
-            recorder = Recording(replace(vm_config, enabled=True, url=server.url), out)
+            recorder = Recording(vm_config.model_copy(update=dict(enabled=True, url=server.url)), out)
             samples = export(conn, recorder, metrics, settings, start=start, end=END).samples_appended
             recorder.close()
         floor_db = duckdb.connect(str(folder / "floor.duckdb"))
@@ -180,7 +179,7 @@ def main() -> None:
             shutil.copy(folder / "health.duckdb", folder / "run.duckdb")
             with TidyStore(folder / "run.duckdb").connect() as conn:
                 with LocalVictoriaMetrics(folder / f"export{run}") as server:
-                    vm = VictoriaMetrics(replace(vm_config, enabled=True, url=server.url))
+                    vm = VictoriaMetrics(vm_config.model_copy(update=dict(enabled=True, url=server.url)))
                     began, cpu = time.perf_counter(), time.process_time()
                     result = export(conn, vm, metrics, settings, start=start, end=END, now=datetime.now(timezone.utc))
                     note("export", time.perf_counter() - began)

@@ -27,13 +27,15 @@ import threading
 from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 
-from dagster._core.events import DagsterEventType
-from dagster._core.events.log import EventLogEntry
-from dagster._core.storage.event_log.schema import SqlEventLogStorageTable
-from dagster._core.storage.sqlite_storage import SqliteStorageConfig
-from dagster._core.storage.event_log.sqlite.sqlite_event_log import SqliteEventLogStorage
-from dagster._core.storage.sqlite import SQLITE_BUSY_TIMEOUT_SECONDS
-from dagster._serdes import ConfigurableClassData
+from health_pipeline.dagster_internals import (
+    SQLITE_BUSY_TIMEOUT_SECONDS,
+    ConfigurableClassData,
+    DagsterEventType,
+    EventLogEntry,
+    SqlEventLogStorageTable,
+    SqliteEventLogStorage,
+    SqliteStorageConfig,
+)
 from sqlalchemy import create_engine
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.pool import StaticPool

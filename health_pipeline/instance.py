@@ -18,9 +18,9 @@ from urllib.parse import urlsplit
 
 import dagster as dg
 import yaml
-from dagster._core.instance.ref import InstanceRef
 
 from health_pipeline.config import Config, ConfigError, redact_url
+from health_pipeline.dagster_internals import instance_from_home, set_pool_limit
 
 # One client per provider API, one writer per store (the limits also default to 1 in dagster.yaml).
 def _pools() -> tuple[str, ...]:
@@ -210,7 +210,7 @@ def open_instance(config: Config) -> dg.DagsterInstance:
         home = cwd / ".dagster_home"
         home.mkdir(exist_ok=True)
         check_postgres(cwd)
-        return dg.DagsterInstance.from_ref(InstanceRef.from_dir(str(home), config_dir=str(cwd)))
+        return instance_from_home(home, config_dir=cwd)
     return instance_in(config.base_dir / ".dagster_home")
 
 
@@ -218,10 +218,10 @@ def instance_in(home: Path) -> dg.DagsterInstance:
     """The instance whose home is `home`, given our settings if it has no dagster.yaml yet."""
     ensure_instance_settings(home)
     check_postgres(home)
-    return dg.DagsterInstance.from_ref(InstanceRef.from_dir(str(home.absolute())))
+    return instance_from_home(home.absolute())
 
 
 def register_pools(instance: dg.DagsterInstance, limit: int = 1) -> None:
     """Set every pool's limit explicitly, so the UI lists them before their first run."""
     for pool in POOLS:
-        instance.event_log_storage.set_concurrency_slots(pool, limit)
+        set_pool_limit(instance, pool, limit)

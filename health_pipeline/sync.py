@@ -15,9 +15,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 import dagster as dg
-from dagster._core.storage.dagster_run import DagsterRunStatus, RunsFilter
+from dagster import DagsterRunStatus, RunsFilter
 
 from health_pipeline.config import Config, ConfigError, source_names
+from health_pipeline.dagster_internals import free_pool_slots, strip_failure_prefix
 from health_pipeline.pipeline.build import build_definitions
 from health_pipeline.pipeline.partitions import daily_partitions
 from health_pipeline.pipeline.selection import CHANGE_PROVIDERS, DAILY_PROVIDERS, REFERENCE_KEYS, daily_job_keys, downstream_keys, optional_daily_keys
@@ -253,7 +254,7 @@ def release_abandoned_runs(instance: dg.DagsterInstance) -> list[str]:
         instance.report_run_failed(run, message=f"The health-pipeline process that ran this run (pid {pid}) is gone; "
                                                 "marked failed so its pool slots are freed. A new run picks up "
                                                 "what it did not land.")
-        instance.event_log_storage.free_concurrency_slots_for_run(run.run_id)
+        free_pool_slots(instance, run.run_id)
         released.append(run.run_id)
     return released
 
@@ -269,7 +270,4 @@ def _process_exists(pid: int) -> bool:
 
 
 def _strip_dagster_prefix(message: str) -> str:
-    for prefix in ("dagster._core.definitions.events.Failure: ", "Failure: "):
-        if message.startswith(prefix):
-            return message[len(prefix):]
-    return message
+    return strip_failure_prefix(message)

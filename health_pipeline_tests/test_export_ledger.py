@@ -36,7 +36,6 @@ def test_a_first_release_ledger_becomes_series_and_day_digests(tmp_path: Path) -
 
 
 def test_two_tidy_rows_making_one_sample_are_refused_before_anything_is_sent(tmp_path: Path) -> None:
-    from dataclasses import replace
 
     import pytest
 
@@ -56,7 +55,7 @@ def test_two_tidy_rows_making_one_sample_are_refused_before_anything_is_sent(tmp
                      "('hevy', 'b', DATE '2026-11-01', TIMESTAMPTZ '2026-11-01 17:00:00+00', "
                      "TIMESTAMPTZ '2026-11-01 17:30:00+00', 'strength_training', 1800)")
         conn.execute("INSERT INTO _tidy_state VALUES ('workouts', 'hevy', 'modelled', now())")  # as a run leaves it
-        vm = VictoriaMetrics(replace(load_config(tmp_path / "c.toml").victoriametrics, enabled=True, url=server.url))
+        vm = VictoriaMetrics(load_config(tmp_path / "c.toml").victoriametrics.model_copy(update=dict(enabled=True, url=server.url)))
         with pytest.raises(ExportRefused, match=r'two tidy rows map to one sample \(\{"__name__":'
                                                 r'"health_workout_duration_seconds",.*\} at 2026-11-01T17:00:00\+00:00\)'):
             export(conn, vm, metrics_for(False), ExportSettings("me", "Europe/Berlin"), start=date(2026, 11, 1),

@@ -112,11 +112,10 @@ def test_intraday_and_sleep_are_fetched_24_hours_at_a_time(client: withings.With
 
 
 def test_configured_meastypes_are_what_getmeas_asks_for(client: withings.WithingsClient, sandbox: Sandbox) -> None:
-    from dataclasses import replace
 
     from health_pipeline.sources.withings.sync import sync_withings
 
-    client.config = replace(client.config, meastypes=(1, 6))
+    client.config = client.config.model_copy(update=dict(meastypes=(1, 6)))
     outcome = sync_withings(client, client.tokens.store, "measures", date(2026, 11, 1), date(2026, 11, 10))
     [call] = sandbox.log.entries("withings", "/measure")
     assert call.params["meastypes"] == "1,6" and call.params["category"] == "1"

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import requests
@@ -62,6 +62,9 @@ TOKEN_TIMEOUT_S = 30
 # Users may grant fewer scopes than asked (Google's granular consent); the stored `scope` says
 # which, and clients skip what was not granted instead of failing on oauthlib's scope check.
 os.environ.setdefault("OAUTHLIB_RELAX_TOKEN_SCOPE", "1")
+
+
+Answer = TypeVar("Answer")  # what one authenticated attempt returns (a response, a parsed payload)
 
 
 @dataclass(frozen=True)
@@ -153,6 +156,15 @@ class OAuthTokens:
         return self._save(token)
 
     # -- access tokens ------------------------------------------------------------------------
+
+    def send(self, attempt: Callable[[str], Answer], refused: Callable[[Answer], bool]) -> Answer:
+        """Every client's one authenticated call: `attempt(access_token)`, and if the answer says the
+        token was refused (`refused(answer)`: a 401, Withings' status 401), refresh once and try again.
+        The caller reads the second answer as it is (still refused: reauthorization is needed)."""
+        answer = attempt(self.access_token())
+        if refused(answer):
+            answer = attempt(self.access_token(force_refresh=True))
+        return answer
 
     def access_token(self, *, force_refresh: bool = False) -> str:
         """A valid access token: the stored one, or a freshly refreshed one."""

@@ -292,15 +292,13 @@ class GoogleHealthClient:
     def _call(self, method: str, endpoint: GoogleEndpoint, verb: str, params: dict[str, str] | None = None,
               json_body: dict[str, Any] | None = None) -> dict[str, Any]:
         url = f"{self.config.base_url.rstrip('/')}/v4/users/me/dataTypes/{endpoint.path_type}/dataPoints{verb}"
-        for attempt in (1, 2):
-            token = self.tokens.access_token(force_refresh=attempt == 2)
-            response = self.http.request(
+        response = self.tokens.send(
+            lambda token: self.http.request(
                 method, url, params=params, data=None if json_body is None else _json_bytes(json_body),
                 headers={"Authorization": f"Bearer {token}",
                          **({"Content-Type": "application/json"} if json_body is not None else {})},
-            )
-            if response.status_code != 401:
-                break
+            ),
+            refused=lambda answer: answer.status_code == 401)
         return _decode(endpoint, response)
 
 

@@ -189,11 +189,9 @@ class OuraClient:
 
     def _get(self, endpoint: OuraEndpoint, params: dict[str, str]) -> dict[str, Any]:
         url = self.config.base_url.rstrip("/") + endpoint.path
-        for attempt in (1, 2):
-            token = self.tokens.access_token(force_refresh=attempt == 2)
-            response = self.http.request("GET", url, params=params, headers={"Authorization": f"Bearer {token}"})
-            if response.status_code != 401:
-                break
+        response = self.tokens.send(
+            lambda token: self.http.request("GET", url, params=params, headers={"Authorization": f"Bearer {token}"}),
+            refused=lambda answer: answer.status_code == 401)
         return _decode(endpoint, response)
 
 

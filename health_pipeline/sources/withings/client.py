@@ -258,8 +258,7 @@ class WithingsClient:
     def call(self, path: str, action: str, params: dict[str, Any]) -> dict[str, Any]:
         """One service call; returns `body` or raises the typed error its `status` means."""
         url = self.config.base_url.rstrip("/") + path
-        for attempt in (1, 2):
-            token = self.tokens.access_token(force_refresh=attempt == 2)
+        def attempt(token: str) -> dict[str, Any]:
             response = self.http.request("POST", url, data={"action": action, **params},
                                          headers={"Authorization": f"Bearer {token}"})
             payload = json_or_none(response)
@@ -267,14 +266,15 @@ class WithingsClient:
                 raise MalformedResponse(PROVIDER, f"{action}: the answer is not JSON (HTTP {response.status_code})")
             if not isinstance(payload, dict) or not isinstance(payload.get("status"), int):
                 raise MalformedResponse(PROVIDER, f"{action}: the answer has no `status`")
-            status = payload["status"]
-            if status == 0:
-                body = payload.get("body")
-                if not isinstance(body, dict):
-                    raise MalformedResponse(PROVIDER, f"{action}: `body` is not an object")
-                return body
-            if status not in AUTH_STATUSES:
-                break
+            return payload
+
+        payload = self.tokens.send(attempt, refused=lambda answer: answer["status"] in AUTH_STATUSES)
+        status = payload["status"]
+        if status == 0:
+            body = payload.get("body")
+            if not isinstance(body, dict):
+                raise MalformedResponse(PROVIDER, f"{action}: `body` is not an object")
+            return body
         if status in AUTH_STATUSES:
             raise ReauthorizationNeeded(PROVIDER, f"the access token is refused even after a refresh (status {status})")
         if status == 522:

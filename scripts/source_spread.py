@@ -1,0 +1,53 @@
+"""Where each source's name appears in code outside its own package: `python scripts/source_spread.py`.
+
+Code means identifiers and string literals, not comments or docstrings. A source's own package
+is health_pipeline/sources/<name>/; the tidy SQL files named after it are not Python and not
+counted. The README's "Adding a source" promises at most three such modules per source.
+"""
+
+import ast
+import io
+import sys
+import tokenize
+from pathlib import Path
+
+PACKAGE = Path(__file__).resolve().parent.parent / "health_pipeline"
+
+
+def _docstrings(tree: ast.AST) -> set[tuple[int, int]]:
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Module, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and node.body:
+            first = node.body[0]
+            if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant) and isinstance(first.value.value, str):
+                found.add((first.lineno, first.col_offset))
+    return found
+
+
+def code_words(path: Path) -> str:
+    """The file's identifiers and string literals (lower case), without comments and docstrings."""
+    source = path.read_text(encoding="utf-8")
+    docs = _docstrings(ast.parse(source))
+    kept = []
+    for token in tokenize.generate_tokens(io.StringIO(source).readline):
+        if token.type == tokenize.STRING and token.start in docs:
+            continue
+        if token.type in (tokenize.NAME, tokenize.STRING) or token.type == getattr(tokenize, "FSTRING_MIDDLE", -1):
+            kept.append(token.string.lower())
+    return " ".join(kept)
+
+
+def spread(name: str, package: Path = PACKAGE) -> list[str]:
+    """The modules outside the source's own package whose code names it."""
+    own = package / "sources" / name
+    return sorted(str(path.relative_to(package)) for path in package.rglob("*.py")
+                  if own not in path.parents and name in code_words(path))
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(PACKAGE.parent))
+    from health_pipeline.sources import SOURCES
+
+    for source in SOURCES:
+        found = spread(source.name)
+        print(f"{source.name:<10} {len(found)}  {' '.join(found)}")
