@@ -119,3 +119,11 @@ def test_no_module_outside_the_adapter_imports_dagster_internals() -> None:
                  if p.name != "dagster_internals.py" and ("dagster._" in p.read_text(encoding="utf-8")
                                                           .replace("dagster._core.definitions.events", ""))]
     assert offenders == []
+
+
+def test_the_tidy_layer_imports_one_way() -> None:
+    # models uses summary (its DDL); summary never reaches back into models
+    summary = (ROOT / "health_pipeline" / "tidy" / "summary.py").read_text(encoding="utf-8")
+    models = (ROOT / "health_pipeline" / "tidy" / "models.py").read_text(encoding="utf-8")
+    assert "health_pipeline.tidy.models" not in summary
+    assert "from health_pipeline.tidy.summary import SUMMARY_DDL" in models.split("\n\n\n")[0]

@@ -18,6 +18,7 @@ import pyarrow as pa
 from health_pipeline.storage.duckdb_store import scalar
 from health_pipeline.storage.raw_store import RawStore, StoredRecord
 from health_pipeline.tidy.catalog import TABLES, TidySource, TidyTable
+from health_pipeline.tidy.summary import SUMMARY_DDL
 from health_pipeline.tidy.rejections import REJECTED_DDL, STAGED_REJECTIONS, Rejected, reject_staged
 
 SLICE_DAYS = 31  # a per-record source's days read and modelled at once (a month of per-minute heart rate)
@@ -46,8 +47,6 @@ class SourceResult:
 
 def create_tables(conn: duckdb.DuckDBPyConnection) -> None:
     """Create every tidy table (and the bookkeeping table) that does not exist yet."""
-    from health_pipeline.tidy.summary import SUMMARY_DDL
-
     for table in TABLES.values():
         prepare_table(conn, table)
     conn.execute(SUMMARY_DDL)

@@ -87,10 +87,7 @@ SUMMARY_DDL = "CREATE TABLE IF NOT EXISTS daily_summary (\n    " + ",\n    ".joi
 
 
 def rebuild_summary(conn: duckdb.DuckDBPyConnection, precedence: Mapping[str, tuple[str, ...]]) -> int:
-    """Rebuild daily_summary from the other tidy tables; returns its row count."""
-    from health_pipeline.tidy.models import create_tables
-
-    create_tables(conn)
+    """Rebuild daily_summary from the other tidy tables (which `models.create_tables` made); returns its row count."""
     ranks = [f"('{metric}', '{provider}', {rank})" for metric in METRIC_NAMES
              for rank, provider in enumerate(precedence[metric])]
     candidates = "\nUNION ALL\n".join(m.candidates() for m in METRICS)

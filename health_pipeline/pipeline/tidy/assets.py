@@ -20,7 +20,7 @@ from health_pipeline.storage.duckdb_store import scalar
 from health_pipeline.tidy import checks
 from health_pipeline.tidy.catalog import SUMMARY, TABLES, Column, TidyTable
 from health_pipeline.tidy.checks import CheckOutcome
-from health_pipeline.tidy.models import rebuild_table
+from health_pipeline.tidy.models import create_tables, rebuild_table
 from health_pipeline.tidy.summary import METRICS, rebuild_summary, summary_columns
 
 REBUILD_TAG = "health/rebuild"
@@ -174,6 +174,7 @@ def build_summary_asset(partitions: dg.PartitionsDefinition) -> dg.AssetsDefinit
         config = health.config
         today = datetime.now(config.app.tz).date()
         with health.tidy_connection() as conn:
+            create_tables(conn)
             rebuild_summary(conn, config.summary)
             outcomes = {
                 "unique_grain": checks.unique_grain(conn, SUMMARY.name, SUMMARY.grain),
