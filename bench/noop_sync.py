@@ -23,7 +23,7 @@ import dagster as dg
 
 from harness import Bench, by_provider, is_data_request, requests_by_provider
 
-from health_pipeline.pipeline.resources import HealthPipelineResource
+from health_pipeline.pipeline.resources import resources_for
 from health_pipeline.sources.hevy.sensor import hevy_changes
 from health_pipeline.sources.withings.sensor import withings_changes
 from health_pipeline.instance import instance_in
@@ -64,12 +64,12 @@ def main() -> None:
         lines.append(f"  {exported[:160]}")
 
         tick_requests: dict[str, int] = {}
-        resource = HealthPipelineResource(config_path=str(bench.config.path))
+        resources = resources_for(str(bench.config.path))
         with instance_in(bench.home) as instance:
             for sensor in (withings_changes, hevy_changes):
                 log.clear()
                 began = time.perf_counter()
-                result = sensor(dg.build_sensor_context(instance=instance, resources={"health": resource}))
+                result = sensor(dg.build_sensor_context(instance=instance, resources=resources))
                 tick_s = time.perf_counter() - began
                 assert isinstance(result, dg.SensorResult)
                 if result.run_requests:

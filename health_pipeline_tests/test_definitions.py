@@ -6,8 +6,9 @@ import sys
 from pathlib import Path
 
 import dagster as dg
+
+from health_pipeline.dagster_internals import instance_from_home
 import pytest
-from dagster._core.instance.ref import InstanceRef
 
 from health_pipeline.config import parse_config
 from health_pipeline.pipeline.build import build_definitions
@@ -128,12 +129,30 @@ def test_every_job_runs_its_steps_in_one_process(defs: dg.Definitions) -> None:
 
 
 def test_resources_carry_no_secret(defs: dg.Definitions) -> None:
-    resource = (defs.resources or {})["health"]
-    assert set(type(resource).model_fields) == {"config_path"}
+    from health_pipeline.sources import SOURCES
+
+    resources = defs.resources or {}
+    # one per store, one for VictoriaMetrics, one client per source; none holds more than a path and a name
+    assert set(resources) == {"raw_store", "tidy_store", "victoriametrics", *(s.name for s in SOURCES)}
+    for key, resource in resources.items():
+        assert set(type(resource).model_fields) <= {"config_path", "source"}, key
+
+
+def test_each_asset_names_the_resources_it_uses(defs: dg.Definitions) -> None:
+    graph = defs.resolve_asset_graph()
+    uses = {key.to_user_string(): graph.get(key).assets_def.required_resource_keys - {"io_manager"}
+            for key in graph.get_all_asset_keys()}
+    assert uses["oura_daily_activity"] == {"raw_store", "oura"}
+    assert uses["oura_personal_info"] == {"raw_store", "oura"}
+    assert uses["hevy_workouts"] == {"raw_store", "hevy"}
+    assert uses["withings_measures"] == {"raw_store", "withings"}
+    assert uses["daily_activity"] == {"raw_store", "tidy_store"}
+    assert uses["daily_summary"] == {"tidy_store"}
+    assert uses["export_victoriametrics"] == {"tidy_store", "victoriametrics"}
 
 
 def test_dagster_yaml_sets_the_instance_up_as_designed(tmp_path: Path) -> None:
-    instance = dg.DagsterInstance.from_ref(InstanceRef.from_dir(str(tmp_path / "home"), config_dir=str(REPO)))
+    instance = instance_from_home(tmp_path / "home", config_dir=REPO)
     cwd = os.getcwd()
     try:
         assert type(instance.run_coordinator).__name__ == "QueuedRunCoordinator"

@@ -10,7 +10,7 @@ from dagster._core.test_utils import create_run_for_test
 
 from health_pipeline.config import Config
 from health_pipeline.pipeline.build import build_definitions
-from health_pipeline.pipeline.resources import HealthPipelineResource
+from health_pipeline.pipeline.resources import resources_for
 from health_pipeline.sources.hevy.sensor import hevy_changes
 from health_pipeline.sources.withings.sensor import withings_changes
 from health_pipeline.demo import authorize_with_sandbox
@@ -59,7 +59,7 @@ def instance():  # type: ignore[no-untyped-def]
 
 def tick(sensor: dg.SensorDefinition, config: Config, instance: dg.DagsterInstance, cursor: str | None) -> dg.SensorResult:
     context = dg.build_sensor_context(instance=instance, cursor=cursor,
-                                      resources={"health": HealthPipelineResource(config_path=str(config.path))})
+                                      resources=resources_for(str(config.path)))
     result = sensor(context)
     assert isinstance(result, dg.SensorResult)
     return result

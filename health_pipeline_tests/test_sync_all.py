@@ -13,7 +13,7 @@ from dagster._core.test_utils import create_run_for_test
 
 from health_pipeline.cli import main, render_table, watermark_text
 from health_pipeline.config import Config, load_config
-from health_pipeline.pipeline.resources import HealthPipelineResource
+from health_pipeline.pipeline.resources import resources_for
 from health_pipeline.sources.hevy.sensor import hevy_changes
 from health_pipeline.sources.withings.sensor import withings_changes
 from health_pipeline.demo import authorize_with_sandbox
@@ -101,7 +101,7 @@ def tidy(config: Config, sql: str, params: list[object] | None = None) -> list[t
 def tick(sensor: dg.SensorDefinition, config: Config) -> dg.SensorResult:
     with dg.DagsterInstance.get() as instance:
         result = sensor(dg.build_sensor_context(
-            instance=instance, resources={"health": HealthPipelineResource(config_path=str(config.path))}))
+            instance=instance, resources=resources_for(str(config.path))))
     assert isinstance(result, dg.SensorResult)
     return result
 

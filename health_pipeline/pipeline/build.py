@@ -6,14 +6,14 @@ from health_pipeline.config import Config
 from health_pipeline.pipeline.export.assets import build_export_asset
 from health_pipeline.pipeline.follow import build_follow_sensor
 from health_pipeline.pipeline.partitions import daily_partitions
-from health_pipeline.pipeline.resources import HealthPipelineResource
+from health_pipeline.pipeline.resources import resources_for
 from health_pipeline.pipeline.schedules import build_schedules
 from health_pipeline.pipeline.tidy.assets import tidy_assets
 from health_pipeline.sources import SOURCES
 
 
 def build_definitions(config: Config) -> dg.Definitions:
-    """All assets, bound to a resource that re-reads the same config file inside each run."""
+    """All assets, bound to resources that re-read the same config file inside each run."""
     partitions = daily_partitions(config)
     raw = [asset for source in SOURCES for asset in source.build_assets(config.provider(source.name), partitions)]
     landed = {key.to_user_string() for asset in raw for key in asset.keys}
@@ -26,7 +26,7 @@ def build_definitions(config: Config) -> dg.Definitions:
         jobs=[*jobs, follow_job],
         schedules=schedules,
         sensors=[*(sensor for source in SOURCES for sensor in source.build_sensors()), follow],
-        resources={"health": HealthPipelineResource(config_path=str(config.path) if config.path else None)},
+        resources=resources_for(str(config.path) if config.path else None),
         # Every run executes its steps in one process. The tidy steps and the export share the
         # single-slot `duckdb` pool and run one at a time anyway; a subprocess per step spent
         # seconds importing Dagster and the project each, so a two-day `recent_days` run took

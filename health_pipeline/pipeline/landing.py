@@ -5,7 +5,7 @@ Oura and Fitbit (Google Health) endpoints are all built by `build_daily_landing_
 their catalogues, so adding an endpoint to a catalogue adds its asset.
 """
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import closing, contextmanager
 from datetime import date, timedelta
 from typing import Any, Protocol
@@ -13,7 +13,7 @@ from typing import Any, Protocol
 import dagster as dg
 
 from health_pipeline.naming import landing_key
-from health_pipeline.pipeline.resources import HealthPipelineResource
+from health_pipeline.pipeline.resources import RawStoreResource, SourceClientResource
 from health_pipeline.pipeline.windows import partition_days
 from health_pipeline.providers.errors import ProviderError
 from health_pipeline.providers.windows import FetchedChunk, read_ahead
@@ -63,7 +63,6 @@ def build_daily_landing_asset(
     description: str,
     metadata: dict[str, Any],
     partitions: dg.PartitionsDefinition,
-    client: Callable[[HealthPipelineResource], WindowClient],
     skip_errors: tuple[type[Exception], ...] = (),
 ) -> dg.AssetsDefinition:
     """A daily-partitioned asset landing one endpoint verbatim in the raw store."""
@@ -79,18 +78,21 @@ def build_daily_landing_asset(
         backfill_policy=dg.BackfillPolicy.single_run(),
         pool=f"{provider}_api",
         retry_policy=RETRY_POLICY,
+        required_resource_keys={"raw_store", provider},  # the raw store and the source's client
     )
-    def _land(context: dg.AssetExecutionContext, health: HealthPipelineResource) -> dg.MaterializeResult:
+    def _land(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
         first, last = partition_days(context)
-        store = health.raw_store()
+        raw: RawStoreResource = context.resources.raw_store
+        source: SourceClientResource = getattr(context.resources, provider)
+        store = raw.store()
         state = store.sync_state(provider, resource)
         run = context.run
         run_ids = {i for i in (run.run_id, run.parent_run_id, run.root_run_id) if i}
-        requested = max(first, health.config.provider(provider).start_date)
+        requested = max(first, source.settings.start_date)
         start = resume_start(state[1] if state else {}, run_ids, requested, last)
         if start != requested:
             context.log.info(f"resuming after {start - timedelta(days=1)}: earlier chunks of this run already landed")
-        api = client(health)
+        api: WindowClient = source.client()
         counts = LandingCounts()
         chunks = 0
         try:

@@ -1,7 +1,10 @@
-"""The one resource every asset uses: the user's configuration and the clients built from it.
+"""The resources: one per store (raw store, tidy store), one for VictoriaMetrics, one client per source.
 
+Each is keyed by what it is (`raw_store`, `tidy_store`, `victoriametrics`, and each source's
+name, e.g. `oura`), so an asset's signature (or its required resource keys) says what it uses.
 Only the config file's path is resource config, so no secret ever enters Dagster's run config
-or the UI; secrets are read from the file or the environment inside the run.
+or the UI; secrets are read from the file or the environment inside the run. Each resource
+loads the config once per run.
 """
 
 from collections.abc import Iterator
@@ -12,18 +15,17 @@ import dagster as dg
 import duckdb
 from pydantic import PrivateAttr
 
-from health_pipeline.config import Config, load_config
+from health_pipeline.config import Config, ProviderConfig, load_config
 from health_pipeline.storage.duckdb_store import TidyStore, TidyStoreError, TidyStoreLocked
 from health_pipeline.storage.raw_store import RawStore
 from health_pipeline.storage.victoriametrics import VictoriaMetrics
 
 
-class HealthPipelineResource(dg.ConfigurableResource):
-    """Loads `health-pipeline.toml` and builds stores and provider clients from it."""
+class ConfigFileResource(dg.ConfigurableResource):
+    """What every resource shares: the config file it reads inside the run (None: the usual lookup)."""
 
     config_path: Optional[str] = None
     _config: Optional[Config] = PrivateAttr(default=None)
-    _raw_store: Optional[RawStore] = PrivateAttr(default=None)
 
     @property
     def config(self) -> Config:
@@ -31,33 +33,33 @@ class HealthPipelineResource(dg.ConfigurableResource):
             self._config = load_config(self.config_path)
         return self._config
 
-    def raw_store(self) -> RawStore:
+
+class RawStoreResource(ConfigFileResource):
+    """The SQLite raw store: verbatim records, watermarks, tokens."""
+
+    _store: Optional[RawStore] = PrivateAttr(default=None)
+
+    def store(self) -> RawStore:
         """The raw store, created (or its schema checked) once per resource, not per call."""
-        if self._raw_store is None:
+        if self._store is None:
             store = RawStore(self.config.app.raw_db)
             store.init()
-            self._raw_store = store
-        return self._raw_store
+            self._store = store
+        return self._store
 
-    def _enabled(self, provider: str) -> Any:
-        settings = self.config.provider(provider)
-        if not settings.enabled:
-            raise dg.Failure(f"{provider} is disabled: set [{provider}] enabled = true in the config file",
-                             allow_retries=False)
-        return settings
 
-    def tidy_store(self) -> TidyStore:
-        return TidyStore(self.config.app.duckdb, wait_s=self.config.app.lock_wait_s)
+class TidyStoreResource(ConfigFileResource):
+    """The DuckDB tidy store, one write connection per step."""
 
     @contextmanager
-    def tidy_connection(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        """A write connection to the tidy store for one step.
+    def connection(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A write connection for one step.
 
         A file another process holds past `[app] lock_wait_s` fails the step with that one line,
         not retried: the wait was the patience, and the next run tries again.
         """
         try:
-            conn = self.tidy_store().open()
+            conn = TidyStore(self.config.app.duckdb, wait_s=self.config.app.lock_wait_s).open()
         except (TidyStoreLocked, TidyStoreError) as err:
             raise dg.Failure(description=str(err), allow_retries=False) from None
         try:
@@ -65,17 +67,46 @@ class HealthPipelineResource(dg.ConfigurableResource):
         finally:
             conn.close()
 
-    def client(self, source: str) -> Any:
-        """The enabled source's API client for this run (its tokens kept in the raw store)."""
-        from health_pipeline.sources import source_named
 
-        settings = self._enabled(source)
-        return source_named(source).build_client(settings, self.config.app, self.raw_store())
+class VictoriaMetricsResource(ConfigFileResource):
+    """The VictoriaMetrics server the export writes to."""
 
-    def victoriametrics(self) -> VictoriaMetrics:
+    def client(self) -> VictoriaMetrics:
         settings = self.config.victoriametrics
         if not settings.enabled:
             raise dg.Failure(
                 "the VictoriaMetrics export is disabled: set [victoriametrics] enabled = true", allow_retries=False
             )
         return VictoriaMetrics(settings)
+
+
+class SourceClientResource(ConfigFileResource):
+    """One source's API client for a run (keyed by the source's name); its tokens live in the raw store."""
+
+    source: str
+
+    @property
+    def settings(self) -> ProviderConfig:
+        return self.config.provider(self.source)
+
+    def client(self) -> Any:
+        from health_pipeline.sources import source_named
+
+        if not self.settings.enabled:
+            raise dg.Failure(f"{self.source} is disabled: set [{self.source}] enabled = true in the config file",
+                             allow_retries=False)
+        store = RawStore(self.config.app.raw_db)
+        store.init()
+        return source_named(self.source).build_client(self.settings, self.config.app, store)
+
+
+def resources_for(config_path: str | None) -> dict[str, dg.ConfigurableResource]:
+    """Every resource, bound to the same config file."""
+    from health_pipeline.sources import SOURCES
+
+    return {
+        "raw_store": RawStoreResource(config_path=config_path),
+        "tidy_store": TidyStoreResource(config_path=config_path),
+        "victoriametrics": VictoriaMetricsResource(config_path=config_path),
+        **{s.name: SourceClientResource(config_path=config_path, source=s.name) for s in SOURCES},
+    }

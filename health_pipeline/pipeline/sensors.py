@@ -12,7 +12,7 @@ import dagster as dg
 from dagster import DagsterRunStatus, RunsFilter
 
 from health_pipeline.naming import PROVIDER_TAG, fetch_tag, fetch_tags
-from health_pipeline.pipeline.resources import HealthPipelineResource
+from health_pipeline.pipeline.resources import SourceClientResource
 
 ACTIVE = [DagsterRunStatus.QUEUED, DagsterRunStatus.NOT_STARTED, DagsterRunStatus.STARTING, DagsterRunStatus.STARTED]
 INTERVAL_S = 300
@@ -37,9 +37,10 @@ def next_attempt(cursor: str | None, position: str) -> int:
     return int(state.get("attempt", 0)) + 1 if state.get("position") == position else 1
 
 
-def not_now(context: dg.SensorEvaluationContext, health: HealthPipelineResource, provider: str) -> dg.SensorResult | None:
-    """Why this tick must not ask for a run (provider disabled, or one of its runs in flight), or None."""
-    if not health.config.provider(provider).enabled:
+def not_now(context: dg.SensorEvaluationContext, source: SourceClientResource) -> dg.SensorResult | None:
+    """Why this tick must not ask for a run (source disabled, or one of its runs in flight), or None."""
+    provider = source.source
+    if not source.settings.enabled:
         return dg.SensorResult(skip_reason=f"{provider.title()} is disabled in the config")
     if provider_busy(context, provider):
         return dg.SensorResult(skip_reason=f"a {provider.title()} run is queued or running")

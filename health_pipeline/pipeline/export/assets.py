@@ -4,7 +4,7 @@ import dagster as dg
 
 from health_pipeline.naming import EXPORT_ASSET
 from health_pipeline.pipeline.landing import RETRY_POLICY
-from health_pipeline.pipeline.resources import HealthPipelineResource
+from health_pipeline.pipeline.resources import TidyStoreResource, VictoriaMetricsResource
 from health_pipeline.pipeline.windows import partition_days
 from health_pipeline.export.exporter import ExportRefused, ExportResult, ExportSettings, export
 from health_pipeline.export.lineage import lineage_line
@@ -55,14 +55,15 @@ def build_export_asset(partitions: dg.PartitionsDefinition, syncbit_compat: bool
         retry_policy=RETRY_POLICY,
         metadata=export_lineage(catalogued),
     )
-    def export_victoriametrics(context: dg.AssetExecutionContext, health: HealthPipelineResource) -> dg.MaterializeResult:
+    def export_victoriametrics(context: dg.AssetExecutionContext, tidy_store: TidyStoreResource,
+                               victoriametrics: VictoriaMetricsResource) -> dg.MaterializeResult:
         start, end = partition_days(context)
-        config = health.config
+        config = tidy_store.config
         settings = config.victoriametrics
         metrics = metrics_for(settings.syncbit_compat)
-        vm = health.victoriametrics()
+        vm = victoriametrics.client()
         try:
-            with health.tidy_connection() as conn:
+            with tidy_store.connection() as conn:
                 result = export(
                     conn, vm, metrics,
                     ExportSettings(config.app.user, config.app.timezone, settings.extra_labels, settings.syncbit_device),

@@ -14,7 +14,7 @@ from datetime import datetime
 import dagster as dg
 
 from health_pipeline.pipeline.landing import RETRY_POLICY
-from health_pipeline.pipeline.resources import HealthPipelineResource
+from health_pipeline.pipeline.resources import RawStoreResource, TidyStoreResource
 from health_pipeline.pipeline.windows import partition_days
 from health_pipeline.storage.duckdb_store import scalar
 from health_pipeline.tidy import checks
@@ -115,15 +115,16 @@ def build_tidy_asset(table: TidyTable, partitions: dg.PartitionsDefinition, exis
         pool="duckdb",
         retry_policy=RETRY_POLICY,
     )
-    def _model(context: dg.AssetExecutionContext, health: HealthPipelineResource) -> dg.MaterializeResult:
+    def _model(context: dg.AssetExecutionContext, raw_store: RawStoreResource,
+               tidy_store: TidyStoreResource) -> dg.MaterializeResult:
         start, end = partition_days(context)
-        config = health.config
-        raw_store = health.raw_store()
+        config = tidy_store.config
+        raw = raw_store.store()
         today = datetime.now(config.app.tz).date()
         force = context.run.tags.get(REBUILD_TAG) == "full"
         modelled = TidyTable(table.name, table.grain, table.description, tuple(sources), table.fresh_within_days)
-        with health.tidy_connection() as conn:
-            results = rebuild_table(conn, raw_store, modelled, start, end, force=force, today=today)
+        with tidy_store.connection() as conn:
+            results = rebuild_table(conn, raw, modelled, start, end, force=force, today=today)
             rejected = {r.provider: r.rejected for r in results if r.rejected is not None}
             outcomes = {
                 "unique_grain": checks.unique_grain(conn, table.name, table.grain),
@@ -131,7 +132,7 @@ def build_tidy_asset(table: TidyTable, partitions: dg.PartitionsDefinition, exis
                 "no_future_days": checks.no_future_days(conn, table.name, today),
             }
             if sources:
-                outcomes["rows_match_raw"] = checks.rows_match_raw(conn, raw_store, modelled)
+                outcomes["rows_match_raw"] = checks.rows_match_raw(conn, raw, modelled)
             if table.fresh_within_days is not None:
                 daily = [s.provider for s in sources if s.driver == "window" and config.provider(s.provider).enabled]
                 outcomes["fresh"] = checks.fresh(conn, table, daily, today)
@@ -170,10 +171,10 @@ def build_summary_asset(partitions: dg.PartitionsDefinition) -> dg.AssetsDefinit
         pool="duckdb",
         retry_policy=RETRY_POLICY,
     )
-    def daily_summary(context: dg.AssetExecutionContext, health: HealthPipelineResource) -> dg.MaterializeResult:
-        config = health.config
+    def daily_summary(context: dg.AssetExecutionContext, tidy_store: TidyStoreResource) -> dg.MaterializeResult:
+        config = tidy_store.config
         today = datetime.now(config.app.tz).date()
-        with health.tidy_connection() as conn:
+        with tidy_store.connection() as conn:
             create_tables(conn)
             rebuild_summary(conn, config.summary)
             outcomes = {

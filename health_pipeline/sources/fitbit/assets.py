@@ -20,7 +20,6 @@ def fitbit_assets(partitions: dg.PartitionsDefinition) -> list[dg.AssetsDefiniti
                          f"(`{endpoint.method}`), kept verbatim in the raw store. {endpoint.description}"),
             metadata={"data_type": endpoint.resource, "method": endpoint.method,
                       "max_window_days": endpoint.max_window_days},
-            client=lambda health: health.client("fitbit"),
             # Partial consent: a data type whose scope the user did not grant is skipped, not failed.
             skip_errors=(google_health.ScopeNotGranted,),
         )
@@ -36,7 +35,7 @@ def fitbit_optional_assets(partitions: dg.PartitionsDefinition, samples: bool) -
     return [build_daily_landing_asset(
         provider="fitbit", resource=endpoint.resource, partitions=partitions,
         description=f"Fitbit raw heart-rate samples from the Google Health API (`list`). {endpoint.description}",
-        metadata={"data_type": "heart-rate", "method": "list"}, client=lambda health: health.client("fitbit"),
+        metadata={"data_type": "heart-rate", "method": "list"},
         skip_errors=(google_health.ScopeNotGranted,),
     )]
 

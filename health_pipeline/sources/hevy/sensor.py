@@ -5,7 +5,7 @@ How these cursor sensors behave: health_pipeline/pipeline/sensors.py.
 
 import dagster as dg
 
-from health_pipeline.pipeline.resources import HealthPipelineResource
+from health_pipeline.pipeline.resources import RawStoreResource, SourceClientResource
 from health_pipeline.pipeline.sensors import INTERVAL_S, next_attempt, not_now, run_for
 from health_pipeline.providers.errors import ProviderError
 from health_pipeline.sources.hevy.assets import HEVY_WORKOUTS
@@ -19,15 +19,16 @@ from health_pipeline.sources.hevy.sync import hevy_position
     minimum_interval_seconds=INTERVAL_S,
     default_status=dg.DefaultSensorStatus.RUNNING,
 )
-def hevy_changes(context: dg.SensorEvaluationContext, health: HealthPipelineResource) -> dg.SensorResult:
-    skip = not_now(context, health, "hevy")
+def hevy_changes(context: dg.SensorEvaluationContext, raw_store: RawStoreResource,
+                 hevy: SourceClientResource) -> dg.SensorResult:
+    skip = not_now(context, hevy)
     if skip is not None:
         return skip
-    landed = hevy_position(health.raw_store())
+    landed = hevy_position(raw_store.store())
     if landed is None:
         position = "first"
     else:
-        client = health.client("hevy")
+        client = hevy.client()
         try:
             newest = client.newest_change_since(landed)
         except ProviderError as err:

@@ -4,7 +4,7 @@ import dagster as dg
 
 from health_pipeline.naming import landing_key
 from health_pipeline.pipeline.landing import RETRY_POLICY, build_daily_landing_asset, provider_failures
-from health_pipeline.pipeline.resources import HealthPipelineResource
+from health_pipeline.pipeline.resources import RawStoreResource, SourceClientResource
 from health_pipeline.sources.oura import client as oura
 
 
@@ -18,7 +18,6 @@ def oura_assets(partitions: dg.PartitionsDefinition) -> list[dg.AssetsDefinition
             provider="oura", resource=endpoint.resource, partitions=partitions,
             description=f"Oura `{endpoint.path}`, kept verbatim in the raw store. {endpoint.description}",
             metadata={"endpoint": endpoint.path, "max_window_days": endpoint.max_window_days},
-            client=lambda health: health.client("oura"),
         )
         for endpoint in oura.CATALOGUE.values()
         if endpoint.dated
@@ -32,11 +31,12 @@ def build_oura_profile_asset(endpoint: oura.OuraEndpoint) -> dg.AssetsDefinition
               tags={"provider": "oura"}, metadata={"endpoint": endpoint.path}, pool="oura_api",
               retry_policy=RETRY_POLICY,
               description=f"Oura `{endpoint.path}`, kept verbatim. {endpoint.description} Refreshed daily.")
-    def _land(context: dg.AssetExecutionContext, health: HealthPipelineResource) -> dg.MaterializeResult:
-        client = health.client("oura")
+    def _land(context: dg.AssetExecutionContext, raw_store: RawStoreResource,
+              oura: SourceClientResource) -> dg.MaterializeResult:
+        client = oura.client()
         with provider_failures(client):
             records = client.fetch_profile(endpoint.resource)
-        counts = health.raw_store().land("oura", endpoint.resource, records, complete=True)
+        counts = raw_store.store().land("oura", endpoint.resource, records, complete=True)
         return dg.MaterializeResult(metadata={"requests": client.requests_made, **counts.as_metadata()})
 
     return _land

@@ -6,7 +6,7 @@ import dagster as dg
 
 from health_pipeline.naming import landing_key
 from health_pipeline.pipeline.landing import RETRY_POLICY, provider_failures
-from health_pipeline.pipeline.resources import HealthPipelineResource
+from health_pipeline.pipeline.resources import RawStoreResource, SourceClientResource
 from health_pipeline.pipeline.windows import sync_window
 from health_pipeline.sources.withings.sync import sync_withings, sync_withings_window
 from health_pipeline.sources.withings import client as withings
@@ -33,16 +33,17 @@ def build_withings_asset(endpoint: withings.WithingsEndpoint) -> dg.AssetsDefini
         pool="withings_api",
         retry_policy=RETRY_POLICY,
     )
-    def _land(context: dg.AssetExecutionContext, health: HealthPipelineResource) -> dg.MaterializeResult:
-        client = health.client("withings")
-        config = health.config
+    def _land(context: dg.AssetExecutionContext, raw_store: RawStoreResource,
+              withings: SourceClientResource) -> dg.MaterializeResult:
+        client = withings.client()
+        config = withings.config
         today = datetime.now(config.app.tz).date()
         window = sync_window(context)
         with provider_failures(client):
             if window is None:
-                outcome = sync_withings(client, health.raw_store(), endpoint.resource, config.withings.start_date, today)
+                outcome = sync_withings(client, raw_store.store(), endpoint.resource, config.withings.start_date, today)
             else:
-                outcome = sync_withings_window(client, health.raw_store(), endpoint.resource, *window,
+                outcome = sync_withings_window(client, raw_store.store(), endpoint.resource, *window,
                                                config.withings.start_date, today)
         return dg.MaterializeResult(metadata={
             **({"window": f"{window[0]}..{window[1]}"} if window else {}),
@@ -67,7 +68,7 @@ def withings_optional_assets(partitions: dg.PartitionsDefinition, intraday: bool
     return [build_daily_landing_asset(
         provider="withings", resource=resource, partitions=partitions,
         description=f"Withings {description} One record per local day.",
-        metadata={"option": resource}, client=lambda health: health.client("withings"),
+        metadata={"option": resource},
     ) for resource, description, on in wanted if on]
 
 

@@ -5,7 +5,7 @@ How these cursor sensors behave: health_pipeline/pipeline/sensors.py.
 
 import dagster as dg
 
-from health_pipeline.pipeline.resources import HealthPipelineResource
+from health_pipeline.pipeline.resources import RawStoreResource, SourceClientResource
 from health_pipeline.pipeline.sensors import INTERVAL_S, next_attempt, not_now, run_for
 from health_pipeline.providers.errors import ProviderError
 from health_pipeline.sources.withings.assets import WITHINGS_RESOURCES, withings_asset_key
@@ -20,12 +20,13 @@ from health_pipeline.sources.withings.sync import withings_position
     minimum_interval_seconds=INTERVAL_S,
     default_status=dg.DefaultSensorStatus.RUNNING,
 )
-def withings_changes(context: dg.SensorEvaluationContext, health: HealthPipelineResource) -> dg.SensorResult:
-    skip = not_now(context, health, "withings")
+def withings_changes(context: dg.SensorEvaluationContext, raw_store: RawStoreResource,
+                     withings: SourceClientResource) -> dg.SensorResult:
+    skip = not_now(context, withings)
     if skip is not None:
         return skip
-    store = health.raw_store()
-    client = health.client("withings")
+    store = raw_store.store()
+    client = withings.client()
     changed: dict[str, str] = {}
     try:
         for resource in WITHINGS_RESOURCES:
@@ -33,7 +34,7 @@ def withings_changes(context: dg.SensorEvaluationContext, health: HealthPipeline
             if position is None:
                 changed[resource] = "first"
                 continue
-            types = health.config.withings.meastypes or DEFAULT_MEASTYPES
+            types = withings.settings.meastypes or DEFAULT_MEASTYPES
             newer = [r.payload.get("modified", 0) for r in client.changed_since(resource, position, types)]
             if newer:
                 changed[resource] = str(max(newer))
