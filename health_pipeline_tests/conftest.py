@@ -99,3 +99,56 @@ def oura_tokens(make_config: ConfigFactory) -> "OAuthTokens":
     tokens = OAuthTokens(config.oura, store, oura.OAUTH)
     authorize_with_sandbox(tokens)
     return tokens
+
+
+# ---- the fast tier ------------------------------------------------------------------------------
+# `./test.sh -m "not slow"` runs the tests that need no sandbox server, no VictoriaMetrics, no
+# PostgreSQL, no `dagster dev` and no Dagster run. A test is slow when it (or a fixture it uses)
+# starts one of them; in the fast tier they refuse to start, so a misfiled test fails with a line
+# saying so instead of quietly making the tier slow.
+
+SLOW_FIXTURES = {"sandbox", "victoriametrics", "make_config", "oura_tokens"}
+SLOW_CALLS = ("Sandbox(", "LocalVictoriaMetrics(", "DagsterDev(", "LocalPostgres(", "materialize_range(",
+              "execute_in_process(", "run_demo(", "write_sandbox_config(", "main([", "_cli(", "run_cli(",
+              "subprocess.")
+
+
+def _starts_components(item: pytest.Item) -> bool:
+    import inspect
+
+    if SLOW_FIXTURES & set(getattr(item, "fixturenames", ())):
+        return True
+    functions = [getattr(item, "function", None)]
+    for defs in getattr(getattr(item, "_fixtureinfo", None), "name2fixturedefs", {}).values():
+        functions += [d.func for d in defs if d.baseid]  # the project's fixtures, not pytest's own
+    for function in filter(None, functions):
+        try:
+            source = inspect.getsource(function)
+        except (OSError, TypeError):
+            continue
+        if any(call in source for call in SLOW_CALLS):
+            return True
+    return False
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    slow = pytest.mark.slow
+    for item in items:
+        if "slow" not in item.keywords and _starts_components(item):
+            item.add_marker(slow)
+
+
+@pytest.fixture(autouse=True)
+def _fast_tier_guard(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """In a run without the slow tests, starting a real component is a misfiled test: say so."""
+    if request.node.get_closest_marker("slow") or "not slow" not in (request.config.getoption("-m") or ""):
+        return
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError(f"{request.node.nodeid} starts a real component: mark it slow")
+
+    from health_pipeline import dagster_dev, local_postgres
+
+    for target, name in ((Sandbox, "start"), (LocalVictoriaMetrics, "__enter__"),
+                         (dagster_dev.DagsterDev, "__enter__"), (local_postgres.LocalPostgres, "__enter__")):
+        monkeypatch.setattr(target, name, refuse)
