@@ -7,6 +7,7 @@ from typing import TypeVar
 
 import dagster as dg
 import pytest
+import requests
 
 from health_pipeline.dagster_dev import DagsterDev
 from health_pipeline.instance import instance_in
@@ -49,7 +50,17 @@ def stop_automation(ui: DagsterDev, keep: Collection[str] = ()) -> int:
     stops += [("stopSensor", sensor["sensorState"]["id"]) for sensor in repository["sensors"]
               if sensor["name"] not in keep]
     for mutation, state_id in stops:
-        answer = ui.graphql(f"mutation($id: String) {{ {mutation}(id: $id) {{ __typename }} }}", {"id": state_id})
+        def stop(mutation: str = mutation, state_id: str = state_id) -> dict | None:
+            # Stopping is idempotent; the webserver answers 500 now and then while the daemon writes
+            # the same SQLite file (a sensor tick), so a 500 is asked again until the deadline.
+            try:
+                return ui.graphql(f"mutation($id: String) {{ {mutation}(id: $id) {{ __typename }} }}", {"id": state_id})
+            except requests.HTTPError as err:
+                if err.response is not None and err.response.status_code == 500:
+                    return None
+                raise
+
+        answer = poll(stop, f"{mutation} to be accepted", ui, 30.0)
         assert answer[mutation]["__typename"] in {"ScheduleStateResult", "StopSensorMutationResult"}, answer
     with instance_in(ui.home) as instance:
         poll(lambda: not instance.get_runs(dg.RunsFilter(statuses=BUSY)), "the runs started before the test", ui)
