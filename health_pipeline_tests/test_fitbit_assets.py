@@ -7,7 +7,7 @@ import dagster as dg
 import pytest
 
 from health_pipeline.config import Config
-from health_pipeline.sources.fitbit.assets import fitbit_asset_key
+from health_pipeline.naming import landing_key
 from health_pipeline.demo import authorize_with_sandbox
 from health_pipeline.sources.fitbit import client as google_health
 from health_pipeline.providers.oauth import OAuthTokens
@@ -47,12 +47,12 @@ def test_a_30_day_backfill_of_every_fitbit_type_is_one_run_with_the_fewest_reque
         result = materialize_range(config, instance, raw_asset_keys(config, ["fitbit"]), *WINDOW)
         assert len(instance.get_runs()) == 1
         for endpoint in google_health.CATALOGUE.values():
-            assert instance.get_materialized_partitions(fitbit_asset_key(endpoint.resource)) == {
+            assert instance.get_materialized_partitions(landing_key("fitbit", endpoint.resource)) == {
                 d.isoformat() for d in days_in(*WINDOW)}
     paths = Counter(e.path.rsplit("/", 2)[-2] + ("" if ":" not in e.path else ":" + e.path.split(":")[-1])
                     for e in sandbox.log.entries("google-health", "/v4/"))
     for endpoint in google_health.CATALOGUE.values():
-        meta = result.metadata[fitbit_asset_key(endpoint.resource).to_user_string()]
+        meta = result.metadata[landing_key("fitbit", endpoint.resource).to_user_string()]
         assert meta["records_new"] > 0, endpoint.resource
         assert meta["requests"] == sum(n for p, n in paths.items() if p.startswith(endpoint.resource + "/")
                                        or p.split(":")[0] == endpoint.resource), endpoint.resource
@@ -68,7 +68,7 @@ def test_a_data_type_whose_scope_was_not_granted_is_skipped_not_failed(make_conf
     store = RawStore(config.app.raw_db)
     store.init()
     authorize_with_sandbox(OAuthTokens(config.fitbit, store, google_health.OAUTH))
-    keys = [fitbit_asset_key("steps"), fitbit_asset_key("daily-resting-heart-rate")]
+    keys = [landing_key("fitbit", "steps"), landing_key("fitbit", "daily-resting-heart-rate")]
     with dg.instance_for_test() as instance:
         result = materialize_range(config, instance, keys, date(2026, 11, 1), date(2026, 11, 5))
     skipped = result.metadata["fitbit_daily_resting_heart_rate"]
@@ -86,9 +86,9 @@ def test_re_landing_a_range_rewrites_nothing(make_config: ConfigFactory, sandbox
     store.init()
     authorize_with_sandbox(OAuthTokens(config.fitbit, store, google_health.OAUTH))
     with dg.instance_for_test() as instance:
-        first = materialize_range(config, instance, [fitbit_asset_key(resource)], date(2026, 11, 1), date(2026, 11, 7))
-        again = materialize_range(config, instance, [fitbit_asset_key(resource)], date(2026, 11, 1), date(2026, 11, 7))
-    key = fitbit_asset_key(resource).to_user_string()
+        first = materialize_range(config, instance, [landing_key("fitbit", resource)], date(2026, 11, 1), date(2026, 11, 7))
+        again = materialize_range(config, instance, [landing_key("fitbit", resource)], date(2026, 11, 1), date(2026, 11, 7))
+    key = landing_key("fitbit", resource).to_user_string()
     assert first.metadata[key]["records_new"] == 7 if resource == "heart-rate" else first.metadata[key]["records_new"] > 0
     assert (again.metadata[key]["records_new"], again.metadata[key]["records_changed"]) == (0, 0)
     assert again.metadata[key]["records_unchanged"] == first.metadata[key]["records_new"]

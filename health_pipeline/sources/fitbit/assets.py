@@ -2,14 +2,9 @@
 
 import dagster as dg
 
-from health_pipeline.naming import landing_key
 from health_pipeline.pipeline.landing import build_daily_landing_asset
 from health_pipeline.sources.fitbit import client as google_health
 from health_pipeline.sources.fitbit.settings import FitbitConfig
-
-
-def fitbit_asset_key(resource: str) -> dg.AssetKey:
-    return landing_key("fitbit", resource)
 
 
 def fitbit_assets(partitions: dg.PartitionsDefinition) -> list[dg.AssetsDefinition]:

@@ -8,10 +8,6 @@ from health_pipeline.pipeline.resources import RawStoreResource, SourceClientRes
 from health_pipeline.sources.oura import client as oura
 
 
-def oura_asset_key(resource: str) -> dg.AssetKey:
-    return landing_key("oura", resource)
-
-
 def oura_assets(partitions: dg.PartitionsDefinition) -> list[dg.AssetsDefinition]:
     return [
         build_daily_landing_asset(
@@ -27,7 +23,7 @@ def oura_assets(partitions: dg.PartitionsDefinition) -> list[dg.AssetsDefinition
 def build_oura_profile_asset(endpoint: oura.OuraEndpoint) -> dg.AssetsDefinition:
     """An undated Oura endpoint (`personal_info`, `ring_configuration`), refreshed whole, daily."""
 
-    @dg.asset(key=oura_asset_key(endpoint.resource), group_name="oura", kinds={"python", "sqlite"},
+    @dg.asset(key=landing_key("oura", endpoint.resource), group_name="oura", kinds={"python", "sqlite"},
               tags={"provider": "oura"}, metadata={"endpoint": endpoint.path}, pool="oura_api",
               retry_policy=RETRY_POLICY,
               description=f"Oura `{endpoint.path}`, kept verbatim. {endpoint.description} Refreshed daily.")

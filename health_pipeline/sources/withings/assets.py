@@ -15,13 +15,9 @@ from health_pipeline.sources.withings.settings import WithingsConfig
 WITHINGS_RESOURCES = tuple(withings.CATALOGUE)
 
 
-def withings_asset_key(resource: str) -> dg.AssetKey:
-    return landing_key("withings", resource)
-
-
 def build_withings_asset(endpoint: withings.WithingsEndpoint) -> dg.AssetsDefinition:
     @dg.asset(
-        key=withings_asset_key(endpoint.resource),
+        key=landing_key("withings", endpoint.resource),
         group_name="withings",
         description=(f"Withings `{endpoint.action}` ({endpoint.path}), kept verbatim in the raw store. "
                      f"{endpoint.description} Lands what changed since the raw store's watermark "
@@ -81,4 +77,4 @@ def landing_assets(settings: WithingsConfig, partitions: dg.PartitionsDefinition
 def optional_keys(settings: WithingsConfig) -> list[dg.AssetKey]:
     """The switched-on dense daily assets, which the schedules refresh."""
     wanted = (("intraday", settings.intraday), ("sleep_hf", settings.high_frequency_sleep))
-    return [withings_asset_key(resource) for resource, on in wanted if on]
+    return [landing_key("withings", resource) for resource, on in wanted if on]

@@ -8,7 +8,8 @@ import dagster as dg
 from health_pipeline.pipeline.resources import RawStoreResource, SourceClientResource
 from health_pipeline.pipeline.sensors import INTERVAL_S, next_attempt, not_now, run_for
 from health_pipeline.providers.errors import ProviderError
-from health_pipeline.sources.withings.assets import WITHINGS_RESOURCES, withings_asset_key
+from health_pipeline.naming import landing_key
+from health_pipeline.sources.withings.assets import WITHINGS_RESOURCES
 from health_pipeline.sources.withings.client import DEFAULT_MEASTYPES
 from health_pipeline.sources.withings.sync import withings_position
 
@@ -16,7 +17,7 @@ from health_pipeline.sources.withings.sync import withings_position
 @dg.sensor(
     name="withings_changes",
     description="Asks Withings (one `lastupdate` call per resource) whether anything changed after what landed.",
-    asset_selection=[withings_asset_key(r) for r in WITHINGS_RESOURCES],
+    asset_selection=[landing_key("withings", r) for r in WITHINGS_RESOURCES],
     minimum_interval_seconds=INTERVAL_S,
     default_status=dg.DefaultSensorStatus.RUNNING,
 )
@@ -46,4 +47,4 @@ def withings_changes(context: dg.SensorEvaluationContext, raw_store: RawStoreRes
         return dg.SensorResult(skip_reason="nothing changed at Withings since the last landed sync")
     position = ",".join(f"{r}={p}" for r, p in sorted(changed.items()))
     return run_for("withings", position, next_attempt(context.cursor, position),
-                   [withings_asset_key(r) for r in sorted(changed)])
+                   [landing_key("withings", r) for r in sorted(changed)])
