@@ -1,4 +1,4 @@
-"""Dagster definitions: thin assets over providers/, storage/, tidy/ and export/."""
+"""The Dagster wiring over the source registry: thin assets over sources/, storage/, tidy/ and export/."""
 
 import warnings
 
