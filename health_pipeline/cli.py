@@ -69,9 +69,11 @@ def _positive(value: str) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from health_pipeline.sources import titles
+
     parser = argparse.ArgumentParser(
         prog="health-pipeline",
-        description=f"Keep {_titles()} data in a local warehouse.",
+        description=f"Keep {titles()} data in a local warehouse.",
     )
     parser.add_argument("--config", metavar="PATH", help="config file (default: $HEALTH_PIPELINE_CONFIG or ./health-pipeline.toml)")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
@@ -300,7 +302,9 @@ def render_table(headers: list[str], rows: list[list[str]], widths: list[int] | 
 
 
 def _credential_status(name: str, config: Config, store: "RawStore | None") -> str:
-    if not hasattr(config.provider(name), "client_id"):  # an API key, not OAuth
+    from health_pipeline.sources import source_named
+
+    if not source_named(name).uses_oauth:
         return "api key set" if getattr(config.provider(name), "api_key", None) else "no api key"
     token = store.token(name) if store is not None else None
     if token is None:
@@ -403,13 +407,6 @@ def _lineage(args: argparse.Namespace) -> int:
         _error(f"no exported metric is called {args.metric!r}{hint}")
         return EXIT_USAGE
     return 0
-
-
-def _titles() -> str:
-    from health_pipeline.sources import SOURCES
-
-    names = [s.title for s in SOURCES]
-    return ", ".join(names[:-1]) + " and " + names[-1] if len(names) > 1 else "".join(names)
 
 
 def _oauth_sources() -> list[str]:

@@ -161,7 +161,6 @@ class Section(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True, strict=True, validate_default=True,
                               arbitrary_types_allowed=True)
-    section: ClassVar[str] = ""
     secret_keys: ClassVar[tuple[str, ...]] = ()
 
     def problem(self) -> tuple[str, str] | None:
@@ -172,7 +171,6 @@ class Section(BaseModel):
 class AppConfig(Section):
     """Where the stores live, whose data it is, and the calendar days are counted in."""
 
-    section: ClassVar[str] = "app"
     raw_db: StorePath = Path("data/raw.sqlite")
     duckdb: StorePath = Path("data/health.duckdb")
     timezone: Timezone = "UTC"
@@ -193,10 +191,6 @@ class ProviderConfig(Section):
     start_date: StartDate = DEFAULT_START_DATE
     base_url: Url = ""
     requests_per_minute: PositiveInt = 60
-
-    def option(self, key: str) -> bool:
-        """A switch for optional, heavier data (`intraday`); False where the source has no such key."""
-        return bool(getattr(self, key, False))
 
 
 class OAuthProviderConfig(ProviderConfig):
@@ -222,20 +216,29 @@ class ApiKeyProviderConfig(ProviderConfig):
     """A source reached with a per-account API key."""
 
     secret_keys: ClassVar[tuple[str, ...]] = ("api_key",)
-    title: ClassVar[str] = ""
     api_key: SecretStr = Secret("")
 
     def problem(self) -> tuple[str, str] | None:
         if self.enabled and not self.api_key:
-            return "api_key", (f"is required when {self.title or self.name} is enabled (set it here or in "
+            title = next(s.title for s in _registry() if s.name == self.name)
+            return "api_key", (f"is required when {title} is enabled (set it here or in "
                                f"HEALTH_PIPELINE_{self.name.upper()}_API_KEY)")
         return None
+
+
+def _ca_bundle(value: Any, info: ValidationInfo) -> Path | None:
+    """A CA certificate file to verify the server with (self-signed setups); "" for none."""
+    if value is None or value == "":
+        return None
+    bundle = _relative_path(value, info)
+    if not bundle.is_file():
+        raise ValueError(f"no such file: {bundle}")
+    return bundle
 
 
 class VictoriaMetricsConfig(Section):
     """The VictoriaMetrics server the metrics are exported to."""
 
-    section: ClassVar[str] = "victoriametrics"
     secret_keys: ClassVar[tuple[str, ...]] = ("password",)
     enabled: bool = False
     url: Url = "http://127.0.0.1:8428"
@@ -245,7 +248,7 @@ class VictoriaMetricsConfig(Section):
     syncbit_device: LabelValue = "charge6"  # SyncBit's fixed `device` label
     extra_labels: Annotated[dict[str, str], BeforeValidator(_extra_labels)] = Field(default_factory=dict)
     verify_tls: bool = True
-    ca_bundle: Annotated[Path | None, BeforeValidator(lambda v, info: _ca_bundle(v, info))] = None
+    ca_bundle: Annotated[Path | None, BeforeValidator(_ca_bundle)] = None
     timeout_s: Positive = 30.0
 
     def problem(self) -> tuple[str, str] | None:
@@ -262,16 +265,6 @@ class VictoriaMetricsConfig(Section):
     def tls_verify(self) -> bool | str:
         """What `requests` takes as `verify`: the CA bundle, or whether to verify at all."""
         return str(self.ca_bundle) if self.ca_bundle and self.verify_tls else self.verify_tls
-
-
-def _ca_bundle(value: Any, info: ValidationInfo) -> Path | None:
-    """A CA certificate file to verify the server with (self-signed setups); "" for none."""
-    if value is None or value == "":
-        return None
-    bundle = _relative_path(value, info)
-    if not bundle.is_file():
-        raise ValueError(f"no such file: {bundle}")
-    return bundle
 
 
 @dataclass(frozen=True)

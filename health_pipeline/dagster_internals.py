@@ -63,19 +63,12 @@ def check_internals() -> list[str]:
         except (ImportError, AttributeError) as err:
             problems.append(f"{what}: {where} is gone ({err})")
             continue
-        missing = [m for m in members if not hasattr(found, m) and m not in _annotations(found)]
+        missing = [m for m in members if not hasattr(found, m)]
         if missing:
             problems.append(f"{what}: {where} has no {', '.join(missing)}")
     if "config_dir" not in inspect.signature(InstanceRef.from_dir).parameters:
         problems.append("instance from a home folder: InstanceRef.from_dir takes no config_dir")
     return problems
-
-
-def _annotations(found: object) -> dict[str, object]:
-    try:
-        return dict(getattr(found, "__annotations__", {}) or {})
-    except TypeError:
-        return {}
 
 
 def instance_from_home(home: Path, config_dir: Path | None = None) -> dg.DagsterInstance:

@@ -109,8 +109,7 @@ def oura_tokens(make_config: ConfigFactory) -> "OAuthTokens":
 
 SLOW_FIXTURES = {"sandbox", "victoriametrics", "make_config", "oura_tokens"}
 SLOW_CALLS = ("Sandbox(", "LocalVictoriaMetrics(", "DagsterDev(", "LocalPostgres(", "materialize_range(",
-              "execute_in_process(", "run_demo(", "write_sandbox_config(", "main([", "_cli(", "run_cli(",
-              "subprocess.")
+              "execute_in_process(", "run_demo(", "write_sandbox_config(", "main([", "subprocess.")
 
 
 def _starts_components(item: pytest.Item) -> bool:

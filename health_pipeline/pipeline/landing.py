@@ -92,7 +92,7 @@ def build_daily_landing_asset(
         start = resume_start(state[1] if state else {}, run_ids, requested, last)
         if start != requested:
             context.log.info(f"resuming after {start - timedelta(days=1)}: earlier chunks of this run already landed")
-        api: WindowClient = source.client()
+        api: WindowClient = source.client(store)
         counts = LandingCounts()
         chunks = 0
         try:

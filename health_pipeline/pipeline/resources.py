@@ -89,14 +89,13 @@ class SourceClientResource(ConfigFileResource):
     def settings(self) -> ProviderConfig:
         return self.config.provider(self.source)
 
-    def client(self) -> Any:
+    def client(self, store: RawStore) -> Any:
+        """The client, its tokens kept in `store` (the run's `raw_store`)."""
         from health_pipeline.sources import source_named
 
         if not self.settings.enabled:
             raise dg.Failure(f"{self.source} is disabled: set [{self.source}] enabled = true in the config file",
                              allow_retries=False)
-        store = RawStore(self.config.app.raw_db)
-        store.init()
         return source_named(self.source).build_client(self.settings, self.config.app, store)
 
 

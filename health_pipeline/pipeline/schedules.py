@@ -12,8 +12,8 @@ import dagster as dg
 
 from health_pipeline.config import Config
 from health_pipeline.naming import PROVIDER_TAG, RANGE_END, RANGE_START
-from health_pipeline.pipeline.selection import REFERENCE_KEYS, daily_job_keys, titles
-from health_pipeline.sources import source_named
+from health_pipeline.pipeline.selection import REFERENCE_KEYS, daily_job_keys
+from health_pipeline.sources import source_named, titles
 
 
 

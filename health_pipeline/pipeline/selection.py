@@ -41,8 +41,3 @@ def daily_job_keys(config: Config) -> list[dg.AssetKey]:
     changes = any(config.provider(name).enabled for name in CHANGE_PROVIDERS)
     return raw + downstream_keys(config) if raw or changes else []
 
-
-def titles(driven_by: str) -> str:
-    """The sources driven one way, for descriptions: `Oura and Fitbit`."""
-    names = [s.title for s in SOURCES if s.driven_by == driven_by]
-    return " and ".join([", ".join(names[:-1]), names[-1]] if len(names) > 1 else names)

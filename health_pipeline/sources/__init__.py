@@ -19,6 +19,12 @@ SOURCES: tuple[Source, ...] = (
 )
 
 
+def titles(driven_by: str | None = None) -> str:
+    """The sources' names as a person reads them (`Oura, Fitbit, Withings and Hevy`), or those driven one way."""
+    names = [s.title for s in SOURCES if driven_by is None or s.driven_by == driven_by]
+    return ", ".join(names[:-1]) + " and " + names[-1] if len(names) > 1 else "".join(names)
+
+
 def source_named(name: str) -> Source:
     """The source called `name` (a `KeyError` naming the known ones otherwise)."""
     for source in SOURCES:

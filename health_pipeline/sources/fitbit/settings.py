@@ -9,7 +9,6 @@ class FitbitConfig(OAuthProviderConfig):
     """Fitbit data through the Google Health API v4, with a Google Cloud OAuth client."""
 
     name: ClassVar[str] = "fitbit"
-    section: ClassVar[str] = "fitbit"
     base_url: Url = "https://health.googleapis.com"
     authorize_url: Url = "https://accounts.google.com/o/oauth2/v2/auth"
     token_url: Url = "https://oauth2.googleapis.com/token"

@@ -26,7 +26,7 @@ def hevy_workouts(context: dg.AssetExecutionContext, raw_store: RawStoreResource
     """Hevy workouts (exercises and sets), kept verbatim: updated workouts are upserted and deleted
     ones tombstoned, following `/v1/workouts/events` from the raw store's watermark; a
     `sync --start/--end` run also lists the workouts of those days whole (`/v1/workouts`)."""
-    client = hevy.client()
+    client = hevy.client(raw_store.store())
     window = sync_window(context)
     with provider_failures(client):
         if window is None:
@@ -47,7 +47,7 @@ def build_reference_asset(resource: str, description: str) -> dg.AssetsDefinitio
               pool="hevy_api", retry_policy=RETRY_POLICY)
     def _land(context: dg.AssetExecutionContext, raw_store: RawStoreResource,
               hevy: SourceClientResource) -> dg.MaterializeResult:
-        client = hevy.client()
+        client = hevy.client(raw_store.store())
         with provider_failures(client):
             counts = sync_hevy_reference(client, raw_store.store(), resource)
         return dg.MaterializeResult(metadata={"requests": client.requests_made, **counts.as_metadata()})

@@ -24,11 +24,12 @@ def hevy_changes(context: dg.SensorEvaluationContext, raw_store: RawStoreResourc
     skip = not_now(context, hevy)
     if skip is not None:
         return skip
-    landed = hevy_position(raw_store.store())
+    store = raw_store.store()
+    landed = hevy_position(store)
     if landed is None:
         position = "first"
     else:
-        client = hevy.client()
+        client = hevy.client(store)
         try:
             newest = client.newest_change_since(landed)
         except ProviderError as err:

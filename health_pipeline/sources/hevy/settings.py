@@ -9,7 +9,5 @@ class HevyConfig(ApiKeyProviderConfig):
     """Hevy's public API, with the per-account API key of a Hevy Pro account."""
 
     name: ClassVar[str] = "hevy"
-    section: ClassVar[str] = "hevy"
-    title: ClassVar[str] = "Hevy"
     base_url: Url = "https://api.hevyapp.com"
     requests_per_minute: PositiveInt = 120

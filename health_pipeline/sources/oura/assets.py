@@ -29,7 +29,7 @@ def build_oura_profile_asset(endpoint: oura.OuraEndpoint) -> dg.AssetsDefinition
               description=f"Oura `{endpoint.path}`, kept verbatim. {endpoint.description} Refreshed daily.")
     def _land(context: dg.AssetExecutionContext, raw_store: RawStoreResource,
               oura: SourceClientResource) -> dg.MaterializeResult:
-        client = oura.client()
+        client = oura.client(raw_store.store())
         with provider_failures(client):
             records = client.fetch_profile(endpoint.resource)
         counts = raw_store.store().land("oura", endpoint.resource, records, complete=True)

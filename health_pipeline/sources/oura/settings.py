@@ -9,7 +9,6 @@ class OuraConfig(OAuthProviderConfig):
     """Oura's API v2, with an OAuth2 client registered at cloud.ouraring.com."""
 
     name: ClassVar[str] = "oura"
-    section: ClassVar[str] = "oura"
     base_url: Url = "https://api.ouraring.com"
     authorize_url: Url = "https://cloud.ouraring.com/oauth/authorize"
     token_url: Url = "https://api.ouraring.com/oauth/token"

@@ -31,7 +31,7 @@ def build_withings_asset(endpoint: withings.WithingsEndpoint) -> dg.AssetsDefini
     )
     def _land(context: dg.AssetExecutionContext, raw_store: RawStoreResource,
               withings: SourceClientResource) -> dg.MaterializeResult:
-        client = withings.client()
+        client = withings.client(raw_store.store())
         config = withings.config
         today = datetime.now(config.app.tz).date()
         window = sync_window(context)

@@ -27,7 +27,7 @@ def withings_changes(context: dg.SensorEvaluationContext, raw_store: RawStoreRes
     if skip is not None:
         return skip
     store = raw_store.store()
-    client = withings.client()
+    client = withings.client(store)
     changed: dict[str, str] = {}
     try:
         for resource in WITHINGS_RESOURCES:

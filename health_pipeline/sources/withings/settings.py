@@ -19,7 +19,6 @@ class WithingsConfig(OAuthProviderConfig):
     """Withings' public API, with an OAuth2 client registered in its developer portal."""
 
     name: ClassVar[str] = "withings"
-    section: ClassVar[str] = "withings"
     base_url: Url = "https://wbsapi.withings.net"
     authorize_url: Url = "https://account.withings.com/oauth2_user/authorize2"
     token_url: Url = "https://wbsapi.withings.net/v2/oauth2"
