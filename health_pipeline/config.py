@@ -28,7 +28,7 @@ from zoneinfo import ZoneInfo, available_timezones
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, ValidationInfo
 
 if TYPE_CHECKING:
-    from health_pipeline.sources.base import Source
+    from health_pipeline.sources.base import Importer, Source
 
 CONFIG_ENV = "HEALTH_PIPELINE_CONFIG"
 DEFAULT_CONFIG_NAME = "health-pipeline.toml"
@@ -226,6 +226,14 @@ class ApiKeyProviderConfig(ProviderConfig):
         return None
 
 
+class ImportConfig(Section):
+    """What every importer's section has: the export to read (a file or folder; "" for none). Relative
+    paths are resolved against the config file's folder; the CLI and the launchpad can name another."""
+
+    name: ClassVar[str] = ""
+    path: str = ""
+
+
 def _ca_bundle(value: Any, info: ValidationInfo) -> Path | None:
     """A CA certificate file to verify the server with (self-signed setups); "" for none."""
     if value is None or value == "":
@@ -278,6 +286,7 @@ class Config:
     victoriametrics: VictoriaMetricsConfig
     sources: Mapping[str, ProviderConfig]
     summary: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    imports: Mapping[str, "ImportConfig"] = field(default_factory=dict)  # each importer's section
 
     @property
     def base_dir(self) -> Path:
@@ -289,10 +298,13 @@ class Config:
             raise ConfigError(f"unknown provider {name!r}; choose one of {', '.join(self.sources)}")
         return self.sources[name]
 
-    def __getattr__(self, name: str) -> ProviderConfig:
-        sources = self.__dict__.get("sources") or {}
-        if name in sources:
-            return sources[name]
+    def importer(self, name: str) -> "ImportConfig":
+        return self.imports[name]
+
+    def __getattr__(self, name: str) -> Any:
+        for sections in (self.__dict__.get("sources") or {}, self.__dict__.get("imports") or {}):
+            if name in sections:
+                return sections[name]
         raise AttributeError(name)
 
     @property
@@ -304,6 +316,12 @@ def _registry() -> "tuple[Source, ...]":
     from health_pipeline.sources import SOURCES
 
     return SOURCES
+
+
+def _importers() -> "tuple[Importer, ...]":
+    from health_pipeline.sources import IMPORTERS
+
+    return IMPORTERS
 
 
 def source_names() -> tuple[str, ...]:
@@ -322,7 +340,8 @@ def summary_precedence() -> dict[str, tuple[str, ...]]:
 
 def section_models() -> dict[str, type[Section]]:
     """Every section of the file and its model, in the file's order."""
-    return {"app": AppConfig, **{s.name: s.settings for s in _registry()}, "victoriametrics": VictoriaMetricsConfig}
+    return {"app": AppConfig, **{s.name: s.settings for s in _registry()}, **{i.name: i.settings for i in _importers()},
+            "victoriametrics": VictoriaMetricsConfig}
 
 
 def _toml_value(value: Any) -> Any:
@@ -435,7 +454,9 @@ def parse_config(data: dict[str, Any], path: Path | None, environ: Mapping[str, 
 
     app = section("app")
     context.update(today=datetime.now(app.tz).date(), timezone=app.timezone)
-    sources = {name: section(name) for name in models if name not in ("app", "victoriametrics")}
+    importers = {i.name for i in _importers()}
+    sources = {name: section(name) for name in models if name not in ("app", "victoriametrics", *importers)}
+    imports = {name: section(name) for name in models if name in importers}
     vm = section("victoriametrics")
 
     summary_data = data.get("summary", {})
@@ -448,7 +469,7 @@ def parse_config(data: dict[str, Any], path: Path | None, environ: Mapping[str, 
         if not isinstance(value, list):
             raise ConfigError(f"{where}: [summary] {metric}: must be a list, got {value!r}")
         summary[metric] = _precedence(metric, value, list(sources), default, where)
-    return Config(path=path, app=app, victoriametrics=vm, sources=sources, summary=summary)
+    return Config(path=path, app=app, victoriametrics=vm, sources=sources, summary=summary, imports=imports)
 
 
 def _precedence(metric: str, value: list[Any], names: list[str], default: tuple[str, ...], where: str) -> tuple[str, ...]:

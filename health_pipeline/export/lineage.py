@@ -8,7 +8,7 @@ prints it; the export asset carries the first hop as Dagster column lineage.
 from dataclasses import dataclass, replace
 
 from health_pipeline.export.metrics import CATALOGUE, SYNCBIT_PROVIDER, Metric, named
-from health_pipeline.tidy.catalog import ALL_TABLES, TABLES, raw_asset_name
+from health_pipeline.tidy.catalog import ALL_TABLES, TABLES
 from health_pipeline.tidy.summary import METRICS as SUMMARY_METRICS
 from health_pipeline.tidy.summary import summary_columns
 
@@ -45,15 +45,10 @@ def column_origin(table: str, column: str) -> ColumnOrigin:
     tidy = ALL_TABLES[table]
     documented = next(c for c in tidy.columns if c.name == column)
     fields = tuple(
-        RawField(src.provider, ref.asset, ref.field, _endpoint_of(src.provider, _resource(src.resources, src.provider,
-                                                                                          ref.asset)))
+        RawField(src.provider, ref.asset, ref.field, _endpoint_of(src.provider, ref.resource))
         for src in tidy.sources for ref in src.lineage.get(column, ())
     )
     return ColumnOrigin(table, column, documented.unit, documented.description, fields)
-
-
-def _resource(resources: tuple[str, ...], provider: str, asset: str) -> str:
-    return next(r for r in resources if raw_asset_name(provider, r) == asset)
 
 
 def describe(name: str) -> str:
@@ -149,6 +144,9 @@ def metric_list() -> str:
 
 def _endpoint_of(provider: str, resource: str) -> str:
     """The provider request a stored resource comes from (`GET /v2/usercollection/sleep`)."""
-    from health_pipeline.sources import source_named
+    from health_pipeline.sources import IMPORTERS, source_named
 
+    importer = next((i for i in IMPORTERS if i.name == provider), None)
+    if importer is not None:
+        return f"{importer.title}: {resource} files"
     return source_named(provider).endpoint_of(resource)

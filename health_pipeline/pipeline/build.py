@@ -9,15 +9,16 @@ from health_pipeline.pipeline.partitions import daily_partitions
 from health_pipeline.pipeline.resources import resources_for
 from health_pipeline.pipeline.schedules import build_schedules
 from health_pipeline.pipeline.tidy.assets import tidy_assets
-from health_pipeline.sources import SOURCES
+from health_pipeline.sources import IMPORTERS, SOURCES
 
 
 def build_definitions(config: Config) -> dg.Definitions:
     """All assets, bound to resources that re-read the same config file inside each run."""
     partitions = daily_partitions(config)
     raw = [asset for source in SOURCES for asset in source.build_assets(config.provider(source.name), partitions)]
-    landed = {key.to_user_string() for asset in raw for key in asset.keys}
-    assets = [*raw, *tidy_assets(partitions, landed),
+    imports = [asset for importer in IMPORTERS for asset in importer.build_assets(config.importer(importer.name))]
+    landed = {key.to_user_string() for asset in [*raw, *imports] for key in asset.keys}
+    assets = [*raw, *imports, *tidy_assets(partitions, landed),
               build_export_asset(partitions, config.victoriametrics.syncbit_compat)]
     jobs, schedules = build_schedules(config)
     follow_job, follow = build_follow_sensor(config, {key for asset in raw for key in asset.keys}, partitions)

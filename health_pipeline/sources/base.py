@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Literal
 if TYPE_CHECKING:
     import dagster as dg
 
-    from health_pipeline.config import AppConfig, ProviderConfig
+    from health_pipeline.config import AppConfig, ImportConfig, ProviderConfig
     from health_pipeline.providers.oauth import OAuthProfile
     from health_pipeline.storage.raw_store import RawStore
 
@@ -96,3 +96,25 @@ def oauth_sandbox_section(name: str, base_url: str, authorize_path: str, token_p
     return (f'[{name}]\nenabled = true\nstart_date = "{start}"\nbase_url = "{base_url}"\n'
             f'authorize_url = "{base_url}{authorize_path}"\ntoken_url = "{base_url}{token_path}"\n'
             f'client_id = "sandbox"\nclient_secret = "sandbox-secret"\n{more}\n')
+
+
+@dataclass(frozen=True)
+class Importer:
+    """A file importer: reads a user's export (an archive, another tool's database) into the raw
+    store, as one Dagster asset; its records are modelled like a provider's live data."""
+
+    name: str  # config section, asset name, raw-store provider of its own records (`fitbit_takeout`)
+    title: str  # how a person names it (`Fitbit Takeout archive`)
+    settings: "type[ImportConfig]"
+    build_assets: "Callable[[ImportConfig], list[dg.AssetsDefinition]]"
+    # What it imports into: `models_as` names the provider whose tidy rows its own records become (a
+    # Takeout archive is Fitbit data); `feeds` the tidy tables the records it lands under the
+    # providers' own resources feed (health-sync's Oura, Withings and Hevy records).
+    models_as: str = ""
+    tidy: tuple[TidyInput, ...] = ()
+    feeds: tuple[str, ...] = ()
+
+    @property
+    def asset(self) -> str:
+        """The import asset's name (also its key)."""
+        return f"import_{self.name}"

@@ -59,11 +59,25 @@ class TidySource:
     resources: tuple[str, ...]
     driver: Driver
     option: str | None = None  # the `[provider]` config option that switches the raw asset on
+    # An importer's rows are modelled as another provider's (`fitbit_takeout` -> `fitbit`): both are one
+    # group, and per day one of them wins (see `models.rebuild_group`).
+    emits: str = ""
+    asset: str | None = None  # one asset lands every resource (an importer); default: one per resource
+
+    @property
+    def tidy_provider(self) -> str:
+        """The `provider` value of the rows it yields."""
+        return self.emits or self.provider
 
     @property
     def raw_assets(self) -> tuple[str, ...]:
         """The landing assets' names (`fitbit_heart_rate` for resource `heart-rate`)."""
+        if self.asset is not None:
+            return (self.asset,)
         return tuple(raw_asset_name(self.provider, r) for r in self.resources)
+
+    def asset_of(self, resource: str) -> str:
+        return self.asset or raw_asset_name(self.provider, resource)
 
     @cached_property
     def sql(self) -> str:
@@ -73,7 +87,7 @@ class TidySource:
     def per_record(self) -> bool:
         """Whether each row comes from a single raw record (no joins or aggregates across records),
         declared by a `-- per record` line: then a window can be modelled a slice of days at a time."""
-        return any(line.startswith("-- per record") for line in self.sql.splitlines())
+        return any(line.startswith(("-- per record", "-- per day")) for line in self.sql.splitlines())
 
     @cached_property
     def lineage(self) -> dict[str, tuple[FieldRef, ...]]:
@@ -87,7 +101,7 @@ class TidySource:
                     resource, _, path = item.strip().partition(":")
                     if resource not in self.resources or not path:
                         raise ValueError(f"{self.table}__{self.provider}.sql: bad lineage item {item.strip()!r}")
-                    refs.append(FieldRef(raw_asset_name(self.provider, resource), path, resource))
+                    refs.append(FieldRef(self.asset_of(resource), path, resource))
                 found[match.group(1)] = tuple(refs)
         return found
 
@@ -117,6 +131,9 @@ class TidyTable:
     description: str
     sources: tuple[TidySource, ...] = field(default=())
     fresh_within_days: int | None = None  # daily data from date-driven providers should be this recent
+    # What is compared per day when two sources of one provider (an API and its archive) both have the
+    # day: an aggregate over the day's rows (`origins_agree` warns beyond the configured tolerance).
+    compare: str | None = None
 
     @cached_property
     def ddl(self) -> str:
@@ -135,6 +152,13 @@ class TidyTable:
     def source(self, provider: str) -> TidySource:
         return next(s for s in self.sources if s.provider == provider)
 
+    def groups(self) -> dict[str, tuple[TidySource, ...]]:
+        """The sources by the provider their rows carry, in registry order (an API before its archive)."""
+        found: dict[str, list[TidySource]] = {}
+        for source in self.sources:
+            found.setdefault(source.tidy_provider, []).append(source)
+        return {provider: tuple(members) for provider, members in found.items()}
+
 
 
 
@@ -143,25 +167,32 @@ def _sql(folder: str, name: str) -> str:
 
 
 _DECLARED: tuple[TidyTable, ...] = (
-    TidyTable("daily_activity", ("provider", "day"), "Steps, distance, energy and time per intensity, per local day.", fresh_within_days=2),
-    TidyTable("heart_rate", ("provider", "ts"), "Heart-rate samples through the day and night.", fresh_within_days=2),
-    TidyTable("heart_rate_zones", ("provider", "day", "zone"), "Time and energy per heart-rate zone, per local day.", fresh_within_days=2),
-    TidyTable("sleep_sessions", ("provider", "sleep_id"), "Nights and naps with their stages and vitals.", fresh_within_days=3),
+    TidyTable("daily_activity", ("provider", "day"), "Steps, distance, energy and time per intensity, per local day.", fresh_within_days=2, compare="sum(steps)"),
+    TidyTable("heart_rate", ("provider", "ts"), "Heart-rate samples through the day and night.", fresh_within_days=2, compare="avg(bpm)"),
+    TidyTable("heart_rate_zones", ("provider", "day", "zone"), "Time and energy per heart-rate zone, per local day.", fresh_within_days=2,
+              compare="sum(duration_s) FILTER (WHERE zone IN ('moderate', 'vigorous', 'peak'))"),
+    TidyTable("sleep_sessions", ("provider", "sleep_id"), "Nights and naps with their stages and vitals.", fresh_within_days=3,
+              compare="sum(asleep_s)"),
     TidyTable("sleep_samples", ("provider", "sleep_id", "ts"), "Five-minute heart rate and HRV inside each sleep."),
-    TidyTable("body_measurements", ("provider", "measured_at", "metric"), "Weigh-ins, body composition, blood pressure."),
-    TidyTable("workouts", ("provider", "workout_id"), "Workouts from every provider, one row each."),
+    TidyTable("body_measurements", ("provider", "measured_at", "metric"), "Weigh-ins, body composition, blood pressure.",
+              compare="avg(value) FILTER (WHERE metric = 'weight')"),
+    TidyTable("workouts", ("provider", "workout_id"), "Workouts from every provider, one row each.", compare="count(*)"),
     TidyTable("workout_sets", ("provider", "workout_id", "exercise_index", "set_index"), "Every logged set of every strength workout."),
     TidyTable("daily_scores", ("provider", "day"), "The providers' own daily scores (0-100).", fresh_within_days=3),
-    TidyTable("daily_vitals", ("provider", "day"), "Nightly vitals: HRV, SpO2, breathing, temperature; stress; VO2 max.", fresh_within_days=3),
+    TidyTable("daily_vitals", ("provider", "day"), "Nightly vitals: HRV, SpO2, breathing, temperature; stress; VO2 max.", fresh_within_days=3,
+              compare="avg(hrv_ms)"),
 )
 
 
 def _with_sources(table: TidyTable) -> TidyTable:
     """The table with every source's raw resources feeding it, in registry order."""
-    from health_pipeline.sources import SOURCES
+    from health_pipeline.sources import IMPORTERS, SOURCES
 
     found = tuple(TidySource(table.name, source.name, given.resources, given.driver, given.option)
                   for source in SOURCES for given in source.tidy if given.table == table.name)
+    found += tuple(TidySource(table.name, importer.name, given.resources, given.driver, emits=importer.models_as,
+                              asset=importer.asset)
+                   for importer in IMPORTERS for given in importer.tidy if given.table == table.name)
     return replace(table, sources=found)
 
 

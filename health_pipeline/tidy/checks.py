@@ -4,7 +4,7 @@ Each function returns a `CheckOutcome` (passed, a one-line summary, a few offend
 knows nothing of Dagster; the assets turn outcomes into asset-check results.
 """
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
@@ -14,7 +14,7 @@ import duckdb
 from health_pipeline.storage.duckdb_store import scalar
 from health_pipeline.storage.raw_store import RawStore
 from health_pipeline.tidy.catalog import TidyTable
-from health_pipeline.tidy.models import raw_relation, record_slices
+from health_pipeline.tidy.models import DISAGREEMENTS_DDL, drop_group_staging, ordered, raw_relation, record_slices, stage_group
 from health_pipeline.tidy.rejections import Rejected, rules_for
 
 
@@ -77,25 +77,55 @@ def no_future_days(conn: duckdb.DuckDBPyConnection, table: str, today: date) -> 
                         {"rows_in_future": bad, "today": today.isoformat(), "newest_day": str(newest)})
 
 
-def rows_match_raw(conn: duckdb.DuckDBPyConnection, raw_store: RawStore, table: TidyTable) -> CheckOutcome:
+def rows_match_raw(conn: duckdb.DuckDBPyConnection, raw_store: RawStore, table: TidyTable,
+                   precedence: Mapping[str, Sequence[str]] | None = None) -> CheckOutcome:
     """Each provider's rows equal what its source yields from every live raw record (nothing unmodelled or stale)."""
     counts: dict[str, dict[str, int]] = {}
-    for source in table.sources:
-        expected = 0
-        for records in record_slices(raw_store, source):
-            conn.register("raw", raw_relation(records))
+    for provider, members in table.groups().items():
+        if len(members) > 1:  # an API and its archive: the merged rows (rejections already applied)
             try:
-                expected += int(scalar(conn, f"SELECT count(*) FROM ({source.sql})") or 0)
+                stage_group(conn, raw_store, table, ordered(members, (precedence or {}).get(provider)), None, None)
+                expected = int(scalar(conn, "SELECT count(*) FROM _staged") or 0)
             finally:
-                conn.unregister("raw")
-        dropped = int(scalar(conn, "SELECT count(*) FROM rejected_values WHERE table_name = ? AND provider = ? "
-                                   "AND action = 'dropped'", [table.name, source.provider]) or 0)
-        actual = int(scalar(conn, f"SELECT count(*) FROM {table.name} WHERE provider = ?", [source.provider]) or 0)
-        counts[source.provider] = {"rows": actual, "from_raw": expected - dropped}
+                drop_group_staging(conn, len(members))
+            dropped = 0
+        else:
+            source = members[0]
+            expected = 0
+            for records in record_slices(raw_store, source):
+                conn.register("raw", raw_relation(records))
+                try:
+                    expected += int(scalar(conn, f"SELECT count(*) FROM ({source.sql})") or 0)
+                finally:
+                    conn.unregister("raw")
+            dropped = int(scalar(conn, "SELECT count(*) FROM rejected_values WHERE table_name = ? AND provider = ? "
+                                       "AND action = 'dropped'", [table.name, provider]) or 0)
+        actual = int(scalar(conn, f"SELECT count(*) FROM {table.name} WHERE provider = ?", [provider]) or 0)
+        counts[provider] = {"rows": actual, "from_raw": expected - dropped}
     off = {p: c for p, c in counts.items() if c["rows"] != c["from_raw"]}
     summary = (", ".join(f"{p}: {c['rows']} rows, raw records give {c['from_raw']}" for p, c in off.items())
                + " (re-run the table's partitions, or `health-pipeline rebuild`)") if off else "row counts match the raw store"
     return CheckOutcome(not off, summary, {p: f"{c['rows']} rows / {c['from_raw']} from raw" for p, c in counts.items()})
+
+
+def origins_agree(conn: duckdb.DuckDBPyConnection, table: TidyTable, tolerance_pct: float,
+                  examples: int = 5) -> CheckOutcome:
+    """Days where two sources of one provider (the Fitbit API and a Takeout archive) both have data and
+    their `compare` measure differs beyond the tolerance (a warning: one of them was kept, by precedence)."""
+    conn.execute(DISAGREEMENTS_DDL)
+    total = int(scalar(conn, "SELECT count(*) FROM origin_disagreements WHERE table_name = ?", [table.name]) or 0)
+    rows = conn.execute(
+        "SELECT provider, day, measure, kept_source, kept_value, other_source, other_value FROM origin_disagreements "
+        "WHERE table_name = ? ORDER BY day DESC LIMIT ?", [table.name, examples]).fetchall()
+    shown = [f"{p} {d}: {m} = {kv:g} from {ks} (kept), {ov:g} from {os_}" if kv is not None and ov is not None else
+             f"{p} {d}: {m} = {kv} from {ks} (kept), {ov} from {os_}" for p, d, m, ks, kv, os_, ov in rows]
+    metadata: dict[str, Any] = {"days_disagreeing": total, "tolerance_pct": tolerance_pct, "examples": shown,
+                                "where": f"SELECT * FROM origin_disagreements WHERE table_name = '{table.name}'"}
+    if not total:
+        return CheckOutcome(True, f"where two sources of a provider cover a day, they agree within {tolerance_pct:g} %",
+                            metadata)
+    return CheckOutcome(False, f"{total} day{'s' if total != 1 else ''} where two sources of a provider differ by more "
+                               f"than {tolerance_pct:g} % ({table.compare}); the preferred one was kept", metadata)
 
 
 def fresh(conn: duckdb.DuckDBPyConnection, table: TidyTable, providers: list[str], today: date) -> CheckOutcome:

@@ -8,7 +8,7 @@ modelled from is kept in `_tidy_state` (a fingerprint of its records), so a run 
 or Hevy source only when its raw records changed, and a `force` rebuild models it regardless.
 """
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -21,6 +21,7 @@ from health_pipeline.tidy.catalog import TABLES, TidySource, TidyTable
 from health_pipeline.tidy.summary import SUMMARY_DDL
 from health_pipeline.tidy.rejections import REJECTED_DDL, STAGED_REJECTIONS, Rejected, reject_staged
 
+DEFAULT_TOLERANCE_PCT = 5.0  # how far an API's and an archive's day may differ before `origins_agree` warns
 SLICE_DAYS = 31  # a per-record source's days read and modelled at once (a month of per-minute heart rate)
 
 STATE_DDL = """
@@ -45,12 +46,28 @@ class SourceResult:
     rejected: Rejected | None = None  # the values this rebuild kept out (None: not rebuilt)
 
 
+DISAGREEMENTS_DDL = """
+CREATE TABLE IF NOT EXISTS origin_disagreements (
+    table_name    VARCHAR NOT NULL,
+    provider      VARCHAR NOT NULL,
+    day           DATE    NOT NULL,
+    measure       VARCHAR NOT NULL,
+    kept_source   VARCHAR NOT NULL,
+    kept_value    DOUBLE,
+    other_source  VARCHAR NOT NULL,
+    other_value   DOUBLE,
+    found_at      TIMESTAMPTZ NOT NULL
+)
+"""
+
+
 def create_tables(conn: duckdb.DuckDBPyConnection) -> None:
     """Create every tidy table (and the bookkeeping table) that does not exist yet."""
     for table in TABLES.values():
         prepare_table(conn, table)
     conn.execute(SUMMARY_DDL)
     conn.execute(REJECTED_DDL)
+    conn.execute(DISAGREEMENTS_DDL)
 
 
 def prepare_table(conn: duckdb.DuckDBPyConnection, table: TidyTable) -> None:
@@ -83,20 +100,33 @@ def prepare_table(conn: duckdb.DuckDBPyConnection, table: TidyTable) -> None:
 def rebuild_table(
     conn: duckdb.DuckDBPyConnection, raw_store: RawStore, table: TidyTable, start: date, end: date,
     *, providers: Iterable[str] | None = None, force: bool = False, today: date | None = None,
+    precedence: Mapping[str, Sequence[str]] | None = None, tolerance_pct: float = DEFAULT_TOLERANCE_PCT,
 ) -> list[SourceResult]:
     """Re-model `table`: window sources for local days [start, end], change sources if they changed.
-    With `today`, rows dated after it are kept out (a device with a wrong clock)."""
+    With `today`, rows dated after it are kept out (a device with a wrong clock). Sources whose rows
+    carry one provider (an API and its archive) are rebuilt together: `precedence` (provider -> its
+    sources' names, the winner first; default: registry order) says whose rows a day keeps."""
     wanted = set(providers) if providers is not None else None
     prepare_table(conn, table)
     results = []
-    for source in table.sources:
-        if wanted is not None and source.provider not in wanted:
-            continue
-        if source.driver == "window":
-            results.append(rebuild_window(conn, raw_store, source, start, end, today=today))
+    for provider, members in table.groups().items():
+        if wanted is not None and provider not in wanted and not any(m.provider in wanted for m in members):
+            continue  # a group is rebuilt whole: its rows are one provider's
+        if len(members) > 1:
+            order = ordered(members, (precedence or {}).get(provider))
+            results.append(rebuild_group(conn, raw_store, table, order, start, end, today=today,
+                                         tolerance_pct=tolerance_pct))
+        elif members[0].driver == "window":
+            results.append(rebuild_window(conn, raw_store, members[0], start, end, today=today))
         else:
-            results.append(follow_changes(conn, raw_store, source, force=force, today=today))
+            results.append(follow_changes(conn, raw_store, members[0], force=force, today=today))
     return results
+
+
+def ordered(members: Sequence[TidySource], names: Sequence[str] | None) -> tuple[TidySource, ...]:
+    """The group's sources in precedence order: those named first, in that order, then the rest."""
+    rank = {name: i for i, name in enumerate(names or ())}
+    return tuple(sorted(members, key=lambda m: rank.get(m.provider, len(rank))))
 
 
 def rebuild_window(conn: duckdb.DuckDBPyConnection, raw_store: RawStore, source: TidySource,
@@ -108,6 +138,99 @@ def rebuild_window(conn: duckdb.DuckDBPyConnection, raw_store: RawStore, source:
     rejected = _replace(conn, source, record_slices(raw_store, source, start, end), scope, params, today=today)
     rows = scalar(conn, f"SELECT count(*) FROM {source.table} WHERE {scope}", params)
     return SourceResult(source.provider, "window", True, int(rows or 0), rejected)
+
+
+def rebuild_group(conn: duckdb.DuckDBPyConnection, raw_store: RawStore, table: TidyTable,
+                  members: Sequence[TidySource], start: date | None, end: date | None, *,
+                  today: date | None = None, tolerance_pct: float = DEFAULT_TOLERANCE_PCT) -> SourceResult:
+    """Re-model the days [start, end] of a provider fed by several sources (the Fitbit API and a Takeout
+    archive), in one transaction: each source's rows are staged and checked on their own, then per day
+    the first source (in `members` order) that has rows for the day keeps them, and the days where two
+    sources both have rows and differ by more than `tolerance_pct` in the table's `compare` measure are
+    recorded in `origin_disagreements`. Without `start`/`end`: every day (for checks)."""
+    provider = members[0].tidy_provider
+    if any(m.driver != "window" for m in members):
+        raise ValueError(f"{table.name}: only date-driven sources can share provider {provider!r}")
+    conn.execute(table.ddl)
+    conn.execute(STATE_DDL)
+    conn.execute(DISAGREEMENTS_DDL)
+    rejected = stage_group(conn, raw_store, table, members, start, end, today=today)
+    scope = "provider = ?" + (" AND day BETWEEN ? AND ?" if start is not None else "")
+    params: list[object] = [provider, *([start, end] if start is not None else [])]
+    try:
+        conn.execute("CREATE OR REPLACE TEMP TABLE _disagreed AS SELECT * FROM origin_disagreements LIMIT 0")
+        if table.compare:
+            _find_disagreements(conn, table, members, tolerance_pct)
+        conn.execute("BEGIN TRANSACTION")
+        try:
+            conn.execute(f"DELETE FROM {table.name} WHERE {scope}", params)
+            conn.execute(f"INSERT INTO {table.name} BY NAME SELECT * FROM _staged")
+            conn.execute(f"DELETE FROM rejected_values WHERE table_name = ? AND {scope}", [table.name, *params])
+            conn.execute(f"INSERT INTO rejected_values SELECT * FROM {STAGED_REJECTIONS}")
+            conn.execute(f"DELETE FROM origin_disagreements WHERE table_name = ? AND {scope}", [table.name, *params])
+            conn.execute("INSERT INTO origin_disagreements SELECT * FROM _disagreed")
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+    finally:
+        drop_group_staging(conn, len(members))
+        conn.execute("DROP TABLE IF EXISTS _disagreed")
+    rows = scalar(conn, f"SELECT count(*) FROM {table.name} WHERE {scope}", params)
+    return SourceResult(provider, "window", True, int(rows or 0), rejected)
+
+
+def stage_group(conn: duckdb.DuckDBPyConnection, raw_store: RawStore, table: TidyTable, members: Sequence[TidySource],
+                start: date | None, end: date | None, *, today: date | None = None) -> Rejected:
+    """Stage each member's rows of [start, end] (all days without them) in `_staged_<i>`, its rejections
+    in `_rejected_<i>`, then the merged rows in `_staged` and the rejections of the days each one won
+    in `_rejected`. The caller drops them (`drop_group_staging`)."""
+    counts: dict[str, int] = {}
+    examples: list[str] = []
+    for i, member in enumerate(members):
+        conn.execute(f"CREATE OR REPLACE TEMP TABLE _staged AS SELECT * FROM {table.name} LIMIT 0")
+        for records in record_slices(raw_store, member, start, end):
+            conn.register("raw", raw_relation(records))
+            try:
+                conn.execute(f"INSERT INTO _staged BY NAME {member.sql}")
+            finally:
+                conn.unregister("raw")
+        found = reject_staged(conn, table, member, today)
+        for rule, n in found.counts.items():
+            counts[rule] = counts.get(rule, 0) + n
+        examples += found.examples
+        conn.execute(f"CREATE OR REPLACE TEMP TABLE _staged_{i} AS SELECT * FROM _staged")
+        conn.execute(f"CREATE OR REPLACE TEMP TABLE _rejected_{i} AS SELECT * FROM {STAGED_REJECTIONS}")
+    conn.execute("CREATE OR REPLACE TEMP TABLE _staged AS SELECT * FROM _staged_0")
+    conn.execute(f"CREATE OR REPLACE TEMP TABLE {STAGED_REJECTIONS} AS SELECT * FROM _rejected_0")
+    conn.execute("CREATE OR REPLACE TEMP TABLE _won AS SELECT DISTINCT day FROM _staged_0")
+    for i in range(1, len(members)):
+        conn.execute(f"INSERT INTO _staged SELECT * FROM _staged_{i} WHERE day NOT IN (SELECT day FROM _won)")
+        conn.execute(f"INSERT INTO {STAGED_REJECTIONS} SELECT * FROM _rejected_{i} "
+                     f"WHERE day IS NULL OR day NOT IN (SELECT day FROM _won)")
+        conn.execute(f"INSERT INTO _won SELECT DISTINCT day FROM _staged_{i} WHERE day NOT IN (SELECT day FROM _won)")
+    return Rejected(counts, examples[:5])
+
+
+def drop_group_staging(conn: duckdb.DuckDBPyConnection, members: int) -> None:
+    for name in ("_staged", STAGED_REJECTIONS, "_won", *(f"_staged_{i}" for i in range(members)),
+                 *(f"_rejected_{i}" for i in range(members))):
+        conn.execute(f"DROP TABLE IF EXISTS {name}")
+
+
+def _find_disagreements(conn: duckdb.DuckDBPyConnection, table: TidyTable, members: Sequence[TidySource],
+                        tolerance_pct: float) -> None:
+    """Into `_disagreed`: each day two members both have, where the table's measure differs beyond tolerance."""
+    kept = members[0]
+    for i, other in enumerate(members[1:], start=1):
+        conn.execute(
+            f"""INSERT INTO _disagreed
+                WITH a AS (SELECT day, CAST({table.compare} AS DOUBLE) AS v FROM _staged_0 GROUP BY day),
+                     b AS (SELECT day, CAST({table.compare} AS DOUBLE) AS v FROM _staged_{i} GROUP BY day)
+                SELECT ?, ?, a.day, ?, ?, a.v, ?, b.v, now() FROM a JOIN b USING (day)
+                WHERE a.v IS DISTINCT FROM b.v
+                  AND (a.v IS NULL OR b.v IS NULL OR abs(a.v - b.v) > ? / 100.0 * greatest(abs(a.v), abs(b.v)))""",
+            [table.name, kept.tidy_provider, table.compare, kept.provider, other.provider, tolerance_pct])
 
 
 def follow_changes(conn: duckdb.DuckDBPyConnection, raw_store: RawStore, source: TidySource,

@@ -9,18 +9,21 @@ value is kept out of the table and reported by a warning (`plausible_values`), n
 """
 
 from collections.abc import Collection
+from dataclasses import replace
 from datetime import datetime
 
 import dagster as dg
 
+from health_pipeline.config import Config
 from health_pipeline.pipeline.landing import RETRY_POLICY
 from health_pipeline.pipeline.resources import RawStoreResource, TidyStoreResource
 from health_pipeline.pipeline.windows import partition_days
 from health_pipeline.storage.duckdb_store import scalar
+from health_pipeline.sources import IMPORTERS
 from health_pipeline.tidy import checks
 from health_pipeline.tidy.catalog import SUMMARY, TABLES, Column, TidyTable
 from health_pipeline.tidy.checks import CheckOutcome
-from health_pipeline.tidy.models import create_tables, rebuild_table
+from health_pipeline.tidy.models import DEFAULT_TOLERANCE_PCT, create_tables, rebuild_table
 from health_pipeline.tidy.summary import METRICS, rebuild_summary, summary_columns
 
 REBUILD_TAG = "health/rebuild"
@@ -39,12 +42,17 @@ def check_specs(table: TidyTable, key: dg.AssetKey, with_sources: bool) -> list[
         "rows_match_raw": "Each provider's rows equal what the raw store's live records give: nothing unmodelled, "
                           "nothing stale.",
         "fresh": f"Each enabled date-driven provider has a row within the last {table.fresh_within_days} days.",
+        "origins_agree": "Warns of days where the live API and an imported export both have data and differ by "
+                         f"more than the importer's `tolerance_pct` in {table.compare}; the preferred one was kept "
+                         "(precedence: the API, unless the table is in `archive_wins`).",
     }
     names = list(ALWAYS)
     if with_sources:
         names.append("rows_match_raw")
     if table.fresh_within_days is not None:
         names.append("fresh")
+    if with_sources and table.compare and any(len(m) > 1 for m in table.groups().values()):
+        names.append("origins_agree")
     return [dg.AssetCheckSpec(name, asset=key, description=descriptions[name], blocking=name in BLOCKING)
             for name in names]
 
@@ -93,6 +101,22 @@ def _table_metadata(conn, table: str, columns: Collection[Column]) -> dict[str, 
     return metadata
 
 
+def import_precedence(config: Config, table: str) -> tuple[dict[str, tuple[str, ...]], float]:
+    """Per provider an importer models as, who wins a day both have in `table` (the API unless the table is
+    in the importer's `archive_wins`), and the tolerance of the `origins_agree` check."""
+    precedence: dict[str, tuple[str, ...]] = {}
+    tolerance = DEFAULT_TOLERANCE_PCT
+    for importer in IMPORTERS:
+        if not importer.models_as:
+            continue
+        settings = config.importer(importer.name)
+        wins = table in getattr(settings, "archive_wins", ())
+        precedence[importer.models_as] = ((importer.name, importer.models_as) if wins else
+                                          (importer.models_as, importer.name))
+        tolerance = getattr(settings, "tolerance_pct", tolerance)
+    return precedence, tolerance
+
+
 def build_tidy_asset(table: TidyTable, partitions: dg.PartitionsDefinition, existing: Collection[str]) -> dg.AssetsDefinition:
     """The asset that models one tidy table from those of its raw sources that are defined."""
     key = dg.AssetKey(table.name)
@@ -109,7 +133,7 @@ def build_tidy_asset(table: TidyTable, partitions: dg.PartitionsDefinition, exis
         kinds={"duckdb", "sql"},
         metadata={"dagster/table_name": table.name, "dagster/column_schema": column_schema(table.columns),
                   "dagster/column_lineage": lineage, "grain": ", ".join(table.grain)},
-        check_specs=check_specs(table, key, with_sources=bool(sources)),
+        check_specs=check_specs(replace(table, sources=tuple(sources)), key, with_sources=bool(sources)),
         partitions_def=partitions,
         backfill_policy=dg.BackfillPolicy.single_run(),
         pool="duckdb",
@@ -122,9 +146,11 @@ def build_tidy_asset(table: TidyTable, partitions: dg.PartitionsDefinition, exis
         raw = raw_store.store()
         today = datetime.now(config.app.tz).date()
         force = context.run.tags.get(REBUILD_TAG) == "full"
-        modelled = TidyTable(table.name, table.grain, table.description, tuple(sources), table.fresh_within_days)
+        modelled = replace(table, sources=tuple(sources))
+        precedence, tolerance = import_precedence(config, table.name)
         with tidy_store.connection() as conn:
-            results = rebuild_table(conn, raw, modelled, start, end, force=force, today=today)
+            results = rebuild_table(conn, raw, modelled, start, end, force=force, today=today,
+                                    precedence=precedence, tolerance_pct=tolerance)
             rejected = {r.provider: r.rejected for r in results if r.rejected is not None}
             outcomes = {
                 "unique_grain": checks.unique_grain(conn, table.name, table.grain),
@@ -132,7 +158,9 @@ def build_tidy_asset(table: TidyTable, partitions: dg.PartitionsDefinition, exis
                 "no_future_days": checks.no_future_days(conn, table.name, today),
             }
             if sources:
-                outcomes["rows_match_raw"] = checks.rows_match_raw(conn, raw, modelled)
+                outcomes["rows_match_raw"] = checks.rows_match_raw(conn, raw, modelled, precedence)
+            if any(spec.name == "origins_agree" for spec in check_specs(modelled, key, bool(sources))):
+                outcomes["origins_agree"] = checks.origins_agree(conn, modelled, tolerance)
             if table.fresh_within_days is not None:
                 daily = [s.provider for s in sources if s.driver == "window" and config.provider(s.provider).enabled]
                 outcomes["fresh"] = checks.fresh(conn, table, daily, today)

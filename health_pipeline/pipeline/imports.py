@@ -1,0 +1,45 @@
+"""Import assets: one per importer, unpartitioned, reading the export named in the config file (or, for
+one run, in the launchpad's run config). Downstream, the tidy tables the imported records feed."""
+
+from collections.abc import Callable
+from pathlib import Path
+
+import dagster as dg
+
+from health_pipeline.config import Config
+from health_pipeline.pipeline.resources import RawStoreResource
+
+IMPORT_GROUP = "imports"
+
+
+class ImportRunConfig(dg.Config):
+    """Launchpad config of an import run."""
+
+    path: str = ""  # "": the `path` of the importer's section in the config file
+
+
+def export_path(config: Config, section: str, given: str) -> Path:
+    """The export to read: the run's `path`, else `[section] path`; relative paths from the config file's folder."""
+    text = given or config.importer(section).path
+    if not text:
+        raise dg.Failure(f"no export to import: set [{section}] path in the config file, or `path` in the run config",
+                         allow_retries=False)
+    path = Path(text).expanduser()
+    return path if path.is_absolute() else config.base_dir / path
+
+
+def build_import_asset(name: str, title: str, description: str,
+                       run: Callable[[dg.AssetExecutionContext, Config, Path, RawStoreResource], dict[str, object]],
+                       ) -> dg.AssetsDefinition:
+    """The import asset of an importer: `run(context, config, path, raw_store)` imports and returns the metadata."""
+
+    @dg.asset(name=f"import_{name}", group_name=IMPORT_GROUP, kinds={"sqlite"}, pool="raw_store",
+              description=f"{title}: {description}")
+    def _import(context: dg.AssetExecutionContext, config: ImportRunConfig,
+                raw_store: RawStoreResource) -> dg.MaterializeResult:
+        settings = raw_store.config
+        path = export_path(settings, name, config.path)
+        metadata = run(context, settings, path, raw_store)
+        return dg.MaterializeResult(metadata={"path": str(path), **metadata})
+
+    return _import

@@ -1,0 +1,103 @@
+"""Which clock the export's intraday JSON is on, detected (fitbit-takeout.md §3.3): the legacy export
+writes heart rate, steps and exercise in UTC and sleep on the local wall clock, newer exports are
+unverified. Two ways, best first:
+
+1. Google's CSV re-export of heart rate (UTC, `Z`) overlaps the JSON: the reading of the JSON's
+   timestamps (as UTC, or as local time in the configured zone) that lands on the CSV's instants wins.
+2. Sleep: a night's heart rate is its lowest. For each main sleep (local wall clock), the shift of the
+   sleep window that gives the lowest mean JSON heart rate is 0 if the JSON is local, and minus that
+   night's UTC offset if it is UTC, which is then that night's offset (trips and DST included).
+
+Without either, UTC is assumed (what every verified export shows) and the run's metadata says so.
+"""
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import numpy as np
+
+STEP_S = 15 * 60  # UTC offsets are whole quarter hours
+SHIFTS = np.arange(-14 * 3600, 14 * 3600 + 1, STEP_S)
+
+
+@dataclass
+class ClockDecision:
+    """The intraday JSON's clock, how it was decided, and each night's UTC offset found on the way."""
+
+    intraday: str = "utc"  # "utc" or "local"
+    method: str = "assumed"  # "google_csv", "sleep" or "assumed"
+    evidence: dict[str, object] = field(default_factory=dict)
+    night_offsets: dict[str, int] = field(default_factory=dict)  # sleep logId -> UTC offset (s) at its start
+    day_offsets: dict[date, int] = field(default_factory=dict)  # local day -> UTC offset (s) lived that day
+
+    def as_metadata(self) -> dict[str, object]:
+        return {"intraday_clock": self.intraday, "decided_by": self.method, **self.evidence,
+                "nights_with_an_offset": len(self.night_offsets)}
+
+
+def naive_seconds(text: list[str], fmt: str) -> np.ndarray:
+    """Timestamps (written without a zone) as seconds since 1970 of that wall clock."""
+    import pandas as pd
+
+    return pd.to_datetime(pd.Series(text, dtype="string"), format=fmt, errors="coerce").to_numpy(
+        dtype="datetime64[s]").astype("int64")
+
+
+def offset_at(zone: ZoneInfo, local_seconds: int) -> int:
+    """The zone's UTC offset at a wall-clock time (seconds)."""
+    moment = datetime(1970, 1, 1) + timedelta(seconds=int(local_seconds))
+    return int((moment.replace(tzinfo=zone).utcoffset() or timedelta(0)).total_seconds())
+
+
+def by_google_csv(json_times: np.ndarray, csv_instants: np.ndarray, zone: ZoneInfo) -> ClockDecision | None:
+    """Method 1: how many JSON timestamps, read as UTC or as local time, are instants of Google's CSV."""
+    if not len(json_times) or not len(csv_instants):
+        return None
+    known = np.unique(csv_instants)
+    as_utc = int(np.isin(json_times, known).sum())
+    offsets = np.array([offset_at(zone, t) for t in json_times[:: max(1, len(json_times) // 500)]])
+    as_local = int(np.isin(json_times - int(np.median(offsets)), known).sum())
+    if as_utc == as_local:
+        return None
+    return ClockDecision("utc" if as_utc > as_local else "local", "google_csv",
+                         {"samples_matching_as_utc": as_utc, "samples_matching_as_local": as_local})
+
+
+def by_sleep(nights: Mapping[str, tuple[int, int]], times: np.ndarray, bpm: np.ndarray, zone: ZoneInfo) -> ClockDecision:
+    """Method 2: per main sleep (logId -> local wall-clock start, end), the window shift with the lowest
+    mean heart rate. `times` (the JSON's timestamps as written, sorted) and `bpm` are the samples."""
+    order = np.argsort(times, kind="stable")
+    times, bpm = times[order], bpm[order].astype("float64")
+    cumulative = np.concatenate([[0.0], np.cumsum(bpm)])
+    votes = {"utc": 0, "local": 0}
+    found: dict[str, int] = {}
+    for log_id, (start, end) in nights.items():
+        lo = np.searchsorted(times, start + SHIFTS)
+        hi = np.searchsorted(times, end + SHIFTS)
+        counts = hi - lo
+        enough = counts >= max(10, 0.25 * (end - start) / max(1.0, _spacing(times)))
+        if not enough.any():
+            continue
+        means = np.where(enough, (cumulative[hi] - cumulative[lo]) / np.maximum(counts, 1), np.inf)
+        best = int(SHIFTS[int(np.argmin(means))])
+        home = offset_at(zone, start)
+        if best == 0 and home != 0:
+            votes["local"] += 1
+        elif best != 0:
+            votes["utc"] += 1
+            found[log_id] = -best
+    evidence: dict[str, object] = {"nights_pointing_to_utc": votes["utc"], "nights_pointing_to_local": votes["local"]}
+    if not votes["utc"] and not votes["local"]:
+        return ClockDecision("utc", "assumed", evidence)
+    if votes["utc"] >= votes["local"]:
+        return ClockDecision("utc", "sleep", evidence, found)
+    return ClockDecision("local", "sleep", evidence)
+
+
+def _spacing(times: np.ndarray) -> float:
+    """The median spacing of the samples (s)."""
+    if len(times) < 2:
+        return 60.0
+    return float(np.median(np.diff(times[: min(len(times), 5000)]))) or 60.0

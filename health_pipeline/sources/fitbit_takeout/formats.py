@@ -1,0 +1,99 @@
+"""What a Fitbit export holds and how it is written (../shared/reference/fitbit-takeout.md), shared by
+the reader and the sandbox's archive writer: the four layouts, the file families and their names,
+the date formats.
+
+Layouts (detected by path, never assumed):
+  A  legacy fitbit.com export    `<Name>/user-site-export/<family>-YYYY-MM-DD.json`
+  B  fitbit.com account archive  `<Name>/Physical Activity/…`, `<Name>/Sleep/…`, `<Name>/Personal & Account/…`
+  C  Google Takeout "Fitbit"     `Takeout/Fitbit/Global Export Data/…` and category folders
+  D  Google Takeout "Google Health" (2026)  `Takeout/Google Health/…` (the space may be U+00A0)
+"""
+
+import re
+from dataclasses import dataclass
+from typing import Literal
+
+Layout = Literal["A", "B", "C", "D"]
+LAYOUT_NAMES: dict[str, str] = {
+    "A": "fitbit.com data export (user-site-export)",
+    "B": "fitbit.com account archive",
+    "C": "Google Takeout, Fitbit",
+    "D": "Google Takeout, Google Health",
+}
+
+JSON_TIME = "%m/%d/%y %H:%M:%S"  # `05/18/15 05:25:25`: intraday and daily series, exercise (legacy)
+JSON_DAY = "%m/%d/%y"  # resting heart rate's and weight's `date`
+SLEEP_TIME = "%Y-%m-%dT%H:%M:%S.000"  # sleep start/end/levels: local wall clock, no zone
+
+# Families of `Global Export Data` / `user-site-export` JSON, by how their rows are kept in the raw store.
+MINUTE_SERIES = ("heart_rate", "steps", "distance", "calories", "altitude")  # instants; clock detected
+DAILY_SERIES = ("very_active_minutes", "moderately_active_minutes", "lightly_active_minutes", "sedentary_minutes",
+                "resting_heart_rate", "time_in_heart_rate_zones")  # one row per local day, `MM/DD/YY 00:00:00`
+ITEMS = {"sleep": "logId", "weight": "logId", "exercise": "logId"}  # one record per item, by its id
+
+# CSV families (one row per day) of the category folders: file-name prefix -> family.
+DAILY_CSV = {
+    "Daily Heart Rate Variability Summary": "daily_hrv",
+    "Daily SpO2": "daily_spo2",
+    "Daily Respiratory Rate Summary": "daily_respiratory_rate",
+    "Computed Temperature": "computed_temperature",
+}
+GOOGLE_HEART_RATE = "google_heart_rate"  # `Physical Activity_GoogleData/heart_rate_YYYY-MM-DD.csv`, UTC
+
+_JSON_FILE = re.compile(r"^(?P<family>[a-z_]+)-(?P<tail>\d{4}-\d{2}-\d{2}|\d+)\.json$")
+_CSV_FILE = re.compile(r"^(?P<prefix>[A-Za-z0-9 ()]+?) - (?P<tail>[0-9()-]+?)\.csv$")
+_GOOGLE_HR = re.compile(r"^heart_rate_\d{4}-\d{2}-\d{2}\.csv$")  # anchored: never `daily_heart_rate_zones.csv`
+GOOGLE_FOLDERS = ("Physical Activity_GoogleData", "TIMESERIES_GoogleData")
+
+
+@dataclass(frozen=True)
+class Kind:
+    """What one archive file is: its family and how it is read."""
+
+    family: str
+    form: Literal["minutes", "daily", "items", "daily_csv", "google_hr"]
+
+
+def kind_of(name: str, folder: str) -> Kind | None:
+    """The kind of an archive file from its base name (and folder, for Google's CSVs); None: not imported."""
+    match = _JSON_FILE.match(name)
+    if match:
+        family = match.group("family")
+        if family in MINUTE_SERIES:
+            return Kind(family, "minutes")
+        if family in DAILY_SERIES:
+            return Kind(family, "daily")
+        if family in ITEMS:
+            return Kind(family, "items")
+        return None
+    if folder in GOOGLE_FOLDERS and _GOOGLE_HR.match(name):
+        return Kind(GOOGLE_HEART_RATE, "google_hr")
+    match = _CSV_FILE.match(name)
+    if match and match.group("prefix") in DAILY_CSV:
+        return Kind(DAILY_CSV[match.group("prefix")], "daily_csv")
+    return None
+
+
+def normalise(name: str) -> str:
+    """An entry name as matched: U+00A0 (variant D's `Google Health`) read as a space, `\\` as `/`."""
+    return name.replace("\u00a0", " ").replace("\\", "/")
+
+
+def layout_of(names: list[str]) -> Layout | None:
+    """The layout of an archive from its (normalised) entry names; None: not a Fitbit export."""
+    found: set[str] = set()
+    for name in names:
+        parts = name.split("/")
+        if "user-site-export" in parts[:-1]:
+            found.add("A")
+        for i in range(len(parts) - 2):
+            if parts[i] == "Takeout" and parts[i + 1] == "Fitbit":
+                found.add("C")
+            if parts[i] == "Takeout" and parts[i + 1] == "Google Health":
+                found.add("D")
+        if "Takeout" not in parts and len(parts) >= 3 and parts[-2] in ("Physical Activity", "Sleep", "Personal & Account"):
+            found.add("B")
+    for layout in ("D", "C", "A", "B"):  # a Takeout archive wins over folders that look like an account archive
+        if layout in found:
+            return layout  # type: ignore[return-value]
+    return None

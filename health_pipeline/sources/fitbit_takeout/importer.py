@@ -1,0 +1,334 @@
+"""Importing a Fitbit export into the raw store, provider `fitbit_takeout`, one resource per file family.
+
+Each file is read, checked and landed in its own transaction: a truncated or corrupt file lands
+nothing and is named in the summary; the others land. Records are the file's rows (or items) kept
+verbatim, grouped by local day, inside an envelope that records what was detected about them:
+
+  time series   `<file>#<day>`  {"file", "clock": "utc"|"local", "utc_offset_s", "rows": [...]}
+  daily rows    `<file>#<day>`  {"file", "row": {...}}           (CSV rows by header name)
+  items         `<logId>`       {"file", "utc_offset_s", "clock"?, "unit"?, "item": {...}}
+
+Sleep sessions repeated in two 30-day files are landed once (the later file's copy). Ids come from
+the file names and the records' own ids, so importing the same export again changes nothing.
+"""
+
+import csv
+import io
+import json
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from statistics import median
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import numpy as np
+
+from health_pipeline.sources.fitbit_takeout.archive import Entry, Export, FileError, open_export
+from health_pipeline.sources.fitbit_takeout.clock import ClockDecision, by_google_csv, by_sleep, naive_seconds, offset_at
+from health_pipeline.sources.fitbit_takeout.formats import JSON_DAY, JSON_TIME
+from health_pipeline.storage.raw_store import LandingCounts, RawRecord, RawStore
+
+PROVIDER = "fitbit_takeout"
+DAY_S = 86_400
+LB_RATIO = 4.6  # weight / BMI = height squared: 2.3-4.4 in kg, 5.0-9.7 in lb (the ranges do not overlap)
+
+Progress = Callable[[int, int, str], None]  # (bytes done, bytes in all, file)
+
+
+@dataclass
+class KindSummary:
+    """What one family of files gave."""
+
+    files: int = 0
+    records: int = 0
+    days: set[str] = field(default_factory=set)
+
+
+@dataclass
+class ImportSummary:
+    """What an import did: the layout, the clock and units found, per family the files, records and days."""
+
+    path: Path
+    layout: str
+    clock: ClockDecision
+    weight_unit: str | None = None
+    kinds: dict[str, KindSummary] = field(default_factory=dict)
+    counts: LandingCounts = field(default_factory=LandingCounts)
+    failed: list[str] = field(default_factory=list)  # one line per file that landed nothing
+    skipped: int = 0  # files of the export this importer does not read (badges, food logs, …)
+
+    @property
+    def first_day(self) -> date | None:
+        days = [d for k in self.kinds.values() for d in k.days]
+        return date.fromisoformat(min(days)) if days else None
+
+    @property
+    def last_day(self) -> date | None:
+        days = [d for k in self.kinds.values() for d in k.days]
+        return date.fromisoformat(max(days)) if days else None
+
+    def lines(self) -> list[str]:
+        """The summary a person reads at the end."""
+        out = [f"{self.path}: {self.layout}; intraday clock {self.clock.intraday} ({self.clock.method})"
+               + (f", weight in {self.weight_unit}" if self.weight_unit else "")]
+        for family, k in sorted(self.kinds.items()):
+            span = f"{min(k.days)}..{max(k.days)}" if k.days else "-"
+            out.append(f"  {family:<26} {k.files:>5} files {k.records:>7} records {len(k.days):>5} days  {span}")
+        c = self.counts
+        out.append(f"  records: {c.new} new, {c.changed} changed, {c.unchanged} unchanged; "
+                   f"{self.skipped} files not imported (not read by this importer)")
+        out += [f"  FAILED {line}" for line in self.failed]
+        return out
+
+    def as_metadata(self) -> dict[str, object]:
+        return {"layout": self.layout, **self.clock.as_metadata(), "weight_unit": self.weight_unit or "none",
+                **self.counts.as_metadata(), "files_failed": len(self.failed), "failures": self.failed[:10],
+                "files_not_imported": self.skipped,
+                **{f"{family}_records": k.records for family, k in sorted(self.kinds.items())},
+                "first_day": str(self.first_day), "last_day": str(self.last_day)}
+
+
+def _json(entry: Entry) -> list[Any]:
+    try:
+        data = json.loads(entry.read())
+    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise FileError(f"{entry.name}: not valid JSON, truncated or corrupt ({err})") from None
+    if not isinstance(data, list):
+        raise FileError(f"{entry.name}: expected a JSON array, got {type(data).__name__}")
+    return data
+
+
+def _csv_rows(entry: Entry) -> list[dict[str, str]]:
+    try:
+        text = entry.read().decode("utf-8-sig")
+        reader = csv.DictReader(io.StringIO(text))
+        rows = list(reader)
+    except (UnicodeDecodeError, csv.Error) as err:
+        raise FileError(f"{entry.name}: not a readable CSV ({err})") from None
+    if rows and "timestamp" not in (reader.fieldnames or []) and "sleep_start" not in (reader.fieldnames or []):
+        return []  # a "no data" placeholder without a timestamp column
+    if any(None in row for row in rows):
+        raise FileError(f"{entry.name}: a row has more cells than the header (corrupt)")
+    return rows
+
+
+def _times(rows: list[Any], entry: Entry) -> np.ndarray:
+    try:
+        found = naive_seconds([r["dateTime"] for r in rows], JSON_TIME)
+    except (KeyError, TypeError):
+        raise FileError(f"{entry.name}: a row has no dateTime") from None
+    if len(found) and (found < 0).any():  # NaT: a timestamp that is not MM/DD/YY HH:MM:SS
+        raise FileError(f"{entry.name}: a dateTime is not MM/DD/YY HH:MM:SS")
+    return found
+
+
+class _Importer:
+    def __init__(self, export: Export, store: RawStore, zone: ZoneInfo, progress: Progress | None) -> None:
+        self.export, self.store, self.zone, self.progress = export, store, zone, progress
+        self.summary = ImportSummary(export.path, export.layout_name, ClockDecision(), skipped=len(export.skipped))
+        self.failed: set[str] = set()
+        self.sleeps: dict[str, tuple[str, dict[str, Any]]] = {}  # logId -> (file, item), the later file's copy
+
+    # -- pass 1: sleep and heart rate, to find the clock ------------------------------------------
+
+    def detect(self) -> None:
+        for entry in self._of("sleep"):
+            for item in self._guard(entry, lambda: _json(entry)) or []:
+                if isinstance(item, dict) and "logId" in item:
+                    self.sleeps[str(item["logId"])] = (entry.base, item)
+        nights: dict[str, tuple[int, int]] = {}
+        for log_id, (_, item) in self.sleeps.items():
+            if item.get("mainSleep") is not False:
+                start, end = naive_seconds([str(item.get("startTime")), str(item.get("endTime"))], "ISO8601")
+                if start >= 0 and end > start:
+                    nights[log_id] = (int(start), int(end))
+        times, bpm = [], []
+        for entry in self._of("heart_rate"):
+            rows = self._guard(entry, lambda: _json(entry))
+            if rows:
+                found = self._guard(entry, lambda: _times(rows, entry))
+                if found is not None:
+                    times.append(found)
+                    bpm.append(np.array([(r.get("value") or {}).get("bpm", 0) for r in rows], dtype="float64"))
+        all_times = np.concatenate(times) if times else np.zeros(0, "int64")
+        all_bpm = np.concatenate(bpm) if bpm else np.zeros(0)
+        from_sleep = by_sleep(nights, all_times, all_bpm, self.zone)
+        decision = self._by_csv(all_times) or from_sleep
+        if decision.intraday == "utc":
+            decision.night_offsets = from_sleep.night_offsets
+        for log_id, offset in decision.night_offsets.items():
+            day = date.fromisoformat(self.sleeps[log_id][1]["dateOfSleep"])
+            decision.day_offsets.setdefault(day - timedelta(days=1), offset)  # the evening the night began
+        for log_id, offset in decision.night_offsets.items():
+            decision.day_offsets.setdefault(date.fromisoformat(self.sleeps[log_id][1]["dateOfSleep"]), offset)
+        self.summary.clock = decision
+
+    def _by_csv(self, json_times: np.ndarray) -> ClockDecision | None:
+        instants = []
+        for entry in self._of("google_heart_rate")[:3]:
+            rows = self._guard(entry, lambda: _csv_rows(entry)) or []
+            found = naive_seconds([r["timestamp"].rstrip("Z") for r in rows], "ISO8601")
+            instants.append(found[found >= 0])
+        return by_google_csv(json_times, np.concatenate(instants), self.zone) if instants else None
+
+    # -- pass 2: landing ---------------------------------------------------------------------------
+
+    def land_all(self) -> None:
+        entries = [e for e in self.export.entries if e.name not in self.failed]
+        total = sum(e.size for e in entries) or 1
+        done = 0
+        for entry in entries:
+            records = self._guard(entry, lambda: list(self._records(entry)))
+            if records is not None:
+                counts = self.store.land(PROVIDER, entry.kind.family, records)
+                self.summary.counts += counts
+                kind = self.summary.kinds.setdefault(entry.kind.family, KindSummary())
+                kind.files += 1
+                kind.records += len(records)
+                kind.days.update(r.day for r in records if r.day)
+            done += entry.size
+            if self.progress:
+                self.progress(done, total, entry.name)
+        self.store.land(PROVIDER, "archive", [], detail={
+            "path": str(self.export.path), "layout": self.export.layout, **self.summary.clock.as_metadata(),
+            "weight_unit": self.summary.weight_unit})
+
+    def _records(self, entry: Entry) -> Iterable[RawRecord]:
+        form = entry.kind.form
+        if form == "minutes":
+            return self._minutes(entry)
+        if form == "daily":
+            return self._daily(entry)
+        if form == "daily_csv":
+            return self._daily_csv(entry)
+        if form == "google_hr":
+            return self._google_hr(entry)
+        return self._items(entry)
+
+    def _offset(self, day: date) -> int:
+        """The UTC offset lived on a local day: from its nights' heart rate, else the configured zone."""
+        found = self.summary.clock.day_offsets.get(day)
+        return found if found is not None else offset_at(self.zone, (day.toordinal() - 719163) * DAY_S + 43_200)
+
+    def _local_days(self, utc: np.ndarray) -> np.ndarray:
+        """Each UTC instant's local day number (days since 1970) in the zone lived then."""
+        first = utc // DAY_S
+        offsets = {int(d): self._offset(date.fromordinal(int(d) + 719163)) for d in np.unique(first)}
+        shift = np.vectorize(offsets.__getitem__, otypes=["int64"])(first) if len(first) else first
+        return (utc + shift) // DAY_S
+
+    def _group(self, entry: Entry, rows: list[Any], days: np.ndarray, envelope: dict[str, Any]) -> Iterable[RawRecord]:
+        for number in np.unique(days):
+            day = date.fromordinal(int(number) + 719163)
+            picked = [rows[i] for i in np.flatnonzero(days == number)]
+            yield RawRecord(f"{entry.base}#{day}", day.isoformat(),
+                            {"file": entry.base, **envelope, "utc_offset_s": self._offset(day), "rows": picked})
+
+    def _minutes(self, entry: Entry) -> Iterable[RawRecord]:
+        rows = _json(entry)
+        times = _times(rows, entry)
+        clock = self.summary.clock.intraday
+        if entry.kind.family == "heart_rate" and entry.base[11:21].count("-") == 2:
+            days = np.full(len(rows), date.fromisoformat(entry.base[11:21]).toordinal() - 719163)  # a local-day file
+        else:
+            days = self._local_days(times) if clock == "utc" else times // DAY_S
+        return list(self._group(entry, rows, days, {"clock": clock}))
+
+    def _google_hr(self, entry: Entry) -> Iterable[RawRecord]:
+        rows = _csv_rows(entry)
+        utc = naive_seconds([r["timestamp"].rstrip("Z") for r in rows], "ISO8601")
+        return list(self._group(entry, rows, self._local_days(utc), {"clock": "utc"}))
+
+    def _daily(self, entry: Entry) -> Iterable[RawRecord]:
+        found = []
+        for row in _json(entry):
+            try:
+                day = datetime.strptime(str(row["dateTime"])[:8], JSON_DAY).date()
+            except (KeyError, TypeError, ValueError):
+                raise FileError(f"{entry.name}: a row's dateTime is not MM/DD/YY ({row!r:.80})") from None
+            found.append(RawRecord(f"{entry.base}#{day}", day.isoformat(), {"file": entry.base, "row": row}))
+        return found
+
+    def _daily_csv(self, entry: Entry) -> Iterable[RawRecord]:
+        found = []
+        for row in _csv_rows(entry):
+            stamp = row.get("timestamp") or row.get("sleep_end") or ""
+            try:
+                day = date.fromisoformat(stamp[:10])
+            except ValueError:
+                raise FileError(f"{entry.name}: a row's timestamp is not a date ({stamp!r})") from None
+            found.append(RawRecord(f"{entry.base}#{day}", day.isoformat(), {"file": entry.base, "row": row}))
+        return found
+
+    def _items(self, entry: Entry) -> Iterable[RawRecord]:
+        family = entry.kind.family
+        if family == "sleep":
+            return [RawRecord(log_id, str(item.get("dateOfSleep")), self._sleep_envelope(entry, log_id, item))
+                    for log_id, (file, item) in self.sleeps.items() if file == entry.base]
+        items = [i for i in _json(entry) if isinstance(i, dict)]
+        if any("logId" not in i for i in items):
+            raise FileError(f"{entry.name}: an item has no logId")
+        if family == "weight":
+            return self._weights(entry, items)
+        return self._exercises(entry, items)
+
+    def _sleep_envelope(self, entry: Entry, log_id: str, item: dict[str, Any]) -> dict[str, Any]:
+        offset = self.summary.clock.night_offsets.get(log_id)
+        start = naive_seconds([str(item.get("startTime"))], "ISO8601")[0]
+        return {"file": entry.base, "utc_offset_s": offset if offset is not None else offset_at(self.zone, int(start)),
+                "offset_from": "heart_rate" if offset is not None else "zone", "item": item}
+
+    def _weights(self, entry: Entry, items: list[dict[str, Any]]) -> list[RawRecord]:
+        ratios = [float(i["weight"]) / float(i["bmi"]) for i in items if i.get("bmi") and i.get("weight")]
+        unit = "lb" if ratios and median(ratios) > LB_RATIO else "kg"
+        self.summary.weight_unit = unit
+        found = []
+        for item in items:
+            try:
+                local = datetime.strptime(f"{item['date']} {item.get('time') or '23:59:59'}", f"{JSON_DAY} %H:%M:%S")
+            except (KeyError, ValueError):
+                raise FileError(f"{entry.name}: weight {item.get('logId')}: date is not MM/DD/YY") from None
+            offset = self._offset(local.date())
+            found.append(RawRecord(str(item["logId"]), local.date().isoformat(),
+                                   {"file": entry.base, "unit": unit, "utc_offset_s": offset, "item": item}))
+        return found
+
+    def _exercises(self, entry: Entry, items: list[dict[str, Any]]) -> list[RawRecord]:
+        clock = self.summary.clock.intraday
+        found = []
+        for item in items:
+            text = str(item.get("startTime"))
+            fmt = JSON_TIME if "/" in text else "ISO8601"
+            start = naive_seconds([text], fmt)[0]
+            if start < 0:
+                raise FileError(f"{entry.name}: exercise {item['logId']}: startTime {text!r} is not a time")
+            number = self._local_days(np.array([start]))[0] if clock == "utc" else start // DAY_S
+            day = date.fromordinal(int(number) + 719163)
+            found.append(RawRecord(str(item["logId"]), day.isoformat(),
+                                   {"file": entry.base, "clock": clock, "utc_offset_s": self._offset(day), "item": item}))
+        return found
+
+    # -- helpers -----------------------------------------------------------------------------------
+
+    def _of(self, family: str) -> list[Entry]:
+        return [e for e in self.export.entries if e.kind.family == family and e.name not in self.failed]
+
+    def _guard(self, entry: Entry, work: Callable[[], Any]) -> Any:
+        """Run `work` on one file; a `FileError` marks the file failed (it lands nothing) and returns None."""
+        try:
+            return work()
+        except FileError as err:
+            self.failed.add(entry.name)
+            self.summary.failed.append(str(err))
+            return None
+
+
+def import_takeout(path: Path, store: RawStore, zone: ZoneInfo, progress: Progress | None = None) -> ImportSummary:
+    """Read the export at `path` into `store` (`ArchiveError` if it cannot be read at all)."""
+    with open_export(path) as export:
+        importer = _Importer(export, store, zone, progress)
+        importer.detect()
+        importer.land_all()
+        return importer.summary

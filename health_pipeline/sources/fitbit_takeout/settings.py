@@ -1,0 +1,29 @@
+"""`[fitbit_takeout]`: where the Fitbit export is, and who wins where it and the live API both have a day."""
+
+from typing import Annotated, Any, ClassVar
+
+from pydantic import BeforeValidator
+
+from health_pipeline.config import ImportConfig, Positive
+
+ARCHIVE_TABLES = ("daily_activity", "heart_rate", "heart_rate_zones", "sleep_sessions", "body_measurements",
+                  "daily_vitals", "workouts")
+
+
+def _tables(value: Any) -> tuple[str, ...]:
+    if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
+        raise ValueError(f"must be a list of tidy table names, got {value!r}")
+    unknown = [v for v in value if v not in ARCHIVE_TABLES]
+    if unknown:
+        raise ValueError(f"unknown table {unknown[0]!r} (an export feeds: {', '.join(ARCHIVE_TABLES)})")
+    return tuple(value)
+
+
+class FitbitTakeoutConfig(ImportConfig):
+    """A Fitbit export (Google Takeout "Fitbit" or "Google Health", or a fitbit.com archive): a `.zip`,
+    a folder of `.zip` parts or an unpacked folder. Per tidy table, a day both it and the Google Health
+    API have is taken from the API unless the table is listed in `archive_wins`."""
+
+    name: ClassVar[str] = "fitbit_takeout"
+    archive_wins: Annotated[tuple[str, ...], BeforeValidator(_tables)] = ()
+    tolerance_pct: Positive = 5.0  # how far the two may differ on a day before the `origins_agree` check warns
