@@ -160,9 +160,10 @@ def sync_tags(plan: SyncPlan) -> dict[str, str]:
 
 def materialize_range(
     config: Config, instance: dg.DagsterInstance, keys: list[dg.AssetKey], start: date, end: date,
-    *, log_level: str = "WARNING", tags: dict[str, str] | None = None,
+    *, log_level: str = "WARNING", tags: dict[str, str] | None = None, ops: dict[str, object] | None = None,
 ) -> SyncResult:
-    """Materialize `keys` over [start, end] in a single run (console logs from `log_level` up)."""
+    """Materialize `keys` over [start, end] in a single run (console logs from `log_level` up; `ops`: run
+    config of assets, e.g. an import's path)."""
     release_abandoned_runs(instance)
     defs = build_definitions(config)
     job_defs = dg.Definitions(
@@ -181,7 +182,7 @@ def materialize_range(
             HOST_TAG: socket.gethostname(),
             **(tags or {}),
         },
-        run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
+        run_config={"loggers": {"console": {"config": {"log_level": log_level}}}, **({"ops": ops} if ops else {})},
         raise_on_error=False,
     )
     if not result.success:

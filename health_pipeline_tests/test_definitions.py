@@ -58,6 +58,7 @@ def test_the_asset_graph_has_one_asset_per_oura_endpoint_and_the_slice_downstrea
                for key in graph.get_all_asset_keys()}
     assert parents == {
         **{key: [] for key in UNPARTITIONED},
+        "import_fitbit_takeout": [],
         **{f"oura_{resource}": [] for resource in OURA_DATED},
         **{f"fitbit_{t.replace('-', '_')}": [] for t in FITBIT_TYPES},
         **{table.name: sorted(a for s in table.sources if s.option is None for a in s.raw_assets)
@@ -68,8 +69,8 @@ def test_the_asset_graph_has_one_asset_per_oura_endpoint_and_the_slice_downstrea
     }
     assert parents["daily_activity"] == ["fitbit_active_energy_burned", "fitbit_active_minutes", "fitbit_altitude",
                                          "fitbit_daily_resting_heart_rate", "fitbit_distance", "fitbit_floors",
-                                         "fitbit_steps", "fitbit_total_calories", "oura_daily_activity",
-                                         "withings_activity"]
+                                         "fitbit_steps", "fitbit_total_calories", "import_fitbit_takeout",
+                                         "oura_daily_activity", "withings_activity"]
 
 
 def test_the_export_asset_shows_each_metrics_tidy_columns_as_column_lineage(defs: dg.Definitions) -> None:
@@ -89,7 +90,9 @@ def test_the_export_asset_shows_each_metrics_tidy_columns_as_column_lineage(defs
         "Heart-rate samples. [bpm] Labels: provider, user. Stamped at the sample's instant. "
         "Lineage: heart_rate.bpm <- oura_heartrate.[].bpm (GET /v2/usercollection/heartrate); "
         "fitbit_heart_rate.[].heartRate.beatsPerMinuteAvg (POST /v4/users/me/dataTypes/heart-rate/dataPoints:rollUp); "
-        "withings_intraday.{epoch}.heart_rate (POST /v2/measure action=getintradayactivity).")
+        "withings_intraday.{epoch}.heart_rate (POST /v2/measure action=getintradayactivity); "
+        "import_fitbit_takeout.rows[].value.bpm (Fitbit export: heart_rate files); "
+        "import_fitbit_takeout.rows[].beats per minute (Fitbit export: google_heart_rate files).")
 
 
 def test_every_asset_is_daily_partitioned_single_run_pooled_grouped_and_described(defs: dg.Definitions) -> None:
@@ -99,6 +102,11 @@ def test_every_asset_is_daily_partitioned_single_run_pooled_grouped_and_describe
     for assets_def in defs.assets or []:
         assert isinstance(assets_def, dg.AssetsDefinition)
         name = assets_def.key.to_user_string()
+        if name.startswith("import_"):  # an import reads a whole export
+            assert assets_def.partitions_def is None and assets_def.op.pool == "raw_store"
+            assert assets_def.group_names_by_key[assets_def.key] == "imports"
+            assert assets_def.specs_by_key[assets_def.key].description
+            continue
         if name in UNPARTITIONED:  # change-driven or refreshed whole
             assert assets_def.partitions_def is None and assets_def.op.pool == UNPARTITIONED[name]
             assert assets_def.specs_by_key[assets_def.key].description and assets_def.op.retry_policy is not None

@@ -38,10 +38,15 @@ def code_words(path: Path) -> str:
 
 
 def spread(name: str, package: Path = PACKAGE) -> list[str]:
-    """The modules outside the source's own package whose code names it."""
+    """The modules outside the source's own package (and its importers' packages, `sources/<name>_*`,
+    e.g. `fitbit_takeout`) whose code names it."""
     own = package / "sources" / name
+
+    def owned(path: Path) -> bool:
+        return own in path.parents or any(p.parent == package / "sources" and p.name.startswith(name + "_")
+                                          for p in path.parents)
     return sorted(str(path.relative_to(package)) for path in package.rglob("*.py")
-                  if own not in path.parents and name in code_words(path))
+                  if not owned(path) and name in code_words(path))
 
 
 if __name__ == "__main__":

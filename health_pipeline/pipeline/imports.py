@@ -11,6 +11,10 @@ from health_pipeline.pipeline.resources import RawStoreResource
 
 IMPORT_GROUP = "imports"
 
+# Where an import in this process reports how far it has read (bytes done, bytes in all, file): the CLI
+# draws a progress bar with it; without one, the asset logs every tenth.
+progress_hook: Callable[[int, int, str], None] | None = None
+
 
 class ImportRunConfig(dg.Config):
     """Launchpad config of an import run."""

@@ -37,3 +37,11 @@ def source_named(name: str) -> Source:
         if source.name == name:
             return source
     raise KeyError(f"unknown source {name!r}; known: {', '.join(s.name for s in SOURCES)}")
+
+
+def importer_named(name: str) -> Importer:
+    """The importer called `name` (a `KeyError` naming the known ones otherwise)."""
+    for importer in IMPORTERS:
+        if importer.name == name:
+            return importer
+    raise KeyError(f"unknown importer {name!r}; known: {', '.join(i.name for i in IMPORTERS)}")

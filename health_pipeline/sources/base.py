@@ -107,12 +107,10 @@ class Importer:
     title: str  # how a person names it (`Fitbit Takeout archive`)
     settings: "type[ImportConfig]"
     build_assets: "Callable[[ImportConfig], list[dg.AssetsDefinition]]"
-    # What it imports into: `models_as` names the provider whose tidy rows its own records become (a
-    # Takeout archive is Fitbit data); `feeds` the tidy tables the records it lands under the
-    # providers' own resources feed (health-sync's Oura, Withings and Hevy records).
+    # `models_as`: the provider whose tidy rows its records become (a Takeout archive is Fitbit data).
     models_as: str = ""
     tidy: tuple[TidyInput, ...] = ()
-    feeds: tuple[str, ...] = ()
+    help: str = ""  # the `health-pipeline import <name>` command's one-line help
 
     @property
     def asset(self) -> str:

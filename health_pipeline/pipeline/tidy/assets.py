@@ -71,7 +71,8 @@ def table_lineage(table: TidyTable, existing: Collection[str]) -> dg.TableColumn
         for column, refs in source.lineage.items():
             deps.setdefault(column, []).extend(
                 dg.TableColumnDep(asset_key=dg.AssetKey(ref.asset), column_name=ref.field) for ref in refs)
-    return dg.TableColumnLineage(deps_by_column=deps)
+    unique = {column: list({(d.asset_key, d.column_name): d for d in found}.values()) for column, found in deps.items()}
+    return dg.TableColumnLineage(deps_by_column=unique)  # an importer's one asset lands several resources
 
 
 def summary_lineage() -> dg.TableColumnLineage:
@@ -162,7 +163,8 @@ def build_tidy_asset(table: TidyTable, partitions: dg.PartitionsDefinition, exis
             if any(spec.name == "origins_agree" for spec in check_specs(modelled, key, bool(sources))):
                 outcomes["origins_agree"] = checks.origins_agree(conn, modelled, tolerance)
             if table.fresh_within_days is not None:
-                daily = [s.provider for s in sources if s.driver == "window" and config.provider(s.provider).enabled]
+                daily = list(dict.fromkeys(s.tidy_provider for s in sources if s.driver == "window"
+                                           and s.provider in config.sources and config.provider(s.provider).enabled))
                 outcomes["fresh"] = checks.fresh(conn, table, daily, today)
             metadata = _table_metadata(conn, table.name, table.columns)
         metadata["window"] = f"{start.isoformat()}..{end.isoformat()}"

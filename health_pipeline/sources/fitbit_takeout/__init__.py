@@ -21,6 +21,8 @@ IMPORTER = Importer(
     settings=FitbitTakeoutConfig,
     build_assets=_assets,
     models_as="fitbit",
+    help="a Google Takeout (Fitbit or Google Health) or fitbit.com export: a .zip, a folder of .zip parts, or an "
+         "unpacked folder",
     tidy=(
         TidyInput("daily_activity", ("steps", "distance", "calories", "altitude", "sedentary_minutes",
                                      "lightly_active_minutes", "moderately_active_minutes", "very_active_minutes",

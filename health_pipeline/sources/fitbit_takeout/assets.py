@@ -13,9 +13,14 @@ from health_pipeline.sources.fitbit_takeout.settings import FitbitTakeoutConfig
 
 
 def _run(context: dg.AssetExecutionContext, config: Config, path: Path, raw_store: RawStoreResource) -> dict[str, object]:
+    from health_pipeline.pipeline import imports
+
     said = [0]
 
     def progress(done: int, total: int, name: str) -> None:
+        if imports.progress_hook is not None:
+            imports.progress_hook(done, total, name)
+            return
         percent = done * 100 // total
         if percent >= said[0] + 10:
             said[0] = percent - percent % 10

@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 
 STEP_S = 15 * 60  # UTC offsets are whole quarter hours
+SNAP_S = 3600
 SHIFTS = np.arange(-14 * 3600, 14 * 3600 + 1, STEP_S)
 
 
@@ -51,14 +52,21 @@ def offset_at(zone: ZoneInfo, local_seconds: int) -> int:
     return int((moment.replace(tzinfo=zone).utcoffset() or timedelta(0)).total_seconds())
 
 
-def by_google_csv(json_times: np.ndarray, csv_instants: np.ndarray, zone: ZoneInfo) -> ClockDecision | None:
-    """Method 1: how many JSON timestamps, read as UTC or as local time, are instants of Google's CSV."""
+def by_google_csv(json_times: np.ndarray, json_bpm: np.ndarray, csv_instants: np.ndarray, csv_bpm: np.ndarray,
+                  zone: ZoneInfo) -> ClockDecision | None:
+    """Method 1: how many JSON samples, their timestamps read as UTC or as local time, are samples of Google's
+    CSV (same instant, same bpm): a regular series lands on the CSV's instants either way, its values do not."""
     if not len(json_times) or not len(csv_instants):
         return None
-    known = np.unique(csv_instants)
-    as_utc = int(np.isin(json_times, known).sum())
+    order = np.argsort(csv_instants, kind="stable")
+    known, values = csv_instants[order], csv_bpm[order]
+
+    def matches(instants: np.ndarray) -> int:
+        at = np.clip(np.searchsorted(known, instants), 0, len(known) - 1)
+        return int(((known[at] == instants) & (values[at] == json_bpm)).sum())
+
     offsets = np.array([offset_at(zone, t) for t in json_times[:: max(1, len(json_times) // 500)]])
-    as_local = int(np.isin(json_times - int(np.median(offsets)), known).sum())
+    as_utc, as_local = matches(json_times), matches(json_times - int(np.median(offsets)))
     if as_utc == as_local:
         return None
     return ClockDecision("utc" if as_utc > as_local else "local", "google_csv",
@@ -71,13 +79,14 @@ def by_sleep(nights: Mapping[str, tuple[int, int]], times: np.ndarray, bpm: np.n
     order = np.argsort(times, kind="stable")
     times, bpm = times[order], bpm[order].astype("float64")
     cumulative = np.concatenate([[0.0], np.cumsum(bpm)])
+    spacing = max(1.0, _spacing(times))
     votes = {"utc": 0, "local": 0}
     found: dict[str, int] = {}
     for log_id, (start, end) in nights.items():
         lo = np.searchsorted(times, start + SHIFTS)
         hi = np.searchsorted(times, end + SHIFTS)
         counts = hi - lo
-        enough = counts >= max(10, 0.25 * (end - start) / max(1.0, _spacing(times)))
+        enough = counts >= max(10, 0.9 * (end - start) / spacing)  # the window (nearly) covered: no partial night
         if not enough.any():
             continue
         means = np.where(enough, (cumulative[hi] - cumulative[lo]) / np.maximum(counts, 1), np.inf)
@@ -87,7 +96,9 @@ def by_sleep(nights: Mapping[str, tuple[int, int]], times: np.ndarray, bpm: np.n
             votes["local"] += 1
         elif best != 0:
             votes["utc"] += 1
-            found[log_id] = -best
+            # Within an hour of the configured zone's offset: that offset (a heart-rate minimum is not a
+            # clock; the zone knows DST). Further off: a trip, and the offset found is that night's.
+            found[log_id] = home if abs(-best - home) <= SNAP_S else -best
     evidence: dict[str, object] = {"nights_pointing_to_utc": votes["utc"], "nights_pointing_to_local": votes["local"]}
     if not votes["utc"] and not votes["local"]:
         return ClockDecision("utc", "assumed", evidence)

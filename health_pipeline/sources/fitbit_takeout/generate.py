@@ -17,7 +17,6 @@ from pathlib import Path
 from health_pipeline.sandbox.world import SandboxWorld, night_for
 from health_pipeline.sources.fitbit import sandbox_data as gd
 from health_pipeline.sources.fitbit_takeout.formats import JSON_DAY, JSON_TIME, SLEEP_TIME, Layout
-from health_pipeline.sources.withings.sandbox_data import weight_kg
 
 HEIGHT_M = 1.80
 LB_PER_KG = 2.20462262185
@@ -193,7 +192,7 @@ def sleep_sessions(world: SandboxWorld, day: date) -> list[dict[str, object]]:
             continue
         bed = datetime.fromisoformat(sleep["interval"]["startTime"].replace("Z", "+00:00"))
         wake = datetime.fromisoformat(sleep["interval"]["endTime"].replace("Z", "+00:00"))
-        zone = world.tz_at(bed)  # Fitbit keeps the offset of the session's start (across DST too)
+        zone = timezone(bed.astimezone(world.tz_at(bed)).utcoffset() or timedelta(0))  # the start's offset, across DST too
         data = [{"dateTime": datetime.fromisoformat(st["startTime"].replace("Z", "+00:00")).astimezone(zone).strftime(SLEEP_TIME),
                  "level": st["type"].lower().replace("awake", "wake"),
                  "seconds": int((datetime.fromisoformat(st["endTime"].replace("Z", "+00:00"))

@@ -155,7 +155,7 @@ class _Importer:
         all_times = np.concatenate(times) if times else np.zeros(0, "int64")
         all_bpm = np.concatenate(bpm) if bpm else np.zeros(0)
         from_sleep = by_sleep(nights, all_times, all_bpm, self.zone)
-        decision = self._by_csv(all_times) or from_sleep
+        decision = self._by_csv(all_times, all_bpm) or from_sleep
         if decision.intraday == "utc":
             decision.night_offsets = from_sleep.night_offsets
         for log_id, offset in decision.night_offsets.items():
@@ -165,13 +165,17 @@ class _Importer:
             decision.day_offsets.setdefault(date.fromisoformat(self.sleeps[log_id][1]["dateOfSleep"]), offset)
         self.summary.clock = decision
 
-    def _by_csv(self, json_times: np.ndarray) -> ClockDecision | None:
-        instants = []
+    def _by_csv(self, json_times: np.ndarray, json_bpm: np.ndarray) -> ClockDecision | None:
+        instants, bpm = [], []
         for entry in self._of("google_heart_rate")[:3]:
             rows = self._guard(entry, lambda: _csv_rows(entry)) or []
             found = naive_seconds([r["timestamp"].rstrip("Z") for r in rows], "ISO8601")
+            values = np.array([float(r.get("beats per minute") or 0) for r in rows])
             instants.append(found[found >= 0])
-        return by_google_csv(json_times, np.concatenate(instants), self.zone) if instants else None
+            bpm.append(values[found >= 0])
+        if not instants:
+            return None
+        return by_google_csv(json_times, json_bpm, np.concatenate(instants), np.concatenate(bpm), self.zone)
 
     # -- pass 2: landing ---------------------------------------------------------------------------
 

@@ -5,6 +5,9 @@
 -- lineage: measured_at <- weight:item.date, weight:item.time
 -- lineage: day <- weight:item.date
 -- lineage: value <- weight:item.weight, weight:item.fat
+-- lineage: metric <- weight:item.weight, weight:item.fat
+-- lineage: unit <- weight:item.weight, weight:item.fat
+-- lineage: source_id <- weight:item.logId
 -- per record: every row comes from one raw record, so a long window is modelled in slices
 WITH weighins AS (
     SELECT *, timezone('UTC', strptime((payload->'item'->>'date') || ' ' || coalesce(payload->'item'->>'time', '23:59:59'),

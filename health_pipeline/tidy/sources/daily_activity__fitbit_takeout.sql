@@ -4,6 +4,7 @@
 -- intensity and the resting heart rate (Fitbit's empty days, `date: null`, are none). Active energy is
 -- not in the export. Values are strings in the files.
 -- raw record: '{resource}/' || CAST(day AS VARCHAR)
+-- lineage: day <- steps:rows[].dateTime, sedentary_minutes:row.dateTime
 -- lineage: steps <- steps:rows[].value
 -- lineage: distance_m <- distance:rows[].value
 -- lineage: total_kcal <- calories:rows[].value

@@ -3,6 +3,7 @@
 -- breathing (`Daily Respiratory Rate Summary`, breaths/min) and skin temperature (`Computed
 -- Temperature`: the night's mean deviation from the baseline, sample sum / samples, to 0.001 degC).
 -- raw record: '{resource}/' || CAST(day AS VARCHAR)
+-- lineage: day <- daily_hrv:row.timestamp, daily_spo2:row.timestamp, daily_respiratory_rate:row.timestamp, computed_temperature:row.sleep_end
 -- lineage: hrv_ms <- daily_hrv:row.rmssd
 -- lineage: spo2_pct <- daily_spo2:row.average_value
 -- lineage: respiratory_rate_brpm <- daily_respiratory_rate:row.daily_respiratory_rate

@@ -2,6 +2,7 @@
 -- default zones: fat burn (IN_DEFAULT_ZONE_1) is moderate, cardio (2) vigorous, peak (3) peak, as the
 -- Google Health API names them; time below the zones (BELOW_DEFAULT_ZONE_1) is light. No energy per zone.
 -- raw record: 'time_in_heart_rate_zones/' || CAST(day AS VARCHAR)
+-- lineage: day <- time_in_heart_rate_zones:row.dateTime
 -- lineage: zone <- time_in_heart_rate_zones:row.value.valuesInZones
 -- lineage: duration_s <- time_in_heart_rate_zones:row.value.valuesInZones
 -- per day: a day's rows come from the records of that day only, so a long window is modelled in slices

@@ -3,6 +3,7 @@
 -- `distance` is in `distanceUnit` (Kilometer or Mile).
 -- raw record: 'exercise/' || workout_id
 -- lineage: workout_id <- exercise:item.logId
+-- lineage: day <- exercise:item.startTime
 -- lineage: start_ts <- exercise:item.startTime
 -- lineage: end_ts <- exercise:item.startTime, exercise:item.duration
 -- lineage: activity <- exercise:item.activityName

@@ -1,0 +1,221 @@
+"""The Fitbit export importer: every layout imports, models and exports with the sandbox world's exact
+values; re-import is a no-op; bad archives fail cleanly; the live API wins the days both have."""
+
+import json
+import zipfile
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import dagster as dg
+import duckdb
+import pytest
+
+from health_pipeline.cli import main
+from health_pipeline.config import source_names
+from health_pipeline.demo import authorize_with_sandbox
+from health_pipeline.providers.oauth import OAuthTokens
+from health_pipeline.sandbox.server import Sandbox
+from health_pipeline.sandbox.world import SandboxWorld, night_for
+from health_pipeline.sources.fitbit import client as google_health
+from health_pipeline.sources.fitbit import sandbox_data as gd
+from health_pipeline.sources.fitbit_takeout.archive import ArchiveError
+from health_pipeline.sources.fitbit_takeout.generate import ArchiveSpec, weigh_ins, write_takeout
+from health_pipeline.sources.fitbit_takeout.importer import PROVIDER, import_takeout
+from health_pipeline.storage.raw_store import RawStore
+from health_pipeline.sync import materialize_range, raw_asset_keys
+from health_pipeline.tidy.catalog import TABLES
+from health_pipeline.tidy.models import rebuild_table
+from health_pipeline_tests.conftest import TIMEZONE, TODAY, ConfigFactory
+
+BERLIN = ZoneInfo(TIMEZONE)
+FIRST, LAST = TODAY - timedelta(days=40), TODAY - timedelta(days=1)
+
+
+def _config(tmp_path: Path, extra: str = "") -> Path:
+    path = tmp_path / "health-pipeline.toml"
+    path.write_text(f'[app]\ntimezone = "{TIMEZONE}"\nraw_db = "raw.sqlite"\nduckdb = "health.duckdb"\n\n'
+                    + "".join(f'[{name}]\nstart_date = "{FIRST - timedelta(days=5)}"\n\n' for name in source_names())
+                    + extra, encoding="utf-8")
+    return path
+
+
+def _tidy(tmp_path: Path, sql: str) -> list[tuple]:
+    with duckdb.connect(str(tmp_path / "health.duckdb"), read_only=True) as conn:
+        return conn.execute(sql).fetchall()
+
+
+def _truth_steps(world: SandboxWorld, day: date) -> int:
+    return sum(m.steps or 0 for m in gd.minutes(world, day))
+
+
+@pytest.mark.parametrize("layout,zipped,unit", [("A", True, "lb"), ("B", True, "kg"), ("C", True, "lb"),
+                                                ("D", True, "kg"), ("D", False, "lb")])
+def test_each_layout_imports_and_models_the_world_exactly(tmp_path: Path, world: SandboxWorld, layout: str,
+                                                          zipped: bool, unit: str) -> None:
+    target = tmp_path / ("export.zip" if zipped else "export")
+    write_takeout(world, target, ArchiveSpec(layout, weight_unit=unit, first=FIRST, last=LAST), zipped=zipped)
+    config = _config(tmp_path)
+    assert main(["--config", str(config), "import", "fitbit-takeout", str(target)]) == 0
+
+    days = [FIRST + timedelta(days=i) for i in range((LAST - FIRST).days + 1)]
+    # Heart rate: one sample a minute, at its UTC instant, on the local day it was lived.
+    expected_hr = sorted((p["_t"].astimezone(timezone.utc), float(p["heartRate"]["beatsPerMinute"]), d)
+                         for d in days for p in gd.heart_rate_points(world, d, 60))
+    got_hr = _tidy(tmp_path, "SELECT ts, bpm, day FROM heart_rate WHERE provider = 'fitbit' ORDER BY ts")
+    assert [(ts.astimezone(timezone.utc), bpm, day) for ts, bpm, day in got_hr] == expected_hr
+    # Steps per day; distance from centimetres; the day's intensity minutes.
+    activity = {row[0]: row[1:] for row in _tidy(tmp_path, "SELECT day, steps, distance_m, light_s, vigorous_s "
+                                                           "FROM daily_activity WHERE provider = 'fitbit'")}
+    worn = [d for d in days if gd.minutes(world, d)]
+    assert sorted(activity) == worn
+    for d in worn:
+        minutes = gd.minutes(world, d)
+        assert activity[d][0] == _truth_steps(world, d)
+        assert activity[d][1] == pytest.approx(sum((m.steps or 0) * 0.762 for m in minutes), abs=0.01)
+        assert activity[d][2] == 60 * sum(1 for m in minutes if m.level == "LIGHT")
+        assert activity[d][3] == 60 * sum(1 for m in minutes if m.level == "VIGOROUS")
+    # Main sleeps: their instants (the local wall clock anchored with the night's own offset), stages.
+    sleeps = {row[0]: row[1:] for row in _tidy(tmp_path, "SELECT day, start_ts, end_ts, deep_s, asleep_s FROM sleep_sessions "
+                                                          "WHERE provider = 'fitbit' AND is_main")}
+    nights = [n for n in (night_for(world, d) for d in days) if n is not None]
+    assert sorted(sleeps) == [n.day for n in nights]
+    for n in nights:
+        start, end, deep, asleep = sleeps[n.day]
+        assert (start, end) == (n.bed, n.wake), n.day
+        assert (deep, asleep) == (n.seconds["deep"], n.seconds["deep"] + n.seconds["light"] + n.seconds["rem"])
+    # Weigh-ins: kg to the gram, lb converted (the file says neither; weight / BMI tells).
+    weights = _tidy(tmp_path, "SELECT measured_at, value FROM body_measurements WHERE provider = 'fitbit' "
+                              "AND metric = 'weight' ORDER BY measured_at")
+    expected_w = []
+    for d in days:
+        for point, logged in zip(gd.body_points(world, gd.DATA_TYPES["weight"], d), weigh_ins(world, d, unit)):
+            kg = point["weight"]["weightGrams"] / 1000
+            expected_w.append((point["_t"], kg if unit == "kg" else round(logged["weight"] * 0.45359237, 3)))
+    assert [(at.astimezone(timezone.utc), v) for at, v in weights] == expected_w
+    assert all(abs(v - kg / 1) < 0.05 for (_, v), (_, kg) in zip(weights, expected_w))
+    # Workouts at their instants, distance in metres.
+    workouts = _tidy(tmp_path, "SELECT start_ts, duration_s, distance_m FROM workouts WHERE provider = 'fitbit' ORDER BY start_ts")
+    expected_x = [(datetime.fromisoformat(p["exercise"]["interval"]["startTime"].replace("Z", "+00:00")),
+                   int(p["exercise"]["activeDuration"].rstrip("s")), p["exercise"]["metricsSummary"]["distanceMillimeters"] / 1000)
+                  for d in days for p in gd.exercise_points(world, d)]
+    assert [(s.astimezone(timezone.utc), dur, pytest.approx(dist)) for s, dur, dist in workouts] == expected_x
+    vitals = dict(_tidy(tmp_path, "SELECT day, hrv_ms FROM daily_vitals WHERE provider = 'fitbit'"))
+    if layout == "A":
+        assert vitals == {}  # the legacy export has no HRV files
+    else:
+        assert vitals == {d: gd.daily_points(world, gd.DATA_TYPES["daily-heart-rate-variability"], d)[0]
+                          ["dailyHeartRateVariability"]["averageHeartRateVariabilityMilliseconds"]
+                          for d in days if gd.daily_points(world, gd.DATA_TYPES["daily-heart-rate-variability"], d)}
+
+    store = RawStore(tmp_path / "raw.sqlite")
+    state = store.sync_state(PROVIDER, "archive")
+    assert state is not None and state[1]["intraday_clock"] == "utc"
+    assert state[1]["decided_by"] == ("google_csv" if layout == "D" else "sleep")
+    assert state[1]["weight_unit"] == unit
+    before = store.fingerprint(PROVIDER, [r for t in TABLES.values() for s in t.sources if s.provider == PROVIDER
+                                          for r in s.resources])
+    again = import_takeout(target, store, BERLIN)
+    assert (again.counts.new, again.counts.changed, again.counts.deleted) == (0, 0, 0)
+    assert store.fingerprint(PROVIDER, [r for t in TABLES.values() for s in t.sources if s.provider == PROVIDER
+                                        for r in s.resources]) == before
+
+
+def test_a_sleep_repeated_in_two_files_lands_once(tmp_path: Path, world: SandboxWorld) -> None:
+    target = write_takeout(world, tmp_path / "export.zip", ArchiveSpec("C", first=FIRST, last=LAST))
+    store = RawStore(tmp_path / "raw.sqlite")
+    summary = import_takeout(target, store, BERLIN)
+    with zipfile.ZipFile(target) as archive:
+        in_files = [item["logId"] for name in archive.namelist() if "/sleep-" in name
+                    for item in json.loads(archive.read(name))]
+    assert len(in_files) > len(set(in_files))  # the writer repeats the next chunk's first night
+    assert sorted(int(r.record_id) for r in store.records(PROVIDER, "sleep")) == sorted(set(in_files))
+    assert summary.kinds["sleep"].records == len(set(in_files))
+
+
+def test_a_truncated_file_lands_nothing_from_it_and_the_rest_lands(tmp_path: Path, world: SandboxWorld) -> None:
+    good = write_takeout(world, tmp_path / "good.zip", ArchiveSpec("C", first=FIRST, last=LAST))
+    bad = tmp_path / "bad.zip"
+    victim = f"Takeout/Fitbit/Global Export Data/heart_rate-{LAST - timedelta(days=2)}.json"
+    with zipfile.ZipFile(good) as src, zipfile.ZipFile(bad, "w") as dst:
+        for info in src.infolist():
+            data = src.read(info)
+            dst.writestr(info, data[: len(data) // 2] if info.filename == victim else data)
+    store = RawStore(tmp_path / "raw.sqlite")
+    summary = import_takeout(bad, store, BERLIN)
+    assert summary.failed == [f"{victim}: not valid JSON, truncated or corrupt "
+                              f"({summary.failed[0].split('(', 1)[1]}"]
+    days = {r.day for r in store.records(PROVIDER, "heart_rate")}
+    worn = {str(FIRST + timedelta(days=i)) for i in range((LAST - FIRST).days + 1)
+            if gd.heart_rate_points(world, FIRST + timedelta(days=i), 60)}
+    assert days == worn - {str(LAST - timedelta(days=2))}
+    assert summary.kinds["steps"].records > 0
+
+
+def test_a_corrupt_zip_and_an_unknown_layout_are_one_line_each(tmp_path: Path) -> None:
+    corrupt = tmp_path / "takeout.zip"
+    corrupt.write_bytes(b"PK\x03\x04 this is not really a zip")
+    with pytest.raises(ArchiveError, match=r"^.*takeout\.zip: not a readable zip archive \(.*\)$"):
+        import_takeout(corrupt, RawStore(tmp_path / "raw.sqlite"), BERLIN)
+    other = tmp_path / "other.zip"
+    with zipfile.ZipFile(other, "w") as archive:
+        archive.writestr("Photos/IMG_0001.json", "[]")
+    with pytest.raises(ArchiveError, match=r"other\.zip: not a Fitbit export in a known layout .*; found Photos$"):
+        import_takeout(other, RawStore(tmp_path / "raw.sqlite"), BERLIN)
+    assert RawStore(tmp_path / "raw.sqlite").resource_summary() == []
+
+
+def test_the_cli_exits_non_zero_naming_the_bad_file(tmp_path: Path, world: SandboxWorld,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    corrupt = tmp_path / "takeout.zip"
+    corrupt.write_bytes(b"not a zip")
+    assert main(["--config", str(_config(tmp_path)), "import", "fitbit-takeout", str(corrupt)]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "takeout.zip: not a readable zip archive" in err[0]
+
+
+def test_the_api_wins_the_days_it_has_and_disagreements_are_reported(
+        tmp_path: Path, make_config: ConfigFactory, sandbox: Sandbox, world: SandboxWorld) -> None:
+    g = sandbox.url("google-health")
+    api_days = (TODAY - timedelta(days=5), TODAY - timedelta(days=3))
+    disagree = TODAY - timedelta(days=4)
+    config = make_config(extra=f"""
+[fitbit]
+enabled = true
+start_date = "{FIRST}"
+base_url = "{g}"
+authorize_url = "{g}/o/oauth2/v2/auth"
+token_url = "{g}/token"
+client_id = "sandbox"
+client_secret = "sandbox-secret"
+""")
+    store = RawStore(config.app.raw_db)
+    store.init()
+    authorize_with_sandbox(OAuthTokens(config.fitbit, store, google_health.OAUTH))
+    with dg.instance_for_test() as instance:
+        materialize_range(config, instance, raw_asset_keys(config, ["fitbit"]), *api_days)
+    archive = write_takeout(world, tmp_path / "export.zip", ArchiveSpec("C", first=FIRST, last=LAST, steps_factor_on=(disagree,)))
+    import_takeout(archive, store, BERLIN)
+    table = TABLES["daily_activity"]
+    with duckdb.connect(str(tmp_path / "t.duckdb")) as conn:
+        rebuild_table(conn, store, table, FIRST, LAST)
+        steps = dict(conn.execute("SELECT day, steps FROM daily_activity WHERE provider = 'fitbit'").fetchall())
+        kcal = dict(conn.execute("SELECT day, active_kcal FROM daily_activity WHERE provider = 'fitbit'").fetchall())
+        disagreements = conn.execute("SELECT day, kept_source, kept_value, other_source, other_value "
+                                     "FROM origin_disagreements").fetchall()
+        from health_pipeline.tidy import checks
+
+        outcome = checks.origins_agree(conn, table, 5.0)
+        assert checks.rows_match_raw(conn, store, table).passed
+        truth = _truth_steps(world, disagree)
+        assert steps[disagree] == truth  # the API's value, not the archive's 30 % more
+        assert all(kcal[d] is not None for d in (api_days[0], disagree, api_days[1]))  # API rows (the export has no active kcal)
+        assert kcal[FIRST + timedelta(days=1)] is None and steps[FIRST + timedelta(days=1)] == _truth_steps(world, FIRST + timedelta(days=1))
+        assert disagreements == [(disagree, "fitbit", float(truth), "fitbit_takeout",
+                                  float(sum(int((m.steps or 0) * 1.3) for m in gd.minutes(world, disagree) if m.steps is not None)))]
+        assert not outcome.passed and outcome.metadata["days_disagreeing"] == 1
+        assert str(disagree) in outcome.metadata["examples"][0]
+        # `archive_wins = ["daily_activity"]`: the export's value is kept instead.
+        rebuild_table(conn, store, table, FIRST, LAST, precedence={"fitbit": ("fitbit_takeout", "fitbit")})
+        assert conn.execute("SELECT steps, active_kcal FROM daily_activity WHERE provider = 'fitbit' AND day = ?",
+                            [disagree]).fetchone() == (disagreements[0][4], None)
