@@ -133,6 +133,9 @@ def build_parser() -> argparse.ArgumentParser:
     for importer in IMPORTERS:
         command = import_commands.add_parser(importer.name.replace("_", "-"), help=importer.help)
         command.add_argument("path", type=Path, nargs="?", help=f"the export (default: [{importer.name}] path)")
+        if "take_tokens" in importer.settings.model_fields:
+            command.add_argument("--take-tokens", action="store_true",
+                                 help="also take its OAuth tokens (stop health-sync first: refresh tokens rotate)")
 
     lineage = commands.add_parser("lineage", help="where an exported metric comes from (no METRIC: list them)")
     lineage.add_argument("metric", nargs="?", help="e.g. health_steps")
@@ -375,7 +378,8 @@ def _import(args: argparse.Namespace) -> int:
     try:
         with open_instance(config) as instance:
             result = materialize_range(config, instance, [key, *downstream_keys(config)], start, today_in(config),
-                                       ops={key.to_python_identifier(): {"config": {"path": str(path or "")}}})
+                                       ops={key.to_python_identifier(): {"config": {"path": str(path or "")}}},
+                                       tags={"health/take_tokens": "true"} if getattr(args, "take_tokens", False) else {})
     except SyncError as err:
         _error(str(err))
         return 1
@@ -389,11 +393,15 @@ def _import(args: argparse.Namespace) -> int:
     if isinstance(first, str) and first not in ("None", "") and date.fromisoformat(first) < start:
         _note(f"the export begins {first}, before the earliest start_date {start}: those days are in the raw store "
               f"but not modelled; set an earlier start_date and run `health-pipeline rebuild`")
-    failed = int(landed.get("files_failed", 0) or 0)
-    if failed:
-        for line in landed.get("failures", []) or []:
-            _error(str(line))
-        _error(f"{failed} file(s) of the export could not be read and landed nothing; the others were imported")
+    taken = landed.get("tokens_taken")
+    if isinstance(taken, str) and not taken.startswith("none"):
+        _note(f"took the {taken} tokens: stop health-sync now (Oura and Withings rotate refresh tokens, so whichever "
+              "program refreshes second is locked out)")
+    failures = [str(line) for line in landed.get("failures", []) or []]
+    if failures:
+        for line in failures:
+            _error(line)
+        _error(f"{len(failures)} part(s) of the export could not be read and landed nothing; the others were imported")
         return 1
     return 0
 

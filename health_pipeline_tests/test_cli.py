@@ -59,7 +59,7 @@ def test_init_creates_both_stores_and_registers_the_pools(
     out = "\n".join(out.splitlines()[1:]) + "\n"
     assert stat.S_IMODE(config.app.raw_db.stat().st_mode) == 0o600
     with duckdb.connect(str(config.app.duckdb), read_only=True) as conn:
-        assert {r[0] for r in conn.execute("SHOW TABLES").fetchall()} == {*ALL_TABLES, "_tidy_state", "rejected_values"}
+        assert {r[0] for r in conn.execute("SHOW TABLES").fetchall()} == {*ALL_TABLES, "_tidy_state", "rejected_values", "origin_disagreements"}
     assert out.splitlines() == [
         f"raw store:  {config.app.raw_db}",
         f"tidy store: {config.app.duckdb}",

@@ -58,10 +58,12 @@ def test_the_asset_graph_has_one_asset_per_oura_endpoint_and_the_slice_downstrea
                for key in graph.get_all_asset_keys()}
     assert parents == {
         **{key: [] for key in UNPARTITIONED},
-        "import_fitbit_takeout": [],
+        "import_fitbit_takeout": [], "import_health_sync": [],
         **{f"oura_{resource}": [] for resource in OURA_DATED},
         **{f"fitbit_{t.replace('-', '_')}": [] for t in FITBIT_TYPES},
-        **{table.name: sorted(a for s in table.sources if s.option is None for a in s.raw_assets)
+        **{table.name: sorted([a for s in table.sources if s.option is None for a in s.raw_assets]
+                              + (["import_health_sync"] if {"oura", "withings", "hevy"} & {s.provider for s in table.sources}
+                                 else []))
            for table in TABLES.values()},  # switched-off options (Withings intraday) are not upstream
         "daily_summary": ["body_measurements", "daily_activity", "daily_scores", "daily_vitals", "sleep_sessions",
                           "workout_sets"],
@@ -70,7 +72,7 @@ def test_the_asset_graph_has_one_asset_per_oura_endpoint_and_the_slice_downstrea
     assert parents["daily_activity"] == ["fitbit_active_energy_burned", "fitbit_active_minutes", "fitbit_altitude",
                                          "fitbit_daily_resting_heart_rate", "fitbit_distance", "fitbit_floors",
                                          "fitbit_steps", "fitbit_total_calories", "import_fitbit_takeout",
-                                         "oura_daily_activity", "withings_activity"]
+                                         "import_health_sync", "oura_daily_activity", "withings_activity"]
 
 
 def test_the_export_asset_shows_each_metrics_tidy_columns_as_column_lineage(defs: dg.Definitions) -> None:

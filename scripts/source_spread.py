@@ -38,13 +38,14 @@ def code_words(path: Path) -> str:
 
 
 def spread(name: str, package: Path = PACKAGE) -> list[str]:
-    """The modules outside the source's own package (and its importers' packages, `sources/<name>_*`,
-    e.g. `fitbit_takeout`) whose code names it."""
+    """The modules outside the source's own package and the importers' packages (`fitbit_takeout`,
+    `health_sync`: mapping an export onto the sources is their own knowledge) whose code names it."""
     own = package / "sources" / name
 
-    def owned(path: Path) -> bool:
-        return own in path.parents or any(p.parent == package / "sources" and p.name.startswith(name + "_")
-                                          for p in path.parents)
+    importers = {p.parent for p in (package / "sources").glob("*/__init__.py") if "\nIMPORTER = " in p.read_text()}
+
+    def owned(path: Path) -> bool:  # an importer's package maps another tool's data onto the sources: its own knowledge
+        return own in path.parents or any(p in importers for p in path.parents)
     return sorted(str(path.relative_to(package)) for path in package.rglob("*.py")
                   if not owned(path) and name in code_words(path))
 

@@ -47,3 +47,19 @@ def build_import_asset(name: str, title: str, description: str,
         return dg.MaterializeResult(metadata={"path": str(path), **metadata})
 
     return _import
+
+
+def progress_hook_or_log(context: dg.AssetExecutionContext, path: Path) -> Callable[[int, int, str], None]:
+    """How an import reports how far it has read: to the CLI's progress bar, else a log line each tenth."""
+    said = [0]
+
+    def progress(done: int, total: int, name: str) -> None:
+        if progress_hook is not None:
+            progress_hook(done, total, name)
+            return
+        percent = done * 100 // total
+        if percent >= said[0] + 10:
+            said[0] = percent - percent % 10
+            context.log.info(f"{path.name}: {percent} % read ({name.rsplit('/', 1)[-1]})")
+
+    return progress

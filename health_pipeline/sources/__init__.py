@@ -8,6 +8,7 @@ source"), then add one line here. The order is the order sources are listed in (
 from health_pipeline.sources.base import Importer, Source
 from health_pipeline.sources.fitbit import SOURCE as FITBIT
 from health_pipeline.sources.fitbit_takeout import IMPORTER as FITBIT_TAKEOUT
+from health_pipeline.sources.health_sync import IMPORTER as HEALTH_SYNC
 from health_pipeline.sources.hevy import SOURCE as HEVY
 from health_pipeline.sources.oura import SOURCE as OURA
 from health_pipeline.sources.withings import SOURCE as WITHINGS
@@ -22,6 +23,7 @@ SOURCES: tuple[Source, ...] = (
 # File importers: another tool's or a provider's export, read into the raw store (`health-pipeline import`).
 IMPORTERS: tuple[Importer, ...] = (
     FITBIT_TAKEOUT,
+    HEALTH_SYNC,
 )
 
 

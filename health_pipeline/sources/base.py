@@ -110,6 +110,7 @@ class Importer:
     # `models_as`: the provider whose tidy rows its records become (a Takeout archive is Fitbit data).
     models_as: str = ""
     tidy: tuple[TidyInput, ...] = ()
+    lands_as: tuple[str, ...] = ()  # providers whose own resources it writes (health-sync: Oura, Withings, Hevy)
     help: str = ""  # the `health-pipeline import <name>` command's one-line help
 
     @property

@@ -296,6 +296,28 @@ class RawStore:
             )
             return conn.total_changes - before
 
+    def bury(self, provider: str, resource: str, deleted: Iterable[tuple[str, Any, str]]) -> int:
+        """Tombstones for records deleted at the provider, landed or not: (record_id, payload, deleted_at).
+        A live record is marked deleted then (its payload kept); one never landed is kept as a tombstone
+        holding `payload` (what said it was deleted, e.g. an event). Returns how many were new or marked."""
+        now = utc_now_text()
+        marked = 0
+        with self.transaction() as conn:
+            for record_id, payload, deleted_at in deleted:
+                row = conn.execute("SELECT deleted_at FROM records WHERE provider = ? AND resource = ? AND record_id = ?",
+                                   (provider, resource, record_id)).fetchone()
+                if row is None:
+                    text = canonical_json(payload)
+                    conn.execute("INSERT INTO records VALUES (?, ?, ?, NULL, ?, ?, ?, ?)",
+                                 (provider, resource, record_id, text, hashlib.sha256(text.encode()).hexdigest(),
+                                  now, deleted_at))
+                    marked += 1
+                elif row[0] is None:
+                    conn.execute("UPDATE records SET deleted_at = ? WHERE provider = ? AND resource = ? AND record_id = ?",
+                                 (deleted_at, provider, resource, record_id))
+                    marked += 1
+        return marked
+
     def records(
         self,
         provider: str,

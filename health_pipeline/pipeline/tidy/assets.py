@@ -123,7 +123,9 @@ def build_tidy_asset(table: TidyTable, partitions: dg.PartitionsDefinition, exis
     key = dg.AssetKey(table.name)
     sources = [s for s in table.sources if set(s.raw_assets) <= set(existing)]
     lineage = table_lineage(table, existing)
-    raw_deps = sorted({asset for s in sources for asset in s.raw_assets})
+    fed = {s.provider for s in sources}
+    raw_deps = sorted({asset for s in sources for asset in s.raw_assets}
+                      | {i.asset for i in IMPORTERS if set(i.lands_as) & fed and i.asset in existing})
 
     @dg.asset(
         key=key,

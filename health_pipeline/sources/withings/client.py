@@ -117,6 +117,25 @@ SLEEP_SUMMARY_FIELDS = (
 )
 
 
+def item_day(item: dict[str, Any], tz: ZoneInfo, body_zone: Any = None) -> str | None:
+    """An item's local day, in the time zone the item names (travel included), else the one its answer
+    names (measure groups), else `tz` (the configured one)."""
+    if isinstance(item.get("date"), str):
+        return item["date"]
+    instant = item.get("date") if isinstance(item.get("date"), int) else item.get("startdate")
+    if not isinstance(instant, int):
+        return None
+    zone = tz
+    for name in (item.get("timezone"), body_zone):
+        if isinstance(name, str):
+            try:
+                zone = ZoneInfo(name)
+                break
+            except (ZoneInfoNotFoundError, ValueError):
+                continue
+    return datetime.fromtimestamp(instant, timezone.utc).astimezone(zone).date().isoformat()
+
+
 def rate_limit_signal(wait_s: float = RATE_LIMIT_WAIT_S) -> Callable[[requests.Response], float | None]:
     """Withings' rate limit is status 601 inside an HTTP 200: wait `wait_s` and try again."""
 
@@ -175,22 +194,7 @@ class WithingsClient:
         return list(records.values())
 
     def _day(self, item: dict[str, Any], body_zone: Any = None) -> str | None:
-        """The item's local day, in the time zone the item names (travel included), else the one its
-        answer names (measure groups), else the configured one."""
-        if isinstance(item.get("date"), str):
-            return item["date"]
-        instant = item.get("date") if isinstance(item.get("date"), int) else item.get("startdate")
-        if not isinstance(instant, int):
-            return None
-        zone = self.tz
-        for name in (item.get("timezone"), body_zone):
-            if isinstance(name, str):
-                try:
-                    zone = ZoneInfo(name)
-                    break
-                except (ZoneInfoNotFoundError, ValueError):
-                    continue
-        return datetime.fromtimestamp(instant, timezone.utc).astimezone(zone).date().isoformat()
+        return item_day(item, self.tz, body_zone)
 
     def _pages(self, endpoint: WithingsEndpoint, params: dict[str, Any]) -> Iterator[tuple[dict[str, Any], Any]]:
         """Each item with its answer's `timezone`, following `more` / `offset` (an int in getmeas, a
