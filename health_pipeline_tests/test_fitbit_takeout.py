@@ -12,7 +12,7 @@ import duckdb
 import pytest
 
 from health_pipeline.cli import main
-from health_pipeline.config import source_names
+from health_pipeline.config import load_config, source_names
 from health_pipeline.demo import authorize_with_sandbox
 from health_pipeline.providers.oauth import OAuthTokens
 from health_pipeline.sandbox.server import Sandbox
@@ -27,6 +27,7 @@ from health_pipeline.sync import materialize_range, raw_asset_keys
 from health_pipeline.tidy.catalog import TABLES
 from health_pipeline.tidy.models import rebuild_table
 from health_pipeline_tests.conftest import TIMEZONE, TODAY, ConfigFactory
+from health_pipeline_tests.export_oracle import assert_exact
 
 BERLIN = ZoneInfo(TIMEZONE)
 FIRST, LAST = TODAY - timedelta(days=40), TODAY - timedelta(days=1)
@@ -52,11 +53,15 @@ def _truth_steps(world: SandboxWorld, day: date) -> int:
 @pytest.mark.parametrize("layout,zipped,unit", [("A", True, "lb"), ("B", True, "kg"), ("C", True, "lb"),
                                                 ("D", True, "kg"), ("D", False, "lb")])
 def test_each_layout_imports_and_models_the_world_exactly(tmp_path: Path, world: SandboxWorld, layout: str,
-                                                          zipped: bool, unit: str) -> None:
+                                                          zipped: bool, unit: str, request: pytest.FixtureRequest) -> None:
     target = tmp_path / ("export.zip" if zipped else "export")
     write_takeout(world, target, ArchiveSpec(layout, weight_unit=unit, first=FIRST, last=LAST), zipped=zipped)
-    config = _config(tmp_path)
+    vm = request.getfixturevalue("victoriametrics") if layout == "C" else None  # one layout exports too
+    config = _config(tmp_path, f'[victoriametrics]\nenabled = true\nurl = "{vm.url}"\n' if vm else "")
     assert main(["--config", str(config), "import", "fitbit-takeout", str(target)]) == 0
+    if vm is not None:  # VictoriaMetrics holds exactly what the tidy tables hold, the export's days included
+        held = assert_exact(load_config(config))
+        assert any("provider=fitbit" in str(key) or "fitbit" in str(key) for key in held)
 
     days = [FIRST + timedelta(days=i) for i in range((LAST - FIRST).days + 1)]
     # Heart rate: one sample a minute, at its UTC instant, on the local day it was lived.

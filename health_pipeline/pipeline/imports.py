@@ -22,12 +22,12 @@ class ImportRunConfig(dg.Config):
     path: str = ""  # "": the `path` of the importer's section in the config file
 
 
-def export_path(config: Config, section: str, given: str) -> Path:
-    """The export to read: the run's `path`, else `[section] path`; relative paths from the config file's folder."""
+def export_path(config: Config, section: str, given: str) -> Path | None:
+    """The export to read: the run's `path`, else `[section] path` (None: neither is set); relative paths
+    from the config file's folder."""
     text = given or config.importer(section).path
     if not text:
-        raise dg.Failure(f"no export to import: set [{section}] path in the config file, or `path` in the run config",
-                         allow_retries=False)
+        return None
     path = Path(text).expanduser()
     return path if path.is_absolute() else config.base_dir / path
 
@@ -43,6 +43,9 @@ def build_import_asset(name: str, title: str, description: str,
                 raw_store: RawStoreResource) -> dg.MaterializeResult:
         settings = raw_store.config
         path = export_path(settings, name, config.path)
+        if path is None:  # a "materialize all" run: nothing named, nothing to import, nothing downstream held up
+            context.log.warning(f"no export to import: set [{name}] path in the config file, or `path` in the run config")
+            return dg.MaterializeResult(metadata={"imported": "nothing (no path set)"})
         metadata = run(context, settings, path, raw_store)
         return dg.MaterializeResult(metadata={"path": str(path), **metadata})
 
