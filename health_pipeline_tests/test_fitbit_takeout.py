@@ -22,7 +22,7 @@ from health_pipeline.sources.fitbit import sandbox_data as gd
 from health_pipeline.sources.fitbit_takeout.archive import ArchiveError
 from health_pipeline.sources.fitbit_takeout.generate import ArchiveSpec, weigh_ins, write_takeout
 from health_pipeline.sources.fitbit_takeout.importer import PROVIDER, import_takeout
-from health_pipeline.storage.raw_store import RawStore
+from health_pipeline.storage.raw_store import RawStore, canonical_json
 from health_pipeline.sync import materialize_range, raw_asset_keys
 from health_pipeline.tidy.catalog import TABLES
 from health_pipeline.tidy.models import rebuild_table
@@ -136,6 +136,10 @@ def test_a_sleep_repeated_in_two_files_lands_once(tmp_path: Path, world: Sandbox
     assert len(in_files) > len(set(in_files))  # the writer repeats the next chunk's first night
     assert sorted(int(r.record_id) for r in store.records(PROVIDER, "sleep")) == sorted(set(in_files))
     assert summary.kinds["sleep"].records == len(set(in_files))
+    # Rows written with orjson are exactly the store's canonical form (what a re-serialisation gives).
+    for family in ("heart_rate", "steps", "calories"):
+        for record in store.records(PROVIDER, family)[:3]:
+            assert canonical_json(json.loads(record.payload)) == record.payload
 
 
 def test_a_truncated_file_lands_nothing_from_it_and_the_rest_lands(tmp_path: Path, world: SandboxWorld) -> None:

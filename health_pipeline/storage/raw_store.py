@@ -72,6 +72,9 @@ class RawRecord:
     record_id: str
     day: str | None
     payload: Any
+    # The payload already serialised the store's way (compact, key order kept), when its producer has a
+    # faster serialiser (an importer writing millions of rows); it is stored and hashed as given.
+    text: str | None = None
 
 
 @dataclass(frozen=True)
@@ -233,7 +236,7 @@ class RawStore:
                 if record.record_id in seen:
                     raise ValueError(f"{provider}/{resource}: record {record.record_id!r} fetched twice in one window")
                 seen.add(record.record_id)
-                text = canonical_json(record.payload)
+                text = record.text if record.text is not None else canonical_json(record.payload)
                 sha = hashlib.sha256(text.encode()).hexdigest()
                 row = conn.execute(
                     "SELECT payload_sha256, deleted_at, day FROM records "

@@ -7,10 +7,14 @@
 -- lineage: day <- heart_rate:rows[].dateTime
 -- lineage: bpm <- heart_rate:rows[].value.bpm, google_heart_rate:rows[].beats per minute
 -- per day: a day's rows come from the records of that day only, so a long window is modelled in slices
-WITH json_samples AS (
-    SELECT day, payload->>'clock' AS clock, CAST(payload->>'utc_offset_s' AS BIGINT) AS offset_s,
-           unnest(from_json(payload->'rows', '[{"dateTime": "VARCHAR", "value": {"bpm": "DOUBLE"}}]')) AS r
+-- (A record's clock and offset are read once per record, before its rows are expanded: read after,
+-- DuckDB would parse the whole payload again for every sample.)
+WITH json_records AS (
+    SELECT day, payload->>'clock' AS clock, CAST(payload->>'utc_offset_s' AS BIGINT) AS offset_s, payload->'rows' AS rows_json
     FROM raw WHERE resource = 'heart_rate'
+), json_samples AS (
+    SELECT day, clock, offset_s, unnest(from_json(rows_json, '[{"dateTime": "VARCHAR", "value": {"bpm": "DOUBLE"}}]')) AS r
+    FROM json_records
 ), csv_samples AS (
     SELECT day, unnest(from_json(payload->'rows', '[{"timestamp": "VARCHAR", "beats per minute": "DOUBLE"}]')) AS r
     FROM raw WHERE resource = 'google_heart_rate' AND day NOT IN (SELECT day FROM raw WHERE resource = 'heart_rate')
