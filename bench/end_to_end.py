@@ -34,7 +34,7 @@ from health_pipeline.providers.oauth import OAuthTokens
 from health_pipeline.sandbox.http import LoggedRequest
 from health_pipeline.storage.duckdb_store import TidyStore
 from health_pipeline.storage.raw_store import RawStore
-from health_pipeline.tidy.catalog import ALL_TABLES
+from health_pipeline.registry import ALL_TABLES
 
 RAW_GROUPS = ("oura", "fitbit", "withings", "hevy")
 

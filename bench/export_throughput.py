@@ -40,11 +40,12 @@ import pyarrow as pa
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from health_pipeline.config import load_config  # noqa: E402
+from health_pipeline.registry import load_config  # noqa: E402
+from health_pipeline.registry import TABLES
 from health_pipeline.export.exporter import ExportSettings, export  # noqa: E402
 from health_pipeline.export.metrics import metrics_for  # noqa: E402
 from health_pipeline.export.sender import COLUMNS, SAMPLES_PER_REQUEST, _body, _numpy, pipelined  # noqa: E402
-from health_pipeline.local_victoriametrics import LocalVictoriaMetrics  # noqa: E402
+from health_pipeline.dev.local_victoriametrics import LocalVictoriaMetrics  # noqa: E402
 from health_pipeline.storage.duckdb_store import TidyStore, scalar  # noqa: E402
 from health_pipeline.storage.victoriametrics import VictoriaMetrics  # noqa: E402
 from health_pipeline.tidy.models import create_tables  # noqa: E402
@@ -170,7 +171,7 @@ def main() -> None:
         with LocalVictoriaMetrics(folder / "record") as server, open(payload, "wb") as out, \
                 TidyStore(folder / "copy.duckdb").connect() as conn:
             recorder = Recording(vm_config.model_copy(update=dict(enabled=True, url=server.url)), out)
-            samples = export(conn, recorder, metrics, settings, start=start, end=END).samples_appended
+            samples = export(conn, recorder, metrics, settings, start=start, end=END, tables=TABLES).samples_appended
             recorder.close()
         floor_db = duckdb.connect(str(folder / "floor.duckdb"))
         labels = payload_samples(floor_db, payload)
@@ -181,11 +182,11 @@ def main() -> None:
                 with LocalVictoriaMetrics(folder / f"export{run}") as server:
                     vm = VictoriaMetrics(vm_config.model_copy(update=dict(enabled=True, url=server.url)))
                     began, cpu = time.perf_counter(), time.process_time()
-                    result = export(conn, vm, metrics, settings, start=start, end=END, now=datetime.now(timezone.utc))
+                    result = export(conn, vm, metrics, settings, start=start, end=END, tables=TABLES, now=datetime.now(timezone.utc))
                     note("export", time.perf_counter() - began)
                     note("cpu", time.process_time() - cpu)
                     began = time.perf_counter()
-                    again = export(conn, vm, metrics, settings, start=start, end=END, now=datetime.now(timezone.utc))
+                    again = export(conn, vm, metrics, settings, start=start, end=END, tables=TABLES, now=datetime.now(timezone.utc))
                     note("noop", time.perf_counter() - began)
                     held = count(vm, samples)
                     vm.close()

@@ -22,12 +22,13 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from health_pipeline.config import Config  # noqa: E402
-from health_pipeline.dagster_settings import DAGSTER_SETTINGS  # noqa: E402
-from health_pipeline.demo import sandbox_config_text, write_sandbox_config  # noqa: E402
-from health_pipeline.instance import POSTGRES_URL_ENV, STORAGE_BLOCK, instance_in, instance_settings, register_pools  # noqa: E402
-from health_pipeline.local_postgres import LocalPostgres  # noqa: E402
-from health_pipeline.local_victoriametrics import LocalVictoriaMetrics  # noqa: E402
+from health_pipeline.instance.settings import DAGSTER_SETTINGS  # noqa: E402
+from health_pipeline.dev.demo import sandbox_config_text, write_sandbox_config  # noqa: E402
+from health_pipeline.instance.home import POSTGRES_URL_ENV, STORAGE_BLOCK, instance_in, instance_settings, register_pools  # noqa: E402
+from health_pipeline.dev.local_postgres import LocalPostgres  # noqa: E402
+from health_pipeline.dev.local_victoriametrics import LocalVictoriaMetrics  # noqa: E402
 from health_pipeline.sandbox.http import LoggedRequest  # noqa: E402
+from health_pipeline.dev.sandbox import sandbox_for
 from health_pipeline.sandbox.server import Sandbox  # noqa: E402
 from health_pipeline.sandbox.world import SandboxClock, SandboxWorld  # noqa: E402
 
@@ -83,7 +84,7 @@ class Bench:
         self.end = now.astimezone(self.world.tz).date()
         self.start = self.end - timedelta(days=self.days - 1)
         self.root = Path(self.stack.enter_context(tempfile.TemporaryDirectory(prefix="health-bench-")))
-        self.sandbox = self.stack.enter_context(Sandbox(self.world))
+        self.sandbox = self.stack.enter_context(sandbox_for(self.world))
         if not self.quotas:
             self.sandbox.google_health.settings.rate_limit_per_minute = UNLIMITED
             self.sandbox.withings.settings.rate_limit_per_minute = UNLIMITED

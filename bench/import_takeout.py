@@ -26,10 +26,10 @@ import duckdb  # noqa: E402
 
 from health_pipeline.sandbox.world import SandboxClock, SandboxWorld  # noqa: E402
 from health_pipeline.sources.fitbit_takeout import IMPORTER  # noqa: E402
-from health_pipeline.sources.fitbit_takeout.generate import ArchiveSpec, write_takeout  # noqa: E402
+from health_pipeline.sources.fitbit_takeout.sandbox.generate import ArchiveSpec, write_takeout  # noqa: E402
 from health_pipeline.sources.fitbit_takeout.importer import import_takeout  # noqa: E402
 from health_pipeline.storage.raw_store import RawStore  # noqa: E402
-from health_pipeline.tidy.catalog import TABLES  # noqa: E402
+from health_pipeline.registry import TABLES  # noqa: E402
 from health_pipeline.tidy.models import rebuild_table  # noqa: E402
 
 NOW = datetime(2026, 11, 10, 12, tzinfo=timezone.utc)

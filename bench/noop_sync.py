@@ -24,13 +24,16 @@ import dagster as dg
 from harness import Bench, by_provider, is_data_request, requests_by_provider
 
 from health_pipeline.pipeline.resources import resources_for
-from health_pipeline.sources.hevy.sensor import hevy_changes
-from health_pipeline.sources.withings.sensor import withings_changes
-from health_pipeline.instance import instance_in
+from health_pipeline.instance.home import instance_in
 from health_pipeline.sources.withings import client as withings
-from health_pipeline.sync import CHANGE_PROVIDERS
+from health_pipeline.pipeline.selection import change_keys_by_source
+from health_pipeline.pipeline.cursor import build_cursor_sensor
+from health_pipeline.registry import REGISTRY
 
-CHANGE_RESOURCES = sum(len(keys) for keys in CHANGE_PROVIDERS.values())  # Withings 4, Hevy 1
+withings_changes = build_cursor_sensor(REGISTRY.api("withings"))
+hevy_changes = build_cursor_sensor(REGISTRY.api("hevy"))
+
+CHANGE_RESOURCES = sum(len(keys) for keys in change_keys_by_source(REGISTRY).values())  # Withings 4, Hevy 1
 # The change-driven requests: Withings' four services (not its optional daily intraday data) and Hevy's workouts.
 CHANGE_ACTIONS = {endpoint.action for endpoint in withings.CATALOGUE.values()}
 
@@ -64,12 +67,13 @@ def main() -> None:
         lines.append(f"  {exported[:160]}")
 
         tick_requests: dict[str, int] = {}
-        resources = resources_for(str(bench.config.path))
+        resources = resources_for(bench.config)
         with instance_in(bench.home) as instance:
             for sensor in (withings_changes, hevy_changes):
                 log.clear()
                 began = time.perf_counter()
-                result = sensor(dg.build_sensor_context(instance=instance, resources=resources))
+                with dg.build_sensor_context(instance=instance, resources=resources) as context:
+                    result = sensor(context)
                 tick_s = time.perf_counter() - began
                 assert isinstance(result, dg.SensorResult)
                 if result.run_requests:

@@ -16,16 +16,16 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from health_pipeline.config import parse_config  # noqa: E402
-from health_pipeline.demo import authorize_with_sandbox  # noqa: E402
-from health_pipeline.sources.hevy.sync import sync_hevy_workouts  # noqa: E402
-from health_pipeline.sources.withings.sync import sync_withings
+from health_pipeline.registry import REGISTRY, parse_config  # noqa: E402
+from health_pipeline.dev.demo import authorize_with_sandbox  # noqa: E402
+from health_pipeline.pipeline.cursor import sync_changes  # noqa: E402
 from health_pipeline.sources.fitbit import client as google_health  # noqa: E402
 from health_pipeline.sources.hevy import client as hevy
 from health_pipeline.sources.oura import client as oura
 from health_pipeline.sources.withings import client as withings
 from health_pipeline.providers.http import ProviderHTTP  # noqa: E402
 from health_pipeline.providers.oauth import OAuthTokens  # noqa: E402
+from health_pipeline.dev.sandbox import sandbox_for
 from health_pipeline.sandbox.server import Sandbox  # noqa: E402
 from health_pipeline.sandbox.world import SandboxClock, SandboxWorld  # noqa: E402
 from health_pipeline.storage.raw_store import RawStore  # noqa: E402
@@ -41,7 +41,7 @@ def main() -> None:
     start = end - timedelta(days=days - 1)
     rows: list[tuple[str, str, int, int]] = []
     started = time.monotonic()
-    with Sandbox(world) as sandbox, tempfile.TemporaryDirectory() as tmp:
+    with sandbox_for(world) as sandbox, tempfile.TemporaryDirectory() as tmp:
         config = _config(sandbox, Path(tmp), start)
         store = RawStore(config.app.raw_db)
         store.init()
@@ -70,11 +70,11 @@ def main() -> None:
                                            ProviderHTTP("withings"))
         for resource in withings.CATALOGUE:
             before = w_client.requests_made
-            outcome = sync_withings(w_client, store, resource, start, end)
+            outcome = sync_changes(REGISTRY.api("withings"), w_client, store, resource, start, end)
             rows.append(("withings", resource, w_client.requests_made - before,
                          max(1, math.ceil((outcome.counts.new + outcome.counts.changed) / 100))))
         h_client = hevy.HevyClient(config.hevy, ProviderHTTP("hevy"), tz)
-        outcome = sync_hevy_workouts(h_client, store, start)
+        outcome = sync_changes(REGISTRY.api("hevy"), h_client, store, "workouts", start, end)
         rows.append(("hevy", "workouts", h_client.requests_made, max(1, math.ceil(outcome.counts.new / 10))))
     elapsed = time.monotonic() - started
     print(f"{'provider':<9} {'endpoint':<36} {'requests':>8} {'minimum':>8} {'per-day':>8}")

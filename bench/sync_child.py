@@ -23,11 +23,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import dagster as dg  # noqa: E402
 
-from health_pipeline.config import load_config  # noqa: E402
-from health_pipeline.dagster_settings import apply_dagster_settings  # noqa: E402
+from health_pipeline.registry import load_config  # noqa: E402
+from health_pipeline.instance.settings import apply_dagster_settings  # noqa: E402
 from health_pipeline.pipeline.build import build_definitions  # noqa: E402
-from health_pipeline.demo import all_asset_keys  # noqa: E402
-from health_pipeline.instance import instance_in  # noqa: E402
+from health_pipeline.dev.demo import all_asset_keys  # noqa: E402
+from health_pipeline.instance.home import instance_in  # noqa: E402
 from health_pipeline.providers import http  # noqa: E402
 from health_pipeline.sync import materialize_range  # noqa: E402
 

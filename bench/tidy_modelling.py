@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from health_pipeline.storage.duckdb_store import TidyStore, scalar  # noqa: E402
 from health_pipeline.storage.raw_store import RawRecord, RawStore  # noqa: E402
-from health_pipeline.tidy.catalog import TABLES  # noqa: E402
+from health_pipeline.registry import TABLES  # noqa: E402
 from health_pipeline.tidy.models import rebuild_window  # noqa: E402
 
 TZ = ZoneInfo("Europe/Berlin")

@@ -4,19 +4,45 @@ Exit status: 0 success, 1 a run or a service failed, 2 bad configuration or argu
 """
 
 import argparse
+import difflib
 import logging
 import os
 import sys
 from datetime import date, datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable
+from typing import Callable
 
-from health_pipeline.config import Config, ConfigError, load_config, source_names
-from health_pipeline.dagster_settings import apply_dagster_settings
+import dagster as dg
 
-if TYPE_CHECKING:
-    from health_pipeline.storage.raw_store import RawStore
-    from health_pipeline.sync import SyncResult
+from health_pipeline.auth_flow import AuthFlowError, authorize
+from health_pipeline.config import Config, example_text
+from health_pipeline.dev.dagster_dev import DagsterDevError
+from health_pipeline.dev.demo import DemoOptions, run_demo
+from health_pipeline.dev.local_victoriametrics import LocalVictoriaMetricsError
+from health_pipeline.dev.sandbox import sandbox_for
+from health_pipeline.doctor import OK, diagnose, render
+from health_pipeline.export.lineage import describe, metric_list, metric_table
+from health_pipeline.export.metrics import METRIC_NAMES
+from health_pipeline.instance.home import (POSTGRES_DRIVER, POSTGRES_URL_ENV, InstanceMisconfigured, InstanceUnavailable,
+                                           ensure_instance_settings, history_location, open_instance,
+                                           postgres_url_problem, register_pools, storage_kind)
+from health_pipeline.instance.settings import apply_dagster_settings
+from health_pipeline.naming import REBUILD_TAG, TAKE_TOKENS_TAG, window_tag
+from health_pipeline.pipeline.partitions import daily_partitions
+from health_pipeline.pipeline.resources import ImportProgress
+from health_pipeline.providers.errors import ProviderError
+from health_pipeline.providers.oauth import OAuthTokens
+from health_pipeline.registry import REGISTRY, load_config
+from health_pipeline.sandbox.faults import FaultSpecError, parse_fault_spec
+from health_pipeline.sandbox.world import SandboxWorld, default_days
+from health_pipeline.settings import ConfigError, timezone_problem
+from health_pipeline.storage.duckdb_store import TidyStore, TidyStoreError, TidyStoreLocked
+from health_pipeline.storage.raw_store import RawStore, RawStoreError
+from health_pipeline.storage.victoriametrics import VictoriaMetricsError
+from health_pipeline.sync import (SyncError, SyncResult, check_range, downstream_keys, due_range, materialize_range,
+                                  plan_sync, sync_tags, today_in, wait_for_fetches)
+from health_pipeline.tidy.models import create_tables
+
 
 EXIT_FAILED = 1
 EXIT_USAGE = 2
@@ -50,8 +76,6 @@ def _instant(value: str) -> datetime:
 
 
 def _timezone(value: str) -> str:
-    from health_pipeline.config import timezone_problem
-
     problem = timezone_problem(value)
     if problem:
         raise argparse.ArgumentTypeError(problem)
@@ -69,11 +93,9 @@ def _positive(value: str) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from health_pipeline.sources import titles
-
     parser = argparse.ArgumentParser(
         prog="health-pipeline",
-        description=f"Keep {titles()} data in a local warehouse.",
+        description=f"Keep {REGISTRY.titles()} data in a local warehouse.",
     )
     parser.add_argument("--config", metavar="PATH", help="config file (default: $HEALTH_PIPELINE_CONFIG or ./health-pipeline.toml)")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
@@ -89,14 +111,14 @@ def build_parser() -> argparse.ArgumentParser:
                                             "export it, in one Dagster run")
     sync.add_argument("--start", type=_day, metavar="YYYY-MM-DD", help="with --end: fetch these days (all providers)")
     sync.add_argument("--end", type=_day, metavar="YYYY-MM-DD")
-    sync.add_argument("--provider", action="append", choices=source_names(), help="only this provider (repeatable)")
+    sync.add_argument("--provider", action="append", choices=REGISTRY.api_names(), help="only this provider (repeatable)")
 
     rebuild = commands.add_parser("rebuild", help="re-model tidy tables and re-export from the raw store (no API calls)")
     rebuild.add_argument("--start", type=_day, metavar="YYYY-MM-DD")
     rebuild.add_argument("--end", type=_day, metavar="YYYY-MM-DD")
 
     auth = commands.add_parser("auth", help="authorise health-pipeline with a provider (tokens are stored locally)")
-    auth.add_argument("provider", choices=source_names())
+    auth.add_argument("provider", choices=REGISTRY.api_names())
     auth.add_argument("--no-browser", action="store_true", help="print the URL instead of opening a browser")
     auth.add_argument("--manual", action="store_true",
                       help="paste the redirected URL yourself (for redirect URIs that are not on this machine)")
@@ -122,20 +144,23 @@ def build_parser() -> argparse.ArgumentParser:
                        help="days of history to generate (default: 90, or back past the last DST change)")
     serve.add_argument("--timezone", type=_timezone, default="Europe/Berlin", help="the sandbox person's home time zone")
     serve.add_argument("--faults", metavar="SPEC", default="",
-                       help=f"inject faults, e.g. '{source_names()[0]}:5xx=0.1,429=0.05;{source_names()[-1]}:script=reset|ok' "
+                       help=f"inject faults, e.g. '{REGISTRY.api_names()[0]}:5xx=0.1,429=0.05;{REGISTRY.api_names()[-1]}:script=reset|ok' "
                             "(see the README)")
 
-    imports = commands.add_parser("import", help="import an export (a Fitbit Takeout archive), then model and export "
-                                                 "it, in one Dagster run")
+    imports = commands.add_parser("import", help="import an export (a provider's archive, another tool's database), "
+                                                 "then model and export it, in one Dagster run")
     import_commands = imports.add_subparsers(dest="import_command", metavar="KIND", required=True)
-    from health_pipeline.sources import IMPORTERS
 
-    for importer in IMPORTERS:
+    for importer in REGISTRY.imports:
         command = import_commands.add_parser(importer.name.replace("_", "-"), help=importer.help)
         command.add_argument("path", type=Path, nargs="?", help=f"the export (default: [{importer.name}] path)")
         if "take_tokens" in importer.settings.model_fields:
             command.add_argument("--take-tokens", action="store_true",
-                                 help="also take its OAuth tokens (stop health-sync first: refresh tokens rotate)")
+                                 help="also take its OAuth tokens (stop that program first: refresh tokens rotate)")
+
+    example = commands.add_parser("example-config", help="print a config file with every section and key at its "
+                                                         "default, each explained (the models' own words)")
+    example.add_argument("--output", type=Path, metavar="PATH", help="write it to PATH instead (not over an existing file)")
 
     lineage = commands.add_parser("lineage", help="where an exported metric comes from (no METRIC: list them)")
     lineage.add_argument("metric", nargs="?", help="e.g. health_steps")
@@ -161,7 +186,7 @@ def main(argv: list[str] | None = None) -> int:
     handlers: dict[str, Callable[[argparse.Namespace], int]] = {
         "init": _init, "status": _status, "sync": _sync, "rebuild": _rebuild, "auth": _auth,
         "tokens": _tokens, "sandbox": _sandbox, "demo": _demo, "lineage": _lineage, "doctor": _doctor,
-        "import": _import,
+        "import": _import, "example-config": _example_config,
     }
     try:
         return handlers[args.command](args)
@@ -179,16 +204,6 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _is_known(err: Exception) -> bool:
-    from health_pipeline.auth_flow import AuthFlowError
-    from health_pipeline.dagster_dev import DagsterDevError
-    from health_pipeline.instance import InstanceUnavailable
-    from health_pipeline.local_victoriametrics import LocalVictoriaMetricsError
-    from health_pipeline.providers.errors import ProviderError
-    from health_pipeline.storage.duckdb_store import TidyStoreError, TidyStoreLocked
-    from health_pipeline.storage.raw_store import RawStoreError
-    from health_pipeline.storage.victoriametrics import VictoriaMetricsError
-    from health_pipeline.sync import SyncError
-
     return isinstance(err, (ProviderError, TidyStoreLocked, TidyStoreError, RawStoreError, VictoriaMetricsError,
                             SyncError, LocalVictoriaMetricsError, AuthFlowError, DagsterDevError, InstanceUnavailable,
                             OSError))
@@ -206,12 +221,6 @@ def _config(args: argparse.Namespace) -> Config:
 
 
 def _init(args: argparse.Namespace) -> int:
-    from health_pipeline.storage.duckdb_store import TidyStore
-    from health_pipeline.storage.raw_store import RawStore
-    from health_pipeline.tidy.models import create_tables
-
-    from health_pipeline.instance import POOLS, ensure_instance_settings, history_location, open_instance, register_pools
-
     config = _config(args)
     home = os.environ.get("DAGSTER_HOME")
     if args.postgres:
@@ -223,18 +232,17 @@ def _init(args: argparse.Namespace) -> int:
     with TidyStore(config.app.duckdb).connect() as conn:
         create_tables(conn)
     with open_instance(config) as instance:
-        register_pools(instance)
+        register_pools(instance, REGISTRY.pools)
     where, _ = history_location(config)
     print(f"raw store:  {config.app.raw_db}")
     print(f"tidy store: {config.app.duckdb}")
-    print(f"dagster:    {where}; pools {', '.join(POOLS)} (limit 1 each)")
+    print(f"dagster:    {where}; pools {', '.join(REGISTRY.pools)} (limit 1 each)")
     return 0
 
 
 def _refuse_postgres_init(home: str | None) -> None:
     """`init --postgres` needs a $DAGSTER_HOME that is new or already Postgres-backed, and a
     usable $DAGSTER_POSTGRES_URL; else one line and exit 2."""
-    from health_pipeline.instance import POSTGRES_DRIVER, POSTGRES_URL_ENV, InstanceMisconfigured, postgres_url_problem, storage_kind
 
     if not home:
         raise InstanceMisconfigured("--postgres writes Dagster's settings into $DAGSTER_HOME: set DAGSTER_HOME "
@@ -253,8 +261,6 @@ def _refuse_postgres_init(home: str | None) -> None:
 
 
 def _status(args: argparse.Namespace) -> int:
-    from health_pipeline.storage.raw_store import RawStore
-
     config = _config(args)
     print(f"config: {config.path or '(none found: defaults)'}")
     print(f"time zone: {config.app.timezone}   user: {config.app.user}")
@@ -315,9 +321,7 @@ def render_table(headers: list[str], rows: list[list[str]], widths: list[int] | 
 
 
 def _credential_status(name: str, config: Config, store: "RawStore | None") -> str:
-    from health_pipeline.sources import source_named
-
-    if not source_named(name).uses_oauth:
+    if not REGISTRY.api(name).uses_oauth:
         return "api key set" if getattr(config.provider(name), "api_key", None) else "no api key"
     token = store.token(name) if store is not None else None
     if token is None:
@@ -332,10 +336,6 @@ def _credential_status(name: str, config: Config, store: "RawStore | None") -> s
 
 
 def _sync(args: argparse.Namespace) -> int:
-    from health_pipeline.pipeline.windows import window_tag
-    from health_pipeline.instance import open_instance
-    from health_pipeline.sync import check_range, downstream_keys, due_range, materialize_range, plan_sync, sync_tags, wait_for_fetches
-
     config = _config(args)
     if (args.start is None) != (args.end is None):
         raise ConfigError("--start and --end go together")
@@ -356,14 +356,6 @@ def _sync(args: argparse.Namespace) -> int:
 
 def _import(args: argparse.Namespace) -> int:
     """Run an import asset, the tidy tables over every configured day, and the export as one run."""
-    import dagster as dg
-
-    from health_pipeline.instance import open_instance
-    from health_pipeline.pipeline import imports
-    from health_pipeline.pipeline.partitions import daily_partitions
-    from health_pipeline.sources import importer_named as source_importer
-    from health_pipeline.sync import SyncError, downstream_keys, materialize_range, today_in
-
     config = _config(args)
     name = args.import_command.replace("-", "_")
     path = args.path.expanduser().absolute() if args.path else None
@@ -373,30 +365,28 @@ def _import(args: argparse.Namespace) -> int:
         raise ConfigError(f"no export to import: pass PATH or set [{name}] path in the config file")
     partitions = daily_partitions(config)
     start = date.fromisoformat(partitions.start.strftime("%Y-%m-%d"))
-    imports.progress_hook = _progress_bar() if sys.stderr.isatty() else None
-    key = dg.AssetKey(source_importer(name).asset)
+    bar = _progress_bar() if sys.stderr.isatty() else None
+    key = dg.AssetKey(REGISTRY.importer(name).asset)
     try:
         with open_instance(config) as instance:
             result = materialize_range(config, instance, [key, *downstream_keys(config)], start, today_in(config),
                                        ops={key.to_python_identifier(): {"config": {"path": str(path or "")}}},
-                                       tags={"health/take_tokens": "true"} if getattr(args, "take_tokens", False) else {})
+                                       tags={TAKE_TOKENS_TAG: "true"} if getattr(args, "take_tokens", False) else {},
+                                       progress=ImportProgress(bar))
     except SyncError as err:
         _error(str(err))
         return 1
     finally:
-        if imports.progress_hook is not None:
+        if bar is not None:
             print(file=sys.stderr)
-        imports.progress_hook = None
     _print_result(result)
     landed = result.metadata.get(key.to_user_string(), {})
     first = landed.get("first_day")
     if isinstance(first, str) and first not in ("None", "") and date.fromisoformat(first) < start:
         _note(f"the export begins {first}, before the earliest start_date {start}: those days are in the raw store "
               f"but not modelled; set an earlier start_date and run `health-pipeline rebuild`")
-    taken = landed.get("tokens_taken")
-    if isinstance(taken, str) and not taken.startswith("none"):
-        _note(f"took the {taken} tokens: stop health-sync now (Oura and Withings rotate refresh tokens, so whichever "
-              "program refreshes second is locked out)")
+    for note in landed.get("notes", []) or []:  # what the import asks of the user (e.g. to stop another program)
+        _note(str(note))
     failures = [str(line) for line in landed.get("failures", []) or []]
     if failures:
         for line in failures:
@@ -420,10 +410,6 @@ def _note(message: str) -> None:
 
 
 def _rebuild(args: argparse.Namespace) -> int:
-    from health_pipeline.instance import open_instance
-    from health_pipeline.storage.raw_store import RawStore
-    from health_pipeline.sync import check_range, downstream_keys, materialize_range
-
     config = _config(args)
     if (args.start is None) != (args.end is None):
         raise ConfigError("--start and --end go together")
@@ -439,7 +425,7 @@ def _rebuild(args: argparse.Namespace) -> int:
     check_range(config, start, end)
     with open_instance(config) as instance:
         # Change-driven sources (Withings, Hevy) are re-modelled even if their records did not change.
-        result = materialize_range(config, instance, downstream_keys(config), start, end, tags={"health/rebuild": "full"})
+        result = materialize_range(config, instance, downstream_keys(config), start, end, tags={REBUILD_TAG: "full"})
     _print_result(result)
     return 0
 
@@ -464,17 +450,12 @@ def _brief(value: object) -> str:
 
 def _lineage(args: argparse.Namespace) -> int:
     """Metric -> tidy column -> raw asset and JSON field -> provider endpoint (needs no config)."""
-    import difflib
-
-    from health_pipeline.export.lineage import describe, metric_list, metric_table
-    from health_pipeline.export.metrics import METRIC_NAMES
-
     if args.markdown:
         print(metric_table())
     elif args.metric is None:
         print(metric_list())
     elif args.metric in METRIC_NAMES:
-        print(describe(args.metric))
+        print(describe(REGISTRY, args.metric))
     else:
         close = difflib.get_close_matches(args.metric, METRIC_NAMES, n=3, cutoff=0.5)
         hint = f"; did you mean {' or '.join(close)}?" if close else "; `health-pipeline lineage` lists them"
@@ -484,17 +465,12 @@ def _lineage(args: argparse.Namespace) -> int:
 
 
 def _oauth_sources() -> list[str]:
-    from health_pipeline.sources import SOURCES
-
-    return [s.name for s in SOURCES if s.uses_oauth]
+    return [s.name for s in REGISTRY.apis if s.uses_oauth]
 
 
 def _auth(args: argparse.Namespace) -> int:
-    from health_pipeline.sources import source_named
-    from health_pipeline.storage.raw_store import RawStore
-
     config = _config(args)
-    source = source_named(args.provider)
+    source = REGISTRY.api(args.provider)
     if not source.uses_oauth:
         settings = config.provider(args.provider)
         if not getattr(settings, "api_key", None):
@@ -507,8 +483,6 @@ def _auth(args: argparse.Namespace) -> int:
             api.http.close()
         print(f"{args.provider}: the API key works ({source.probe.answer(answer)})")
         return 0
-    from health_pipeline.auth_flow import authorize
-    from health_pipeline.providers.oauth import OAuthTokens
 
     settings = config.provider(args.provider)
     if not settings.client_id or not settings.client_secret:  # type: ignore[union-attr]
@@ -529,8 +503,6 @@ def _auth(args: argparse.Namespace) -> int:
 
 
 def _tokens(args: argparse.Namespace) -> int:
-    from health_pipeline.storage.raw_store import RawStore
-
     config = _config(args)
 
     def value(given: str | None) -> str | None:
@@ -553,18 +525,9 @@ def _tokens(args: argparse.Namespace) -> int:
 
 
 def _sandbox(args: argparse.Namespace) -> int:
-    from health_pipeline.sandbox.server import Sandbox
-    from health_pipeline.sandbox.world import SandboxWorld
-
-    from health_pipeline.sandbox.faults import FaultSpecError, parse_fault_spec
-
-    from datetime import timezone as utc_zone
-
-    from health_pipeline.sandbox.world import default_days
-
-    days = args.days or default_days(args.timezone, datetime.now(utc_zone.utc))
+    days = args.days or default_days(args.timezone, datetime.now(timezone.utc))
     world = SandboxWorld(seed=args.seed, days=days, timezone=args.timezone)
-    sandbox = Sandbox(world, host=args.host, port=args.port)
+    sandbox = sandbox_for(world, host=args.host, port=args.port)
     try:
         for provider, plan in parse_fault_spec(args.faults, sandbox.providers).items():
             sandbox.faults.set(provider, plan)
@@ -587,17 +550,27 @@ def _sandbox(args: argparse.Namespace) -> int:
     return 0
 
 
-def _doctor(args: argparse.Namespace) -> int:
-    from health_pipeline.doctor import OK, diagnose, render
+def _example_config(args: argparse.Namespace) -> int:
+    """The example config, generated from the sections' models (so it cannot drift from them)."""
+    text = example_text(REGISTRY)
+    if args.output is None:
+        print(text, end="")
+        return 0
+    if args.output.exists():
+        raise ConfigError(f"{args.output}: already exists; choose another path (nothing was written)")
+    args.output.write_text(text, encoding="utf-8")
+    args.output.chmod(0o600)  # it will hold secrets once filled in
+    print(f"wrote {args.output}")
+    return 0
 
-    findings = diagnose(args.config)
+
+def _doctor(args: argparse.Namespace) -> int:
+    findings = diagnose(args.config, REGISTRY)
     print(render(findings), flush=True)
     return 0 if all(f.status == OK for f in findings) else EXIT_FAILED
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from health_pipeline.demo import DemoOptions, run_demo
-
     run_demo(DemoOptions(
         days=args.days, workdir=args.workdir, sandbox_port=args.sandbox_port, vm_port=args.vm_port,
         ui_port=args.ui_port, wait=not args.no_wait, ui=not args.no_ui,

@@ -12,13 +12,14 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
-from health_pipeline.config import Config, ConfigError, load_config, secrets_readable
-from health_pipeline.instance import POSTGRES_DRIVER, InstanceMisconfigured, InstanceUnavailable, history_location, instance_home
+from health_pipeline.config import Config, load_config, secrets_readable
+from health_pipeline.declarations import ApiSource, Registry
+from health_pipeline.instance.home import (POSTGRES_DRIVER, InstanceMisconfigured, InstanceUnavailable, history_location,
+                                           instance_home)
 from health_pipeline.providers.errors import AuthExpired, ProviderError, ReauthorizationNeeded
+from health_pipeline.settings import ConfigError
 from health_pipeline.storage.duckdb_store import TidyStore, TidyStoreLocked
 from health_pipeline.storage.raw_store import RawStore
-from health_pipeline.sources import SOURCES
-from health_pipeline.sources.base import Source
 from health_pipeline.storage.victoriametrics import VictoriaMetrics, VictoriaMetricsAuthError, VictoriaMetricsError
 
 OK, WARN, FAIL = "ok", "warn", "FAIL"
@@ -34,17 +35,18 @@ class Finding:
     fix: str = ""
 
 
-def diagnose(config_path: str | Path | None, today: date | None = None) -> list[Finding]:
-    """Every check, in order; stops after the config when the config itself is broken."""
+def diagnose(config_path: str | Path | None, registry: Registry, today: date | None = None) -> list[Finding]:
+    """Every check of a setup of `registry`'s sources, in order; stops after the config when the config
+    itself is broken."""
     try:
-        config = load_config(config_path)
+        config = load_config(config_path, registry)
     except ConfigError as err:
         return [Finding("config", FAIL, str(err), "fix the file (health-pipeline.example.toml lists every key)")]
     findings = [_config(config)]
     findings += _stores(config)
     findings.append(_dagster_instance(config))
     store_ok = all(f.status == OK for f in findings if f.check == "raw store")
-    for source in SOURCES:
+    for source in registry.apis:
         if config.provider(source.name).enabled:
             findings += _provider(config, source, store_ok)
     if config.victoriametrics.enabled:
@@ -57,7 +59,7 @@ def _config(config: Config) -> Finding:
     where = str(config.path) if config.path else "(no file: defaults)"
     if not enabled:
         return Finding("config", FAIL, f"{where}: no provider is enabled",
-                       f"set `enabled = true` in the {' or '.join(f'[{s.name}]' for s in SOURCES)} section")
+                       f"set `enabled = true` in the {' or '.join(f'[{s.name}]' for s in config.registry.apis)} section")
     if config.path and secrets_readable(config.path, tomllib.loads(config.path.read_text(encoding="utf-8"))):
         return Finding("config", WARN, f"{where} holds secrets and other users can read it",
                        f"chmod 600 {config.path}")
@@ -114,7 +116,7 @@ def _raw_lock(path: Path) -> Finding:
     return Finding("raw store", OK, f"{path}")
 
 
-def _provider(config: Config, source: Source, store_ok: bool) -> list[Finding]:
+def _provider(config: Config, source: ApiSource, store_ok: bool) -> list[Finding]:
     name = source.name
     if not source.uses_oauth:
         if not getattr(config.provider(name), "api_key", None):
@@ -146,7 +148,7 @@ def _token(config: Config, name: str) -> Finding:
     return Finding(f"{name} credentials", OK, "access token expired; the refresh token renews it on use")
 
 
-def _probe(config: Config, source: Source) -> Finding:
+def _probe(config: Config, source: ApiSource) -> Finding:
     """One cheap authenticated request, the smallest each API offers (the source's `probe`)."""
     name, what = source.name, source.probe.what
     today = datetime.now(config.app.tz).date()

@@ -1,21 +1,34 @@
-"""How assets and runs are named, in one place: landing-asset keys and names, and the run tags.
+"""How assets and runs are named, in one place: landing-asset keys and every run tag the project sets or reads.
 
 Asset keys: a source's landing asset is `{source}_{resource}` in snake_case (`fitbit_heart_rate`
-for the Google Health data type `heart-rate`); the tidy tables are their own names; the export
-is `export_victoriametrics`. Tags: a run that fetches a source carries `health/fetch.{source}`;
-sensor and schedule runs also `health/provider`.
+for the Google Health data type `heart-rate`); an import's asset is `import_{source}`; the tidy
+tables are their own names; the export is `export_victoriametrics`.
 """
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    import dagster as dg
+import dagster as dg
 
-PROVIDER_TAG = "health/provider"
 EXPORT_ASSET = "export_victoriametrics"
+
+# -- run tags -------------------------------------------------------------------------------------
+# Dagster's own: a partition range run's first and last partition.
 RANGE_START = "dagster/asset_partition_range_start"
 RANGE_END = "dagster/asset_partition_range_end"
+PARTITION = "dagster/partition"
+SENSOR_NAME = "dagster/sensor_name"
+SCHEDULE_NAME = "dagster/schedule_name"
+# Ours. Sensor and schedule runs name what they are for (one run per value at a time, dagster.yaml):
+# a source's name, `daily`, `reference` or `model`.
+PROVIDER_TAG = "health/provider"
+FETCH_PREFIX = "health/fetch."  # `health/fetch.withings: true`: the run fetches that source
+WINDOW_TAG = "health/window"  # `sync --start --end`: the days the change-driven sources fetch whole
+REBUILD_TAG = "health/rebuild"  # `full` (`health-pipeline rebuild`): re-model change-driven sources anyway
+FOLLOW_TAG = "health/follows_run"  # a model-and-export run started after this raw run
+TRIGGER_TAG = "health/trigger"  # `cli`: started by the command line
+PID_TAG = "health/pid"  # the CLI process running it (its host: HOST_TAG), to free its pools if it dies
+HOST_TAG = "health/host"
+TAKE_TOKENS_TAG = "health/take_tokens"  # `true`: `import health-sync --take-tokens`
 
 
 def raw_asset_name(source: str, resource: str) -> str:
@@ -23,18 +36,21 @@ def raw_asset_name(source: str, resource: str) -> str:
     return f"{source}_{resource.replace('-', '_')}"
 
 
-def landing_key(source: str, resource: str) -> "dg.AssetKey":
+def landing_key(source: str, resource: str) -> dg.AssetKey:
     """The landing asset's key for a source's resource."""
-    import dagster as dg
-
     return dg.AssetKey(raw_asset_name(source, resource))
 
 
 def fetch_tag(source: str) -> str:
     """The tag every run that fetches a source carries (`health/fetch.withings: true`): a CLI sync
     fetches several sources at once, so one `health/provider` value cannot name them all."""
-    return f"health/fetch.{source}"
+    return f"{FETCH_PREFIX}{source}"
 
 
 def fetch_tags(sources: Iterable[str]) -> dict[str, str]:
     return {fetch_tag(s): "true" for s in sources}
+
+
+def window_tag(start: object, end: object) -> dict[str, str]:
+    """`sync --start --end`'s tag: the change-driven assets fetch those local days whole too."""
+    return {WINDOW_TAG: f"{start}..{end}"}

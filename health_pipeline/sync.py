@@ -1,4 +1,4 @@
-"""Headless materialization (`health-pipeline sync` / `rebuild`): one Dagster run per call.
+"""Headless materialization (`health-pipeline sync` / `rebuild` / `import`): one Dagster run per call.
 
 Runs are recorded in the Dagster instance, so they show up in the UI like any other run. A sync
 fetches every enabled provider (or those named): the date-driven ones (Oura, Fitbit) over the
@@ -17,14 +17,19 @@ from datetime import date, datetime, timedelta
 import dagster as dg
 from dagster import DagsterRunStatus, RunsFilter
 
-from health_pipeline.config import Config, ConfigError, source_names
-from health_pipeline.dagster_internals import free_pool_slots, strip_failure_prefix
+from health_pipeline.config import Config
+from health_pipeline.instance.internals import free_pool_slots, strip_failure_prefix
+from health_pipeline.naming import (HOST_TAG, PID_TAG, PROVIDER_TAG, RANGE_END, RANGE_START, SCHEDULE_NAME, SENSOR_NAME,
+                                    TRIGGER_TAG, fetch_tags)
 from health_pipeline.pipeline.build import build_definitions
 from health_pipeline.pipeline.partitions import daily_partitions
-from health_pipeline.pipeline.selection import CHANGE_PROVIDERS, DAILY_PROVIDERS, REFERENCE_KEYS, daily_job_keys, downstream_keys, optional_daily_keys
-from health_pipeline.pipeline.sensors import PROVIDER_TAG, active_fetches, fetch_tags
+from health_pipeline.pipeline.resources import ImportProgress
+from health_pipeline.pipeline.runs import active_fetches
+from health_pipeline.pipeline.selection import (change_keys_by_source, daily_keys_by_source, downstream_keys,
+                                                optional_daily_keys, snapshot_keys_by_source)
+from health_pipeline.settings import ConfigError
 
-__all__ = ["DAILY_PROVIDERS", "daily_job_keys", "downstream_keys", "materialize_range", "raw_asset_keys"]
+__all__ = ["downstream_keys", "materialize_range", "raw_asset_keys"]
 
 REFERENCE_EVERY = timedelta(hours=20)  # profile and reference data are refreshed by `sync` when older
 POLL_S = 1.0  # how often a sync waiting for another run's fetch looks again
@@ -54,14 +59,17 @@ def plan_sync(config: Config, instance: dg.DagsterInstance | None, providers: li
     when its last materialization in `instance` is older than `REFERENCE_EVERY` (or there is none)."""
     wanted = list(dict.fromkeys(providers or config.enabled_providers))
     if not wanted:
-        raise ConfigError(f"no provider is enabled; enable one in the config (e.g. [{source_names()[0]}] enabled = true)")
+        raise ConfigError(f"no provider is enabled; enable one in the config (e.g. [{config.registry.api_names()[0]}] "
+                          "enabled = true)")
     for name in wanted:
         if not config.provider(name).enabled:
             raise ConfigError(f"--provider {name}: disabled in the config ([{name}] enabled = false)")
-    dated = [key for name in wanted for key in DAILY_PROVIDERS.get(name, [])] + optional_daily_keys(config, wanted)
-    changes = [key for name in wanted for key in CHANGE_PROVIDERS.get(name, [])]
+    daily, changed, snapshots = (daily_keys_by_source(config.registry), change_keys_by_source(config.registry),
+                                 snapshot_keys_by_source(config.registry))
+    dated = [key for name in wanted for key in daily.get(name, [])] + optional_daily_keys(config, wanted)
+    changes = [key for name in wanted for key in changed.get(name, [])]
     moment = (now or datetime.now().astimezone()).timestamp()
-    reference = [key for name in wanted for key in REFERENCE_KEYS.get(name, [])
+    reference = [key for name in wanted for key in snapshots.get(name, [])
                  if instance is None or _refreshed_at(instance, key) < moment - REFERENCE_EVERY.total_seconds()]
     return SyncPlan(tuple(wanted), dated, changes, reference)
 
@@ -144,11 +152,11 @@ def wait_for_fetches(instance: dg.DagsterInstance, providers: tuple[str, ...], w
 def _trigger(run: dg.DagsterRun) -> str:
     """Who started a run, in words: `the withings_changes sensor`, `a CLI sync`, `the recent_days schedule`."""
     tags = run.tags
-    if "dagster/sensor_name" in tags:
-        return f"the {tags['dagster/sensor_name']} sensor"
-    if "dagster/schedule_name" in tags:
-        return f"the {tags['dagster/schedule_name']} schedule"
-    if tags.get("health/trigger") == "cli":
+    if SENSOR_NAME in tags:
+        return f"the {tags[SENSOR_NAME]} sensor"
+    if SCHEDULE_NAME in tags:
+        return f"the {tags[SCHEDULE_NAME]} schedule"
+    if tags.get(TRIGGER_TAG) == "cli":
         return f"a CLI sync, pid {tags.get(PID_TAG, '?')}"
     return f"{tags[PROVIDER_TAG]} run" if PROVIDER_TAG in tags else "a run"
 
@@ -161,11 +169,12 @@ def sync_tags(plan: SyncPlan) -> dict[str, str]:
 def materialize_range(
     config: Config, instance: dg.DagsterInstance, keys: list[dg.AssetKey], start: date, end: date,
     *, log_level: str = "WARNING", tags: dict[str, str] | None = None, ops: dict[str, object] | None = None,
+    progress: ImportProgress | None = None,
 ) -> SyncResult:
     """Materialize `keys` over [start, end] in a single run (console logs from `log_level` up; `ops`: run
-    config of assets, e.g. an import's path)."""
+    config of assets, e.g. an import's path; `progress`: how an import reports how far it read)."""
     release_abandoned_runs(instance)
-    defs = build_definitions(config)
+    defs = build_definitions(config, progress)
     job_defs = dg.Definitions(
         jobs=[dg.define_asset_job("__ephemeral_asset_job__", selection=dg.AssetSelection.assets(*keys))],
         assets=list(defs.assets or []),
@@ -175,9 +184,9 @@ def materialize_range(
     result = job_defs.resolve_job_def("__ephemeral_asset_job__").execute_in_process(
         instance=instance,
         tags={
-            "dagster/asset_partition_range_start": start.isoformat(),
-            "dagster/asset_partition_range_end": end.isoformat(),
-            "health/trigger": "cli",
+            RANGE_START: start.isoformat(),
+            RANGE_END: end.isoformat(),
+            TRIGGER_TAG: "cli",
             PID_TAG: str(os.getpid()),
             HOST_TAG: socket.gethostname(),
             **(tags or {}),
@@ -187,12 +196,15 @@ def materialize_range(
     )
     if not result.success:
         steps_by_message: dict[str, list[str]] = {}  # one message, once, for the steps that share it
-        for event in result.get_step_failure_events():
-            error = event.step_failure_data.error
-            while error is not None and error.cause is not None and "max_retries" in error.message:
-                error = error.cause  # report why the last attempt failed, not that retries ran out
+        # a step that failed, or could not start because a resource could not (the config file changed)
+        failed = [(event.step_key, event.step_failure_data.error) for event in result.get_step_failure_events()]
+        failed += [(event.step_key, getattr(event.event_specific_data, "error", None)) for event in result.all_events
+                   if event.event_type == dg.DagsterEventType.RESOURCE_INIT_FAILURE]
+        for step, error in failed:
+            while error is not None and error.cause is not None and _wraps_the_reason(error.message):
+                error = error.cause  # report why the last attempt failed (or the resource could not start)
             message = error.message.strip().splitlines()[0] if error else "unknown error"
-            steps_by_message.setdefault(_strip_dagster_prefix(message), []).append(event.step_key or "?")
+            steps_by_message.setdefault(_strip_dagster_prefix(message), []).append(step or "?")
         failures = [f"{', '.join(sorted(steps))}: {message}" for message, steps in steps_by_message.items()]
         raise SyncError(f"run {result.run_id} failed: " + " | ".join(failures or ["see the Dagster UI"]))
     sync = SyncResult(result.run_id, start, end, [k.to_user_string() for k in keys])
@@ -205,7 +217,9 @@ def materialize_range(
     return sync
 
 
-PID_TAG, HOST_TAG = "health/pid", "health/host"
+def _wraps_the_reason(message: str) -> bool:
+    """Dagster's own words around the error that says why: retries ran out, a resource failed to start."""
+    return "max_retries" in message or "Error executing resource_fn" in message
 
 
 class _OneLine(logging.Formatter):
@@ -248,7 +262,7 @@ def release_abandoned_runs(instance: dg.DagsterInstance) -> list[str]:
     host = socket.gethostname()
     live = [DagsterRunStatus.STARTING, DagsterRunStatus.STARTED]
     released = []
-    for run in instance.get_runs(filters=RunsFilter(statuses=live, tags={"health/trigger": "cli", HOST_TAG: host})):
+    for run in instance.get_runs(filters=RunsFilter(statuses=live, tags={TRIGGER_TAG: "cli", HOST_TAG: host})):
         pid = int(run.tags.get(PID_TAG, "0") or 0)
         if pid <= 0 or _process_exists(pid):
             continue

@@ -12,9 +12,11 @@ import pytest
 
 from typing import TYPE_CHECKING
 
-from health_pipeline.config import Config, load_config
-from health_pipeline.dagster_settings import apply_dagster_settings
-from health_pipeline.local_victoriametrics import LocalVictoriaMetrics
+from health_pipeline.registry import load_config
+from health_pipeline.config import Config
+from health_pipeline.instance.settings import apply_dagster_settings
+from health_pipeline.dev.local_victoriametrics import LocalVictoriaMetrics
+from health_pipeline.dev.sandbox import sandbox_for
 from health_pipeline.sandbox.server import Sandbox
 from health_pipeline.sandbox.world import SandboxClock, SandboxWorld
 
@@ -38,7 +40,7 @@ def world() -> SandboxWorld:
 
 @pytest.fixture
 def sandbox(world: SandboxWorld) -> Iterator[Sandbox]:
-    with Sandbox(world) as running:
+    with sandbox_for(world) as running:
         yield running
 
 
@@ -88,7 +90,7 @@ client_secret = "sandbox-secret"
 @pytest.fixture
 def oura_tokens(make_config: ConfigFactory) -> "OAuthTokens":
     """Oura tokens obtained through the sandbox's authorization-code flow, in a fresh raw store."""
-    from health_pipeline.demo import authorize_with_sandbox
+    from health_pipeline.dev.demo import authorize_with_sandbox
     from health_pipeline.sources.oura import client as oura
     from health_pipeline.providers.oauth import OAuthTokens
     from health_pipeline.storage.raw_store import RawStore
@@ -108,7 +110,7 @@ def oura_tokens(make_config: ConfigFactory) -> "OAuthTokens":
 # saying so instead of quietly making the tier slow.
 
 SLOW_FIXTURES = {"sandbox", "victoriametrics", "make_config", "oura_tokens"}
-SLOW_CALLS = ("Sandbox(", "LocalVictoriaMetrics(", "DagsterDev(", "LocalPostgres(", "materialize_range(",
+SLOW_CALLS = ("Sandbox(", "sandbox_for(", "LocalVictoriaMetrics(", "DagsterDev(", "LocalPostgres(", "materialize_range(",
               "execute_in_process(", "run_demo(", "write_sandbox_config(", "main([", "subprocess.")
 
 
@@ -146,7 +148,7 @@ def _fast_tier_guard(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyP
     def refuse(*args: object, **kwargs: object) -> None:
         raise AssertionError(f"{request.node.nodeid} starts a real component: mark it slow")
 
-    from health_pipeline import dagster_dev, local_postgres
+    from health_pipeline.dev import dagster_dev, local_postgres
 
     for target, name in ((Sandbox, "start"), (LocalVictoriaMetrics, "__enter__"),
                          (dagster_dev.DagsterDev, "__enter__"), (local_postgres.LocalPostgres, "__enter__")):

@@ -9,8 +9,8 @@ import dagster as dg
 import pytest
 import requests
 
-from health_pipeline.dagster_dev import DagsterDev
-from health_pipeline.instance import instance_in
+from health_pipeline.dev.dagster_dev import DagsterDev
+from health_pipeline.instance.home import instance_in
 
 T = TypeVar("T")
 

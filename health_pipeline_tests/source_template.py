@@ -12,10 +12,10 @@ from datetime import date
 from pathlib import Path
 
 from health_pipeline.config import Config
-from health_pipeline.demo import sandbox_config_text, write_sandbox_config
+from health_pipeline.dev.demo import sandbox_config_text, write_sandbox_config
 from health_pipeline.sandbox.server import Sandbox
-from health_pipeline.sources import source_named
-from health_pipeline.sources.oura import truth  # TODO: the new source's ground truth (its sandbox_data)
+from health_pipeline.registry import REGISTRY
+from health_pipeline.sources.oura.sandbox import truth  # TODO: the new source's ground truth (its sandbox_data)
 from health_pipeline.storage.duckdb_store import TidyStore, scalar
 from health_pipeline.storage.raw_store import RawStore
 from health_pipeline.sync import materialize_range
@@ -38,12 +38,12 @@ def expected_records(sandbox: Sandbox) -> list[dict]:
 
 def test_the_client_fetches_the_window_with_one_request(tmp_path: Path, sandbox: Sandbox) -> None:
     config = sandbox_config(tmp_path, sandbox)
-    source = source_named(NAME)
+    source = REGISTRY.api(NAME)
     client = source.build_client(config.provider(NAME), config.app, RawStore(config.app.raw_db))
     sandbox.log.clear()
     records = [r for chunk in client.fetch_window(RESOURCE, START, END) for r in chunk.records]
     assert [r.payload for r in records] == expected_records(sandbox)
-    assert len(sandbox.log.entries(source.sandbox.mount)) == client.requests_made == 1  # TODO: its request count
+    assert len(sandbox.log.entries(NAME)) == client.requests_made == 1  # TODO: its request count
 
 
 def test_a_backfill_lands_and_models_exactly_the_truth(tmp_path: Path, sandbox: Sandbox) -> None:

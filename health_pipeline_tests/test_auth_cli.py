@@ -10,11 +10,11 @@ import pytest
 import requests
 
 from health_pipeline.cli import main
-from health_pipeline.config import load_config
-from health_pipeline.local_victoriametrics import free_port
+from health_pipeline.registry import load_config
+from health_pipeline.dev.local_victoriametrics import free_port
 from health_pipeline.sources.withings import client as withings_client
 from health_pipeline.providers.oauth import OAuthTokens
-from health_pipeline.sources.fitbit.sandbox import SCOPE_PREFIX, GoogleSettings
+from health_pipeline.sources.fitbit.sandbox.api import SCOPE_PREFIX, GoogleSettings
 from health_pipeline.sandbox.server import Sandbox
 from health_pipeline.storage.raw_store import RawStore
 

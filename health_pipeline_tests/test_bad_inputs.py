@@ -16,11 +16,13 @@ import dagster as dg
 import pytest
 
 from health_pipeline.cli import main
-from health_pipeline.config import Config, load_config, system_timezone
-from health_pipeline.demo import authorize_with_sandbox
+from health_pipeline.registry import TABLES, load_config
+from health_pipeline.settings import system_timezone
+from health_pipeline.config import Config
+from health_pipeline.dev.demo import authorize_with_sandbox
 from health_pipeline.export.exporter import ExportSettings, export
 from health_pipeline.export.metrics import metrics_for
-from health_pipeline.local_victoriametrics import LocalVictoriaMetrics
+from health_pipeline.dev.local_victoriametrics import LocalVictoriaMetrics
 from health_pipeline.sources.fitbit import client as google_health
 from health_pipeline.sources.oura import client as oura
 from health_pipeline.providers.errors import ProviderUnavailable
@@ -147,12 +149,12 @@ def test_series_written_with_such_a_label_by_an_older_release_are_corrected_once
     old = ExportSettings("tester", "Europe/Berlin", {"é": "x"}, "charge6")  # what an older release let through
     try:
         with TidyStore(config.app.duckdb).connect() as conn:
-            export(conn, vm, metrics, old, start=TODAY - timedelta(days=6), end=TODAY)
+            export(conn, vm, metrics, old, start=TODAY - timedelta(days=6), end=TODAY, tables=TABLES)
         vm.force_flush()
         assert any(s["metric"].get("é") == "x" for s in vm.export('{__name__="health_steps"}'))
         with TidyStore(config.app.duckdb).connect() as conn:  # the label removed from the config
             result = export(conn, vm, metrics, ExportSettings("tester", "Europe/Berlin", {}, "charge6"),
-                            start=TODAY - timedelta(days=6), end=TODAY)
+                            start=TODAY - timedelta(days=6), end=TODAY, tables=TABLES)
     finally:
         vm.close()
     assert result.series_rewritten and all("é" not in s for s in held(config))

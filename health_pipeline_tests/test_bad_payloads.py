@@ -20,7 +20,7 @@ import pytest
 from health_pipeline.config import Config
 from health_pipeline.providers.errors import MalformedResponse
 from health_pipeline.providers.windows import local_midnight
-from health_pipeline.sources.oura import truth as truth
+from health_pipeline.sources.oura.sandbox import truth as truth
 from health_pipeline.sandbox.http import Response
 from health_pipeline.sandbox.server import Sandbox
 from health_pipeline.storage.raw_store import RawStore

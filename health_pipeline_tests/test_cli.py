@@ -16,15 +16,15 @@ import requests
 
 from health_pipeline.cli import main
 from health_pipeline.config import Config
-from health_pipeline.demo import authorize_with_sandbox
-from health_pipeline.local_victoriametrics import LocalVictoriaMetrics, free_port
+from health_pipeline.dev.demo import authorize_with_sandbox
+from health_pipeline.dev.local_victoriametrics import LocalVictoriaMetrics, free_port
 from health_pipeline.sources.oura import client as oura
 from health_pipeline.providers.oauth import OAuthTokens
-from health_pipeline.sources.oura import truth as truth
+from health_pipeline.sources.oura.sandbox import truth as truth
 from health_pipeline.sandbox.server import Sandbox
 from health_pipeline.storage.raw_store import RawStore
 from health_pipeline_tests.conftest import TODAY, WINDOW, ConfigFactory
-from health_pipeline.tidy.catalog import ALL_TABLES
+from health_pipeline.registry import ALL_TABLES
 
 
 @pytest.fixture

@@ -8,7 +8,9 @@ from pathlib import Path
 import pytest
 
 from health_pipeline.cli import main
-from health_pipeline.config import CONFIG_ENV, Secret, load_config
+from health_pipeline.registry import load_config
+from health_pipeline.settings import Secret
+from health_pipeline.config import CONFIG_ENV
 
 VALID_OURA = """
 [oura]
@@ -158,11 +160,12 @@ def test_a_config_holding_secrets_that_others_can_read_gets_a_warning(
 def test_the_example_config_lists_exactly_the_models_keys_at_their_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
     import tomllib
 
-    from health_pipeline.config import defaults, parse_config
+    from health_pipeline.config import defaults
+    from health_pipeline.registry import REGISTRY, parse_config
 
     example = Path(__file__).parent.parent / "health-pipeline.example.toml"
     documented = tomllib.loads(example.read_text(encoding="utf-8"))
-    expected = defaults()
+    expected = defaults(REGISTRY)
     assert list(documented) == list(expected)  # every section, in the models' order
     for section, keys in expected.items():
         assert documented[section] == keys, f"[{section}] in the example differs from its model"
@@ -173,11 +176,11 @@ def test_the_example_config_lists_exactly_the_models_keys_at_their_defaults(monk
 
 def test_each_default_is_written_once_in_its_model() -> None:
     from health_pipeline.config import defaults
-    from health_pipeline.sources import SOURCES
+    from health_pipeline.registry import REGISTRY
 
-    found = defaults()
+    found = defaults(REGISTRY)
     # the per-source limits come from each source's model, not a shared fallback
-    assert {s.name: found[s.name]["requests_per_minute"] for s in SOURCES} == {
+    assert {s.name: found[s.name]["requests_per_minute"] for s in REGISTRY.apis} == {
         "oura": 1000, "fitbit": 300, "withings": 120, "hevy": 120}
     assert found["withings"]["meastypes"] == [] and found["fitbit"]["heart_rate_samples"] is False
     assert found["summary"]["steps"] == ["fitbit", "withings", "oura"]
@@ -195,3 +198,22 @@ def test_the_installed_command_prints_no_traceback_for_bad_config(tmp_path: Path
     assert result.stderr == (
         f"health-pipeline: error: {path}: [oura] client_id: is required when the provider is enabled\n"
     )
+
+
+def test_the_committed_example_config_is_what_the_command_writes_now() -> None:
+    from health_pipeline.config import example_text
+    from health_pipeline.registry import REGISTRY
+
+    example = Path(__file__).parent.parent / "health-pipeline.example.toml"
+    assert example.read_text(encoding="utf-8") == example_text(REGISTRY), (
+        "health-pipeline.example.toml is stale: run `health-pipeline example-config > health-pipeline.example.toml`")
+
+
+def test_example_config_writes_a_private_file_and_never_overwrites_one(tmp_path: Path) -> None:
+    from health_pipeline.cli import main
+
+    target = tmp_path / "health-pipeline.toml"
+    assert main(["example-config", "--output", str(target)]) == 0
+    assert oct(target.stat().st_mode & 0o777) == "0o600"
+    assert load_config(target).app.timezone == "UTC"
+    assert main(["example-config", "--output", str(target)]) == 2

@@ -12,9 +12,9 @@ import pytest
 from dagster import AssetPartitionStatus
 
 from health_pipeline.cli import main
-from health_pipeline.dagster_dev import DagsterDev
-from health_pipeline.dagster_settings import DAGSTER_SETTINGS, apply_dagster_settings
-from health_pipeline.instance import instance_in
+from health_pipeline.dev.dagster_dev import DagsterDev
+from health_pipeline.instance.settings import DAGSTER_SETTINGS, apply_dagster_settings
+from health_pipeline.instance.home import instance_in
 
 REPO = Path(__file__).parent.parent
 

@@ -10,8 +10,8 @@ import dagster as dg
 import pytest
 from dagster._core.instance.ref import InstanceRef
 
-from health_pipeline.dagster_storage import PooledSqliteEventLogStorage
-from health_pipeline.instance import ensure_instance_settings, instance_in
+from health_pipeline.instance.storage import PooledSqliteEventLogStorage
+from health_pipeline.instance.home import ensure_instance_settings, instance_in
 
 DAYS = dg.DailyPartitionsDefinition(start_date="2026-01-01", end_date="2026-02-01")
 
@@ -46,7 +46,7 @@ def test_another_process_writing_is_seen_through_the_open_connections(tmp_path: 
             import sys
             sys.path.insert(0, {str(Path(__file__).parent)!r})
             from pathlib import Path
-            from health_pipeline.instance import instance_in
+            from health_pipeline.instance.home import instance_in
             from test_dagster_storage import materialize
             with instance_in(Path({str(home)!r})) as other:
                 assert materialize(other, "2026-01-04", "2026-01-06").success

@@ -9,7 +9,7 @@ import requests
 import yaml
 
 from health_pipeline.export.metrics import METRIC_NAMES
-from health_pipeline.local_victoriametrics import LocalVictoriaMetrics
+from health_pipeline.dev.local_victoriametrics import LocalVictoriaMetrics
 from health_pipeline_tests.test_definitions import REPO
 
 DEPLOY = REPO / "deploy" / "grafana"

@@ -7,13 +7,12 @@ from pathlib import Path
 
 import dagster as dg
 
-from health_pipeline.dagster_internals import instance_from_home
 import pytest
 
-from health_pipeline.config import parse_config
+from health_pipeline.instance.home import register_pools
+from health_pipeline.instance.internals import instance_from_home
 from health_pipeline.pipeline.build import build_definitions
-from health_pipeline.instance import POOLS, register_pools
-from health_pipeline.tidy.catalog import ALL_TABLES, TABLES
+from health_pipeline.registry import ALL_TABLES, POOLS, REGISTRY, TABLES, parse_config
 
 REPO = Path(__file__).parent.parent
 
@@ -139,13 +138,18 @@ def test_every_job_runs_its_steps_in_one_process(defs: dg.Definitions) -> None:
 
 
 def test_resources_carry_no_secret(defs: dg.Definitions) -> None:
-    from health_pipeline.sources import SOURCES
-
     resources = defs.resources or {}
-    # one per store, one for VictoriaMetrics, one client per source; none holds more than a path and a name
-    assert set(resources) == {"raw_store", "tidy_store", "victoriametrics", *(s.name for s in SOURCES)}
+    # the config (read once per run), one per store, one for VictoriaMetrics, one client per source, and
+    # how imports report progress; none holds more than paths, names and the config's fingerprint
+    assert set(resources) == {"config", "raw_store", "tidy_store", "victoriametrics", "import_progress",
+                              *REGISTRY.api_names()}
+    allowed = {"path", "config_fingerprint", "config", "source", "database", "connection_config"}
     for key, resource in resources.items():
-        assert set(type(resource).model_fields) <= {"config_path", "source"}, key
+        values = dict(getattr(resource, "data", None) or {})  # the config: configured when the run starts
+        values.update({name: getattr(resource, name) for name in getattr(type(resource), "model_fields", {})
+                       if name not in ("data", "resource_cls")})
+        assert set(values) <= allowed, key
+        assert "y" not in {str(value) for name, value in values.items() if name != "config"}, key  # the secret
 
 
 def test_each_asset_names_the_resources_it_uses(defs: dg.Definitions) -> None:
@@ -180,7 +184,7 @@ def test_dagster_yaml_sets_the_instance_up_as_designed(tmp_path: Path) -> None:
 
 def test_init_registers_each_pool_with_limit_one() -> None:
     with dg.instance_for_test() as instance:
-        register_pools(instance)
+        register_pools(instance, POOLS)
         limits = {pool: instance.event_log_storage.get_concurrency_info(pool).slot_count for pool in POOLS}
     assert limits == dict.fromkeys(
         ("oura_api", "fitbit_api", "withings_api", "hevy_api", "raw_store", "duckdb"), 1
@@ -201,7 +205,7 @@ def test_dagster_cli_loads_the_workspace_from_the_repo_root(tmp_path: Path) -> N
 def test_the_packaged_instance_settings_match_the_repos_dagster_yaml() -> None:
     import yaml
 
-    from health_pipeline.instance import instance_settings
+    from health_pipeline.instance.home import instance_settings
 
     home = Path("/srv/dagster")
     repo = yaml.safe_load((REPO / "dagster.yaml").read_text())

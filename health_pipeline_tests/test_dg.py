@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from health_pipeline.demo import sandbox_config_text, write_sandbox_config
-from health_pipeline.instance import ensure_instance_settings
+from health_pipeline.dev.demo import sandbox_config_text, write_sandbox_config
+from health_pipeline.instance.home import ensure_instance_settings
 from health_pipeline.pipeline.build import build_definitions
 from health_pipeline.sandbox.server import Sandbox
 from health_pipeline.storage.duckdb_store import TidyStore, scalar

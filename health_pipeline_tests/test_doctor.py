@@ -10,8 +10,8 @@ import pytest
 
 from health_pipeline.cli import main
 from health_pipeline.config import Config
-from health_pipeline.instance import ensure_instance_settings
-from health_pipeline.local_victoriametrics import LocalVictoriaMetrics
+from health_pipeline.instance.home import ensure_instance_settings
+from health_pipeline.dev.local_victoriametrics import LocalVictoriaMetrics
 from health_pipeline.sandbox.server import Sandbox
 from health_pipeline_tests.conftest import TIMEZONE, TODAY
 from health_pipeline_tests.tidy_setup import all_providers_config

@@ -10,13 +10,13 @@ import dagster as dg
 import pytest
 
 from health_pipeline.config import Config
-from health_pipeline.demo import authorize_with_sandbox
-from health_pipeline.local_victoriametrics import LocalVictoriaMetrics
+from health_pipeline.dev.demo import authorize_with_sandbox
+from health_pipeline.dev.local_victoriametrics import LocalVictoriaMetrics
 from health_pipeline.sources.oura import client as oura
 from health_pipeline.providers.oauth import OAuthTokens
 from health_pipeline.providers.windows import days_in, local_midnight
-from health_pipeline.sources.oura import truth as truth
-from health_pipeline.sources.oura.sandbox import OuraSettings
+from health_pipeline.sources.oura.sandbox import truth as truth
+from health_pipeline.sources.oura.sandbox.api import OuraSettings
 from health_pipeline.sandbox.server import Sandbox
 from health_pipeline.storage.duckdb_store import TidyStore
 from health_pipeline.storage.raw_store import RawStore

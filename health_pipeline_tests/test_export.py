@@ -1,6 +1,7 @@
 """The export against a real VictoriaMetrics: every metric exact through revisions, deletions and
 relabelling; SyncBit's names; refusals (short retention, a stopped server); basic auth and TLS."""
 
+import re
 import shutil
 import subprocess
 from collections.abc import Iterator
@@ -11,19 +12,20 @@ from zoneinfo import ZoneInfo
 import dagster as dg
 import pytest
 
-from health_pipeline.config import Config, load_config
+from health_pipeline.registry import load_config
+from health_pipeline.config import Config
 from health_pipeline.pipeline.build import build_definitions
-from health_pipeline.demo import authorize_with_sandbox
-from health_pipeline.local_victoriametrics import LocalVictoriaMetrics
+from health_pipeline.dev.demo import authorize_with_sandbox
+from health_pipeline.dev.local_victoriametrics import LocalVictoriaMetrics
 from health_pipeline.sources.oura import client as oura
 from health_pipeline.providers.oauth import OAuthTokens
-from health_pipeline.sources.fitbit import sandbox_data as gd
-from health_pipeline.sources.oura import truth as truth
+from health_pipeline.sources.fitbit.sandbox import data as gd
+from health_pipeline.sources.oura.sandbox import truth as truth
 from health_pipeline.sandbox.server import Sandbox
 from health_pipeline.sandbox.world import SandboxClock, SandboxWorld, night_for
 from health_pipeline.storage.duckdb_store import TidyStore
 from health_pipeline.storage.raw_store import RawStore
-from health_pipeline.tidy.catalog import TABLES
+from health_pipeline.registry import TABLES
 from health_pipeline.sync import SyncError, downstream_keys, materialize_range, raw_asset_keys
 from health_pipeline_tests.conftest import TIMEZONE, ConfigFactory
 from health_pipeline_tests.export_oracle import assert_exact, changed_series, held, midnight_ms, selector
@@ -165,10 +167,16 @@ def test_a_server_keeping_too_little_history_gets_a_clear_refusal_and_nothing_is
 ) -> None:
     with LocalVictoriaMetrics(tmp_path / "short", retention="7d") as short:
         config = oura_config(make_config, short.url)
-        with pytest.raises(SyncError, match=(
-                rf"export_victoriametrics: VictoriaMetrics at {short.url} keeps 7 days of data, so it would silently "
-                r"drop the samples from 2026-11-0\d to 2026-11-\d\d; restart it with -retentionPeriod=100y")):
+        # the samples the server would drop end where its retention begins (real time, less a day of margin)
+        limits = {(datetime.now(timezone.utc) - timedelta(days=6)).date()}
+        with pytest.raises(SyncError) as refused:
             sync(config, instance)
+        limits.add((datetime.now(timezone.utc) - timedelta(days=6)).date())  # the run may cross midnight
+        assert re.search(
+            rf"export_victoriametrics: VictoriaMetrics at {short.url} keeps 7 days of data, so it would silently "
+            # the first sample: 2026-11-04 00:00 in Berlin, 23:00 UTC the day before
+            rf"drop the samples from 2026-11-03 to ({'|'.join(str(d) for d in limits)}); restart it with "
+            r"-retentionPeriod=100y", str(refused.value))
         assert held(config) == {}
         with TidyStore(config.app.duckdb).connect(read_only=True) as conn:  # the window stays pending
             assert conn.execute("SELECT count(*) FROM _vm_days").fetchone() == (0,)

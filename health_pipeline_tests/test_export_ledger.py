@@ -39,10 +39,10 @@ def test_two_tidy_rows_making_one_sample_are_refused_before_anything_is_sent(tmp
 
     import pytest
 
-    from health_pipeline.config import load_config
     from health_pipeline.export.exporter import ExportRefused, ExportSettings, export
+    from health_pipeline.registry import TABLES, load_config
     from health_pipeline.export.metrics import metrics_for
-    from health_pipeline.local_victoriametrics import LocalVictoriaMetrics
+    from health_pipeline.dev.local_victoriametrics import LocalVictoriaMetrics
     from health_pipeline.storage.victoriametrics import VictoriaMetrics
     from health_pipeline.tidy.models import create_tables
 
@@ -58,7 +58,7 @@ def test_two_tidy_rows_making_one_sample_are_refused_before_anything_is_sent(tmp
         vm = VictoriaMetrics(load_config(tmp_path / "c.toml").victoriametrics.model_copy(update=dict(enabled=True, url=server.url)))
         with pytest.raises(ExportRefused, match=r'two tidy rows map to one sample \(\{"__name__":'
                                                 r'"health_workout_duration_seconds",.*\} at 2026-11-01T17:00:00\+00:00\)'):
-            export(conn, vm, metrics_for(False), ExportSettings("me", "Europe/Berlin"), start=date(2026, 11, 1),
+            export(conn, vm, metrics_for(False), ExportSettings("me", "Europe/Berlin"), tables=TABLES, start=date(2026, 11, 1),
                    end=date(2026, 11, 1))
         assert conn.execute("SELECT count(*) FROM _vm_days").fetchone() == (0,)
         assert vm.export('{__name__=~"health_.*"}', start_ms=0) == []

@@ -13,11 +13,13 @@ from zoneinfo import ZoneInfo
 import duckdb
 import pytest
 
-from health_pipeline.config import VictoriaMetricsConfig, load_config
+from health_pipeline.registry import load_config
+from health_pipeline.settings import VictoriaMetricsConfig
 from health_pipeline.export import sender
+from health_pipeline.registry import TABLES
 from health_pipeline.export.exporter import ExportSettings, export
 from health_pipeline.export.metrics import metrics_for
-from health_pipeline.local_victoriametrics import LocalVictoriaMetrics
+from health_pipeline.dev.local_victoriametrics import LocalVictoriaMetrics
 from health_pipeline.storage.duckdb_store import TidyStore
 from health_pipeline.storage.victoriametrics import VictoriaMetrics, VictoriaMetricsError
 from health_pipeline.tidy.models import create_tables
@@ -83,7 +85,7 @@ def test_a_send_failing_part_way_records_the_confirmed_days_and_leaves_only_the_
         with TidyStore(config.app.duckdb).connect() as conn:
             fill(conn)
             with pytest.raises(VictoriaMetricsError, match=r"HTTP 503"):
-                export(conn, failing, metrics_for(False), SETTINGS, start=START, end=END)
+                export(conn, failing, metrics_for(False), SETTINGS, start=START, end=END, tables=TABLES)
             ledger_days = conn.execute("SELECT s.series, d.day, d.n, d.last_ts FROM _vm_days d "
                                        "JOIN _vm_series s USING (series_id)").fetchall()
             dirty = {series_key(json.loads(s)) for (s,) in conn.execute(
@@ -109,7 +111,7 @@ def test_a_send_failing_part_way_records_the_confirmed_days_and_leaves_only_the_
 
         with TidyStore(config.app.duckdb).connect() as conn:
             vm = VictoriaMetrics(config.victoriametrics)
-            result = export(conn, vm, metrics_for(False), SETTINGS, start=START, end=END)
+            result = export(conn, vm, metrics_for(False), SETTINGS, start=START, end=END, tables=TABLES)
             vm.close()
         got = assert_exact(config)
         total = sum(map(len, got.values()))

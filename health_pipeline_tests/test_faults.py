@@ -23,20 +23,21 @@ import pytest
 
 from health_pipeline.cli import main
 from health_pipeline.config import Config
-from health_pipeline.demo import all_asset_keys, authorize_with_sandbox, sandbox_config_text, write_sandbox_config
-from health_pipeline.local_victoriametrics import LocalVictoriaMetrics
+from health_pipeline.dev.demo import all_asset_keys, authorize_with_sandbox, sandbox_config_text, write_sandbox_config
+from health_pipeline.dev.local_victoriametrics import LocalVictoriaMetrics
 from health_pipeline.sources.oura import client as oura
 from health_pipeline.providers.oauth import OAuthTokens
 from health_pipeline.providers.windows import local_midnight
-from health_pipeline.sources.oura import truth as truth
+from health_pipeline.sources.oura.sandbox import truth as truth
 from health_pipeline.sandbox.faults import FaultPlan
-from health_pipeline.sources.oura.sandbox import OuraSettings
+from health_pipeline.sources.oura.sandbox.api import OuraSettings
+from health_pipeline.dev.sandbox import sandbox_for
 from health_pipeline.sandbox.server import Sandbox
 from health_pipeline.sandbox.world import SandboxClock, SandboxWorld
 from health_pipeline.storage.duckdb_store import TidyStore
 from health_pipeline.storage.raw_store import RawStore
 from health_pipeline.sync import SyncError, materialize_range
-from health_pipeline.tidy.catalog import ALL_TABLES
+from health_pipeline.registry import ALL_TABLES
 from health_pipeline_tests.conftest import FROZEN_NOW, TIMEZONE, TODAY, WINDOW, ConfigFactory
 from health_pipeline_tests.export_oracle import assert_exact
 
@@ -87,7 +88,7 @@ def test_a_backfill_through_flaky_providers_ends_equal_to_a_fault_free_one(
     faults = [e.fault for e in sandbox.log.entries() if e.fault]
     assert {"5xx", "429", "reset", "expire", "malformed"} <= set(faults), faults
     clean_world = SandboxWorld(seed=sandbox.world.seed, days=60, timezone=TIMEZONE, clock=SandboxClock(FROZEN_NOW))
-    with Sandbox(clean_world) as clean, dg.instance_for_test() as clean_instance:
+    with sandbox_for(clean_world) as clean, dg.instance_for_test() as clean_instance:
         reference = full_config(tmp_path / "clean", clean, None)
         modelled = [k for k in all_asset_keys(reference) if k != dg.AssetKey("export_victoriametrics")]
         materialize_range(reference, clean_instance, modelled, START, END)

@@ -8,11 +8,11 @@ import pytest
 
 from health_pipeline.config import Config
 from health_pipeline.naming import landing_key
-from health_pipeline.demo import authorize_with_sandbox
+from health_pipeline.dev.demo import authorize_with_sandbox
 from health_pipeline.sources.fitbit import client as google_health
 from health_pipeline.providers.oauth import OAuthTokens
 from health_pipeline.providers.windows import days_in
-from health_pipeline.sources.fitbit.sandbox import SCOPE_PREFIX, GoogleSettings
+from health_pipeline.sources.fitbit.sandbox.api import SCOPE_PREFIX, GoogleSettings
 from health_pipeline.sandbox.server import Sandbox
 from health_pipeline.storage.raw_store import RawStore
 from health_pipeline.sync import materialize_range, raw_asset_keys

@@ -12,19 +12,19 @@ import duckdb
 import pytest
 
 from health_pipeline.cli import main
-from health_pipeline.config import load_config, source_names
-from health_pipeline.demo import authorize_with_sandbox
+from health_pipeline.registry import REGISTRY, load_config
+from health_pipeline.dev.demo import authorize_with_sandbox
 from health_pipeline.providers.oauth import OAuthTokens
 from health_pipeline.sandbox.server import Sandbox
 from health_pipeline.sandbox.world import SandboxWorld, night_for
 from health_pipeline.sources.fitbit import client as google_health
-from health_pipeline.sources.fitbit import sandbox_data as gd
+from health_pipeline.sources.fitbit.sandbox import data as gd
 from health_pipeline.sources.fitbit_takeout.archive import ArchiveError
-from health_pipeline.sources.fitbit_takeout.generate import ArchiveSpec, weigh_ins, write_takeout
+from health_pipeline.sources.fitbit_takeout.sandbox.generate import ArchiveSpec, weigh_ins, write_takeout
 from health_pipeline.sources.fitbit_takeout.importer import PROVIDER, import_takeout
 from health_pipeline.storage.raw_store import RawStore, canonical_json
 from health_pipeline.sync import materialize_range, raw_asset_keys
-from health_pipeline.tidy.catalog import TABLES
+from health_pipeline.registry import TABLES
 from health_pipeline.tidy.models import rebuild_table
 from health_pipeline_tests.conftest import TIMEZONE, TODAY, ConfigFactory
 from health_pipeline_tests.export_oracle import assert_exact
@@ -36,7 +36,7 @@ FIRST, LAST = TODAY - timedelta(days=40), TODAY - timedelta(days=1)
 def _config(tmp_path: Path, extra: str = "") -> Path:
     path = tmp_path / "health-pipeline.toml"
     path.write_text(f'[app]\ntimezone = "{TIMEZONE}"\nraw_db = "raw.sqlite"\nduckdb = "health.duckdb"\n\n'
-                    + "".join(f'[{name}]\nstart_date = "{FIRST - timedelta(days=5)}"\n\n' for name in source_names())
+                    + "".join(f'[{name}]\nstart_date = "{FIRST - timedelta(days=5)}"\n\n' for name in REGISTRY.api_names())
                     + extra, encoding="utf-8")
     return path
 

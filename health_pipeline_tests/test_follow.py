@@ -10,7 +10,7 @@ import pytest
 from health_pipeline.config import Config
 from health_pipeline.pipeline.build import build_definitions
 from health_pipeline.pipeline.follow import FOLLOW_JOB, FOLLOW_TAG
-from health_pipeline.sources.oura import truth as truth
+from health_pipeline.sources.oura.sandbox import truth as truth
 from health_pipeline.sandbox.server import Sandbox
 from health_pipeline.sandbox.world import SandboxWorld
 from health_pipeline.storage.duckdb_store import TidyStore

@@ -6,14 +6,14 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from health_pipeline.config import parse_config
-from health_pipeline.demo import authorize_with_sandbox
+from health_pipeline.registry import parse_config
+from health_pipeline.dev.demo import authorize_with_sandbox
 from health_pipeline.sources.fitbit import client as gh
 from health_pipeline.providers.errors import ProviderRetired
 from health_pipeline.providers.http import ProviderHTTP
 from health_pipeline.providers.oauth import OAuthTokens
-from health_pipeline.sources.fitbit import sandbox_data as gd
-from health_pipeline.sources.fitbit.sandbox import GoogleSettings
+from health_pipeline.sources.fitbit.sandbox import data as gd
+from health_pipeline.sources.fitbit.sandbox.api import GoogleSettings
 from health_pipeline.sandbox.server import Sandbox
 from health_pipeline.storage.raw_store import RawStore
 

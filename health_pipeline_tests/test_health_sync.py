@@ -12,13 +12,12 @@ import duckdb
 import pytest
 
 from health_pipeline.cli import main
-from health_pipeline.config import load_config
-from health_pipeline.instance import open_instance
+from health_pipeline.registry import load_config
+from health_pipeline.instance.home import open_instance
 from health_pipeline.naming import landing_key
 from health_pipeline.sandbox.server import Sandbox
-from health_pipeline.sources import source_named
 from health_pipeline.sources.health_sync.database import DatabaseError
-from health_pipeline.sources.health_sync.generate import write_health_sync
+from health_pipeline.sources.health_sync.sandbox.generate import write_health_sync
 from health_pipeline.sources.health_sync.importer import import_health_sync
 from health_pipeline.storage.raw_store import RawStore
 from health_pipeline_tests.conftest import TIMEZONE, TODAY
@@ -30,10 +29,10 @@ BERLIN = ZoneInfo(TIMEZONE)
 
 
 def _config(folder: Path, sandbox: Sandbox) -> Path:
-    from health_pipeline.demo import write_sandbox_config
+    from health_pipeline.dev.demo import write_sandbox_config
 
-    sections = "".join(source_named(name).sandbox.config_text(sandbox.url(source_named(name).sandbox.mount), START)
-                       for name in IMPORTED)
+    fakes = {fake.mount: fake for fake in sandbox.fakes}
+    sections = "".join(fakes[name].config_text(sandbox.url(name), START) for name in IMPORTED)
     text = (f'[app]\nraw_db = "raw.sqlite"\nduckdb = "health.duckdb"\ntimezone = "{TIMEZONE}"\nuser = "tester"\n\n'
             + sections + f'\n[fitbit]\nstart_date = "{START}"\n')
     write_sandbox_config(folder / "health-pipeline.toml", text)
@@ -127,7 +126,7 @@ def test_a_health_sync_database_imports_what_a_sync_landed(tmp_path: Path, sandb
 
 
 def _database(path: Path, rows: list[tuple], states: list[tuple] = ()) -> Path:
-    from health_pipeline.sources.health_sync.generate import DDL
+    from health_pipeline.sources.health_sync.sandbox.generate import DDL
 
     with sqlite3.connect(path) as conn:
         conn.executescript(DDL)

@@ -5,7 +5,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from health_pipeline.config import parse_config
+from health_pipeline.registry import parse_config
 from health_pipeline.sources.hevy import client as hevy
 from health_pipeline.sandbox.server import Sandbox
 

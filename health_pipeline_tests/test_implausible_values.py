@@ -16,11 +16,12 @@ import dagster as dg
 import pytest
 
 from health_pipeline.pipeline.build import build_definitions
-from health_pipeline.demo import sandbox_config_text, write_sandbox_config
-from health_pipeline.local_victoriametrics import LocalVictoriaMetrics
-from health_pipeline.sources.hevy import sandbox_data as hevy_data
-from health_pipeline.sources.oura import sandbox_data as oura_data
-from health_pipeline.sources.withings import sandbox_data as withings_data
+from health_pipeline.dev.demo import sandbox_config_text, write_sandbox_config
+from health_pipeline.dev.local_victoriametrics import LocalVictoriaMetrics
+from health_pipeline.sources.hevy.sandbox import data as hevy_data
+from health_pipeline.sources.oura.sandbox import data as oura_data
+from health_pipeline.sources.withings.sandbox import data as withings_data
+from health_pipeline.dev.sandbox import sandbox_for
 from health_pipeline.sandbox.server import Sandbox
 from health_pipeline.sandbox.world import SandboxClock, SandboxWorld
 from health_pipeline.storage.duckdb_store import TidyStore
@@ -35,7 +36,7 @@ BAD_DAY = date(2026, 11, 7)
 @pytest.fixture
 def sandbox() -> Iterator[Sandbox]:
     world = SandboxWorld(seed=7, days=60, timezone=TIMEZONE, clock=SandboxClock(FROZEN_NOW), implausible_values=True)
-    with Sandbox(world) as running:
+    with sandbox_for(world) as running:
         yield running
 
 

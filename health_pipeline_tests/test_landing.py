@@ -6,11 +6,11 @@ import dagster as dg
 import pytest
 
 from health_pipeline.pipeline.landing import resume_start
-from health_pipeline.demo import authorize_with_sandbox
+from health_pipeline.dev.demo import authorize_with_sandbox
 from health_pipeline.sources.oura import client as oura
 from health_pipeline.providers.oauth import OAuthTokens
-from health_pipeline.sources.oura import truth as truth
-from health_pipeline.sources.oura.sandbox import OuraSettings
+from health_pipeline.sources.oura.sandbox import truth as truth
+from health_pipeline.sources.oura.sandbox.api import OuraSettings
 from health_pipeline.sandbox.server import Sandbox
 from health_pipeline.storage.raw_store import RawStore
 from health_pipeline.sync import SyncError, materialize_range

@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from health_pipeline import local_victoriametrics
-from health_pipeline.local_victoriametrics import LocalVictoriaMetrics, LocalVictoriaMetricsError
+from health_pipeline.dev import local_victoriametrics
+from health_pipeline.dev.local_victoriametrics import LocalVictoriaMetrics, LocalVictoriaMetricsError
 
 
 def test_stopping_a_server_that_never_started_does_nothing(tmp_path: Path) -> None:

@@ -1,15 +1,20 @@
 """The metric catalogue: names, labels and sources that the export, the README and `lineage` share."""
 
 import re
+from functools import partial
 
 import duckdb
 
-from health_pipeline.config import RESERVED_LABELS
-from health_pipeline.export.lineage import describe, lineage_line, metric_table
+from health_pipeline.export import lineage
+from health_pipeline.export.lineage import metric_table
 from health_pipeline.export.metrics import CATALOGUE, METRIC_NAMES, metrics_for
-from health_pipeline.tidy.catalog import ALL_TABLES, TABLES
+from health_pipeline.registry import ALL_TABLES, REGISTRY, TABLES
+from health_pipeline.settings import RESERVED_LABELS
 from health_pipeline.tidy.summary import SUMMARY_DDL
 from health_pipeline_tests.test_definitions import REPO
+
+describe = partial(lineage.describe, REGISTRY)  # the registered sources' lineage
+lineage_line = partial(lineage.lineage_line, REGISTRY)
 
 
 def test_every_tidy_table_has_an_exported_metric_and_every_metric_reads_real_columns() -> None:

@@ -6,13 +6,13 @@ from datetime import date, timedelta
 import dagster as dg
 
 from health_pipeline.config import Config
-from health_pipeline.demo import authorize_with_sandbox
+from health_pipeline.dev.demo import authorize_with_sandbox
 from health_pipeline.sources.fitbit import client as google_health
 from health_pipeline.sources.withings import client as withings
 from health_pipeline.providers.oauth import OAuthTokens
 from health_pipeline.providers.windows import local_midnight
-from health_pipeline.sources.fitbit import sandbox_data as google_data
-from health_pipeline.sources.withings import sandbox_data as withings_data
+from health_pipeline.sources.fitbit.sandbox import data as google_data
+from health_pipeline.sources.withings.sandbox import data as withings_data
 from health_pipeline.sandbox.server import Sandbox
 from health_pipeline.storage.raw_store import RawStore
 from health_pipeline.sync import materialize_range

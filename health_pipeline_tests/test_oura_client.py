@@ -10,7 +10,7 @@ from health_pipeline.sources.oura import client as oura
 from health_pipeline.providers.errors import ReauthorizationNeeded
 from health_pipeline.providers.oauth import OAuthTokens
 from health_pipeline.providers.windows import local_midnight
-from health_pipeline.sources.oura import truth as truth
+from health_pipeline.sources.oura.sandbox import truth as truth
 from health_pipeline.sandbox.server import Sandbox
 from health_pipeline_tests.conftest import TIMEZONE
 

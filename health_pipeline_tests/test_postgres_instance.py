@@ -12,11 +12,11 @@ import pytest
 
 from health_pipeline.cli import main
 from health_pipeline.config import Config
-from health_pipeline.dagster_dev import DagsterDev
+from health_pipeline.dev.dagster_dev import DagsterDev
 from health_pipeline.pipeline.build import build_definitions
-from health_pipeline.instance import ensure_instance_settings, instance_in
-from health_pipeline.local_postgres import LocalPostgres
-from health_pipeline.local_victoriametrics import LocalVictoriaMetrics, free_port
+from health_pipeline.instance.home import ensure_instance_settings, instance_in
+from health_pipeline.dev.local_postgres import LocalPostgres
+from health_pipeline.dev.local_victoriametrics import LocalVictoriaMetrics, free_port
 from health_pipeline.sandbox.server import Sandbox
 from health_pipeline_tests.conftest import TIMEZONE, TODAY
 from health_pipeline_tests.dagster_ui import poll, stop_automation, wait_for_daemon

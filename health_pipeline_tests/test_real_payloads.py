@@ -25,8 +25,8 @@ import pytest
 
 from health_pipeline.config import Config
 from health_pipeline.pipeline.build import build_definitions
-from health_pipeline.demo import sandbox_config_text, write_sandbox_config
-from health_pipeline.local_victoriametrics import LocalVictoriaMetrics
+from health_pipeline.dev.demo import sandbox_config_text, write_sandbox_config
+from health_pipeline.dev.local_victoriametrics import LocalVictoriaMetrics
 from health_pipeline.sandbox.http import Response
 from health_pipeline.sandbox.server import Sandbox
 from health_pipeline.storage.duckdb_store import TidyStore

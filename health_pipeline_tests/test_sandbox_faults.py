@@ -8,7 +8,7 @@ import requests
 
 from health_pipeline.cli import main
 from health_pipeline.sandbox.faults import FaultPlan, FaultSpecError, parse_fault_spec
-from health_pipeline.sources.oura.sandbox import SCOPES
+from health_pipeline.sources.oura.sandbox.api import SCOPES
 from health_pipeline.sandbox.server import Sandbox
 
 

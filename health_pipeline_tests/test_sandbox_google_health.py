@@ -7,8 +7,8 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import requests
 
-from health_pipeline.sources.fitbit import sandbox_data as gd
-from health_pipeline.sources.fitbit.sandbox import ALL_SCOPES, SCOPE_PREFIX, GoogleSettings
+from health_pipeline.sources.fitbit.sandbox import data as gd
+from health_pipeline.sources.fitbit.sandbox.api import ALL_SCOPES, SCOPE_PREFIX, GoogleSettings
 from health_pipeline.sandbox.server import Sandbox
 
 DAY = '"2026-11-09T00:00:00Z"'

@@ -5,8 +5,8 @@ from datetime import date, datetime, timedelta
 import pytest
 import requests
 
-from health_pipeline.sources.oura import truth as truth
-from health_pipeline.sources.oura.sandbox import SCOPES, OuraSettings
+from health_pipeline.sources.oura.sandbox import truth as truth
+from health_pipeline.sources.oura.sandbox.api import SCOPES, OuraSettings
 from health_pipeline.sandbox.server import Sandbox
 from health_pipeline.sandbox.world import SandboxClock, SandboxWorld
 from health_pipeline_tests.conftest import FROZEN_NOW, TIMEZONE

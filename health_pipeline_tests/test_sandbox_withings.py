@@ -7,9 +7,9 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import requests
 
-from health_pipeline.sources.withings import sandbox_data as withings_data
+from health_pipeline.sources.withings.sandbox import data as withings_data
 from health_pipeline.sandbox.server import Sandbox
-from health_pipeline.sources.withings.sandbox import WithingsSettings, signature
+from health_pipeline.sources.withings.sandbox.api import WithingsSettings, signature
 
 REDIRECT = "https://health.example.org/withings/callback"
 

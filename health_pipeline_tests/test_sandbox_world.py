@@ -4,9 +4,9 @@ from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
-from health_pipeline.sources.fitbit import sandbox_data as gd
-from health_pipeline.sources.oura import sandbox_data as oura_data, truth as truth
-from health_pipeline.sources.withings import sandbox_data as withings_data
+from health_pipeline.sources.fitbit.sandbox import data as gd
+from health_pipeline.sources.oura.sandbox import data as oura_data, truth as truth
+from health_pipeline.sources.withings.sandbox import data as withings_data
 from health_pipeline.sandbox.world import SandboxWorld, default_days
 from health_pipeline_tests.conftest import FROZEN_NOW
 

@@ -22,13 +22,14 @@ import pytest
 import requests
 
 from health_pipeline.cli import main
-from health_pipeline.demo import all_asset_keys, sandbox_config_text, write_sandbox_config
-from health_pipeline.instance import open_instance
-from health_pipeline.local_victoriametrics import LocalVictoriaMetrics
+from health_pipeline.dev.demo import all_asset_keys, sandbox_config_text, write_sandbox_config
+from health_pipeline.instance.home import open_instance
+from health_pipeline.dev.local_victoriametrics import LocalVictoriaMetrics
 from health_pipeline.sources.hevy import sandbox as sandbox_hevy
 from health_pipeline.sandbox import oauth as sandbox_oauth
 from health_pipeline.sources.withings import sandbox as sandbox_withings
 from health_pipeline.sandbox.faults import FaultPlan
+from health_pipeline.dev.sandbox import sandbox_for
 from health_pipeline.sandbox.server import Sandbox
 from health_pipeline.sandbox.world import SandboxWorld
 from health_pipeline.sync import materialize_range
@@ -49,7 +50,7 @@ def sentinel_sandbox(world: SandboxWorld, monkeypatch: pytest.MonkeyPatch) -> It
     monkeypatch.setattr(sandbox_oauth, "SANDBOX_CLIENT_SECRET", CLIENT_SECRET)
     monkeypatch.setattr(sandbox_withings, "SANDBOX_CLIENT_SECRET", CLIENT_SECRET)
     monkeypatch.setattr(sandbox_hevy, "SANDBOX_API_KEY", API_KEY)
-    with Sandbox(world) as running:
+    with sandbox_for(world) as running:
         yield running
 
 

@@ -11,16 +11,19 @@ from dagster._core.test_utils import create_run_for_test
 from health_pipeline.config import Config
 from health_pipeline.pipeline.build import build_definitions
 from health_pipeline.pipeline.resources import resources_for
-from health_pipeline.sources.hevy.sensor import hevy_changes
-from health_pipeline.sources.withings.sensor import withings_changes
-from health_pipeline.demo import authorize_with_sandbox
-from health_pipeline.sources.hevy.sync import hevy_position
-from health_pipeline.sources.withings.sync import withings_position
+from health_pipeline.dev.demo import authorize_with_sandbox
+from health_pipeline.sources.hevy import position as hevy_position
+from health_pipeline.sources.withings import position as withings_position
 from health_pipeline.sources.withings import client as withings
 from health_pipeline.providers.oauth import OAuthTokens
 from health_pipeline.sandbox.server import Sandbox
 from health_pipeline.storage.raw_store import RawStore
 from health_pipeline_tests.conftest import TODAY, ConfigFactory
+from health_pipeline.pipeline.cursor import build_cursor_sensor
+from health_pipeline.registry import REGISTRY
+
+withings_changes = build_cursor_sensor(REGISTRY.api("withings"))
+hevy_changes = build_cursor_sensor(REGISTRY.api("hevy"))
 
 RESOURCES = ["activity", "measures", "sleep_summary", "workouts"]
 
@@ -58,9 +61,8 @@ def instance():  # type: ignore[no-untyped-def]
 
 
 def tick(sensor: dg.SensorDefinition, config: Config, instance: dg.DagsterInstance, cursor: str | None) -> dg.SensorResult:
-    context = dg.build_sensor_context(instance=instance, cursor=cursor,
-                                      resources=resources_for(str(config.path)))
-    result = sensor(context)
+    with dg.build_sensor_context(instance=instance, cursor=cursor, resources=resources_for(config)) as context:
+        result = sensor(context)
     assert isinstance(result, dg.SensorResult)
     return result
 

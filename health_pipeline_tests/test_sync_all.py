@@ -12,14 +12,13 @@ from dagster import DagsterRunStatus
 from dagster._core.test_utils import create_run_for_test
 
 from health_pipeline.cli import main, render_table, watermark_text
-from health_pipeline.config import Config, load_config
+from health_pipeline.registry import load_config
+from health_pipeline.config import Config
 from health_pipeline.pipeline.resources import resources_for
-from health_pipeline.sources.hevy.sensor import hevy_changes
-from health_pipeline.sources.withings.sensor import withings_changes
-from health_pipeline.demo import authorize_with_sandbox
-from health_pipeline.sources.hevy.sync import hevy_position
-from health_pipeline.sources.withings.sync import withings_position
-from health_pipeline.local_victoriametrics import LocalVictoriaMetrics
+from health_pipeline.dev.demo import authorize_with_sandbox
+from health_pipeline.sources.hevy import position as hevy_position
+from health_pipeline.sources.withings import position as withings_position
+from health_pipeline.dev.local_victoriametrics import LocalVictoriaMetrics
 from health_pipeline.sources.withings import client as withings
 from health_pipeline.providers.oauth import OAuthTokens
 from health_pipeline.sandbox.server import Sandbox
@@ -27,6 +26,11 @@ from health_pipeline.storage.duckdb_store import TidyStore
 from health_pipeline.storage.raw_store import RawStore
 from health_pipeline_tests.conftest import TIMEZONE, TODAY
 from health_pipeline_tests.export_oracle import assert_exact
+from health_pipeline.pipeline.cursor import build_cursor_sensor
+from health_pipeline.registry import REGISTRY
+
+withings_changes = build_cursor_sensor(REGISTRY.api("withings"))
+hevy_changes = build_cursor_sensor(REGISTRY.api("hevy"))
 
 WITHINGS = ["activity", "measures", "sleep_summary", "workouts"]
 START = TODAY - timedelta(days=20)
@@ -99,9 +103,9 @@ def tidy(config: Config, sql: str, params: list[object] | None = None) -> list[t
 
 
 def tick(sensor: dg.SensorDefinition, config: Config) -> dg.SensorResult:
-    with dg.DagsterInstance.get() as instance:
-        result = sensor(dg.build_sensor_context(
-            instance=instance, resources=resources_for(str(config.path))))
+    with dg.DagsterInstance.get() as instance, \
+            dg.build_sensor_context(instance=instance, resources=resources_for(config)) as context:
+        result = sensor(context)
     assert isinstance(result, dg.SensorResult)
     return result
 

@@ -6,14 +6,15 @@ from pathlib import Path
 
 import dagster as dg
 
-from health_pipeline.sources.fitbit import sandbox_data as gd
-from health_pipeline.sources.oura import truth as truth
-from health_pipeline.sources.withings import sandbox_data as withings_data
+from health_pipeline.sources.fitbit.sandbox import data as gd
+from health_pipeline.sources.oura.sandbox import truth as truth
+from health_pipeline.sources.withings.sandbox import data as withings_data
+from health_pipeline.dev.sandbox import sandbox_for
 from health_pipeline.sandbox.server import Sandbox
 from health_pipeline.sandbox.world import SandboxClock, SandboxWorld, night_for
 from health_pipeline.storage.duckdb_store import TidyStore
 from health_pipeline.storage.raw_store import RawRecord, RawStore
-from health_pipeline.tidy.catalog import TABLES
+from health_pipeline.registry import TABLES
 from health_pipeline.tidy.models import rebuild_table
 from health_pipeline_tests.conftest import TIMEZONE
 from health_pipeline_tests.tidy_setup import all_providers_config, checks_of, run_range, utc
@@ -64,7 +65,7 @@ def test_a_rescored_oura_night_replaces_its_row(tmp_path: Path) -> None:
     world = SandboxWorld(seed=7, days=30, timezone=TIMEZONE, clock=clock)
     night = night_for(world, date(2026, 11, 10))
     assert night is not None and night.wake < clock.now() < night.rescored_at
-    with Sandbox(world) as sandbox:
+    with sandbox_for(world) as sandbox:
         config = all_providers_config(tmp_path / "c.toml", sandbox, date(2026, 11, 1), TIMEZONE)
         keys = ["oura_sleep", "sleep_sessions", "sleep_samples"]
         day = date(2026, 11, 10)
@@ -83,7 +84,7 @@ def test_a_rescored_oura_night_replaces_its_row(tmp_path: Path) -> None:
 def test_a_hevy_deletion_leaves_workouts_and_workout_sets(tmp_path: Path) -> None:
     clock = SandboxClock(datetime(2026, 11, 10, 12, 0, tzinfo=timezone.utc))
     world = SandboxWorld(seed=7, days=30, timezone=TIMEZONE, clock=clock)
-    with Sandbox(world) as sandbox:
+    with sandbox_for(world) as sandbox:
         config = all_providers_config(tmp_path / "c.toml", sandbox, date(2026, 10, 12), TIMEZONE)
         keys = ["hevy_workouts", "workouts", "workout_sets"]
         today = date(2026, 11, 10)
@@ -111,7 +112,7 @@ def test_the_23_hour_day_of_spring_and_a_trip_abroad(tmp_path: Path) -> None:
     trip = [d for d in (date(2026, 3, 28) + timedelta(days=i) for i in range(20)) if world.travelling(d)]
     assert world.day_length_s(short) == 23 * 3600 and trip  # the window has both
     start, end = min(trip[0], short) - timedelta(days=1), max(trip[-1], short) + timedelta(days=1)
-    with Sandbox(world) as sandbox:
+    with sandbox_for(world) as sandbox:
         config = all_providers_config(tmp_path / "c.toml", sandbox, date(2026, 3, 1), TIMEZONE)
         keys = ["oura_sleep", "fitbit_heart_rate", "withings_intraday", "sleep_sessions", "heart_rate"]
         with dg.instance_for_test() as instance:
@@ -136,7 +137,7 @@ def test_the_23_hour_day_of_spring_and_a_trip_abroad(tmp_path: Path) -> None:
 def test_an_implausible_value_is_kept_out_recorded_and_the_run_goes_on(tmp_path: Path) -> None:
     clock = SandboxClock(datetime(2026, 11, 10, 12, 0, tzinfo=timezone.utc))
     world = SandboxWorld(seed=7, days=30, timezone=TIMEZONE, clock=clock)
-    with Sandbox(world) as sandbox:
+    with sandbox_for(world) as sandbox:
         config = all_providers_config(tmp_path / "c.toml", sandbox, date(2026, 10, 12), TIMEZONE)
         day = date(2026, 11, 8)
         keys = ["fitbit_weight", "body_measurements", "daily_summary"]

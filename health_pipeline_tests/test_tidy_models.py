@@ -16,14 +16,15 @@ import pytest
 
 from health_pipeline.config import Config
 from health_pipeline.pipeline.build import build_definitions
-from health_pipeline.sources.fitbit import sandbox_data as gd
-from health_pipeline.sources.oura import truth as truth
-from health_pipeline.sources.withings import sandbox_data as withings_data
+from health_pipeline.sources.fitbit.sandbox import data as gd
+from health_pipeline.sources.oura.sandbox import truth as truth
+from health_pipeline.sources.withings.sandbox import data as withings_data
+from health_pipeline.dev.sandbox import sandbox_for
 from health_pipeline.sandbox.server import Sandbox
 from health_pipeline.sandbox.world import SandboxClock, SandboxWorld, night_for
 from health_pipeline.storage.duckdb_store import TidyStore
 from health_pipeline.tidy import checks
-from health_pipeline.tidy.catalog import ALL_TABLES, TABLES, TidyTable
+from health_pipeline.registry import ALL_TABLES, TABLES, TidyTable
 from health_pipeline.tidy.summary import METRIC_NAMES
 from health_pipeline_tests.conftest import FROZEN_NOW, TIMEZONE, TODAY
 from health_pipeline_tests.tidy_setup import all_providers_config, checks_of, days, run_range, utc
@@ -44,7 +45,7 @@ class Landed:
 @pytest.fixture(scope="module")
 def landed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Landed]:
     world = SandboxWorld(seed=7, days=60, timezone=TIMEZONE, clock=SandboxClock(FROZEN_NOW))
-    with Sandbox(world) as sandbox:
+    with sandbox_for(world) as sandbox:
         config = all_providers_config(tmp_path_factory.mktemp("tidy") / "health-pipeline.toml", sandbox, FIRST, TIMEZONE)
         with dg.instance_for_test() as instance:
             result = run_range(config, instance, None, START, END)

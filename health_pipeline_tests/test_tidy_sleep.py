@@ -5,12 +5,12 @@ from datetime import date, datetime, timedelta, timezone
 
 import dagster as dg
 
-from health_pipeline.demo import authorize_with_sandbox
+from health_pipeline.dev.demo import authorize_with_sandbox
 from health_pipeline.sources.fitbit import client as google_health
 from health_pipeline.sources.oura import client as oura
 from health_pipeline.providers.oauth import OAuthTokens
-from health_pipeline.sources.fitbit import sandbox_data as gd
-from health_pipeline.sources.oura import truth as truth
+from health_pipeline.sources.fitbit.sandbox import data as gd
+from health_pipeline.sources.oura.sandbox import truth as truth
 from health_pipeline.sandbox.server import Sandbox
 from health_pipeline.storage.duckdb_store import TidyStore
 from health_pipeline.storage.raw_store import RawStore

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from health_pipeline.config import load_config
+from health_pipeline.registry import load_config
 from health_pipeline.sources.oura import client as oura
 from health_pipeline.providers.http import RequestBudget
 from health_pipeline.providers.oauth import OAuthTokens

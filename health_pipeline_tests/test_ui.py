@@ -16,11 +16,12 @@ import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from health_pipeline.config import Config
-from health_pipeline.dagster_dev import DagsterDev
-from health_pipeline.demo import sandbox_config_text, write_sandbox_config
-from health_pipeline.instance import ensure_instance_settings, instance_in
-from health_pipeline.local_victoriametrics import LocalVictoriaMetrics
-from health_pipeline.sources.oura import truth as truth
+from health_pipeline.dev.dagster_dev import DagsterDev
+from health_pipeline.dev.demo import sandbox_config_text, write_sandbox_config
+from health_pipeline.instance.home import ensure_instance_settings, instance_in
+from health_pipeline.dev.local_victoriametrics import LocalVictoriaMetrics
+from health_pipeline.sources.oura.sandbox import truth as truth
+from health_pipeline.dev.sandbox import sandbox_for
 from health_pipeline.sandbox.server import Sandbox
 from health_pipeline.sandbox.world import SandboxWorld
 from health_pipeline.storage.duckdb_store import TidyStore, TidyStoreLocked
@@ -63,7 +64,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     world = SandboxWorld(seed=11, days=HISTORY_DAYS + 5, timezone=TIMEZONE)
     today = now.astimezone(world.tz).date()
     first = today - timedelta(days=HISTORY_DAYS)
-    with Sandbox(world) as sandbox, LocalVictoriaMetrics(root / "vm") as vm:
+    with sandbox_for(world) as sandbox, LocalVictoriaMetrics(root / "vm") as vm:
         config = write_sandbox_config(root / "health-pipeline.toml",
                                       sandbox_config_text(sandbox, first, TIMEZONE, "browser", vm.url))
         home = root / "dagster_home"

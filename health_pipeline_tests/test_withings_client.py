@@ -7,14 +7,14 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from health_pipeline.config import parse_config
-from health_pipeline.demo import authorize_with_sandbox
+from health_pipeline.registry import parse_config
+from health_pipeline.dev.demo import authorize_with_sandbox
 from health_pipeline.sources.withings import client as withings
 from health_pipeline.providers.http import ProviderHTTP
 from health_pipeline.providers.oauth import OAuthTokens
-from health_pipeline.sources.withings import sandbox_data as withings_data
+from health_pipeline.sources.withings.sandbox import data as withings_data
 from health_pipeline.sandbox.server import Sandbox
-from health_pipeline.sources.withings.sandbox import WithingsSettings
+from health_pipeline.sources.withings.sandbox.api import WithingsSettings
 from health_pipeline.storage.raw_store import RawStore
 
 TZ = ZoneInfo("Europe/Berlin")
@@ -113,10 +113,12 @@ def test_intraday_and_sleep_are_fetched_24_hours_at_a_time(client: withings.With
 
 def test_configured_meastypes_are_what_getmeas_asks_for(client: withings.WithingsClient, sandbox: Sandbox) -> None:
 
-    from health_pipeline.sources.withings.sync import sync_withings
+    from health_pipeline.pipeline.cursor import sync_changes
+    from health_pipeline.registry import REGISTRY
 
     client.config = client.config.model_copy(update=dict(meastypes=(1, 6)))
-    outcome = sync_withings(client, client.tokens.store, "measures", date(2026, 11, 1), date(2026, 11, 10))
+    outcome = sync_changes(REGISTRY.api("withings"), client, client.tokens.store, "measures", date(2026, 11, 1),
+                           date(2026, 11, 10))
     [call] = sandbox.log.entries("withings", "/measure")
     assert call.params["meastypes"] == "1,6" and call.params["category"] == "1"
     stored = client.tokens.store.records("withings", "measures")

@@ -8,7 +8,7 @@ import dagster as dg
 
 from health_pipeline.config import Config
 from health_pipeline.pipeline.build import build_definitions
-from health_pipeline.demo import sandbox_config_text, write_sandbox_config
+from health_pipeline.dev.demo import sandbox_config_text, write_sandbox_config
 from health_pipeline.sandbox.server import Sandbox
 
 

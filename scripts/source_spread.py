@@ -1,8 +1,8 @@
 """Where each source's name appears in code outside its own package: `python scripts/source_spread.py`.
 
 Code means identifiers and string literals, not comments or docstrings. A source's own package
-is health_pipeline/sources/<name>/; the tidy SQL files named after it are not Python and not
-counted. The README's "Adding a source" promises at most three such modules per source.
+is health_pipeline/sources/<name>/ (its tidy SQL and its sandbox fake included). The README's
+"Adding a source" promises that only the registry names it.
 """
 
 import ast
@@ -42,7 +42,7 @@ def spread(name: str, package: Path = PACKAGE) -> list[str]:
     `health_sync`: mapping an export onto the sources is their own knowledge) whose code names it."""
     own = package / "sources" / name
 
-    importers = {p.parent for p in (package / "sources").glob("*/__init__.py") if "\nIMPORTER = " in p.read_text()}
+    importers = {p.parent for p in (package / "sources").glob("*/__init__.py") if "ImportSource(" in p.read_text()}
 
     def owned(path: Path) -> bool:  # an importer's package maps another tool's data onto the sources: its own knowledge
         return own in path.parents or any(p in importers for p in path.parents)
@@ -52,8 +52,8 @@ def spread(name: str, package: Path = PACKAGE) -> list[str]:
 
 if __name__ == "__main__":
     sys.path.insert(0, str(PACKAGE.parent))
-    from health_pipeline.sources import SOURCES
+    from health_pipeline.registry import REGISTRY
 
-    for source in SOURCES:
+    for source in REGISTRY.apis:
         found = spread(source.name)
         print(f"{source.name:<10} {len(found)}  {' '.join(found)}")

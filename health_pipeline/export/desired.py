@@ -18,7 +18,7 @@ from health_pipeline.export import ledger
 from health_pipeline.export.ledger import Scope
 from health_pipeline.export.metrics import Metric
 from health_pipeline.export.scopes import in_scope
-from health_pipeline.tidy.catalog import TABLES
+from health_pipeline.tidy.catalog import DECLARED
 
 SEPARATOR = "\x1f"  # between label values in one column
 
@@ -107,7 +107,7 @@ def _unique_by_grain(metric: Metric) -> bool:
     fixed = set(re.findall(r"\b(\w+) = '[^']*'", metric.where)) if " OR " not in metric.where.upper() else set()
     covered = {metric.provider_column, "day" if metric.time == "day" else metric.time, *fixed,
                *(sql for _, sql in metric.labels if sql.isidentifier())}
-    grain = TABLES[metric.table].grain if metric.table in TABLES else ("day",)
+    grain = DECLARED[metric.table].grain if metric.table in DECLARED else ("day",)
     return set(grain) <= covered
 
 

@@ -15,13 +15,13 @@ so the ledger (`ledger.py`) records every sample written. An export:
 """
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 
 import duckdb
 
-from health_pipeline.config import LABEL_NAME
+from health_pipeline.settings import LABEL_NAME
 from health_pipeline.export import desired, ledger, scopes
 from health_pipeline.export.desired import ExportRefused, ExportSettings
 from health_pipeline.export.ledger import ALL_PROVIDERS, FIRST_DAY, LAST_DAY, Scope
@@ -29,6 +29,7 @@ from health_pipeline.export.metrics import Metric
 from health_pipeline.export.sender import send
 from health_pipeline.storage.duckdb_store import scalar
 from health_pipeline.storage.victoriametrics import VictoriaMetrics, series_selector
+from health_pipeline.tidy.catalog import TidyTable
 from health_pipeline.tidy.models import create_tables
 
 SERIES_PER_DELETE = 50
@@ -58,13 +59,15 @@ def export(
     *,
     start: date,
     end: date,
+    tables: Mapping[str, TidyTable],
     now: datetime | None = None,
 ) -> ExportResult:
-    """Bring VictoriaMetrics in line with the tidy tables for `metrics` (see the module docstring)."""
+    """Bring VictoriaMetrics in line with the tidy tables for `metrics` (see the module docstring);
+    `tables`: the tidy tables with the sources feeding them (which are daily, which change-driven)."""
     create_tables(conn)  # a table no run has modelled yet exports nothing rather than failing
     ledger.prepare(conn)
     requests_before = vm.requests_made
-    planned, tokens = scopes.plan(conn, metrics, settings.fingerprint(), start, end)
+    planned, tokens = scopes.plan(conn, metrics, settings.fingerprint(), start, end, tables)
     ledger.add_pending(conn, planned)  # first: if VictoriaMetrics is down, the next run still covers them
     vm.health()
     result = ExportResult(scopes=planned)

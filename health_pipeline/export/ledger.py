@@ -20,6 +20,7 @@ from datetime import date
 
 import duckdb
 
+from health_pipeline.export.metrics import SYNCBIT_PROVIDER
 from health_pipeline.storage.duckdb_store import scalar
 
 ALL_PROVIDERS = "*"
@@ -71,7 +72,6 @@ def prepare(conn: duckdb.DuckDBPyConnection) -> None:
 def _migrate_first_ledger(conn: duckdb.DuckDBPyConnection) -> None:
     """`_vm_ledger(metric, series, day, ts_ms, value)` -> `_vm_series` + `_vm_days`, in one transaction."""
     conn.execute("BEGIN TRANSACTION")
-    from health_pipeline.export.metrics import SYNCBIT_PROVIDER  # the old ledger's series without a provider label
 
     conn.execute(f"""
         INSERT INTO _vm_series

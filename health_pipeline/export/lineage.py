@@ -7,8 +7,9 @@ prints it; the export asset carries the first hop as Dagster column lineage.
 
 from dataclasses import dataclass, replace
 
+from health_pipeline.declarations import Registry
 from health_pipeline.export.metrics import CATALOGUE, SYNCBIT_PROVIDER, Metric, named
-from health_pipeline.tidy.catalog import ALL_TABLES, TABLES
+from health_pipeline.tidy.catalog import tables_of
 from health_pipeline.tidy.summary import METRICS as SUMMARY_METRICS
 from health_pipeline.tidy.summary import summary_columns
 
@@ -35,23 +36,24 @@ class ColumnOrigin:
     via: tuple["ColumnOrigin", ...] = ()
 
 
-def column_origin(table: str, column: str) -> ColumnOrigin:
-    """The lineage of one tidy column, down to the provider endpoints."""
-    if table not in TABLES:  # daily_summary: each metric column picks from another tidy table
+def column_origin(registry: Registry, table: str, column: str) -> ColumnOrigin:
+    """The lineage of one tidy column, down to the registered sources' endpoints."""
+    tables = tables_of(registry)
+    if table not in tables:  # daily_summary: each metric column picks from another tidy table
         documented = {c.name: c for c in summary_columns()}[column]
         source = next(m for m in SUMMARY_METRICS if m.name == column)
         return ColumnOrigin(table, column, documented.unit, documented.description,
-                            via=(column_origin(source.table, source.column),))
-    tidy = ALL_TABLES[table]
+                            via=(column_origin(registry, source.table, source.column),))
+    tidy = tables[table]
     documented = next(c for c in tidy.columns if c.name == column)
     fields = tuple(
-        RawField(src.provider, ref.asset, ref.field, _endpoint_of(src.provider, ref.resource))
+        RawField(src.provider, ref.asset, ref.field, registry.endpoint(src.provider, ref.resource))
         for src in tidy.sources for ref in src.lineage.get(column, ())
     )
     return ColumnOrigin(table, column, documented.unit, documented.description, fields)
 
 
-def describe(name: str) -> str:
+def describe(registry: Registry, name: str) -> str:
     """The lineage of a metric as text (for `health-pipeline lineage`)."""
     entries = named(name)
     if not entries:
@@ -62,7 +64,7 @@ def describe(name: str) -> str:
     for metric in entries:
         condition = _condition(metric)
         for column in metric.columns:
-            origin = column_origin(metric.table, column)
+            origin = column_origin(registry, metric.table, column)
             if metric.providers:  # SyncBit's names carry the Fitbit rows only
                 origin = replace(origin, fields=tuple(f for f in origin.fields if f.provider in metric.providers))
             lines += _origin_lines(origin, depth=1, condition=condition)
@@ -101,7 +103,7 @@ def _origin_lines(origin: ColumnOrigin, depth: int, condition: str = "") -> list
     return lines
 
 
-def lineage_line(name: str) -> str:
+def lineage_line(registry: Registry, name: str) -> str:
     """One metric's lineage on one line: tidy columns, then each raw asset field and its request.
 
     The export asset's column descriptions carry it, so the open-source Dagster UI (which does not
@@ -112,7 +114,7 @@ def lineage_line(name: str) -> str:
     only_syncbit = all(m.family == "syncbit" for m in entries)  # SyncBit's names are read from Fitbit rows
     parts = []
     for table, column in columns:
-        origin = column_origin(table, column)
+        origin = column_origin(registry, table, column)
         chain = f"{table}.{column}"
         while origin.via and not origin.fields:
             origin = origin.via[0]
@@ -140,13 +142,3 @@ def metric_list() -> str:
     width = max(len(m.name) for m in CATALOGUE)
     firsts = [named(name)[0] for name in dict.fromkeys(m.name for m in CATALOGUE)]
     return "\n".join(f"{m.name:<{width}}  [{m.unit}]  {m.help}" for m in firsts)
-
-
-def _endpoint_of(provider: str, resource: str) -> str:
-    """The provider request a stored resource comes from (`GET /v2/usercollection/sleep`)."""
-    from health_pipeline.sources import IMPORTERS, source_named
-
-    importer = next((i for i in IMPORTERS if i.name == provider), None)
-    if importer is not None:
-        return f"{importer.title}: {resource} files"
-    return source_named(provider).endpoint_of(resource)

@@ -8,7 +8,7 @@
 - every scope of an export that did not finish (`_vm_pending`).
 """
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date
 
 import duckdb
@@ -16,24 +16,26 @@ import duckdb
 from health_pipeline.export import ledger
 from health_pipeline.export.ledger import ALL_PROVIDERS, FIRST_DAY, LAST_DAY, Scope
 from health_pipeline.export.metrics import Metric
-from health_pipeline.tidy.catalog import TABLES
+from health_pipeline.tidy.catalog import TidyTable
 
 
 def plan(
     conn: duckdb.DuckDBPyConnection, metrics: Sequence[Metric], fingerprint: str, start: date, end: date,
+    tables: Mapping[str, TidyTable],
 ) -> tuple[list[Scope], dict[tuple[str, str], str]]:
-    """This export's scopes, and the modelling token of each change-driven source it brings up to date."""
+    """This export's scopes, and the modelling token of each change-driven source it brings up to date
+    (`tables`: the tidy tables with the sources feeding them)."""
     whole = ledger.settings_changed(conn, fingerprint)
     exported = ledger.exported_tokens(conn)
     modelled = _modelled_tokens(conn)
     scopes: list[Scope] = []
     tokens: dict[tuple[str, str], str] = {}
     for table in sorted({m.table for m in metrics}):
-        if whole or table not in TABLES:
+        if whole or table not in tables:
             scopes.append(Scope(table, ALL_PROVIDERS, FIRST_DAY, LAST_DAY))
             tokens.update({k: v for k, v in modelled.items() if k[0] == table})
             continue
-        for source in TABLES[table].sources:
+        for source in tables[table].sources:
             if source.driver == "window":
                 scopes.append(Scope(table, source.provider, start, end))
                 continue

@@ -11,12 +11,10 @@ from datetime import date, datetime, timedelta
 import dagster as dg
 
 from health_pipeline.config import Config
-from health_pipeline.pipeline.schedules import RANGE_END, RANGE_START
+from health_pipeline.naming import FOLLOW_TAG, PARTITION, PROVIDER_TAG, RANGE_END, RANGE_START
 from health_pipeline.pipeline.selection import downstream_keys
-from health_pipeline.pipeline.sensors import PROVIDER_TAG
 
 FOLLOW_JOB = "model_and_export"
-FOLLOW_TAG = "health/follows_run"
 INTERVAL_S = 15
 
 
@@ -25,8 +23,8 @@ def follow_range(config: Config, tags: dict[str, str], now: datetime, first: dat
     today = now.astimezone(config.app.tz).date()
     if RANGE_START in tags and RANGE_END in tags:
         start, end = date.fromisoformat(tags[RANGE_START]), date.fromisoformat(tags[RANGE_END])
-    elif "dagster/partition" in tags:
-        start = end = date.fromisoformat(tags["dagster/partition"])
+    elif PARTITION in tags:
+        start = end = date.fromisoformat(tags[PARTITION])
     else:  # change-driven providers: the tidy model rebuilds whatever changed, whatever the window
         start, end = today - timedelta(days=1), today
     return max(start, first), min(end, today)

@@ -1,8 +1,8 @@
-"""The daily landing asset: one provider endpoint, a partition range in one run, one transaction per chunk
-(the next chunk fetched while one lands).
+"""The daily landing asset: one resource of an API source, a partition range in one run, one
+transaction per chunk (the next chunk fetched while one lands).
 
-Oura and Fitbit (Google Health) endpoints are all built by `build_daily_landing_asset` from
-their catalogues, so adding an endpoint to a catalogue adds its asset.
+Every `DailyResource` a source declares becomes one (Oura's and Fitbit's endpoints, Withings'
+dense data), so adding an endpoint to a source's catalogue adds its asset.
 """
 
 from collections.abc import Iterator
@@ -12,8 +12,9 @@ from typing import Any, Protocol
 
 import dagster as dg
 
+from health_pipeline.declarations import ApiSource, DailyResource
 from health_pipeline.naming import landing_key
-from health_pipeline.pipeline.resources import RawStoreResource, SourceClientResource
+from health_pipeline.pipeline.resources import RawStoreResource, SourceClientResource, with_client_param
 from health_pipeline.pipeline.windows import partition_days
 from health_pipeline.providers.errors import ProviderError
 from health_pipeline.providers.windows import FetchedChunk, read_ahead
@@ -56,48 +57,29 @@ def resume_start(detail: dict[str, Any], run_ids: set[str], start: date, last: d
     return resumed if start < resumed <= last + timedelta(days=1) else start
 
 
-def build_daily_landing_asset(
-    *,
-    provider: str,
-    resource: str,
-    description: str,
-    metadata: dict[str, Any],
-    partitions: dg.PartitionsDefinition,
-    skip_errors: tuple[type[Exception], ...] = (),
-) -> dg.AssetsDefinition:
-    """A daily-partitioned asset landing one endpoint verbatim in the raw store."""
+def build_daily_landing_asset(source: ApiSource, daily: DailyResource,
+                              partitions: dg.PartitionsDefinition) -> dg.AssetsDefinition:
+    """A daily-partitioned asset landing one resource verbatim in the raw store."""
+    provider, resource = source.name, daily.resource
 
-    @dg.asset(
-        key=landing_key(provider, resource),
-        group_name=provider,
-        description=description,
-        kinds={"python", "sqlite"},
-        tags={"provider": provider},
-        metadata=metadata,
-        partitions_def=partitions,
-        backfill_policy=dg.BackfillPolicy.single_run(),
-        pool=f"{provider}_api",
-        retry_policy=RETRY_POLICY,
-        required_resource_keys={"raw_store", provider},  # the raw store and the source's client
-    )
-    def _land(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+    def _land(context: dg.AssetExecutionContext, raw_store: RawStoreResource,
+              **clients: SourceClientResource) -> dg.MaterializeResult:
         first, last = partition_days(context)
-        raw: RawStoreResource = context.resources.raw_store
-        source: SourceClientResource = getattr(context.resources, provider)
-        store = raw.store()
+        client = clients[provider]
+        store = raw_store.store()
         state = store.sync_state(provider, resource)
         run = context.run
         run_ids = {i for i in (run.run_id, run.parent_run_id, run.root_run_id) if i}
-        requested = max(first, source.settings.start_date)
+        requested = max(first, client.settings.start_date)
         start = resume_start(state[1] if state else {}, run_ids, requested, last)
         if start != requested:
             context.log.info(f"resuming after {start - timedelta(days=1)}: earlier chunks of this run already landed")
-        api: WindowClient = source.client(store)
+        api: WindowClient = client.client(store)
         counts = LandingCounts()
         chunks = 0
         try:
             # the next window is fetched while this one lands; closed before the client is
-            with provider_failures(api, passthrough=skip_errors), \
+            with provider_failures(api, passthrough=source.skip_errors), \
                     closing(read_ahead(api.fetch_window(resource, start, last))) as fetched:
                 for chunk in fetched:
                     counts += store.land(
@@ -108,7 +90,7 @@ def build_daily_landing_asset(
                     )
                     chunks += 1
                     context.log.info(f"landed {chunk.start}..{chunk.end}: {len(chunk.records)} records")
-        except skip_errors as err:
+        except source.skip_errors as err:  # partial consent: this resource was not granted
             context.log.warning(f"skipped: {err}")
             return dg.MaterializeResult(metadata={"skipped": str(err), "requests": api.requests_made})
         resumed = {"resumed_from": start.isoformat()} if start != requested else {}
@@ -122,4 +104,15 @@ def build_daily_landing_asset(
             }
         )
 
-    return _land
+    return dg.asset(
+        key=landing_key(provider, resource),
+        group_name=provider,
+        description=f"{source.title} `{resource}` ({daily.endpoint}), kept verbatim in the raw store. {daily.description}",
+        kinds={"python", "sqlite"},
+        tags={"provider": provider},
+        metadata={"endpoint": daily.endpoint, **daily.metadata},
+        partitions_def=partitions,
+        backfill_policy=dg.BackfillPolicy.single_run(),
+        pool=source.pool,
+        retry_policy=RETRY_POLICY,
+    )(with_client_param(_land, provider))

@@ -1,78 +1,128 @@
-"""The resources: one per store (raw store, tidy store), one for VictoriaMetrics, one client per source.
+"""The resources: the config (read once per run), one per store, one for VictoriaMetrics, one client per source.
 
-Each is keyed by what it is (`raw_store`, `tidy_store`, `victoriametrics`, and each source's
-name, e.g. `oura`), so an asset's signature (or its required resource keys) says what it uses.
-Only the config file's path is resource config, so no secret ever enters Dagster's run config
-or the UI; secrets are read from the file or the environment inside the run. Each resource
-loads the config once per run.
+`config` is the one resource that reads the config file; the store and client resources nest it
+(Dagster's nested resources: a partial resource shared by key, so one run reads the file once).
+Only the file's path and the fingerprint of what the definitions were built from are resource
+config, so no secret ever enters Dagster's run config or the UI; secrets are read from the file or
+the environment inside the run. A run whose file no longer matches the definitions it was launched
+from (the file was edited after the code location loaded) fails in one line saying to reload.
+
+Each is keyed by what it is (`config`, `raw_store`, `tidy_store`, `victoriametrics`, each API
+source's name, e.g. `oura`), so an asset's signature says what it uses; `import_progress` says how
+an import reports how far it has read (a terminal's progress bar in a CLI run, else the run's log).
 """
 
-from collections.abc import Iterator
+import inspect
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any, Optional
+from pathlib import Path
+from typing import Any, ClassVar, Optional
 
 import dagster as dg
 import duckdb
+from dagster_duckdb import DuckDBResource
 from pydantic import PrivateAttr
 
-from health_pipeline.config import Config, ProviderConfig, load_config
-from health_pipeline.storage.duckdb_store import TidyStore, TidyStoreError, TidyStoreLocked
+from health_pipeline.config import Config, load_config
+from health_pipeline.declarations import Registry
+from health_pipeline.instance.internals import fingerprint_launched_with
+from health_pipeline.settings import ConfigError, ProviderConfig
+from health_pipeline.storage.duckdb_store import TidyStore, TidyStoreError, TidyStoreLocked, private
 from health_pipeline.storage.raw_store import RawStore
 from health_pipeline.storage.victoriametrics import VictoriaMetrics
 
 
-class ConfigFileResource(dg.ConfigurableResource):
-    """What every resource shares: the config file it reads inside the run (None: the usual lookup)."""
+class ConfigResource(dg.ConfigurableResource):
+    """The config file, read once per run (or sensor tick) and checked against the definitions.
 
-    config_path: Optional[str] = None
+    `registry` (the sources whose sections the file has) is bound per set of definitions by
+    `config_resource`: it is code, not config."""
+
+    path: Optional[str] = None  # None: the usual lookup ($HEALTH_PIPELINE_CONFIG, ./health-pipeline.toml)
+    config_fingerprint: str = ""  # what the definitions were built from (`Config.fingerprint`)
+    registry: ClassVar[Registry] = Registry(())
     _config: Optional[Config] = PrivateAttr(default=None)
 
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        launched = fingerprint_launched_with(context.instance, context.run)
+        self._config = self._load(launched or self.config_fingerprint)
+
+    def _load(self, expected: str) -> Config:
+        try:
+            config = load_config(self.path, self.registry)
+        except ConfigError as err:
+            raise dg.Failure(description=str(err), allow_retries=False) from None
+        if expected and config.fingerprint != expected:
+            raise dg.Failure(
+                description=f"{config.path or 'the config'} changed since the code location loaded it: reload the "
+                            "definitions (Deployment > Reload in the UI, or restart `dagster dev`), then run again",
+                allow_retries=False)
+        return config
+
     @property
-    def config(self) -> Config:
+    def loaded(self) -> Config:
+        """The validated config (read now if this resource was built outside a run)."""
         if self._config is None:
-            self._config = load_config(self.config_path)
+            self._config = self._load(self.config_fingerprint)
         return self._config
 
 
-class RawStoreResource(ConfigFileResource):
+def config_resource(config: Config) -> ConfigResource:
+    """The config resource of definitions built from `config` (its registry bound, its fingerprint recorded)."""
+    bound = type("ConfigResource", (ConfigResource,), {"registry": config.registry, "__module__": __name__,
+                                                        "__doc__": ConfigResource.__doc__})
+    return bound.configure_at_launch(path=str(config.path) if config.path else None,  # type: ignore[return-value]
+                                     config_fingerprint=config.fingerprint)
+
+
+class RawStoreResource(dg.ConfigurableResource):
     """The SQLite raw store: verbatim records, watermarks, tokens."""
 
+    config: ConfigResource
     _store: Optional[RawStore] = PrivateAttr(default=None)
 
     def store(self) -> RawStore:
         """The raw store, created (or its schema checked) once per resource, not per call."""
         if self._store is None:
-            store = RawStore(self.config.app.raw_db)
+            store = RawStore(self.config.loaded.app.raw_db)
             store.init()
             self._store = store
         return self._store
 
 
-class TidyStoreResource(ConfigFileResource):
-    """The DuckDB tidy store, one write connection per step."""
+class TidyStoreResource(DuckDBResource):
+    """The DuckDB tidy store (dagster-duckdb's resource), opened by one writer at a time.
+
+    DuckDB locks the whole file, so `get_connection` first waits (up to `[app] lock_wait_s`) for
+    another process to let go of it, then opens it as DuckDBResource does, in UTC, kept private.
+    A file held past the wait fails the step with that one line, not retried: the wait was the
+    patience, and the next run tries again."""
+
+    config: ConfigResource
 
     @contextmanager
-    def connection(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        """A write connection for one step.
-
-        A file another process holds past `[app] lock_wait_s` fails the step with that one line,
-        not retried: the wait was the patience, and the next run tries again.
-        """
+    def get_connection(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        path = Path(self.database)
         try:
-            conn = TidyStore(self.config.app.duckdb, wait_s=self.config.app.lock_wait_s).open()
+            TidyStore(path, wait_s=self.config.loaded.app.lock_wait_s).wait_until_free()
         except (TidyStoreLocked, TidyStoreError) as err:
             raise dg.Failure(description=str(err), allow_retries=False) from None
-        try:
-            yield conn
-        finally:
-            conn.close()
+        with super().get_connection() as conn:
+            try:  # closed whatever happens: DuckDBResource leaves a connection open when its block raises
+                conn.execute("SET TimeZone = 'UTC'")
+                private(path)
+                yield conn
+            finally:
+                conn.close()
 
 
-class VictoriaMetricsResource(ConfigFileResource):
+class VictoriaMetricsResource(dg.ConfigurableResource):
     """The VictoriaMetrics server the export writes to."""
 
+    config: ConfigResource
+
     def client(self) -> VictoriaMetrics:
-        settings = self.config.victoriametrics
+        settings = self.config.loaded.victoriametrics
         if not settings.enabled:
             raise dg.Failure(
                 "the VictoriaMetrics export is disabled: set [victoriametrics] enabled = true", allow_retries=False
@@ -80,32 +130,66 @@ class VictoriaMetricsResource(ConfigFileResource):
         return VictoriaMetrics(settings)
 
 
-class SourceClientResource(ConfigFileResource):
-    """One source's API client for a run (keyed by the source's name); its tokens live in the raw store."""
+class SourceClientResource(dg.ConfigurableResource):
+    """One API source's client for a run (keyed by the source's name); its tokens live in the raw store."""
 
+    config: ConfigResource
     source: str
 
     @property
     def settings(self) -> ProviderConfig:
-        return self.config.provider(self.source)
+        return self.config.loaded.provider(self.source)
 
     def client(self, store: RawStore) -> Any:
         """The client, its tokens kept in `store` (the run's `raw_store`)."""
-        from health_pipeline.sources import source_named
-
         if not self.settings.enabled:
             raise dg.Failure(f"{self.source} is disabled: set [{self.source}] enabled = true in the config file",
                              allow_retries=False)
-        return source_named(self.source).build_client(self.settings, self.config.app, store)
+        config = self.config.loaded
+        return config.registry.api(self.source).build_client(self.settings, config.app, store)
 
 
-def resources_for(config_path: str | None) -> dict[str, dg.ConfigurableResource]:
-    """Every resource, bound to the same config file."""
-    from health_pipeline.sources import SOURCES
+class ImportProgress:
+    """How an import reports how far it has read: `draw` (the CLI's progress bar on a terminal), else a
+    line in the run's log at every tenth."""
 
+    def __init__(self, draw: Callable[[int, int, str], None] | None = None) -> None:
+        self.draw = draw
+
+    def reporter(self, log: Callable[[str], None], path: Path) -> Callable[[int, int, str], None]:
+        said = [0]
+
+        def progress(done: int, total: int, name: str) -> None:
+            if self.draw is not None:
+                self.draw(done, total, name)
+                return
+            percent = done * 100 // max(1, total)
+            if percent >= said[0] + 10:
+                said[0] = percent - percent % 10
+                log(f"{path.name}: {percent} % read ({name.rsplit('/', 1)[-1]})")
+
+        return progress
+
+
+def resources_for(config: Config, progress: ImportProgress | None = None) -> dict[str, Any]:
+    """Every resource of definitions built from `config`, the nested config resource shared by all."""
+    shared = config_resource(config)
     return {
-        "raw_store": RawStoreResource(config_path=config_path),
-        "tidy_store": TidyStoreResource(config_path=config_path),
-        "victoriametrics": VictoriaMetricsResource(config_path=config_path),
-        **{s.name: SourceClientResource(config_path=config_path, source=s.name) for s in SOURCES},
+        "config": shared,
+        "raw_store": RawStoreResource(config=shared),
+        "tidy_store": TidyStoreResource(config=shared, database=str(config.app.duckdb)),
+        "victoriametrics": VictoriaMetricsResource(config=shared),
+        "import_progress": progress or ImportProgress(),
+        **{s.name: SourceClientResource(config=shared, source=s.name) for s in config.registry.apis},
     }
+
+
+def with_client_param(fn: Callable[..., Any], source: str) -> Callable[..., Any]:
+    """`fn(context, raw_store, **clients)` with a signature naming its client resource after the source
+    (`oura: SourceClientResource`): a shared builder's asset or sensor then declares, as a typed
+    parameter, the one client it uses. Dagster reads resource parameters from the signature."""
+    context, *rest = inspect.signature(fn).parameters.values()
+    params = [context, *(p for p in rest if p.kind is not inspect.Parameter.VAR_KEYWORD),
+              inspect.Parameter(source, inspect.Parameter.KEYWORD_ONLY, annotation=SourceClientResource)]
+    fn.__signature__ = inspect.Signature(params, return_annotation=inspect.signature(fn).return_annotation)  # type: ignore[attr-defined]
+    return fn

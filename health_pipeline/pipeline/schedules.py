@@ -1,4 +1,4 @@
-"""Schedules for the date-driven providers (Oura, Fitbit) and the daily reference refresh.
+"""Schedules for the date-driven sources (Oura, Fitbit) and the daily refresh of snapshots (reference data).
 
 Times are in the user's time zone. Every 15 minutes: today and yesterday (wearables sync through
 the day and revise recent data). Daily at 04:30: the trailing 7 days (re-scored sleep, late
@@ -12,10 +12,7 @@ import dagster as dg
 
 from health_pipeline.config import Config
 from health_pipeline.naming import PROVIDER_TAG, RANGE_END, RANGE_START
-from health_pipeline.pipeline.selection import REFERENCE_KEYS, daily_job_keys
-from health_pipeline.sources import source_named, titles
-
-
+from health_pipeline.pipeline.selection import daily_job_keys, snapshot_keys_by_source
 
 def range_request(config: Config, when: datetime, days_back: int) -> dg.RunRequest:
     """A run over [today - days_back, today] in the user's calendar, as one range."""
@@ -30,7 +27,7 @@ def build_schedules(config: Config) -> tuple[list[dg.JobDefinition], list[dg.Sch
     keys = daily_job_keys(config)
     if keys:
         daily = dg.define_asset_job("daily_providers", selection=dg.AssetSelection.assets(*keys),
-                                    description=f"{titles('daily')} endpoints, then the tidy tables and the export.")
+                                    description=f"{config.registry.titles('daily')} endpoints, then the tidy tables and the export.")
         jobs.append(daily)
 
         @dg.schedule(name="recent_days", job=daily, cron_schedule="*/15 * * * *",
@@ -46,7 +43,8 @@ def build_schedules(config: Config) -> tuple[list[dg.JobDefinition], list[dg.Sch
             return range_request(config, context.scheduled_execution_time, 6)
 
         schedules += [recent_days, trailing_week]
-    reference = [key for provider, keys in REFERENCE_KEYS.items() if config.provider(provider).enabled for key in keys]
+    snapshots = snapshot_keys_by_source(config.registry)
+    reference = [key for provider, keys in snapshots.items() if config.provider(provider).enabled for key in keys]
     if reference:
         job = dg.define_asset_job("reference_data", selection=dg.AssetSelection.assets(*reference),
                                   description="Profile and reference data refreshed whole.")
@@ -54,5 +52,5 @@ def build_schedules(config: Config) -> tuple[list[dg.JobDefinition], list[dg.Sch
         schedules.append(dg.ScheduleDefinition(
             name="reference_daily", job=job, cron_schedule="15 4 * * *", execution_timezone=config.app.timezone,
             default_status=dg.DefaultScheduleStatus.RUNNING, tags={PROVIDER_TAG: "reference"},
-            description=f"Profile and reference data of {' and '.join(source_named(p).title for p in REFERENCE_KEYS)}, daily."))
+            description=f"Profile and reference data of {' and '.join(config.registry.api(p).title for p in snapshots)}, daily."))
     return jobs, schedules

@@ -4,6 +4,8 @@ from datetime import date, timedelta
 
 import dagster as dg
 
+from health_pipeline.naming import WINDOW_TAG
+
 
 def partition_days(context: dg.AssetExecutionContext) -> tuple[date, date]:
     """First and last local day (inclusive) of the run's partition or partition range."""
@@ -11,17 +13,9 @@ def partition_days(context: dg.AssetExecutionContext) -> tuple[date, date]:
     return window.start.date(), (window.end - timedelta(days=1)).date()
 
 
-# `health-pipeline sync --start D --end D` tags its run with the window: the change-driven assets
-# (Withings, Hevy), which are not partitioned, then fetch those local days whole as well.
-WINDOW_TAG = "health/window"
-
-
-def window_tag(start: date, end: date) -> dict[str, str]:
-    return {WINDOW_TAG: f"{start.isoformat()}..{end.isoformat()}"}
-
-
 def sync_window(context: dg.AssetExecutionContext) -> tuple[date, date] | None:
-    """The local days a sync asked a change-driven asset to fetch whole, if any."""
+    """The local days a sync asked a change-driven asset to fetch whole (`health-pipeline sync --start
+    --end` tags its run with them), if any."""
     value = context.run.tags.get(WINDOW_TAG)
     if not value:
         return None

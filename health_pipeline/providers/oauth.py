@@ -26,7 +26,7 @@ from requests.adapters import HTTPAdapter
 from requests_oauthlib import OAuth2Session
 from urllib3.util.retry import Retry
 
-from health_pipeline.config import OAuthProviderConfig
+from health_pipeline.settings import OAuthProviderConfig
 from health_pipeline.providers.errors import ProviderUnavailable, ReauthorizationNeeded
 from health_pipeline.storage.raw_store import RawStore, StoredToken
 

@@ -7,7 +7,7 @@ whether refresh tokens rotate (single use) or stay valid.
 import secrets
 import threading
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from urllib.parse import urlencode, urlsplit
 
 from health_pipeline.sandbox.http import Request, Response
@@ -197,3 +197,11 @@ class FakeOAuthServer:
                 del self._refresh[str(payload["refresh_token"])]
             payload["refresh_token"] = refresh
         return Response.json(200, payload)
+
+
+def oauth_config_section(name: str, base_url: str, authorize_path: str, token_path: str, start: date,
+                         more: str = "") -> str:
+    """An OAuth source's config section pointing at its fake in the sandbox (client `sandbox`)."""
+    return (f'[{name}]\nenabled = true\nstart_date = "{start}"\nbase_url = "{base_url}"\n'
+            f'authorize_url = "{base_url}{authorize_path}"\ntoken_url = "{base_url}{token_path}"\n'
+            f'client_id = "{SANDBOX_CLIENT_ID}"\nclient_secret = "{SANDBOX_CLIENT_SECRET}"\n{more}\n')

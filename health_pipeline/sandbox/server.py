@@ -1,25 +1,42 @@
-"""The sandbox: every fake provider on one loopback port, one path prefix per provider."""
+"""The sandbox: every fake provider on one loopback port, one path prefix per provider.
+
+The fakes are handed in (`FakeApi`, one per source: each source's `sandbox/` package exports its
+own as `FAKE`); the registry collects them, so nothing here knows which sources exist.
+"""
 
 import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date
 from types import TracebackType
-
-from health_pipeline.sandbox.faults import FaultInjector
 from typing import Any
 
-from health_pipeline.sandbox.http import RequestLog, SandboxHTTPServer
+from health_pipeline.sandbox.faults import FaultInjector
+from health_pipeline.sandbox.http import ProviderApp, RequestLog, SandboxHTTPServer
 from health_pipeline.sandbox.world import SandboxWorld
-from health_pipeline.sources import SOURCES
+
+
+@dataclass(frozen=True)
+class FakeApi:
+    """A source's fake API: the path prefix it is served under (`/oura`), how it is built from the world,
+    and `config_text(base_url, start_date)`: the source's config section pointing at it."""
+
+    mount: str
+    build: Callable[[SandboxWorld], ProviderApp]
+    config_text: Callable[[str, date], str]
 
 
 class Sandbox:
     """Fake providers served over real HTTP; start in-process (port 0 picks a free port)."""
 
-    def __init__(self, world: SandboxWorld | None = None, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(self, world: SandboxWorld | None = None, fakes: Sequence[FakeApi] = (), host: str = "127.0.0.1",
+                 port: int = 0) -> None:
         self.world = world or SandboxWorld()
         self.log = RequestLog()
         self.faults = FaultInjector(seed=self.world.seed)
+        self.fakes = tuple(fakes)
         # each source's fake API under its path prefix (`/oura`, `/google-health`, ...)
-        self.apps = {source.sandbox.mount: source.sandbox.build(self.world) for source in SOURCES}
+        self.apps = {fake.mount: fake.build(self.world) for fake in self.fakes}
         self._server = SandboxHTTPServer((host, port), self.apps, self.log, self.faults)
         self._thread: threading.Thread | None = None
         self._serving = False

@@ -151,6 +151,11 @@ class SandboxWorld:
         end = self.local_midnight(day + timedelta(days=1)).astimezone(timezone.utc)
         return int((end - start).total_seconds())
 
+    def weight_kg(self, day: date) -> float:
+        """The person's weight on a day: a slow loss with day-to-day noise (every scale and app reports it)."""
+        rng = rng_for(self.seed, "weight", day.isoformat())
+        return 82.0 - (day.toordinal() % 730) * 0.004 + rng.gauss(0, 0.35)
+
     def plan(self, day: date) -> DayPlan:
         """The person's day: deterministic for (seed, day)."""
         rng = rng_for(self.seed, "plan", day.isoformat())

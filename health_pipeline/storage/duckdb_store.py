@@ -62,6 +62,11 @@ class TidyStore:
             raise
         return conn
 
+    def wait_until_free(self) -> None:
+        """Wait (up to `wait_s`) until no other process holds the file, then let go of it (a missing
+        file is created): what a writer that opens the file itself waits for first."""
+        self.open().close()
+
     @contextmanager
     def connect(self, *, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
         """A connection, closed (and the file lock released) as soon as the block ends."""

@@ -13,7 +13,7 @@ from typing import Any
 
 import requests
 
-from health_pipeline.config import LABEL_NAME, VictoriaMetricsConfig, redact_url
+from health_pipeline.settings import LABEL_NAME, VictoriaMetricsConfig, redact_url
 
 
 class VictoriaMetricsError(Exception):

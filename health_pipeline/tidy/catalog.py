@@ -1,10 +1,13 @@
 """What the tidy layer holds: each table, its grain, its documented columns and the raw sources feeding it.
 
 The SQL is the source of truth and this module reads it:
-- `tables/{table}.sql` is the DDL; every column line ends in `-- [unit] description`;
-- `sources/{table}__{provider}.sql` is a SELECT over a relation `raw` (provider, resource,
-  record_id, day, payload) yielding the table's columns; its header lines
+- `tables/{table}.sql` (here) is the DDL; every column line ends in `-- [unit] description`;
+- each source's `sources/<source>/tidy/{table}.sql` is a SELECT over a relation `raw` (provider,
+  resource, record_id, day, payload) yielding the table's columns; its header lines
   `-- lineage: column <- resource:json.path, ...` say which raw field each column comes from.
+
+The tables are declared here; which sources feed them comes from the registry it is handed
+(`tables_of(registry)`).
 
 A source is driven one of two ways. "window": daily-partitioned resources (Oura, Fitbit, the
 optional dense Withings data); a run rebuilds its partition window (delete the provider's days,
@@ -15,10 +18,11 @@ record, so a deletion at the provider leaves the table too.
 
 import re
 from dataclasses import dataclass, field, replace
-from functools import cached_property
+from functools import cache, cached_property
 from importlib import resources
 from typing import Literal
 
+from health_pipeline.declarations import ApiSource, Registry
 from health_pipeline.naming import raw_asset_name
 
 Driver = Literal["window", "changes"]
@@ -58,6 +62,7 @@ class TidySource:
     provider: str
     resources: tuple[str, ...]
     driver: Driver
+    package: str  # the source's Python package, whose `tidy/{table}.sql` models it
     option: str | None = None  # the `[provider]` config option that switches the raw asset on
     # An importer's rows are modelled as another provider's (`fitbit_takeout` -> `fitbit`): both are one
     # group, and per day one of them wins (see `models.rebuild_group`).
@@ -81,7 +86,7 @@ class TidySource:
 
     @cached_property
     def sql(self) -> str:
-        return _sql("sources", f"{self.table}__{self.provider}.sql")
+        return resources.files(self.package).joinpath("tidy", f"{self.table}.sql").read_text(encoding="utf-8")
 
     @cached_property
     def per_record(self) -> bool:
@@ -100,7 +105,7 @@ class TidySource:
                 for item in match.group(2).split(","):
                     resource, _, path = item.strip().partition(":")
                     if resource not in self.resources or not path:
-                        raise ValueError(f"{self.table}__{self.provider}.sql: bad lineage item {item.strip()!r}")
+                        raise ValueError(f"{self.provider}/tidy/{self.table}.sql: bad lineage item {item.strip()!r}")
                     refs.append(FieldRef(self.asset_of(resource), path, resource))
                 found[match.group(1)] = tuple(refs)
         return found
@@ -137,7 +142,7 @@ class TidyTable:
 
     @cached_property
     def ddl(self) -> str:
-        return _sql("tables", f"{self.name}.sql")
+        return resources.files("health_pipeline.tidy").joinpath("tables", f"{self.name}.sql").read_text(encoding="utf-8")
 
     @cached_property
     def columns(self) -> tuple[Column, ...]:
@@ -162,10 +167,6 @@ class TidyTable:
 
 
 
-def _sql(folder: str, name: str) -> str:
-    return resources.files("health_pipeline.tidy").joinpath(folder, name).read_text(encoding="utf-8")
-
-
 _DECLARED: tuple[TidyTable, ...] = (
     TidyTable("daily_activity", ("provider", "day"), "Steps, distance, energy and time per intensity, per local day.", fresh_within_days=2, compare="sum(steps)"),
     TidyTable("heart_rate", ("provider", "ts"), "Heart-rate samples through the day and night.", fresh_within_days=2, compare="avg(bpm)"),
@@ -184,20 +185,33 @@ _DECLARED: tuple[TidyTable, ...] = (
 )
 
 
-def _with_sources(table: TidyTable) -> TidyTable:
-    """The table with every source's raw resources feeding it, in registry order."""
-    from health_pipeline.sources import IMPORTERS, SOURCES
-
-    found = tuple(TidySource(table.name, source.name, given.resources, given.driver, given.option)
-                  for source in SOURCES for given in source.tidy if given.table == table.name)
-    found += tuple(TidySource(table.name, importer.name, given.resources, given.driver, emits=importer.models_as,
-                              asset=importer.asset)
-                   for importer in IMPORTERS for given in importer.tidy if given.table == table.name)
-    return replace(table, sources=found)
-
-
-TABLES: dict[str, TidyTable] = {t.name: _with_sources(t) for t in _DECLARED}
+# Every table by name, without its sources: the DDL and columns (creating the tables needs no more).
+DECLARED: dict[str, TidyTable] = {t.name: t for t in _DECLARED}
 
 SUMMARY = TidyTable("daily_summary", ("day",), "One row per local day: each metric from the best available provider.")
 
-ALL_TABLES: dict[str, TidyTable] = {**TABLES, SUMMARY.name: SUMMARY}
+
+@cache
+def tables_of(registry: Registry) -> dict[str, TidyTable]:
+    """Every tidy table (not daily_summary) with the registered sources' raw resources feeding it, in
+    registry order (an API source before the import that models as its provider)."""
+    return {table.name: replace(table, sources=_sources_of(registry, table.name)) for table in _DECLARED}
+
+
+def all_tables_of(registry: Registry) -> dict[str, TidyTable]:
+    """`tables_of` and daily_summary."""
+    return {**tables_of(registry), SUMMARY.name: SUMMARY}
+
+
+def _sources_of(registry: Registry, table: str) -> tuple[TidySource, ...]:
+    found = []
+    for source in registry.sources:
+        for given in source.tidy:
+            if given.table != table:
+                continue
+            if isinstance(source, ApiSource):
+                found.append(TidySource(table, source.name, given.resources, given.driver, source.package, given.option))
+            else:
+                found.append(TidySource(table, source.name, given.resources, given.driver, source.package,
+                                        emits=source.models_as, asset=source.asset))
+    return tuple(found)

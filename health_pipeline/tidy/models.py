@@ -17,7 +17,7 @@ import pyarrow as pa
 
 from health_pipeline.storage.duckdb_store import scalar
 from health_pipeline.storage.raw_store import RawStore, StoredRecord
-from health_pipeline.tidy.catalog import TABLES, TidySource, TidyTable
+from health_pipeline.tidy.catalog import DECLARED, TidySource, TidyTable
 from health_pipeline.tidy.summary import SUMMARY_DDL
 from health_pipeline.tidy.rejections import REJECTED_DDL, STAGED_REJECTIONS, Rejected, reject_staged
 
@@ -63,7 +63,7 @@ CREATE TABLE IF NOT EXISTS origin_disagreements (
 
 def create_tables(conn: duckdb.DuckDBPyConnection) -> None:
     """Create every tidy table (and the bookkeeping table) that does not exist yet."""
-    for table in TABLES.values():
+    for table in DECLARED.values():
         prepare_table(conn, table)
     conn.execute(SUMMARY_DDL)
     conn.execute(REJECTED_DDL)
@@ -284,7 +284,7 @@ def _replace(conn: duckdb.DuckDBPyConnection, source: TidySource, batches: Itera
     DuckDB's transaction-local storage (two years of per-minute heart rate: +140 MiB), one
     INSERT ... SELECT of the staged rows does not.
     """
-    table = TABLES[source.table]
+    table = DECLARED[source.table]
     conn.execute(table.ddl)
     conn.execute(STATE_DDL)
     conn.execute(f"CREATE OR REPLACE TEMP TABLE _staged AS SELECT * FROM {source.table} LIMIT 0")

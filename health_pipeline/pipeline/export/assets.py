@@ -2,6 +2,7 @@
 
 import dagster as dg
 
+from health_pipeline.declarations import Registry
 from health_pipeline.naming import EXPORT_ASSET
 from health_pipeline.pipeline.landing import RETRY_POLICY
 from health_pipeline.pipeline.resources import TidyStoreResource, VictoriaMetricsResource
@@ -10,12 +11,13 @@ from health_pipeline.export.exporter import ExportRefused, ExportResult, ExportS
 from health_pipeline.export.lineage import lineage_line
 from health_pipeline.export.metrics import Metric, metrics_for
 from health_pipeline.storage.victoriametrics import VictoriaMetricsError, series_selector
+from health_pipeline.tidy.catalog import tables_of
 
 EXPORT_KEY = dg.AssetKey(EXPORT_ASSET)
 MAX_LISTED = 100  # corrected series named in the metadata
 
 
-def export_lineage(metrics: tuple[Metric, ...]) -> dict[str, object]:
+def export_lineage(registry: Registry, metrics: tuple[Metric, ...]) -> dict[str, object]:
     """Column schema and column lineage (metric -> tidy table.column) for the export asset."""
     columns: dict[str, dg.TableColumn] = {}
     deps: dict[str, list[dg.TableColumnDep]] = {}
@@ -23,7 +25,7 @@ def export_lineage(metrics: tuple[Metric, ...]) -> dict[str, object]:
         labels = ", ".join(metric.label_names)
         columns.setdefault(metric.name, dg.TableColumn(
             metric.name, "float", f"{metric.help} [{metric.unit}] Labels: {labels}. Stamped at {metric.stamped}. "
-                                  f"{lineage_line(metric.name)}"))
+                                  f"{lineage_line(registry, metric.name)}"))
         for column in metric.columns:
             dep = dg.TableColumnDep(asset_key=dg.AssetKey(metric.table), column_name=column)
             if dep not in deps.setdefault(metric.name, []):
@@ -34,7 +36,8 @@ def export_lineage(metrics: tuple[Metric, ...]) -> dict[str, object]:
     }
 
 
-def build_export_asset(partitions: dg.PartitionsDefinition, syncbit_compat: bool = False) -> dg.AssetsDefinition:
+def build_export_asset(registry: Registry, partitions: dg.PartitionsDefinition,
+                       syncbit_compat: bool = False) -> dg.AssetsDefinition:
     """The export asset, downstream of every tidy table a metric is read from."""
     catalogued = metrics_for(syncbit_compat)
     tables = sorted({metric.table for metric in catalogued})
@@ -53,21 +56,21 @@ def build_export_asset(partitions: dg.PartitionsDefinition, syncbit_compat: bool
         backfill_policy=dg.BackfillPolicy.single_run(),
         pool="duckdb",
         retry_policy=RETRY_POLICY,
-        metadata=export_lineage(catalogued),
+        metadata=export_lineage(registry, catalogued),
     )
     def export_victoriametrics(context: dg.AssetExecutionContext, tidy_store: TidyStoreResource,
                                victoriametrics: VictoriaMetricsResource) -> dg.MaterializeResult:
         start, end = partition_days(context)
-        config = tidy_store.config
+        config = tidy_store.config.loaded
         settings = config.victoriametrics
         metrics = metrics_for(settings.syncbit_compat)
         vm = victoriametrics.client()
         try:
-            with tidy_store.connection() as conn:
+            with tidy_store.get_connection() as conn:
                 result = export(
                     conn, vm, metrics,
                     ExportSettings(config.app.user, config.app.timezone, settings.extra_labels, settings.syncbit_device),
-                    start=start, end=end,
+                    start=start, end=end, tables=tables_of(registry),
                 )
         except ExportRefused as err:
             raise dg.Failure(description=str(err), allow_retries=False) from None

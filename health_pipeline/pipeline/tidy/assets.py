@@ -15,18 +15,18 @@ from datetime import datetime
 import dagster as dg
 
 from health_pipeline.config import Config
+from health_pipeline.declarations import Registry
+from health_pipeline.naming import REBUILD_TAG
 from health_pipeline.pipeline.landing import RETRY_POLICY
 from health_pipeline.pipeline.resources import RawStoreResource, TidyStoreResource
 from health_pipeline.pipeline.windows import partition_days
 from health_pipeline.storage.duckdb_store import scalar
-from health_pipeline.sources import IMPORTERS
 from health_pipeline.tidy import checks
-from health_pipeline.tidy.catalog import SUMMARY, TABLES, Column, TidyTable
+from health_pipeline.tidy.catalog import SUMMARY, Column, TidyTable, tables_of
 from health_pipeline.tidy.checks import CheckOutcome
 from health_pipeline.tidy.models import DEFAULT_TOLERANCE_PCT, create_tables, rebuild_table
 from health_pipeline.tidy.summary import METRICS, rebuild_summary, summary_columns
 
-REBUILD_TAG = "health/rebuild"
 BLOCKING = ("unique_grain", "no_future_days")
 ALWAYS = ("unique_grain", "plausible_values", "no_future_days")
 
@@ -103,11 +103,11 @@ def _table_metadata(conn, table: str, columns: Collection[Column]) -> dict[str, 
 
 
 def import_precedence(config: Config, table: str) -> tuple[dict[str, tuple[str, ...]], float]:
-    """Per provider an importer models as, who wins a day both have in `table` (the API unless the table is
-    in the importer's `archive_wins`), and the tolerance of the `origins_agree` check."""
+    """Per provider an import models as, who wins a day both have in `table` (the API unless the table is
+    in the import's `archive_wins`), and the tolerance of the `origins_agree` check."""
     precedence: dict[str, tuple[str, ...]] = {}
     tolerance = DEFAULT_TOLERANCE_PCT
-    for importer in IMPORTERS:
+    for importer in config.registry.imports:
         if not importer.models_as:
             continue
         settings = config.importer(importer.name)
@@ -118,14 +118,15 @@ def import_precedence(config: Config, table: str) -> tuple[dict[str, tuple[str, 
     return precedence, tolerance
 
 
-def build_tidy_asset(table: TidyTable, partitions: dg.PartitionsDefinition, existing: Collection[str]) -> dg.AssetsDefinition:
+def build_tidy_asset(registry: Registry, table: TidyTable, partitions: dg.PartitionsDefinition,
+                     existing: Collection[str]) -> dg.AssetsDefinition:
     """The asset that models one tidy table from those of its raw sources that are defined."""
     key = dg.AssetKey(table.name)
     sources = [s for s in table.sources if set(s.raw_assets) <= set(existing)]
     lineage = table_lineage(table, existing)
     fed = {s.provider for s in sources}
     raw_deps = sorted({asset for s in sources for asset in s.raw_assets}
-                      | {i.asset for i in IMPORTERS if set(i.lands_as) & fed and i.asset in existing})
+                      | {i.asset for i in registry.imports if set(i.lands_as) & fed and i.asset in existing})
 
     @dg.asset(
         key=key,
@@ -145,13 +146,13 @@ def build_tidy_asset(table: TidyTable, partitions: dg.PartitionsDefinition, exis
     def _model(context: dg.AssetExecutionContext, raw_store: RawStoreResource,
                tidy_store: TidyStoreResource) -> dg.MaterializeResult:
         start, end = partition_days(context)
-        config = tidy_store.config
+        config = tidy_store.config.loaded
         raw = raw_store.store()
         today = datetime.now(config.app.tz).date()
         force = context.run.tags.get(REBUILD_TAG) == "full"
         modelled = replace(table, sources=tuple(sources))
         precedence, tolerance = import_precedence(config, table.name)
-        with tidy_store.connection() as conn:
+        with tidy_store.get_connection() as conn:
             results = rebuild_table(conn, raw, modelled, start, end, force=force, today=today,
                                     precedence=precedence, tolerance_pct=tolerance)
             rejected = {r.provider: r.rejected for r in results if r.rejected is not None}
@@ -204,9 +205,9 @@ def build_summary_asset(partitions: dg.PartitionsDefinition) -> dg.AssetsDefinit
         retry_policy=RETRY_POLICY,
     )
     def daily_summary(context: dg.AssetExecutionContext, tidy_store: TidyStoreResource) -> dg.MaterializeResult:
-        config = tidy_store.config
+        config = tidy_store.config.loaded
         today = datetime.now(config.app.tz).date()
-        with tidy_store.connection() as conn:
+        with tidy_store.get_connection() as conn:
             create_tables(conn)
             rebuild_summary(conn, config.summary)
             outcomes = {
@@ -226,6 +227,8 @@ def build_summary_asset(partitions: dg.PartitionsDefinition) -> dg.AssetsDefinit
     return daily_summary
 
 
-def tidy_assets(partitions: dg.PartitionsDefinition, existing: Collection[str]) -> list[dg.AssetsDefinition]:
+def tidy_assets(registry: Registry, partitions: dg.PartitionsDefinition,
+                existing: Collection[str]) -> list[dg.AssetsDefinition]:
     """Every tidy table's asset, fed by the raw assets in `existing` (switched-off options are left out)."""
-    return [*(build_tidy_asset(t, partitions, existing) for t in TABLES.values()), build_summary_asset(partitions)]
+    return [*(build_tidy_asset(registry, t, partitions, existing) for t in tables_of(registry).values()),
+            build_summary_asset(partitions)]

@@ -1,67 +1,42 @@
 """Fitbit, read through the Google Health API v4 (the legacy Web API answers 410): one
 daily-partitioned asset per data type, OAuth2 with Google."""
 
-from datetime import date
-from typing import Any
-
-from health_pipeline.sources.base import Probe, SandboxApp, Source, TidyInput, oauth_sandbox_section
+from health_pipeline.declarations import ApiSource, DailyResource, Probe, TidyInput
+from health_pipeline.providers.http import provider_http
+from health_pipeline.providers.oauth import OAuthTokens
+from health_pipeline.settings import AppConfig
 from health_pipeline.sources.fitbit import client
 from health_pipeline.sources.fitbit.settings import FitbitConfig
+from health_pipeline.storage.raw_store import RawStore
 
 _VERBS = {"dailyRollUp": ("POST", ":dailyRollUp"), "rollUp": ("POST", ":rollUp"), "list": ("GET", "")}
 
 
-def _client(settings: FitbitConfig, app: Any, store: Any) -> client.GoogleHealthClient:
-    from health_pipeline.providers.http import provider_http
-    from health_pipeline.providers.oauth import OAuthTokens
-
+def _client(settings: FitbitConfig, app: AppConfig, store: RawStore) -> client.GoogleHealthClient:
     http = provider_http("fitbit", settings.requests_per_minute, app.max_wait_s)
     return client.GoogleHealthClient(settings, OAuthTokens(settings, store, client.OAUTH), app.tz, http)
 
 
-def _assets(settings: FitbitConfig, partitions: Any) -> list[Any]:
-    from health_pipeline.sources.fitbit.assets import landing_assets
-
-    return landing_assets(settings, partitions)
-
-
-def _key(resource: str) -> Any:
-    from health_pipeline.naming import landing_key
-
-    return landing_key("fitbit", resource)
-
-
-def _endpoint_of(resource: str) -> str:
-    endpoint = client.CATALOGUE.get(resource) or client.OPTIONAL[resource]
+def _daily(endpoint: client.GoogleEndpoint, option: str | None = None) -> DailyResource:
     method, verb = _VERBS[endpoint.method]
-    return f"{method} /v4/users/me/dataTypes/{endpoint.path_type}/dataPoints{verb}"
-
-
-def _fake(world: Any) -> Any:
-    from health_pipeline.sources.fitbit.sandbox import FakeGoogleHealth
-
-    return FakeGoogleHealth(world)
-
-
-def _sandbox_section(base_url: str, start: date) -> str:
-    return oauth_sandbox_section("fitbit", base_url, "/o/oauth2/v2/auth", "/token", start)
+    return DailyResource(endpoint.resource, f"{method} /v4/users/me/dataTypes/{endpoint.path_type}/dataPoints{verb}",
+                         endpoint.description, {"data_type": endpoint.path_type, "method": endpoint.method,
+                                                "max_window_days": endpoint.max_window_days}, option)
 
 
 _W = "window"
 
-SOURCE = Source(
+SOURCE = ApiSource(
     name="fitbit",
-    title="Fitbit",
+    package=__name__,
     settings=FitbitConfig,
-    driven_by="daily",
     oauth=client.OAUTH,
     build_client=_client,
-    build_assets=_assets,
-    daily_keys=lambda: [_key(e.resource) for e in client.CATALOGUE.values()],
-    optional_keys=lambda settings: [_key("heart-rate-samples")] if settings.heart_rate_samples else [],
+    daily=(*(_daily(e) for e in client.CATALOGUE.values()),
+           _daily(client.OPTIONAL["heart-rate-samples"], option="heart_rate_samples")),
+    # Partial consent: a data type whose scope the user did not grant is skipped, not failed.
+    skip_errors=(client.ScopeNotGranted,),
     probe=Probe("one day of steps", lambda api, today: next(iter(api.fetch_window("steps", today, today)), None)),
-    endpoint_of=_endpoint_of,
-    sandbox=SandboxApp("google-health", _fake, _sandbox_section),
     check_settings=client.check_not_legacy,
     tidy=(
         TidyInput("daily_activity", ("steps", "distance", "floors", "altitude", "total-calories",

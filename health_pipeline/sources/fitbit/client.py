@@ -14,17 +14,19 @@ What live answers do that the documentation does not say (real-payload-correctio
   in the window its own civil date falls in, so a point at a window's edge is never lost.
 """
 
+import json
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Any, Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 import requests
 
-from health_pipeline.config import OAuthProviderConfig
-from health_pipeline.providers.errors import BadRequest, MalformedResponse, ProviderError, ReauthorizationNeeded
+from health_pipeline.settings import OAuthProviderConfig
+from health_pipeline.providers.errors import BadRequest, MalformedResponse, ProviderError, ProviderRetired, ReauthorizationNeeded
 from health_pipeline.providers.http import ProviderHTTP, json_object, json_or_none
 from health_pipeline.providers.oauth import OAuthProfile, OAuthTokens
 from health_pipeline.providers.windows import FetchedChunk, chunk_days
@@ -51,10 +53,6 @@ PAD = timedelta(days=1)
 
 def check_not_legacy(config: OAuthProviderConfig) -> None:
     """Refuse a [fitbit] section still pointing at the retired Fitbit Web API."""
-    from urllib.parse import urlsplit
-
-    from health_pipeline.providers.errors import ProviderRetired
-
     for key in ("base_url", "authorize_url", "token_url"):
         host = urlsplit(getattr(config, key)).hostname or ""
         if host in LEGACY_HOSTS:
@@ -321,8 +319,6 @@ def _decode(endpoint: GoogleEndpoint, response: requests.Response) -> dict[str, 
 
 
 def _json_bytes(body: dict[str, Any]) -> bytes:
-    import json
-
     return json.dumps(body, separators=(",", ":")).encode()
 
 

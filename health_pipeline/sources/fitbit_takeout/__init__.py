@@ -1,25 +1,34 @@
 """A Fitbit export (Google Takeout "Fitbit" / "Google Health", or a fitbit.com archive), imported into the
 raw store and modelled into the same tidy tables as the live Google Health API data, provider `fitbit`."""
 
-from typing import Any
-
-from health_pipeline.sources.base import Importer, TidyInput
+from health_pipeline.declarations import ImportRun, ImportSource, TidyInput
+from health_pipeline.sources.fitbit_takeout.archive import ArchiveError
+from health_pipeline.sources.fitbit_takeout.importer import import_takeout
 from health_pipeline.sources.fitbit_takeout.settings import FitbitTakeoutConfig
 
 
-def _assets(settings: FitbitTakeoutConfig) -> list[Any]:
-    from health_pipeline.sources.fitbit_takeout.assets import import_assets
-
-    return import_assets(settings)
+def _read(run: ImportRun) -> dict[str, object]:
+    summary = import_takeout(run.path, run.store, run.app.tz, run.progress)
+    for line in summary.lines():
+        run.log(line)
+    if summary.failed:
+        run.warn(f"{len(summary.failed)} file(s) landed nothing: " + " | ".join(summary.failed[:5]))
+    return summary.as_metadata()
 
 
 _W = "window"
 
-IMPORTER = Importer(
+SOURCE = ImportSource(
     name="fitbit_takeout",
-    title="Fitbit export",
+    package=__name__,
     settings=FitbitTakeoutConfig,
-    build_assets=_assets,
+    description=(
+        "a Google Takeout (Fitbit or Google Health) or fitbit.com archive, read into the raw store as provider "
+        "`fitbit_takeout` (the files' rows kept verbatim, per local day, with the detected clock and units); the "
+        "tidy tables model it as provider `fitbit`, the live API winning the days both have (`[fitbit_takeout] "
+        "archive_wins`)."),
+    read=_read,
+    refuses=(ArchiveError,),
     models_as="fitbit",
     help="a Google Takeout (Fitbit or Google Health) or fitbit.com export: a .zip, a folder of .zip parts, or an "
          "unpacked folder",

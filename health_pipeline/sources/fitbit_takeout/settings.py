@@ -2,9 +2,9 @@
 
 from typing import Annotated, Any, ClassVar
 
-from pydantic import BeforeValidator
+from pydantic import BeforeValidator, Field
 
-from health_pipeline.config import ImportConfig, Positive
+from health_pipeline.settings import ImportConfig, Positive
 
 ARCHIVE_TABLES = ("daily_activity", "heart_rate", "heart_rate_zones", "sleep_sessions", "body_measurements",
                   "daily_vitals", "workouts")
@@ -25,5 +25,11 @@ class FitbitTakeoutConfig(ImportConfig):
     API have is taken from the API unless the table is listed in `archive_wins`."""
 
     name: ClassVar[str] = "fitbit_takeout"
-    archive_wins: Annotated[tuple[str, ...], BeforeValidator(_tables)] = ()
-    tolerance_pct: Positive = 5.0  # how far the two may differ on a day before the `origins_agree` check warns
+    title: ClassVar[str] = "Fitbit export"
+    path: str = Field("", description=(
+        "A Fitbit export to import with `health-pipeline import fitbit-takeout` (or the import_fitbit_takeout "
+        "asset): a Google Takeout .zip, a folder of .zip parts, or an unpacked folder. Relative to this file."))
+    archive_wins: Annotated[tuple[str, ...], BeforeValidator(_tables)] = Field((), description=(
+        "Tidy tables where the export wins the days the Google Health API also has (default: the API wins)."))
+    tolerance_pct: Positive = Field(5.0, description=(
+        "How far the two may differ on a day (%) before the tables' origins_agree check warns."))

@@ -22,6 +22,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from health_pipeline.sources.health_sync.database import DatabaseError, HealthSyncDatabase, Row, Token, parse_instant
+from health_pipeline.sources.withings.client import CATALOGUE as WITHINGS_CATALOGUE
+from health_pipeline.sources.withings.client import item_day
 from health_pipeline.storage.raw_store import LandingCounts, RawRecord, RawStore
 
 OURA_DOCUMENTS = {"daily_activity": "day", "daily_sleep": "day", "daily_readiness": "day", "sleep": "day",
@@ -110,9 +112,7 @@ def _oura_profile(rows: list[Row]) -> list[RawRecord]:
 
 
 def _withings(rows: list[Row], resource: str, tz: ZoneInfo) -> list[RawRecord]:
-    from health_pipeline.sources.withings.client import CATALOGUE, item_day
-
-    endpoint = CATALOGUE[resource]
+    endpoint = WITHINGS_CATALOGUE[resource]
     found: dict[str, RawRecord] = {}
     for row in rows:
         try:

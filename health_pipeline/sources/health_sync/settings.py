@@ -2,7 +2,9 @@
 
 from typing import ClassVar
 
-from health_pipeline.config import ImportConfig
+from pydantic import Field
+
+from health_pipeline.settings import ImportConfig
 
 
 class HealthSyncConfig(ImportConfig):
@@ -11,4 +13,9 @@ class HealthSyncConfig(ImportConfig):
     health-sync still running would lock one of the two programs out."""
 
     name: ClassVar[str] = "health_sync"
-    take_tokens: bool = False
+    title: ClassVar[str] = "health-sync database"
+    path: str = Field("", description=(
+        "A health-sync database to move over with `health-pipeline import health-sync` (or the import_health_sync "
+        "asset): its health.sqlite (the -wal file beside it is read too)."))
+    take_tokens: bool = Field(False, description=(
+        "Also take its Oura and Withings tokens (stop health-sync first: refresh tokens rotate)."))

@@ -1,58 +1,33 @@
 """Oura: the ring's API v2, daily-partitioned (every dated collection one asset), OAuth2."""
 
-from datetime import date
-from typing import Any
-
-from health_pipeline.sources.base import Probe, SandboxApp, Source, TidyInput, oauth_sandbox_section
+from health_pipeline.declarations import ApiSource, DailyResource, Probe, SnapshotResource, TidyInput
+from health_pipeline.providers.http import provider_http
+from health_pipeline.providers.oauth import OAuthTokens
+from health_pipeline.settings import AppConfig
 from health_pipeline.sources.oura import client
 from health_pipeline.sources.oura.settings import OuraConfig
+from health_pipeline.storage.raw_store import RawStore
 
 
-def _client(settings: OuraConfig, app: Any, store: Any) -> client.OuraClient:
-    from health_pipeline.providers.http import provider_http
-    from health_pipeline.providers.oauth import OAuthTokens
-
+def _client(settings: OuraConfig, app: AppConfig, store: RawStore) -> client.OuraClient:
     http = provider_http("oura", settings.requests_per_minute, app.max_wait_s)
     return client.OuraClient(settings, OAuthTokens(settings, store, client.OAUTH), app.tz, http)
 
 
-def _assets(settings: OuraConfig, partitions: Any) -> list[Any]:
-    from health_pipeline.sources.oura.assets import landing_assets
+_W = "window"
 
-    return landing_assets(settings, partitions)
-
-
-def _keys(dated: bool) -> list[Any]:
-    from health_pipeline.naming import landing_key
-
-    return [landing_key("oura", e.resource) for e in client.CATALOGUE.values() if e.dated == dated]
-
-
-def _fake(world: Any) -> Any:
-    from health_pipeline.sources.oura.sandbox import FakeOura
-
-    return FakeOura(world)
-
-
-def _sandbox_section(base_url: str, start: date) -> str:
-    return oauth_sandbox_section("oura", base_url, "/oauth/authorize", "/oauth/token", start)
-
-
-_W, _C = "window", "changes"
-
-SOURCE = Source(
+SOURCE = ApiSource(
     name="oura",
-    title="Oura",
+    package=__name__,
     settings=OuraConfig,
-    driven_by="daily",
     oauth=client.OAUTH,
     build_client=_client,
-    build_assets=_assets,
-    daily_keys=lambda: _keys(True),
-    reference_keys=lambda: _keys(False),
+    daily=tuple(DailyResource(e.resource, f"GET {e.path}", e.description, {"max_window_days": e.max_window_days})
+                for e in client.CATALOGUE.values() if e.dated),
+    snapshots=tuple(SnapshotResource(e.resource, f"GET {e.path}", e.description)
+                    for e in client.CATALOGUE.values() if not e.dated),
+    snapshot=lambda api, resource: api.fetch_profile(resource),
     probe=Probe("GET personal_info", lambda api, today: api.fetch_profile("personal_info")),
-    endpoint_of=lambda resource: f"GET {client.CATALOGUE[resource].path}",
-    sandbox=SandboxApp("oura", _fake, _sandbox_section),
     tidy=(
         TidyInput("daily_activity", ("daily_activity",), _W),
         TidyInput("heart_rate", ("heartrate",), _W),

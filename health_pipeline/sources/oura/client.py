@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 
 import requests
 
-from health_pipeline.config import OAuthProviderConfig
+from health_pipeline.settings import OAuthProviderConfig
 from health_pipeline.providers.errors import BadRequest, MalformedResponse, ReauthorizationNeeded
 from health_pipeline.providers.http import ProviderHTTP, json_object, json_or_none
 from health_pipeline.providers.oauth import OAuthProfile, OAuthTokens

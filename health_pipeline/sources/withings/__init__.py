@@ -1,84 +1,79 @@
-"""Withings: scales, watches and cuffs, kept current by a `lastupdate` cursor sensor (its dense
-per-minute data, when switched on, daily-partitioned), OAuth2."""
+"""Withings: scales, watches and cuffs, kept current by a `lastupdate` cursor (its dense per-minute
+data, when switched on, daily-partitioned), OAuth2."""
 
-from datetime import date, datetime
-from typing import Any
+from datetime import date, datetime, timedelta, timezone
 
-from health_pipeline.sources.base import Probe, SandboxApp, Source, TidyInput, oauth_sandbox_section
+from health_pipeline.declarations import (UNIX_SECONDS, ApiSource, Changes, Cursor, CursorResource, DailyResource,
+                                          Probe, TidyInput)
+from health_pipeline.providers.http import provider_http
+from health_pipeline.providers.oauth import OAuthTokens
+from health_pipeline.settings import AppConfig
 from health_pipeline.sources.withings import client
 from health_pipeline.sources.withings.settings import WithingsConfig
-
-# The optional dense data: resource -> (path, action)
-_DENSE = {"intraday": ("/v2/measure", "getintradayactivity"), "sleep_hf": ("/v2/sleep", "get")}
+from health_pipeline.storage.raw_store import RawRecord, RawStore
 
 
-def _client(settings: WithingsConfig, app: Any, store: Any) -> client.WithingsClient:
-    from health_pipeline.providers.http import provider_http
-    from health_pipeline.providers.oauth import OAuthTokens
-
+def _client(settings: WithingsConfig, app: AppConfig, store: RawStore) -> client.WithingsClient:
     http = provider_http("withings", settings.requests_per_minute, app.max_wait_s,
                          limit_signal=client.rate_limit_signal())
     return client.WithingsClient(settings, OAuthTokens(settings, store, client.OAUTH), app.tz, http)
 
 
-def _assets(settings: WithingsConfig, partitions: Any) -> list[Any]:
-    from health_pipeline.sources.withings.assets import landing_assets
-
-    return landing_assets(settings, partitions)
-
-
-def _optional(settings: WithingsConfig) -> list[Any]:
-    from health_pipeline.sources.withings.assets import optional_keys
-
-    return optional_keys(settings)
+def _newest(records: list[RawRecord]) -> datetime | None:
+    """The newest `modified` (Unix seconds) among the records: where the cursor stands after them."""
+    modified = [r.payload["modified"] for r in records if isinstance(r.payload.get("modified"), int)]
+    return datetime.fromtimestamp(max(modified), timezone.utc) if modified else None
 
 
-def _changes() -> list[Any]:
-    from health_pipeline.naming import landing_key
-
-    return [landing_key("withings", resource) for resource in client.CATALOGUE]
-
-
-def _sensors() -> list[Any]:
-    from health_pipeline.sources.withings.sensor import withings_changes
-
-    return [withings_changes]
+def _landed(resource: str, records: list[RawRecord]) -> Changes:
+    retired = client.legacy_activity_ids(records) if resource == "activity" else ()
+    return Changes(records, retired=retired, newest=_newest(records))
 
 
-def _endpoint_of(resource: str) -> str:
-    found = client.CATALOGUE.get(resource)
-    path, action = (found.path, found.action) if found else _DENSE[resource]
-    return f"POST {path} action={action}"
+def _changes(api: client.WithingsClient, resource: str, since: datetime) -> Changes:
+    return _landed(resource, api.changed_since(resource, max(0, int(since.timestamp()))))
 
 
-def _fake(world: Any) -> Any:
-    from health_pipeline.sources.withings.sandbox import FakeWithings
-
-    return FakeWithings(world)
+def _window(api: client.WithingsClient, resource: str, first: date, last: date) -> Changes:
+    return _landed(resource, api.window(resource, first, last))
 
 
-def _sandbox_section(base_url: str, start: date) -> str:
-    return oauth_sandbox_section("withings", base_url, "/oauth2_user/authorize2", "/v2/oauth2", start,
-                                 'redirect_uri = "https://health.example.org/withings/callback"\nintraday = true')
+def _newer(api: client.WithingsClient, resource: str, position: datetime) -> datetime | None:
+    return _newest(api.changed_since(resource, int(position.timestamp())))
+
+
+def position(store: RawStore, resource: str) -> int | None:
+    """The latest `modified` (Unix seconds) landed for a Withings resource, or None before its first sync."""
+    landed = SOURCE.cursor.landed(store, SOURCE.name, resource) if SOURCE.cursor else None
+    return int(landed.timestamp()) if landed else None
 
 
 _W, _C = "window", "changes"
+_DENSE = {"intraday": ("/v2/measure", "getintradayactivity", "Per-minute watch samples (steps, heart rate, ...), "
+                       "24 hours a request."),
+          "sleep_hf": ("/v2/sleep", "get", "High-frequency sleep: stage segments with per-minute heart and "
+                       "breathing rate.")}
 
-SOURCE = Source(
+SOURCE = ApiSource(
     name="withings",
-    title="Withings",
+    package=__name__,
     settings=WithingsConfig,
-    driven_by="changes",
     oauth=client.OAUTH,
     build_client=_client,
-    build_assets=_assets,
-    build_sensors=_sensors,
-    optional_keys=_optional,
-    change_keys=_changes,
+    cursor=Cursor(
+        resources=tuple(CursorResource(e.resource, f"POST {e.path} action={e.action}", e.description)
+                        for e in client.CATALOGUE.values()),
+        changes=_changes, window=_window, newest=_newer,
+        margin=timedelta(hours=1), first="window", position=UNIX_SECONDS,
+        asks="one `lastupdate` call per resource",
+    ),
+    daily=(DailyResource("intraday", f"POST {_DENSE['intraday'][0]} action={_DENSE['intraday'][1]}",
+                         f"{_DENSE['intraday'][2]} One record per local day.", {"option": "intraday"}, "intraday"),
+           DailyResource("sleep_hf", f"POST {_DENSE['sleep_hf'][0]} action={_DENSE['sleep_hf'][1]}",
+                         f"{_DENSE['sleep_hf'][2]} One record per local day.", {"option": "high_frequency_sleep"},
+                         "high_frequency_sleep")),
     probe=Probe("measures changed since now",
                 lambda api, today: api.changed_since("measures", int(datetime.now().timestamp()))),
-    endpoint_of=_endpoint_of,
-    sandbox=SandboxApp("withings", _fake, _sandbox_section),
     tidy=(
         TidyInput("daily_activity", ("activity",), _C),
         TidyInput("heart_rate", ("intraday",), _W, option="intraday"),

@@ -21,11 +21,11 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import requests
 
-from health_pipeline.config import OAuthProviderConfig
+from health_pipeline.settings import OAuthProviderConfig
 from health_pipeline.providers.errors import BadRequest, MalformedResponse, ProviderUnavailable, ReauthorizationNeeded
 from health_pipeline.providers.http import ProviderHTTP, json_or_none
 from health_pipeline.providers.oauth import OAuthProfile, OAuthTokens
-from health_pipeline.providers.windows import FetchedChunk
+from health_pipeline.providers.windows import FetchedChunk, chunk_days, days_in, local_midnight
 from health_pipeline.storage.raw_store import RawRecord
 
 PROVIDER = "withings"
@@ -159,11 +159,11 @@ class WithingsClient:
     def requests_made(self) -> int:
         return self.http.requests_made
 
-    def changed_since(self, resource: str, lastupdate: int, meastypes: tuple[int, ...] = DEFAULT_MEASTYPES) -> list[RawRecord]:
+    def changed_since(self, resource: str, lastupdate: int, meastypes: tuple[int, ...] | None = None) -> list[RawRecord]:
         """Records created or modified after `lastupdate` (Unix seconds): the cheap sync call."""
         return self._records(resource, {"lastupdate": lastupdate}, meastypes)
 
-    def window(self, resource: str, start: date, end: date, meastypes: tuple[int, ...] = DEFAULT_MEASTYPES) -> list[RawRecord]:
+    def window(self, resource: str, start: date, end: date, meastypes: tuple[int, ...] | None = None) -> list[RawRecord]:
         """Records of local days [start, end]: by date for the v2 services; for `getmeas`, by instant
         with a day of padding each side, keeping the groups whose day (in the answer's time zone,
         which need not be the configured one) is in the window."""
@@ -177,11 +177,14 @@ class WithingsClient:
         return [r for r in self._records(resource, params, meastypes)
                 if r.day is not None and start.isoformat() <= r.day <= end.isoformat()]
 
-    def _records(self, resource: str, params: dict[str, Any], meastypes: tuple[int, ...]) -> list[RawRecord]:
+    def _records(self, resource: str, params: dict[str, Any], meastypes: tuple[int, ...] | None) -> list[RawRecord]:
+        """The records of one service call (all pages); measure types: those given, else the configured
+        ones (`[withings] meastypes`), else the broad default."""
         endpoint = CATALOGUE[resource]
         extra: dict[str, Any] = {}
         if resource == "measures":
-            extra = {"meastypes": ",".join(map(str, meastypes)), "category": 1}
+            types = meastypes or getattr(self.config, "meastypes", ()) or DEFAULT_MEASTYPES
+            extra = {"meastypes": ",".join(map(str, types)), "category": 1}
         if resource == "sleep_summary":
             extra = {"data_fields": SLEEP_SUMMARY_FIELDS}
         records: dict[str, RawRecord] = {}
@@ -218,8 +221,6 @@ class WithingsClient:
 
     def fetch_window(self, resource: str, start: date, end: date) -> Iterator[FetchedChunk]:
         """Optional dense data per local day (`intraday`, `sleep_hf`), a week per transaction."""
-        from health_pipeline.providers.windows import chunk_days, days_in, local_midnight
-
         for first, last in chunk_days(start, end, 7):
             records = []
             for day in days_in(first, last):

@@ -2,9 +2,9 @@
 
 from typing import Annotated, Any, ClassVar
 
-from pydantic import BeforeValidator
+from pydantic import BeforeValidator, Field
 
-from health_pipeline.config import OAuthProviderConfig, PositiveInt, Url
+from health_pipeline.settings import OAuthProviderConfig, PositiveInt, Url
 
 
 def _meastypes(value: Any) -> tuple[int, ...]:
@@ -19,11 +19,19 @@ class WithingsConfig(OAuthProviderConfig):
     """Withings' public API, with an OAuth2 client registered in its developer portal."""
 
     name: ClassVar[str] = "withings"
+    title: ClassVar[str] = "Withings"
     base_url: Url = "https://wbsapi.withings.net"
     authorize_url: Url = "https://account.withings.com/oauth2_user/authorize2"
     token_url: Url = "https://wbsapi.withings.net/v2/oauth2"
-    requests_per_minute: PositiveInt = 120
-    intraday: bool = False  # per-minute watch samples (`withings_intraday`), daily-partitioned
-    high_frequency_sleep: bool = False  # stage segments with per-minute vitals (`withings_sleep_hf`)
-    # measure types to ask for (empty: the broad default)
-    meastypes: Annotated[tuple[int, ...], BeforeValidator(_meastypes)] = ()
+    client_id: str = Field("", description=(
+        "From your application at https://developer.withings.com (required when enabled)."))
+    requests_per_minute: PositiveInt = Field(120, description=(
+        "Requests per minute this tool allows itself (Withings: 120 per minute per application)."))
+    intraday: bool = Field(False, description=(
+        "Also land per-minute watch data (steps, heart rate, ...), as daily partitions."))
+    high_frequency_sleep: bool = Field(False, description=(
+        "Also land high-frequency sleep (stage segments with per-minute heart and breathing rate), as daily "
+        "partitions."))
+    meastypes: Annotated[tuple[int, ...], BeforeValidator(_meastypes)] = Field((), description=(
+        "Measure types to ask getmeas for (ids from Withings' table); empty: every type a scale, cuff or watch "
+        "measures (weight, body composition, blood pressure, pulse, SpO2, temperature, ECG intervals, ...)."))

@@ -1,0 +1,188 @@
+"""The cursor builder: a change-driven source's landing assets and sensor, from its declared `Cursor`.
+
+How a cursor source is kept current (Withings' `lastupdate`, Hevy's workout events), written once:
+
+- **The raw store's watermark is the truth** of what has landed, per resource: the newest change
+  landed, written in the same transaction as the records it covers, so a failed run never moves it
+  and is simply asked for again.
+- **A sync** lands what changed since the watermark less the cursor's margin (late writes on the
+  provider's side): new and changed records merged by id, deletions and retired ids tombstoned.
+  The first sync lands the days since `start_date` whole, or every change since then.
+- **A window sync** (`health-pipeline sync --start --end`, run tag `health/window`) lands those
+  local days whole, tombstoning what the provider no longer has in them, and never moves the
+  watermark itself (a window says nothing of what changed elsewhere); if the resource synced
+  before, it then follows the changes as usual, so the next sensor tick finds nothing new.
+- **The sensor** (`<source>_changes`) asks the provider cheaply, per resource, whether anything is
+  newer than the watermark, and only then requests a run of the resources that changed. The run
+  key encodes the change position: if the same position is asked for again, the last run did not
+  land it (it failed), so a new attempt number makes a new run. It skips while one of the source's
+  runs is queued or running (one at a time per source), and while the source is disabled.
+"""
+
+import json
+from dataclasses import dataclass
+from datetime import date, datetime, time, timezone
+
+import dagster as dg
+
+from health_pipeline.declarations import ApiSource, Changes, Cursor, CursorResource
+from health_pipeline.naming import PROVIDER_TAG, fetch_tags, landing_key
+from health_pipeline.pipeline.landing import RETRY_POLICY, provider_failures
+from health_pipeline.pipeline.resources import RawStoreResource, SourceClientResource, with_client_param
+from health_pipeline.pipeline.runs import active_fetches
+from health_pipeline.pipeline.windows import sync_window
+from health_pipeline.providers.errors import ProviderError
+from health_pipeline.storage.raw_store import LandingCounts, RawStore
+
+INTERVAL_S = 300  # how often the sensor asks
+
+
+@dataclass
+class SyncOutcome:
+    """What one change-driven sync of a resource did."""
+
+    counts: LandingCounts
+    watermark_before: str | None
+    watermark_after: str | None
+    first_sync: bool
+
+
+def sync_changes(source: ApiSource, client: object, store: RawStore, resource: str, start_date: date,
+                 today: date) -> SyncOutcome:
+    """Land what changed since the resource's watermark (everything since `start_date` the first time)."""
+    cursor = _cursor(source)
+    provider = source.name
+    position = cursor.landed(store, provider, resource)
+    if position is None and cursor.first == "window":
+        found = cursor.window(client, resource, start_date, today)
+    elif position is None:
+        found = cursor.changes(client, resource, datetime.combine(start_date, time.min, timezone.utc))
+        found = Changes([r for r in found.records if (r.day or "") >= start_date.isoformat()],
+                        found.deleted, found.retired, found.newest)
+    else:
+        found = cursor.changes(client, resource, position - cursor.margin)
+    newest = max(filter(None, (found.newest, position)), default=None)
+    counts = store.land(provider, resource, found.records, retire=[*found.retired, *found.deleted],
+                        watermark=cursor.position.encode(newest) if newest else None,
+                        detail={"last_sync": datetime.now(timezone.utc).isoformat(timespec="seconds")})
+    return SyncOutcome(counts, cursor.position.encode(position) if position else None,
+                       cursor.position.encode(newest) if newest else None, position is None)
+
+
+def sync_days(source: ApiSource, client: object, store: RawStore, resource: str, start: date, end: date,
+              start_date: date, today: date) -> SyncOutcome:
+    """Land the resource's local days [start, end] whole, then (if it synced before) what changed."""
+    cursor = _cursor(source)
+    found = cursor.window(client, resource, start, end)
+    counts = store.land(source.name, resource, found.records, window=(start, end),
+                        retire=[*found.retired, *found.deleted])
+    if cursor.landed(store, source.name, resource) is None:  # never synced: its first sync backfills from start_date
+        return SyncOutcome(counts, None, None, False)
+    caught_up = sync_changes(source, client, store, resource, start_date, today)
+    counts += caught_up.counts
+    return SyncOutcome(counts, caught_up.watermark_before, caught_up.watermark_after, False)
+
+
+def _cursor(source: ApiSource) -> Cursor:
+    if source.cursor is None:
+        raise ValueError(f"{source.name} declares no cursor")
+    return source.cursor
+
+
+# -- Dagster --------------------------------------------------------------------------------------
+
+
+def build_cursor_asset(source: ApiSource, resource: CursorResource) -> dg.AssetsDefinition:
+    """The unpartitioned landing asset of one cursor resource."""
+    provider, name = source.name, resource.resource
+
+    def _land(context: dg.AssetExecutionContext, raw_store: RawStoreResource,
+              **clients: SourceClientResource) -> dg.MaterializeResult:
+        settings = clients[provider]
+        store = raw_store.store()
+        client = settings.client(store)
+        today = datetime.now(settings.config.loaded.app.tz).date()
+        start_date = settings.settings.start_date
+        window = sync_window(context)
+        with provider_failures(client):
+            if window is None:
+                outcome = sync_changes(source, client, store, name, start_date, today)
+            else:
+                outcome = sync_days(source, client, store, name, *window, start_date, today)
+        return dg.MaterializeResult(metadata={
+            **({"window": f"{window[0]}..{window[1]}"} if window else {}),
+            "first_sync": outcome.first_sync, "watermark_before": outcome.watermark_before or "none",
+            "watermark_after": outcome.watermark_after or "none", "requests": client.requests_made,
+            **outcome.counts.as_metadata(),
+        })
+
+    return dg.asset(
+        key=landing_key(provider, name),
+        group_name=provider,
+        description=(f"{source.title} `{name}` ({resource.endpoint}), kept verbatim in the raw store. "
+                     f"{resource.description} Lands what changed since the raw store's watermark (everything "
+                     "since start_date the first time); a `sync --start/--end` run also fetches those days whole."),
+        kinds={"python", "sqlite"},
+        tags={"provider": provider},
+        metadata={"endpoint": resource.endpoint},
+        pool=source.pool,
+        retry_policy=RETRY_POLICY,
+    )(with_client_param(_land, provider))
+
+
+def build_cursor_sensor(source: ApiSource) -> dg.SensorDefinition:
+    """The `<source>_changes` sensor (see the module docstring for how it behaves)."""
+    cursor = _cursor(source)
+    provider, title = source.name, source.title
+    resources = [r.resource for r in cursor.resources]
+
+    def _tick(context: dg.SensorEvaluationContext, raw_store: RawStoreResource,
+              **clients: SourceClientResource) -> dg.SensorResult:
+        settings = clients[provider]
+        if not settings.settings.enabled:
+            return dg.SensorResult(skip_reason=f"{title} is disabled in the config")
+        if active_fetches(context.instance, provider):
+            return dg.SensorResult(skip_reason=f"a {title} run is queued or running")
+        store = raw_store.store()
+        changed: dict[str, str] = {}
+        client = None
+        try:
+            for resource in resources:
+                position = cursor.landed(store, provider, resource)
+                if position is None:
+                    changed[resource] = "first"
+                    continue
+                client = client or settings.client(store)
+                newer = cursor.newest(client, resource, position)
+                if newer is not None:
+                    changed[resource] = cursor.position.encode(newer)
+        except ProviderError as err:
+            return dg.SensorResult(skip_reason=f"cannot ask {title}: {err}")
+        finally:
+            if client is not None:
+                client.http.close()
+        if not changed:
+            return dg.SensorResult(skip_reason=cursor.nothing_new or f"nothing changed at {title} since the last landed sync")
+        position = (next(iter(changed.values())) if len(resources) == 1
+                    else ",".join(f"{r}={p}" for r, p in sorted(changed.items())))
+        attempt = next_attempt(context.cursor, position)
+        return dg.SensorResult(
+            run_requests=[dg.RunRequest(run_key=f"{provider}:{position}:{attempt}",
+                                        asset_selection=[landing_key(provider, r) for r in sorted(changed)],
+                                        tags={PROVIDER_TAG: provider, **fetch_tags([provider])})],
+            cursor=json.dumps({"position": position, "attempt": attempt}),
+        )
+
+    return dg.sensor(
+        name=f"{provider}_changes",
+        description=f"Asks {title} ({cursor.asks}) whether anything changed after what landed.",
+        asset_selection=[landing_key(provider, r) for r in resources],
+        minimum_interval_seconds=INTERVAL_S,
+        default_status=dg.DefaultSensorStatus.RUNNING,
+    )(with_client_param(_tick, provider))
+
+
+def next_attempt(cursor: str | None, position: str) -> int:
+    """1 for a new change position; one more each time the same position must be asked for again."""
+    state = json.loads(cursor) if cursor else {}
+    return int(state.get("attempt", 0)) + 1 if state.get("position") == position else 1
