@@ -25,9 +25,9 @@ from health_pipeline.cli import main
 from health_pipeline.dev.demo import all_asset_keys, sandbox_config_text, write_sandbox_config
 from health_pipeline.instance.home import open_instance
 from health_pipeline.dev.local_victoriametrics import LocalVictoriaMetrics
-from health_pipeline.sources.hevy import sandbox as sandbox_hevy
+from health_pipeline.sources.hevy.sandbox import api as sandbox_hevy
 from health_pipeline.sandbox import oauth as sandbox_oauth
-from health_pipeline.sources.withings import sandbox as sandbox_withings
+from health_pipeline.sources.withings.sandbox import api as sandbox_withings
 from health_pipeline.sandbox.faults import FaultPlan
 from health_pipeline.dev.sandbox import sandbox_for
 from health_pipeline.sandbox.server import Sandbox

@@ -1,4 +1,5 @@
-"""The Dagster wiring over the source registry: thin assets over sources/, storage/, tidy/ and export/."""
+"""The Dagster builders: every asset, sensor, schedule and resource, made from the sources the registry
+hands over (health_pipeline/pipeline/build.py), thin over tidy/, export/ and storage/."""
 
 import warnings
 
