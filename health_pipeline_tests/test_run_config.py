@@ -66,6 +66,7 @@ def _run_in_a_worker(tmp_path: Path, edit_before_it_starts: bool) -> dg.DagsterR
         return finished
 
 
+@pytest.mark.slow  # a Dagster run
 def test_a_worker_refuses_a_run_launched_from_definitions_of_an_older_file(tmp_path: Path) -> None:
     run = _run_in_a_worker(tmp_path, edit_before_it_starts=True)
     assert run.status == dg.DagsterRunStatus.FAILURE
@@ -73,5 +74,6 @@ def test_a_worker_refuses_a_run_launched_from_definitions_of_an_older_file(tmp_p
     assert "changed since the code location loaded it: reload the definitions" in str(error.cause or error)
 
 
+@pytest.mark.slow  # a Dagster run
 def test_a_worker_runs_a_run_whose_file_did_not_change(tmp_path: Path) -> None:
     assert _run_in_a_worker(tmp_path, edit_before_it_starts=False).status == dg.DagsterRunStatus.SUCCESS
