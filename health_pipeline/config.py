@@ -298,9 +298,9 @@ def parse_config(data: dict[str, Any], path: Path | None, registry: Registry,
 
 
 def _precedence(metric: str, value: list[Any], names: list[str], default: tuple[str, ...], where: str) -> tuple[str, ...]:
-    """A metric's provider list: known names, no repeats, at least one."""
+    """A metric's provider list: known names, no repeats, at least one (when a registered source has it)."""
     unknown = [v for v in value if v not in names]
-    if not value or unknown or len(set(value)) != len(value):
+    if (not value and default) or unknown or len(set(value)) != len(value):
         problem = (f"unknown provider {unknown[0]!r}" if unknown else "lists a provider twice" if value else "is empty")
         raise ConfigError(f"{where}: [summary] {metric}: {problem}: give providers best first, from "
                           f"{', '.join(names)} (e.g. {list(default)!r})")

@@ -55,15 +55,27 @@ class Probe:
 
 
 @dataclass(frozen=True)
+class Unsettled:
+    """Records the provider has not finished with (WHOOP's `score_state` PENDING_SCORE): their days are
+    fetched again, whatever their age, until the provider settles them or `for_days` have passed."""
+
+    path: str  # a JSON path into the payload (`$.score_state`)
+    values: tuple[str, ...]  # the values meaning "not final yet" (`PENDING_SCORE`)
+    for_days: int = 30  # after this many days a record is taken as it is (the provider will not come back to it)
+
+
+@dataclass(frozen=True)
 class DailyResource:
     """A resource fetched by local days: one daily-partitioned landing asset, a date range in one run,
-    through the client's `fetch_window(resource, start, end)`."""
+    through the client's `fetch_window(resource, start, end)`. Each run lands its days whole: what the
+    provider no longer has in them is tombstoned."""
 
     resource: str
     endpoint: str  # the request it comes from, for lineage (`GET /v2/usercollection/sleep`)
     description: str
     metadata: Mapping[str, Any] = field(default_factory=dict)
     option: str | None = None  # the `[source]` switch that turns it on (None: always on)
+    unsettled: Unsettled | None = None  # records to come back for (their days revisited by a sensor)
 
 
 @dataclass(frozen=True)
@@ -77,12 +89,18 @@ class SnapshotResource:
 
 @dataclass(frozen=True)
 class Changes:
-    """What a change feed (or a window of days) answered."""
+    """What a change feed (or a window of days) answered, and how it lands: records merged by id, the
+    ids it names deleted or retired tombstoned, and with `days` the whole truth for those local days
+    (a re-listing: what it no longer holds there is tombstoned)."""
 
     records: Sequence[RawRecord]  # new or changed records: merged by id
     deleted: Sequence[str] = ()  # ids the provider says were deleted: tombstoned
     retired: Sequence[str] = ()  # ids the records replace under new ids: tombstoned
     newest: datetime | None = None  # the newest change among them (None: none, or not known)
+    days: tuple[date, date] | None = None  # first and last local day the records cover whole
+    # Called once the records are committed (Polar's transactions: committing deletes them at Polar, so
+    # only after they landed; a crash in between re-delivers them, and landing is idempotent).
+    after_landing: Callable[[], None] | None = None
 
 
 @dataclass(frozen=True)
@@ -96,6 +114,22 @@ class PositionFormat:
 UNIX_SECONDS = PositionFormat(encode=lambda at: str(int(at.timestamp())),
                               decode=lambda text: datetime.fromtimestamp(int(text), timezone.utc))
 ISO_INSTANT = PositionFormat(encode=lambda at: at.isoformat(), decode=datetime.fromisoformat)
+
+
+@dataclass(frozen=True)
+class FollowUp:
+    """Records fetched one by one for each live record of another resource (Strava: an activity's detail,
+    laps, zones, streams): for every parent without one, or changed since it was fetched, as many as the
+    quota allows in a run; the next run fetches the rest. A deleted parent's record is tombstoned.
+    `fetch(client, parent)` answers the record, or None when the provider has none for it (kept as
+    such, not asked again until the parent changes)."""
+
+    resource: str
+    of: str  # the parent resource
+    endpoint: str
+    description: str
+    fetch: Callable[[Any, Any], Any]  # (client, StoredRecord of the parent) -> its JSON payload, or None
+    option: str | None = None  # the `[source]` switch that turns it on (None: always on)
 
 
 @dataclass(frozen=True)
@@ -127,6 +161,9 @@ class Cursor:
     margin: timedelta = timedelta(0)
     first: Literal["window", "changes"] = "window"
     position: PositionFormat = UNIX_SECONDS
+    # How often everything since start_date is re-listed whole (deletions the change feed does not show;
+    # Strava lists 200 activities a request); None: never.
+    relist_every: timedelta | None = None
     asks: str = "one cheap request per resource"  # what the sensor asks the provider, for the UI
     nothing_new: str = ""  # the sensor's skip reason when nothing changed (default: says so for the source)
 
@@ -153,6 +190,7 @@ class ApiSource:
     snapshots: tuple[SnapshotResource, ...] = ()
     snapshot: Callable[[Any, str], list[RawRecord]] | None = None  # (client, resource) -> every record
     cursor: Cursor | None = None
+    follow_ups: tuple[FollowUp, ...] = ()
     skip_errors: tuple[type[Exception], ...] = ()  # a daily resource failing so is skipped (partial consent)
     tidy: tuple[TidyInput, ...] = ()
     # daily_summary metrics the source can supply, with its default rank (lower wins; `[summary]` overrides)
@@ -184,10 +222,15 @@ class ApiSource:
         return tuple(r for r in self.daily
                      if settings is None or r.option is None or getattr(settings, r.option, False))
 
+    def follow_up_resources(self, settings: ProviderConfig | None = None) -> tuple[FollowUp, ...]:
+        """Its follow-ups: every one without `settings`, else those switched on."""
+        return tuple(r for r in self.follow_ups
+                     if settings is None or r.option is None or getattr(settings, r.option, False))
+
     @cached_property
     def endpoints(self) -> dict[str, str]:
         """Resource -> the request it comes from, for lineage."""
-        found: dict[str, str] = {r.resource: r.endpoint for r in (*self.daily, *self.snapshots)}
+        found: dict[str, str] = {r.resource: r.endpoint for r in (*self.daily, *self.snapshots, *self.follow_ups)}
         found.update({r.resource: r.endpoint for r in (self.cursor.resources if self.cursor else ())})
         return found
 

@@ -26,7 +26,7 @@ from health_pipeline.pipeline.partitions import daily_partitions
 from health_pipeline.pipeline.resources import ImportProgress
 from health_pipeline.pipeline.runs import active_fetches
 from health_pipeline.pipeline.selection import (change_keys_by_source, daily_keys_by_source, downstream_keys,
-                                                optional_daily_keys, snapshot_keys_by_source)
+                                                follow_up_keys, optional_daily_keys, snapshot_keys_by_source)
 from health_pipeline.settings import ConfigError
 
 __all__ = ["downstream_keys", "materialize_range", "raw_asset_keys"]
@@ -45,7 +45,7 @@ class SyncPlan:
 
     providers: tuple[str, ...]
     dated: list[dg.AssetKey]  # daily-partitioned: the range's days
-    changes: list[dg.AssetKey]  # Withings, Hevy: what changed since the watermark
+    changes: list[dg.AssetKey]  # Withings, Hevy, Strava: what changed since the watermark; their follow-ups
     reference: list[dg.AssetKey]  # profile and reference data, refreshed whole when due
 
     @property
@@ -67,7 +67,7 @@ def plan_sync(config: Config, instance: dg.DagsterInstance | None, providers: li
     daily, changed, snapshots = (daily_keys_by_source(config.registry), change_keys_by_source(config.registry),
                                  snapshot_keys_by_source(config.registry))
     dated = [key for name in wanted for key in daily.get(name, [])] + optional_daily_keys(config, wanted)
-    changes = [key for name in wanted for key in changed.get(name, [])]
+    changes = [key for name in wanted for key in changed.get(name, [])] + follow_up_keys(config, wanted)
     moment = (now or datetime.now().astimezone()).timestamp()
     reference = [key for name in wanted for key in snapshots.get(name, [])
                  if instance is None or _refreshed_at(instance, key) < moment - REFERENCE_EVERY.total_seconds()]

@@ -43,8 +43,12 @@ FITBIT_TYPES = [
 ]
 
 
+WHOOP_DATED = ["cycles", "recoveries", "sleeps", "workouts"]
+
+
 UNPARTITIONED = {
     "oura_personal_info": "oura_api", "oura_ring_configuration": "oura_api",
+    "whoop_profile": "whoop_api", "whoop_body_measurement": "whoop_api",
     "withings_measures": "withings_api", "withings_activity": "withings_api", "withings_workouts": "withings_api",
     "withings_sleep_summary": "withings_api",
     "hevy_workouts": "hevy_api", "hevy_routines": "hevy_api", "hevy_exercise_templates": "hevy_api",
@@ -60,6 +64,7 @@ def test_the_asset_graph_has_one_asset_per_oura_endpoint_and_the_slice_downstrea
         "import_fitbit_takeout": [], "import_health_sync": [],
         **{f"oura_{resource}": [] for resource in OURA_DATED},
         **{f"fitbit_{t.replace('-', '_')}": [] for t in FITBIT_TYPES},
+        **{f"whoop_{resource}": [] for resource in WHOOP_DATED},
         **{table.name: sorted([a for s in table.sources if s.option is None for a in s.raw_assets]
                               + (["import_health_sync"] if {"oura", "withings", "hevy"} & {s.provider for s in table.sources}
                                  else []))
@@ -71,7 +76,8 @@ def test_the_asset_graph_has_one_asset_per_oura_endpoint_and_the_slice_downstrea
     assert parents["daily_activity"] == ["fitbit_active_energy_burned", "fitbit_active_minutes", "fitbit_altitude",
                                          "fitbit_daily_resting_heart_rate", "fitbit_distance", "fitbit_floors",
                                          "fitbit_steps", "fitbit_total_calories", "import_fitbit_takeout",
-                                         "import_health_sync", "oura_daily_activity", "withings_activity"]
+                                         "import_health_sync", "oura_daily_activity", "whoop_cycles",
+                                         "whoop_recoveries", "withings_activity"]
 
 
 def test_the_export_asset_shows_each_metrics_tidy_columns_as_column_lineage(defs: dg.Definitions) -> None:
@@ -86,7 +92,7 @@ def test_the_export_asset_shows_each_metrics_tidy_columns_as_column_lineage(defs
     assert deps["health_summary_body_weight_kg"] == [("daily_summary", "weight_kg")]
     assert "fitbit_steps_total" not in deps  # SyncBit's names only when syncbit_compat is on
     columns = {c.name: c.description for c in metadata["dagster/column_schema"].columns}
-    assert set(columns) == set(deps) and len(columns) == 80
+    assert set(columns) == set(deps) and len(columns) == 91
     assert columns["health_heart_rate_bpm"] == (
         "Heart-rate samples. [bpm] Labels: provider, user. Stamped at the sample's instant. "
         "Lineage: heart_rate.bpm <- oura_heartrate.[].bpm (GET /v2/usercollection/heartrate); "
@@ -99,6 +105,7 @@ def test_the_export_asset_shows_each_metrics_tidy_columns_as_column_lineage(defs
 def test_every_asset_is_daily_partitioned_single_run_pooled_grouped_and_described(defs: dg.Definitions) -> None:
     pools = {**{f"oura_{r}": "oura_api" for r in OURA_DATED},
              **{f"fitbit_{t.replace('-', '_')}": "fitbit_api" for t in FITBIT_TYPES},
+             **{f"whoop_{r}": "whoop_api" for r in WHOOP_DATED},
              **{table: "duckdb" for table in ALL_TABLES}, "export_victoriametrics": "duckdb"}
     for assets_def in defs.assets or []:
         assert isinstance(assets_def, dg.AssetsDefinition)
@@ -119,14 +126,14 @@ def test_every_asset_is_daily_partitioned_single_run_pooled_grouped_and_describe
         assert assets_def.backfill_policy == dg.BackfillPolicy.single_run()
         assert assets_def.op.pool == pools[name]
         assert assets_def.specs_by_key[assets_def.key].description
-        assert assets_def.group_names_by_key[assets_def.key] in {"oura", "fitbit", "tidy", "export"}
+        assert assets_def.group_names_by_key[assets_def.key] in {"oura", "fitbit", "whoop", "tidy", "export"}
         assert assets_def.op.retry_policy is not None
 
 
 def test_sensors_and_schedules_are_on_by_default(defs: dg.Definitions) -> None:
     assert {s.name: s.default_status for s in defs.sensors or []} == {
         "withings_changes": dg.DefaultSensorStatus.RUNNING, "hevy_changes": dg.DefaultSensorStatus.RUNNING,
-        "tidy_follows_raw": dg.DefaultSensorStatus.RUNNING}
+        "whoop_unsettled": dg.DefaultSensorStatus.RUNNING, "tidy_follows_raw": dg.DefaultSensorStatus.RUNNING}
     assert {s.name for s in defs.schedules or []} == {"recent_days", "trailing_week", "reference_daily"}
     assert all(s.default_status == dg.DefaultScheduleStatus.RUNNING for s in defs.schedules or [])
 
@@ -187,7 +194,7 @@ def test_init_registers_each_pool_with_limit_one() -> None:
         register_pools(instance, POOLS)
         limits = {pool: instance.event_log_storage.get_concurrency_info(pool).slot_count for pool in POOLS}
     assert limits == dict.fromkeys(
-        ("oura_api", "fitbit_api", "withings_api", "hevy_api", "raw_store", "duckdb"), 1
+        ("oura_api", "fitbit_api", "withings_api", "hevy_api", "whoop_api", "raw_store", "duckdb"), 1
     )
 
 

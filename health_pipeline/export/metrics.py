@@ -118,6 +118,9 @@ SUMMARY_NAMES = {
     "temperature_deviation_c": "health_summary_temperature_deviation_celsius",
     "vo2_max": "health_summary_vo2_max_ml_per_kg_min", "weight_kg": "health_summary_body_weight_kg",
     "fat_ratio_pct": "health_summary_body_fat_ratio_percent", "strength_volume_kg": "health_summary_training_volume_kg",
+    "skin_temp_c": "health_summary_skin_temperature_celsius", "recovery_score": "health_summary_recovery_score",
+    "strain": "health_summary_strain", "nightly_recharge_status": "health_summary_nightly_recharge_status",
+    "ans_charge": "health_summary_ans_charge",
 }
 
 # SyncBit's zone names for Fitbit's four heart-rate zones, lowest first
@@ -170,6 +173,14 @@ def _catalogue() -> tuple[Metric, ...]:
         Metric("health_sleep_score", "daily_scores", ("sleep_score",), "score 0-100",
                "Sleep score of the night ending on the day."),
         Metric("health_activity_score", "daily_scores", ("activity_score",), "score 0-100", "Activity score of the day."),
+        Metric("health_recovery_score", "daily_scores", ("recovery_score",), "score 0-100",
+               "Recovery of the day, from the night before."),
+        Metric("health_strain", "daily_scores", ("strain",), "strain 0-21",
+               "Day strain: cardiovascular load of the day, on a logarithmic 0-21 scale."),
+        Metric("health_nightly_recharge_status", "daily_scores", ("nightly_recharge_status",), "status 1-6",
+               "Nightly Recharge status: 1 very poor .. 6 very good."),
+        Metric("health_ans_charge", "daily_scores", ("ans_charge",), "score -10..+10",
+               "Autonomic nervous system charge of the night."),
         Metric("health_hrv_ms", "daily_vitals", ("hrv_ms",), "ms", "Average nightly heart-rate variability (RMSSD)."),
         Metric("health_spo2_percent", "daily_vitals", ("spo2_pct",), "%", "Average nightly blood oxygen saturation."),
         Metric("health_breathing_disturbance_index", "daily_vitals", ("breathing_disturbance_index",), "events/h",
@@ -181,6 +192,10 @@ def _catalogue() -> tuple[Metric, ...]:
         Metric("health_stress_high_seconds", "daily_vitals", ("stress_high_s",), "s", "Time in high stress."),
         Metric("health_recovery_high_seconds", "daily_vitals", ("recovery_high_s",), "s", "Time in high recovery."),
         Metric("health_vo2_max_ml_per_kg_min", "daily_vitals", ("vo2_max",), "ml/kg/min", "Estimated VO2 max."),
+        Metric("health_nightly_resting_heart_rate_bpm", "daily_vitals", ("resting_hr_bpm",), "bpm",
+               "Resting heart rate measured in the night ending on the day."),
+        Metric("health_skin_temperature_celsius", "daily_vitals", ("skin_temp_c",), "degC",
+               "Nightly skin temperature (absolute)."),
         # body_measurements
         *(Metric(f"health_body_{stem}", "body_measurements", ("value",), unit,
                  f"Body measurement `{metric}`, at the time it was taken.", time="measured_at",

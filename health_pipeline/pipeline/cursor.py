@@ -6,8 +6,10 @@ How a cursor source is kept current (Withings' `lastupdate`, Hevy's workout even
   landed, written in the same transaction as the records it covers, so a failed run never moves it
   and is simply asked for again.
 - **A sync** lands what changed since the watermark less the cursor's margin (late writes on the
-  provider's side): new and changed records merged by id, deletions and retired ids tombstoned.
-  The first sync lands the days since `start_date` whole, or every change since then.
+  provider's side): new and changed records merged by id, deletions and retired ids tombstoned,
+  and where the answer covers days whole, what those days no longer hold tombstoned. The first
+  sync lands the days since `start_date` whole, or every change since then; a cursor with
+  `relist_every` lands them whole again that often (deletions no change feed shows).
 - **A window sync** (`health-pipeline sync --start --end`, run tag `health/window`) lands those
   local days whole, tombstoning what the provider no longer has in them, and never moves the
   watermark itself (a window says nothing of what changed elsewhere); if the resource synced
@@ -20,18 +22,20 @@ How a cursor source is kept current (Withings' `lastupdate`, Hevy's workout even
 """
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timezone
 
 import dagster as dg
 
 from health_pipeline.declarations import ApiSource, Changes, Cursor, CursorResource
 from health_pipeline.naming import PROVIDER_TAG, fetch_tags, landing_key
+from health_pipeline.pipeline.follow_ups import waiting
 from health_pipeline.pipeline.landing import RETRY_POLICY, provider_failures
 from health_pipeline.pipeline.resources import RawStoreResource, SourceClientResource, with_client_param
 from health_pipeline.pipeline.runs import active_fetches
 from health_pipeline.pipeline.windows import sync_window
 from health_pipeline.providers.errors import ProviderError
+from health_pipeline.settings import ProviderConfig
 from health_pipeline.storage.raw_store import LandingCounts, RawStore
 
 INTERVAL_S = 300  # how often the sensor asks
@@ -49,22 +53,33 @@ class SyncOutcome:
 
 def sync_changes(source: ApiSource, client: object, store: RawStore, resource: str, start_date: date,
                  today: date) -> SyncOutcome:
-    """Land what changed since the resource's watermark (everything since `start_date` the first time)."""
+    """Land what changed since the resource's watermark (everything since `start_date` the first time,
+    and again whenever the cursor's `relist_every` has passed since the last whole re-listing)."""
     cursor = _cursor(source)
     provider = source.name
     position = cursor.landed(store, provider, resource)
-    if position is None and cursor.first == "window":
+    state = store.sync_state(provider, resource)
+    relisted = (state[1] if state else {}).get("relisted_at")
+    now = datetime.now(timezone.utc)
+    relist = position is not None and cursor.relist_every is not None and (
+        not relisted or datetime.fromisoformat(relisted) + cursor.relist_every <= now)
+    if (position is None and cursor.first == "window") or relist:
         found = cursor.window(client, resource, start_date, today)
+        found = replace(found, days=found.days or (start_date, today))
     elif position is None:
         found = cursor.changes(client, resource, datetime.combine(start_date, time.min, timezone.utc))
-        found = Changes([r for r in found.records if (r.day or "") >= start_date.isoformat()],
-                        found.deleted, found.retired, found.newest)
+        found = replace(found, records=[r for r in found.records if (r.day or "") >= start_date.isoformat()])
     else:
         found = cursor.changes(client, resource, position - cursor.margin)
     newest = max(filter(None, (found.newest, position)), default=None)
-    counts = store.land(provider, resource, found.records, retire=[*found.retired, *found.deleted],
+    detail = {"last_sync": now.isoformat(timespec="seconds"),
+              "relisted_at": now.isoformat(timespec="seconds") if relist or position is None else relisted}
+    counts = store.land(provider, resource, found.records, window=found.days,
+                        retire=[*found.retired, *found.deleted],
                         watermark=cursor.position.encode(newest) if newest else None,
-                        detail={"last_sync": datetime.now(timezone.utc).isoformat(timespec="seconds")})
+                        detail={k: v for k, v in detail.items() if v})
+    if found.after_landing is not None:
+        found.after_landing()
     return SyncOutcome(counts, cursor.position.encode(position) if position else None,
                        cursor.position.encode(newest) if newest else None, position is None)
 
@@ -76,6 +91,8 @@ def sync_days(source: ApiSource, client: object, store: RawStore, resource: str,
     found = cursor.window(client, resource, start, end)
     counts = store.land(source.name, resource, found.records, window=(start, end),
                         retire=[*found.retired, *found.deleted])
+    if found.after_landing is not None:
+        found.after_landing()
     if cursor.landed(store, source.name, resource) is None:  # never synced: its first sync backfills from start_date
         return SyncOutcome(counts, None, None, False)
     caught_up = sync_changes(source, client, store, resource, start_date, today)
@@ -130,11 +147,13 @@ def build_cursor_asset(source: ApiSource, resource: CursorResource) -> dg.Assets
     )(with_client_param(_land, provider))
 
 
-def build_cursor_sensor(source: ApiSource) -> dg.SensorDefinition:
-    """The `<source>_changes` sensor (see the module docstring for how it behaves)."""
+def build_cursor_sensor(source: ApiSource, settings: ProviderConfig | None = None) -> dg.SensorDefinition:
+    """The `<source>_changes` sensor (see the module docstring for how it behaves); it also runs the
+    source's follow-ups (switched on in `settings`) while some are left and their quota has reset."""
     cursor = _cursor(source)
     provider, title = source.name, source.title
     resources = [r.resource for r in cursor.resources]
+    follow_ups = source.follow_up_resources(settings) if settings is not None else ()
 
     def _tick(context: dg.SensorEvaluationContext, raw_store: RawStoreResource,
               **clients: SourceClientResource) -> dg.SensorResult:
@@ -161,14 +180,22 @@ def build_cursor_sensor(source: ApiSource) -> dg.SensorDefinition:
         finally:
             if client is not None:
                 client.http.close()
-        if not changed:
+        now = datetime.now(timezone.utc)
+        backlog = [f for f in follow_ups if store.due_follow_ups(provider, f.of, f.resource, limit=1)
+                   and waiting(store, provider, f.resource, now) is None]
+        if not changed and not backlog:
             return dg.SensorResult(skip_reason=cursor.nothing_new or f"nothing changed at {title} since the last landed sync")
-        position = (next(iter(changed.values())) if len(resources) == 1
-                    else ",".join(f"{r}={p}" for r, p in sorted(changed.items())))
+        if changed:
+            position = (next(iter(changed.values())) if len(resources) == 1
+                        else ",".join(f"{r}={p}" for r, p in sorted(changed.items())))
+            extra = follow_ups  # new or changed records need theirs
+        else:  # only follow-ups left over from a spent quota, which has reset since
+            position, extra = "left:" + ",".join(sorted(f.resource for f in backlog)), tuple(backlog)
         attempt = next_attempt(context.cursor, position)
         return dg.SensorResult(
             run_requests=[dg.RunRequest(run_key=f"{provider}:{position}:{attempt}",
-                                        asset_selection=[landing_key(provider, r) for r in sorted(changed)],
+                                        asset_selection=[*(landing_key(provider, r) for r in sorted(changed)),
+                                                         *(landing_key(provider, f.resource) for f in extra)],
                                         tags={PROVIDER_TAG: provider, **fetch_tags([provider])})],
             cursor=json.dumps({"position": position, "attempt": attempt}),
         )
@@ -176,7 +203,8 @@ def build_cursor_sensor(source: ApiSource) -> dg.SensorDefinition:
     return dg.sensor(
         name=f"{provider}_changes",
         description=f"Asks {title} ({cursor.asks}) whether anything changed after what landed.",
-        asset_selection=[landing_key(provider, r) for r in resources],
+        asset_selection=[*(landing_key(provider, r) for r in resources),
+                         *(landing_key(provider, f.resource) for f in follow_ups)],
         minimum_interval_seconds=INTERVAL_S,
         default_status=dg.DefaultSensorStatus.RUNNING,
     )(with_client_param(_tick, provider))

@@ -28,6 +28,14 @@ def snapshot_keys_by_source(registry: Registry) -> dict[str, list[dg.AssetKey]]:
     return {s.name: [landing_key(s.name, r.resource) for r in s.snapshots] for s in registry.apis if s.snapshots}
 
 
+def follow_up_keys(config: Config, providers: Iterable[str] | None = None) -> list[dg.AssetKey]:
+    """The switched-on follow-ups (records fetched one by one per parent record) of `providers` (default: every source)."""
+    wanted = set(providers) if providers is not None else set(config.registry.api_names())
+    return [landing_key(s.name, f.resource) for s in config.registry.apis
+            if s.name in wanted and config.provider(s.name).enabled
+            for f in s.follow_up_resources(config.provider(s.name))]
+
+
 def downstream_keys(config: Config, include_export: bool = True) -> list[dg.AssetKey]:
     keys = [dg.AssetKey(name) for name in all_tables_of(config.registry)]
     if include_export and config.victoriametrics.enabled:

@@ -3,6 +3,8 @@
 Each message is one line: what failed, where, and what to do. None carries a token or secret.
 """
 
+from datetime import datetime
+
 
 class ProviderError(Exception):
     """Base class: a provider call failed in a way the caller can act on."""
@@ -39,6 +41,17 @@ class RateLimited(ProviderError):
             f"{max_wait_s:g} s. Nothing already landed is lost: re-run later to resume",
         )
         self.wait_s = wait_s
+
+
+class QuotaExhausted(ProviderError):
+    """A long window of the provider's quota (a day's) is spent: nothing more until it resets.
+
+    Not retried: what landed stays, and the next run (a schedule, a sensor, `sync`) goes on from there."""
+
+    def __init__(self, provider: str, window: str, limit: int, resets_at: datetime) -> None:
+        super().__init__(provider, f"the {window}'s quota of {limit} requests is spent; it resets at "
+                                   f"{resets_at:%Y-%m-%d %H:%M} UTC, and the next run goes on from there")
+        self.window, self.limit, self.resets_at = window, limit, resets_at
 
 
 class ProviderUnavailable(ProviderError):

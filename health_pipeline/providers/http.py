@@ -17,6 +17,7 @@ from typing import Any
 import requests
 
 from health_pipeline.providers.errors import MalformedResponse, ProviderRetired, ProviderUnavailable, RateLimited
+from health_pipeline.providers.quota import Quota, Window
 
 log = logging.getLogger(__name__)
 
@@ -76,12 +77,17 @@ class ProviderHTTP:
         sleep: Callable[[float], None] = time.sleep,
         budget: RequestBudget | None = None,
         limit_signal: Callable[[requests.Response], float | None] | None = None,
+        quota: Quota | None = None,
+        read_quota: Callable[[requests.Response, Quota], None] | None = None,
     ) -> None:
         self.provider = provider
         self.settings = settings or RetrySettings()
         self.requests_made = 0
         self.rate_limited_waits = 0
         self.budget = budget
+        # The provider's published windows (WHOOP, Strava, Polar), and how its answers' headers update them.
+        self.quota = quota
+        self.read_quota = read_quota
         # For limits signalled inside a 200 (Withings' status 601): seconds to wait, or None.
         self.limit_signal = limit_signal
         self._sleep = sleep
@@ -107,6 +113,8 @@ class ProviderHTTP:
         while True:
             if self.budget is not None:
                 self.budget.take()
+            if self.quota is not None:
+                self.quota.take()  # raises QuotaExhausted when a day's quota is spent
             self.requests_made += 1
             try:
                 response = self._session.request(
@@ -124,6 +132,8 @@ class ProviderHTTP:
                 self._sleep(self._backoff(failures))
                 continue
             status = response.status_code
+            if self.quota is not None and self.read_quota is not None:
+                self.read_quota(response, self.quota)
             if status == 410:
                 raise ProviderRetired(self.provider, f"{_origin(url)} answers 410 Gone: this API is retired")
             if 200 <= status < 300 and _cut_off_json(response):
@@ -134,6 +144,10 @@ class ProviderHTTP:
                 self._sleep(self._backoff(failures))
                 continue
             signalled = self.limit_signal(response) if self.limit_signal and status == 200 else None
+            if status == 429 and self.quota is not None:
+                spent = self.quota.exhausted()
+                if spent is not None:  # a day's quota: waiting within the run cannot help
+                    raise spent
             if status == 429 or signalled is not None:
                 wait = signalled or retry_after_seconds(response.headers) or self._backoff(self.rate_limited_waits + 1)
                 if waited + wait > settings.max_wait_s:
@@ -187,11 +201,15 @@ def _origin(url: str) -> str:
 
 
 def provider_http(provider: str, requests_per_minute: int, max_wait_s: float,
-                  limit_signal: Callable[[requests.Response], float | None] | None = None) -> ProviderHTTP:
-    """The HTTP layer for one provider, with its configured budget and patience."""
+                  limit_signal: Callable[[requests.Response], float | None] | None = None,
+                  windows: tuple[Window, ...] = (),
+                  read_quota: Callable[[requests.Response, Quota], None] | None = None) -> ProviderHTTP:
+    """The HTTP layer for one provider, with its configured budget and patience, and (for providers that
+    publish them) its quota's windows, updated from what its answers' headers say."""
+    quota = Quota(provider, windows, max_wait_s) if windows else None
     return ProviderHTTP(
         provider, RetrySettings(max_wait_s=max_wait_s), budget=RequestBudget(requests_per_minute, 60.0),
-        limit_signal=limit_signal,
+        limit_signal=limit_signal, quota=quota, read_quota=read_quota,
     )
 
 

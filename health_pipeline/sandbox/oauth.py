@@ -6,6 +6,7 @@ whether refresh tokens rotate (single use) or stay valid.
 
 import secrets
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from urllib.parse import urlencode, urlsplit
@@ -29,6 +30,17 @@ class OAuthRules:
     # Withings: a rotated-out refresh token keeps working until the new access token is used or
     # this long after the rotation; None means it dies at once.
     rotation_grace: timedelta | None = None
+    client_auth: str = "any"  # how the token endpoint takes the client's credentials: "any", "body", "basic"
+    refresh_scope: str | None = None  # a refresh token only when this scope was granted (WHOOP: offline)
+    issue_refresh_tokens: bool = True  # False: access tokens only (Polar)
+    min_state_length: int = 0  # WHOOP refuses a `state` shorter than 8 characters
+    scope_in_callback: bool = False  # the redirect back names the granted scopes (WHOOP, Strava)
+    # Strava: a refresh while the access token has longer than this left answers the same access token
+    reuse_access_for: timedelta | None = None
+    # Extra members of a token answer (Strava's `expires_at` and `athlete`, Polar's `x_user_id`), and the
+    # provider's own error bodies (`kind`: "invalid_client", "invalid_grant", "invalid_code").
+    extra_token_fields: Callable[[dict[str, object]], dict[str, object]] | None = None
+    error_body: Callable[[str], tuple[int, object]] | None = None
 
 
 @dataclass
@@ -65,16 +77,23 @@ class FakeOAuthServer:
         redirect_uri = request.query.get("redirect_uri")
         if not redirect_uri or urlsplit(redirect_uri).scheme not in ("http", "https"):
             return Response.json(400, {"error": "invalid_request", "error_description": "redirect_uri is required"})
+        if len(request.query.get("state", "")) < self.rules.min_state_length:
+            separator = "&" if "?" in redirect_uri else "?"
+            return Response.redirect(f"{redirect_uri}{separator}" + urlencode(
+                {"error": "invalid_state", "error_description": f"the state is shorter than {self.rules.min_state_length}"}))
         code = secrets.token_urlsafe(24)
+        scope = request.query.get("scope") or self.rules.default_scopes
         with self._lock:
             self._codes[code] = _Grant(
-                scope=request.query.get("scope") or self.rules.default_scopes,
+                scope=scope,
                 expires_at=self.clock.now() + self.rules.code_lifetime,
                 redirect_uri=redirect_uri,
             )
         params = {"code": code}
         if "state" in request.query:
             params["state"] = request.query["state"]
+        if self.rules.scope_in_callback:
+            params["scope"] = scope
         separator = "&" if "?" in redirect_uri else "?"
         return Response.redirect(f"{redirect_uri}{separator}{urlencode(params)}")
 
@@ -84,7 +103,7 @@ class FakeOAuthServer:
         `client_verified` lets a provider authenticate the client its own way (Withings signatures).
         """
         if not (self._client_ok(request) if client_verified is None else client_verified):
-            return Response.json(401, {"error": "invalid_client"})
+            return self._error("invalid_client", 401, {"error": "invalid_client"})
         grant_type = request.param("grant_type")
         if grant_type == "authorization_code":
             return self._exchange_code(request)
@@ -95,17 +114,29 @@ class FakeOAuthServer:
     def token_payload(self, scope: str) -> dict[str, object]:
         """Mint an access + refresh token pair (also used by tests to seed a token store)."""
         access, refresh = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
+        refreshable = self.rules.issue_refresh_tokens and (
+            self.rules.refresh_scope is None or self.rules.refresh_scope in scope.replace(",", " ").split())
         with self._lock:
             self._access[access] = _Grant(scope=scope, expires_at=self.clock.now() + self.rules.access_lifetime)
-            self._refresh[refresh] = scope
-            self._minted += [access, refresh]
-        return {
+            if refreshable:
+                self._refresh[refresh] = scope
+            self._minted += [access, refresh] if refreshable else [access]
+        payload: dict[str, object] = {
             "access_token": access,
             "token_type": self.rules.token_type,
             "expires_in": int(self.rules.access_lifetime.total_seconds()),
-            "refresh_token": refresh,
+            **({"refresh_token": refresh} if refreshable else {}),
             "scope": scope,
         }
+        if self.rules.extra_token_fields is not None:
+            payload.update(self.rules.extra_token_fields(payload))
+        return payload
+
+    def _error(self, kind: str, status: int, body: object) -> Response:
+        """The provider's own error answer for `kind`, else the standard OAuth one."""
+        if self.rules.error_body is not None:
+            status, body = self.rules.error_body(kind)
+        return Response.json(status, body)
 
     def minted_tokens(self) -> list[str]:
         """Every access and refresh token this server has issued (tests search stores for them)."""
@@ -156,20 +187,38 @@ class FakeOAuthServer:
     def _client_ok(self, request: Request) -> bool:
         basic = request.basic_auth()
         if basic is not None:
-            return basic == (SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET)
+            return self.rules.client_auth != "body" and basic == (SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET)
         return (
-            request.param("client_id") == SANDBOX_CLIENT_ID
+            self.rules.client_auth != "basic"
+            and request.param("client_id") == SANDBOX_CLIENT_ID
             and request.param("client_secret") == SANDBOX_CLIENT_SECRET
         )
+
+    def _reusable_access(self, scope: str, now: datetime) -> dict[str, object] | None:
+        """Strava: a refresh while an access token of this grant has more than `reuse_access_for` left
+        answers that token again."""
+        if self.rules.reuse_access_for is None:
+            return None
+        with self._lock:
+            live = [(token, grant) for token, grant in self._access.items()
+                    if grant.scope == scope and grant.expires_at - now > self.rules.reuse_access_for]
+        if not live:
+            return None
+        token, grant = max(live, key=lambda pair: pair[1].expires_at)
+        payload: dict[str, object] = {"access_token": token, "token_type": self.rules.token_type,
+                                      "expires_in": int((grant.expires_at - now).total_seconds()), "scope": scope}
+        if self.rules.extra_token_fields is not None:
+            payload.update(self.rules.extra_token_fields(payload))
+        return payload
 
     def _exchange_code(self, request: Request) -> Response:
         code = request.param("code") or ""
         with self._lock:
             grant = self._codes.pop(code, None)  # single use
         if grant is None or grant.expires_at <= self.clock.now():
-            return Response.json(400, {"error": "invalid_grant", "error_description": "invalid or expired code"})
-        if grant.redirect_uri and request.param("redirect_uri") != grant.redirect_uri:
-            return Response.json(400, {"error": "invalid_grant", "error_description": "redirect_uri mismatch"})
+            return self._error("invalid_code", 400, {"error": "invalid_grant", "error_description": "invalid or expired code"})
+        if grant.redirect_uri and request.param("redirect_uri") not in (None, grant.redirect_uri):
+            return self._error("invalid_code", 400, {"error": "invalid_grant", "error_description": "redirect_uri mismatch"})
         return Response.json(200, self.token_payload(grant.scope))
 
     def _refresh_grant(self, request: Request) -> Response:
@@ -187,7 +236,10 @@ class FakeOAuthServer:
                 del self._refresh[refresh]
             self.refresh_count += 1
         if scope is None:
-            return Response.json(400, {"error": "invalid_grant", "error_description": "invalid refresh token"})
+            return self._error("invalid_grant", 400, {"error": "invalid_grant", "error_description": "invalid refresh token"})
+        reused = self._reusable_access(scope, now)
+        if reused is not None:
+            return Response.json(200, reused | {"refresh_token": refresh})
         payload = self.token_payload(scope)
         if self.rules.rotate_refresh_tokens and self.rules.rotation_grace is not None:
             with self._lock:

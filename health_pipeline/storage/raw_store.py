@@ -219,6 +219,7 @@ class RawStore:
         watermark: str | None = None,
         detail: dict[str, Any] | None = None,
         retire: Iterable[str] = (),
+        touch: bool = False,
     ) -> LandingCounts:
         """Upsert `records` in one transaction and return what changed.
 
@@ -251,6 +252,9 @@ class RawStore:
                     counts.new += 1
                 elif row[0] == sha and row[1] is None and row[2] == record.day:
                     counts.unchanged += 1
+                    if touch:
+                        conn.execute("UPDATE records SET fetched_at = ? WHERE provider = ? AND resource = ? "
+                                     "AND record_id = ?", (now, provider, resource, record.record_id))
                 else:
                     conn.execute(
                         "UPDATE records SET day = ?, payload = ?, payload_sha256 = ?, fetched_at = ?, "
@@ -344,6 +348,40 @@ class RawStore:
         sql += " ORDER BY day, record_id"
         with self.connection() as conn:
             return [StoredRecord(*row) for row in conn.execute(sql, params)]
+
+    def due_follow_ups(self, provider: str, parent: str, child: str, limit: int | None = None) -> list[StoredRecord]:
+        """Live records of `parent` whose `child` record (same id) is missing, tombstoned, or fetched before the
+        parent last changed: what a follow-up still has to fetch, the most recent days first."""
+        sql = ("SELECT p.* FROM records p LEFT JOIN records c ON c.provider = p.provider AND c.resource = ? "
+               "AND c.record_id = p.record_id WHERE p.provider = ? AND p.resource = ? AND p.deleted_at IS NULL "
+               "AND (c.record_id IS NULL OR c.deleted_at IS NOT NULL OR c.fetched_at < p.fetched_at) "
+               "ORDER BY p.day DESC, p.record_id DESC")
+        params: list[Any] = [child, provider, parent]
+        if limit is not None:
+            sql += " LIMIT ?"
+            params.append(limit)
+        with self.connection() as conn:
+            return [StoredRecord(*row) for row in conn.execute(sql, params)]
+
+    def days_where(self, provider: str, resource: str, json_path: str, values: Iterable[str], since: date,
+                   until: date) -> list[date]:
+        """The local days in [since, until] of live records whose payload holds one of `values` at `json_path`."""
+        wanted = sorted(values)
+        marks = ", ".join("?" for _ in wanted)
+        with self.connection() as conn:
+            rows = conn.execute(
+                f"SELECT DISTINCT day FROM records WHERE provider = ? AND resource = ? AND deleted_at IS NULL "
+                f"AND day BETWEEN ? AND ? AND json_extract(payload, ?) IN ({marks}) ORDER BY day",
+                [provider, resource, since.isoformat(), until.isoformat(), json_path, *wanted]).fetchall()
+        return [date.fromisoformat(row[0]) for row in rows]
+
+    def orphans(self, provider: str, parent: str, child: str) -> list[str]:
+        """Ids of live `child` records whose `parent` record is gone or tombstoned."""
+        with self.connection() as conn:
+            return [row[0] for row in conn.execute(
+                "SELECT c.record_id FROM records c LEFT JOIN records p ON p.provider = c.provider AND p.resource = ? "
+                "AND p.record_id = c.record_id WHERE c.provider = ? AND c.resource = ? AND c.deleted_at IS NULL "
+                "AND (p.record_id IS NULL OR p.deleted_at IS NOT NULL)", (parent, provider, child))]
 
     def day_span(self, provider: str, resources: Iterable[str]) -> tuple[date | None, date | None, int]:
         """The first and last local day of the resources' live records, and how many live records have no day."""

@@ -179,7 +179,7 @@ _DECLARED: tuple[TidyTable, ...] = (
               compare="avg(value) FILTER (WHERE metric = 'weight')"),
     TidyTable("workouts", ("provider", "workout_id"), "Workouts from every provider, one row each.", compare="count(*)"),
     TidyTable("workout_sets", ("provider", "workout_id", "exercise_index", "set_index"), "Every logged set of every strength workout."),
-    TidyTable("daily_scores", ("provider", "day"), "The providers' own daily scores (0-100).", fresh_within_days=3),
+    TidyTable("daily_scores", ("provider", "day"), "The providers' own daily scores, each in its own range.", fresh_within_days=3),
     TidyTable("daily_vitals", ("provider", "day"), "Nightly vitals: HRV, SpO2, breathing, temperature; stress; VO2 max.", fresh_within_days=3,
               compare="avg(hrv_ms)"),
 )

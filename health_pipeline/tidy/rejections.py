@@ -71,11 +71,15 @@ SPECIAL_RULES: dict[str, tuple[Rule, ...]] = {
                      _rule("reps non-negative", "reps", "reps < 0"),
                      _rule("distance non-negative", "distance_m", "distance_m < 0"),
                      _rule("RPE 1-10", "rpe", "rpe NOT BETWEEN 1 AND 10")),
-    "daily_scores": tuple(_rule(f"{c} 0-100", c, f"{c} NOT BETWEEN 0 AND 100")
-                          for c in ("readiness_score", "sleep_score", "activity_score")),
+    "daily_scores": (*(_rule(f"{c} 0-100", c, f"{c} NOT BETWEEN 0 AND 100")
+                       for c in ("readiness_score", "sleep_score", "activity_score", "recovery_score")),
+                     _rule("strain 0-21", "strain", "strain NOT BETWEEN 0 AND 21"),
+                     _rule("nightly_recharge_status 1-6", "nightly_recharge_status", "nightly_recharge_status NOT BETWEEN 1 AND 6"),
+                     _rule("ans_charge -10..+10", "ans_charge", "ans_charge NOT BETWEEN -10 AND 10")),
     "daily_vitals": (_rule("SpO2 50-100 %", "spo2_pct", "spo2_pct NOT BETWEEN 50 AND 100"),
                      _rule("HRV non-negative", "hrv_ms", "hrv_ms < 0"),
-                     _rule("breathing 4-60 /min", "respiratory_rate_brpm", "respiratory_rate_brpm NOT BETWEEN 4 AND 60")),
+                     _rule("breathing 4-60 /min", "respiratory_rate_brpm", "respiratory_rate_brpm NOT BETWEEN 4 AND 60"),
+                     _rule("skin temperature 25-45 degC", "skin_temp_c", "skin_temp_c NOT BETWEEN 25 AND 45")),
 }
 
 

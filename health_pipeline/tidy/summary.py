@@ -1,11 +1,11 @@
 """`daily_summary`: one row per local day, each metric from the best provider that has it that day.
 
 "Best" is the configured precedence (`[summary]` in the config, one list of providers per
-metric, best first; `health_pipeline.config.SUMMARY_PRECEDENCE` holds the defaults). A provider
-not in a metric's list is never used for it. Next to each metric, `<metric>_provider` names the
-provider the value came from. The table is derived from the other tidy tables only, and small
-(one row per day), so every materialization rebuilds it whole: it is always consistent with
-them and with the current precedence.
+metric, best first). By default each source's declared rank per metric orders them
+(`health_pipeline.config.summary_precedence`). A provider not in a metric's list is never used for
+it. Next to each metric, `<metric>_provider` names the provider the value came from. The table is
+derived from the other tidy tables only, and small (one row per day), so every materialization
+rebuilds it whole: it is always consistent with them and with the current precedence.
 """
 
 from collections.abc import Mapping
@@ -61,6 +61,13 @@ METRICS: tuple[SummaryMetric, ...] = (
                   "respiratory_rate_brpm"),
     SummaryMetric("temperature_deviation_c", "DOUBLE", "degC", "nightly temperature deviation", "daily_vitals",
                   "temperature_deviation_c"),
+    SummaryMetric("skin_temp_c", "DOUBLE", "degC", "nightly skin temperature", "daily_vitals", "skin_temp_c"),
+    SummaryMetric("recovery_score", "INTEGER", "score 0-100", "recovery, from the night before", "daily_scores", "recovery_score"),
+    SummaryMetric("strain", "DOUBLE", "strain 0-21", "day strain (cardiovascular load, logarithmic)", "daily_scores", "strain"),
+    SummaryMetric("nightly_recharge_status", "INTEGER", "status 1-6", "Nightly Recharge status",
+                  "daily_scores", "nightly_recharge_status"),
+    SummaryMetric("ans_charge", "DOUBLE", "score -10..+10", "autonomic nervous system charge of the night",
+                  "daily_scores", "ans_charge"),
     SummaryMetric("vo2_max", "DOUBLE", "ml/kg/min", "VO2 max estimate", "daily_vitals", "vo2_max"),
     SummaryMetric("weight_kg", "DOUBLE", "kg", "the day's last weigh-in", "body_measurements", "value",
                   where="metric = 'weight'", pick="last"),

@@ -1,7 +1,7 @@
 -- daily_vitals: one row per (provider, day): nightly vitals of the night ending on `day`, and
 -- daily stress and VO2 max.
 CREATE TABLE IF NOT EXISTS daily_vitals (
-    provider                     VARCHAR NOT NULL,  -- [-] oura, fitbit or withings
+    provider                     VARCHAR NOT NULL,  -- [-] oura, fitbit, withings, whoop or polar
     day                          DATE    NOT NULL,  -- [local date] the day (for nightly values: the wake-up day)
     hrv_ms                       DOUBLE,            -- [ms] average nightly heart-rate variability (RMSSD)
     spo2_pct                     DOUBLE,            -- [%] average nightly blood oxygen saturation
@@ -10,5 +10,7 @@ CREATE TABLE IF NOT EXISTS daily_vitals (
     temperature_deviation_c      DOUBLE,            -- [degC] nightly skin temperature minus the personal baseline
     stress_high_s                BIGINT,            -- [s] time in high stress
     recovery_high_s              BIGINT,            -- [s] time in high recovery
-    vo2_max                      DOUBLE             -- [ml/kg/min] estimated VO2 max
+    vo2_max                      DOUBLE,            -- [ml/kg/min] estimated VO2 max
+    resting_hr_bpm               DOUBLE,            -- [bpm] nightly resting heart rate
+    skin_temp_c                  DOUBLE             -- [degC] nightly skin temperature (absolute, not a deviation)
 );

@@ -1,7 +1,7 @@
 -- workouts: one row per (provider, workout_id). `activity` is normalised across providers
 -- (strength_training, running, walking, cycling, swimming, hiking, ...); `title` is the provider's.
 CREATE TABLE IF NOT EXISTS workouts (
-    provider     VARCHAR     NOT NULL,  -- [-] oura, fitbit, withings or hevy
+    provider     VARCHAR     NOT NULL,  -- [-] oura, fitbit, withings, hevy, whoop, strava or polar
     workout_id   VARCHAR     NOT NULL,  -- [-] the provider's id of the workout
     day          DATE        NOT NULL,  -- [local date] the day the workout started
     start_ts     TIMESTAMPTZ NOT NULL,  -- [UTC instant] start
@@ -9,7 +9,8 @@ CREATE TABLE IF NOT EXISTS workouts (
     activity     VARCHAR     NOT NULL,  -- [-] normalised activity
     title        VARCHAR,               -- [-] the provider's name for it
     duration_s   BIGINT,                -- [s] active duration
-    active_kcal  DOUBLE,                -- [kcal] energy burned
+    active_kcal  DOUBLE,                -- [kcal] energy burned (WHOOP's kilojoule / 4.184; never a power meter's work)
     distance_m   DOUBLE,                -- [m] distance covered
-    avg_hr_bpm   DOUBLE                 -- [bpm] average heart rate
+    avg_hr_bpm   DOUBLE,                -- [bpm] average heart rate
+    work_kj      DOUBLE                 -- [kJ] mechanical work measured by a power meter (Strava `kilojoules`): not energy burned
 );

@@ -21,6 +21,8 @@ SELECT
         FILTER (WHERE resource = 'daily-sleep-temperature-derivations')        AS temperature_deviation_c,
     CAST(NULL AS BIGINT)                                                        AS stress_high_s,
     CAST(NULL AS BIGINT)                                                        AS recovery_high_s,
-    CAST(NULL AS DOUBLE)                                                        AS vo2_max
+    CAST(NULL AS DOUBLE)                                                        AS vo2_max,
+    CAST(NULL AS DOUBLE)                                                        AS resting_hr_bpm,
+    CAST(NULL AS DOUBLE)                                                        AS skin_temp_c
 FROM raw
 GROUP BY day

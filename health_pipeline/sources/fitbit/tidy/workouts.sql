@@ -31,5 +31,6 @@ SELECT
          THEN coalesce(CAST(payload->'exercise'->'metricsSummary'->>'caloriesKcal' AS DOUBLE), 0) END AS active_kcal,
     CASE WHEN (payload->'exercise'->'metricsSummary') IS NOT NULL
          THEN coalesce(CAST(payload->'exercise'->'metricsSummary'->>'distanceMillimeters' AS DOUBLE), 0) / 1000.0 END AS distance_m,
-    CAST(payload->'exercise'->'metricsSummary'->>'averageHeartRateBeatsPerMinute' AS DOUBLE) AS avg_hr_bpm
+    CAST(payload->'exercise'->'metricsSummary'->>'averageHeartRateBeatsPerMinute' AS DOUBLE) AS avg_hr_bpm,
+    CAST(NULL AS DOUBLE)                                                                     AS work_kj
 FROM raw

@@ -22,7 +22,9 @@ SELECT
         FILTER (WHERE resource = 'computed_temperature')                                   AS temperature_deviation_c,
     CAST(NULL AS BIGINT)                                                                    AS stress_high_s,
     CAST(NULL AS BIGINT)                                                                    AS recovery_high_s,
-    CAST(NULL AS DOUBLE)                                                                    AS vo2_max
+    CAST(NULL AS DOUBLE)                                                                    AS vo2_max,
+    CAST(NULL AS DOUBLE)                                                                    AS resting_hr_bpm,
+    CAST(NULL AS DOUBLE)                                                                    AS skin_temp_c
 FROM raw
 WHERE resource IN ('daily_hrv', 'daily_spo2', 'daily_respiratory_rate', 'computed_temperature')
 GROUP BY day

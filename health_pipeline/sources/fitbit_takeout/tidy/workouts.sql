@@ -38,6 +38,7 @@ SELECT
         WHEN 'Kilometer' THEN CAST(payload->'item'->>'distance' AS DOUBLE) * 1000
         WHEN 'Mile' THEN CAST(payload->'item'->>'distance' AS DOUBLE) * 1609.344
     END                                                                       AS distance_m,
-    CAST(payload->'item'->>'averageHeartRate' AS DOUBLE)                      AS avg_hr_bpm
+    CAST(payload->'item'->>'averageHeartRate' AS DOUBLE)                      AS avg_hr_bpm,
+    CAST(NULL AS DOUBLE)                                                      AS work_kj
 FROM logged
 WHERE started IS NOT NULL

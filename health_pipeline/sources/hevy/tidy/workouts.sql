@@ -20,5 +20,6 @@ SELECT
          - epoch(CAST(payload->>'start_time' AS TIMESTAMPTZ)) AS BIGINT)   AS duration_s,
     CAST(NULL AS DOUBLE)                                                   AS active_kcal,
     CAST(NULL AS DOUBLE)                                                   AS distance_m,
-    CAST(NULL AS DOUBLE)                                                   AS avg_hr_bpm
+    CAST(NULL AS DOUBLE)                                                   AS avg_hr_bpm,
+    CAST(NULL AS DOUBLE)                                                   AS work_kj
 FROM raw

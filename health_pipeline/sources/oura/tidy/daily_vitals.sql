@@ -39,5 +39,7 @@ SELECT
     others.temp_dev        AS temperature_deviation_c,
     others.stress_high_s,
     others.recovery_high_s,
-    others.vo2_max
+    others.vo2_max,
+    CAST(NULL AS DOUBLE)   AS resting_hr_bpm,
+    CAST(NULL AS DOUBLE)   AS skin_temp_c
 FROM nights FULL OUTER JOIN others USING (day)

@@ -21,5 +21,6 @@ SELECT
          - epoch(CAST(payload->>'start_datetime' AS TIMESTAMPTZ)) AS BIGINT) AS duration_s,
     CAST(payload->>'calories' AS DOUBLE)                                     AS active_kcal,
     CAST(payload->>'distance' AS DOUBLE)                                     AS distance_m,
-    CAST(NULL AS DOUBLE)                                                     AS avg_hr_bpm
+    CAST(NULL AS DOUBLE)                                                     AS avg_hr_bpm,
+    CAST(NULL AS DOUBLE)                                                     AS work_kj
 FROM raw

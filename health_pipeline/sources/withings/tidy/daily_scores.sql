@@ -7,7 +7,11 @@ SELECT
     CAST(payload->>'date' AS DATE)                      AS day,
     CAST(NULL AS INTEGER)                               AS readiness_score,
     CAST(payload->'data'->>'sleep_score' AS INTEGER)    AS sleep_score,
-    CAST(NULL AS INTEGER)                               AS activity_score
+    CAST(NULL AS INTEGER)                               AS activity_score,
+    CAST(NULL AS INTEGER)                               AS recovery_score,
+    CAST(NULL AS DOUBLE)                                AS strain,
+    CAST(NULL AS INTEGER)                               AS nightly_recharge_status,
+    CAST(NULL AS DOUBLE)                                AS ans_charge
 FROM raw
 WHERE (payload->'data'->>'sleep_score') IS NOT NULL
 QUALIFY row_number() OVER (

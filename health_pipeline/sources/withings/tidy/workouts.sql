@@ -30,5 +30,6 @@ SELECT
         - coalesce(CAST(payload->'data'->>'pause_duration' AS BIGINT), 0)  AS duration_s,
     CAST(payload->'data'->>'calories' AS DOUBLE)                            AS active_kcal,
     CAST(payload->'data'->>'distance' AS DOUBLE)                            AS distance_m,
-    nullif(CAST(payload->'data'->>'hr_average' AS DOUBLE), 0)               AS avg_hr_bpm
+    nullif(CAST(payload->'data'->>'hr_average' AS DOUBLE), 0)               AS avg_hr_bpm,
+    CAST(NULL AS DOUBLE)                                                    AS work_kj
 FROM raw LEFT JOIN categories ON categories.category = CAST(payload->>'category' AS INTEGER)
