@@ -49,6 +49,13 @@ def code_from_redirect(url: str, state: str, provider: str) -> str:
     return query["code"][0]
 
 
+def granted_scope(url: str) -> str | None:
+    """The scopes a redirect says were granted (Strava and WHOOP name them there; Strava's token answer
+    does not, and a person may untick some on its consent page), or None."""
+    found = parse_qs(urlsplit(url.strip()).query).get("scope")
+    return found[0] if found else None
+
+
 class _CallbackServer(HTTPServer):
     """Waits for one redirect to `path`, then stops."""
 
@@ -96,7 +103,8 @@ def authorize(
     redirect = urlsplit(tokens.config.redirect_uri)
     if manual:
         say(f"Open this URL, approve access, then paste the URL your browser ends up on:\n\n  {url}\n")
-        return tokens.exchange_code(code_from_redirect(ask("Redirected URL: "), state, provider))
+        pasted = ask("Redirected URL: ")
+        return tokens.exchange_code(code_from_redirect(pasted, state, provider), granted=granted_scope(pasted))
     if not is_loopback(redirect.hostname or ""):
         raise AuthFlowError(
             f"[{provider}] redirect_uri {tokens.config.redirect_uri} is not on this machine, so the callback "
@@ -122,4 +130,5 @@ def authorize(
         server.server_close()
         thread.join(timeout=5)
     assert server.redirect_url is not None
-    return tokens.exchange_code(code_from_redirect(server.redirect_url, state, provider))
+    return tokens.exchange_code(code_from_redirect(server.redirect_url, state, provider),
+                                granted=granted_scope(server.redirect_url))

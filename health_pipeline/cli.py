@@ -287,6 +287,9 @@ def _status(args: argparse.Namespace) -> int:
                       row["last_fetched"]] for row in rows]
             print(render_table(["provider", "resource", "records", "deleted", "days", "watermark", "last fetch"], table,
                                widths=[10, 18, 8, 8, 23, 12, 0], right={2, 3}))
+        for provider, resource, left, resets in store.backlog():
+            why = f"the quota is spent until {watermark_text(resets)}" if resets else "the last run stopped early"
+            print(f"{provider} {resource}: {left} still to fetch ({why}; the next run goes on from there)")
     return 0
 
 

@@ -49,6 +49,8 @@ WHOOP_DATED = ["cycles", "recoveries", "sleeps", "workouts"]
 UNPARTITIONED = {
     "oura_personal_info": "oura_api", "oura_ring_configuration": "oura_api",
     "whoop_profile": "whoop_api", "whoop_body_measurement": "whoop_api",
+    "strava_activities": "strava_api", "strava_athlete": "strava_api", "strava_athlete_zones": "strava_api",
+    "strava_activity_detail": "strava_api", "strava_activity_laps": "strava_api", "strava_activity_zones": "strava_api",
     "withings_measures": "withings_api", "withings_activity": "withings_api", "withings_workouts": "withings_api",
     "withings_sleep_summary": "withings_api",
     "hevy_workouts": "hevy_api", "hevy_routines": "hevy_api", "hevy_exercise_templates": "hevy_api",
@@ -61,6 +63,8 @@ def test_the_asset_graph_has_one_asset_per_oura_endpoint_and_the_slice_downstrea
                for key in graph.get_all_asset_keys()}
     assert parents == {
         **{key: [] for key in UNPARTITIONED},
+        # Strava's follow-ups, one per activity (streams only when switched on)
+        **{f"strava_activity_{f}": ["strava_activities"] for f in ("detail", "laps", "zones")},
         "import_fitbit_takeout": [], "import_health_sync": [],
         **{f"oura_{resource}": [] for resource in OURA_DATED},
         **{f"fitbit_{t.replace('-', '_')}": [] for t in FITBIT_TYPES},
@@ -98,6 +102,7 @@ def test_the_export_asset_shows_each_metrics_tidy_columns_as_column_lineage(defs
         "Lineage: heart_rate.bpm <- oura_heartrate.[].bpm (GET /v2/usercollection/heartrate); "
         "fitbit_heart_rate.[].heartRate.beatsPerMinuteAvg (POST /v4/users/me/dataTypes/heart-rate/dataPoints:rollUp); "
         "withings_intraday.{epoch}.heart_rate (POST /v2/measure action=getintradayactivity); "
+        "strava_activity_streams.heartrate.data (GET /activities/{id}/streams); "
         "import_fitbit_takeout.rows[].value.bpm (Fitbit export: heart_rate files); "
         "import_fitbit_takeout.rows[].beats per minute (Fitbit export: google_heart_rate files).")
 
@@ -133,7 +138,8 @@ def test_every_asset_is_daily_partitioned_single_run_pooled_grouped_and_describe
 def test_sensors_and_schedules_are_on_by_default(defs: dg.Definitions) -> None:
     assert {s.name: s.default_status for s in defs.sensors or []} == {
         "withings_changes": dg.DefaultSensorStatus.RUNNING, "hevy_changes": dg.DefaultSensorStatus.RUNNING,
-        "whoop_unsettled": dg.DefaultSensorStatus.RUNNING, "tidy_follows_raw": dg.DefaultSensorStatus.RUNNING}
+        "whoop_unsettled": dg.DefaultSensorStatus.RUNNING, "strava_changes": dg.DefaultSensorStatus.RUNNING,
+        "tidy_follows_raw": dg.DefaultSensorStatus.RUNNING}
     assert {s.name for s in defs.schedules or []} == {"recent_days", "trailing_week", "reference_daily"}
     assert all(s.default_status == dg.DefaultScheduleStatus.RUNNING for s in defs.schedules or [])
 
@@ -194,7 +200,7 @@ def test_init_registers_each_pool_with_limit_one() -> None:
         register_pools(instance, POOLS)
         limits = {pool: instance.event_log_storage.get_concurrency_info(pool).slot_count for pool in POOLS}
     assert limits == dict.fromkeys(
-        ("oura_api", "fitbit_api", "withings_api", "hevy_api", "whoop_api", "raw_store", "duckdb"), 1
+        ("oura_api", "fitbit_api", "withings_api", "hevy_api", "whoop_api", "strava_api", "raw_store", "duckdb"), 1
     )
 
 

@@ -86,7 +86,7 @@ def authorize_with_sandbox(tokens: OAuthTokens) -> None:
     query = parse_qs(urlsplit(location).query)
     if query.get("state", [""])[0] != state or "code" not in query:
         raise ReauthorizationNeeded(tokens.provider, "the sandbox's authorize step did not return a code")
-    tokens.exchange_code(query["code"][0])
+    tokens.exchange_code(query["code"][0], granted=query.get("scope", [None])[0])
 
 
 def run_demo(options: DemoOptions, say: Callable[[str], None] = print) -> Config:

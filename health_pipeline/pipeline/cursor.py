@@ -118,6 +118,7 @@ def build_cursor_asset(source: ApiSource, resource: CursorResource) -> dg.Assets
         settings = clients[provider]
         store = raw_store.store()
         client = settings.client(store)
+        made = client.requests_made
         today = datetime.now(settings.config.loaded.app.tz).date()
         start_date = settings.settings.start_date
         window = sync_window(context)
@@ -129,7 +130,7 @@ def build_cursor_asset(source: ApiSource, resource: CursorResource) -> dg.Assets
         return dg.MaterializeResult(metadata={
             **({"window": f"{window[0]}..{window[1]}"} if window else {}),
             "first_sync": outcome.first_sync, "watermark_before": outcome.watermark_before or "none",
-            "watermark_after": outcome.watermark_after or "none", "requests": client.requests_made,
+            "watermark_after": outcome.watermark_after or "none", "requests": client.requests_made - made,
             **outcome.counts.as_metadata(),
         })
 

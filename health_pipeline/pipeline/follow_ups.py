@@ -79,13 +79,14 @@ def build_follow_up_asset(source: ApiSource, follow_up: FollowUp) -> dg.AssetsDe
               **clients: SourceClientResource) -> dg.MaterializeResult:
         store = raw_store.store()
         client = clients[provider].client(store)
+        made = client.requests_made
         with provider_failures(client):
             outcome = fetch_follow_ups(source, follow_up, client, store)
         if outcome.stopped is not None:
             context.log.warning(f"{outcome.stopped} ({outcome.left} {follow_up.of} still need their {resource})")
         quota = client.http.quota.state() if getattr(client.http, "quota", None) is not None else {}
         return dg.MaterializeResult(metadata={
-            "fetched": outcome.fetched, "left": outcome.left, "requests": client.requests_made,
+            "fetched": outcome.fetched, "left": outcome.left, "requests": client.requests_made - made,
             **({"stopped": str(outcome.stopped)} if outcome.stopped else {}),
             **({"quota": dg.MetadataValue.json(quota)} if quota else {}),
             **outcome.counts.as_metadata(),

@@ -75,6 +75,7 @@ def build_daily_landing_asset(source: ApiSource, daily: DailyResource,
         if start != requested:
             context.log.info(f"resuming after {start - timedelta(days=1)}: earlier chunks of this run already landed")
         api: WindowClient = client.client(store)
+        made = api.requests_made  # the run's client is shared by its assets: count this asset's own
         counts = LandingCounts()
         chunks = 0
         try:
@@ -92,13 +93,13 @@ def build_daily_landing_asset(source: ApiSource, daily: DailyResource,
                     context.log.info(f"landed {chunk.start}..{chunk.end}: {len(chunk.records)} records")
         except source.skip_errors as err:  # partial consent: this resource was not granted
             context.log.warning(f"skipped: {err}")
-            return dg.MaterializeResult(metadata={"skipped": str(err), "requests": api.requests_made})
+            return dg.MaterializeResult(metadata={"skipped": str(err), "requests": api.requests_made - made})
         resumed = {"resumed_from": start.isoformat()} if start != requested else {}
         return dg.MaterializeResult(
             metadata={
                 "window": f"{requested.isoformat()}..{last.isoformat()}" if requested <= last else "before start_date",
                 **resumed,
-                "requests": api.requests_made,
+                "requests": api.requests_made - made,
                 "chunks": chunks,
                 **counts.as_metadata(),
             }

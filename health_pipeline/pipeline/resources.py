@@ -135,6 +135,9 @@ class SourceClientResource(dg.ConfigurableResource):
 
     config: ConfigResource
     source: str
+    # One client per run and raw store: its assets share its quota count (a day's quota spent by one
+    # asset is spent for the next, without asking the provider again) and its HTTP session.
+    _clients: dict[str, Any] = PrivateAttr(default_factory=dict)
 
     @property
     def settings(self) -> ProviderConfig:
@@ -145,8 +148,11 @@ class SourceClientResource(dg.ConfigurableResource):
         if not self.settings.enabled:
             raise dg.Failure(f"{self.source} is disabled: set [{self.source}] enabled = true in the config file",
                              allow_retries=False)
-        config = self.config.loaded
-        return config.registry.api(self.source).build_client(self.settings, config.app, store)
+        key = str(store.path)
+        if key not in self._clients:
+            config = self.config.loaded
+            self._clients[key] = config.registry.api(self.source).build_client(self.settings, config.app, store)
+        return self._clients[key]
 
 
 class ImportProgress:

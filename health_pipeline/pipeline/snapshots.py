@@ -24,10 +24,11 @@ def build_snapshot_asset(source: ApiSource, snapshot: SnapshotResource) -> dg.As
     def _land(context: dg.AssetExecutionContext, raw_store: RawStoreResource,
               **clients: SourceClientResource) -> dg.MaterializeResult:
         client = clients[provider].client(raw_store.store())
+        made = client.requests_made
         with provider_failures(client):
             records = fetch(client, resource)
         counts = raw_store.store().land(provider, resource, records, complete=True)
-        return dg.MaterializeResult(metadata={"requests": client.requests_made, **counts.as_metadata()})
+        return dg.MaterializeResult(metadata={"requests": client.requests_made - made, **counts.as_metadata()})
 
     return dg.asset(
         key=landing_key(provider, resource),

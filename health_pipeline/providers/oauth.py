@@ -136,8 +136,9 @@ class OAuthTokens:
         url, _ = session.authorization_url(self.config.authorize_url, **{**self.profile.authorize_params, **extra})
         return url
 
-    def exchange_code(self, code: str) -> StoredToken:
-        """Trade an authorization code for tokens and store them."""
+    def exchange_code(self, code: str, granted: str | None = None) -> StoredToken:
+        """Trade an authorization code for tokens and store them; `granted`: the scopes the redirect said
+        were granted (they win over what the token answer says, or leaves out)."""
         session = self._session(redirect_uri=self.config.redirect_uri, scope=self.profile.scope)
         try:
             token = session.fetch_token(
@@ -153,6 +154,8 @@ class OAuthTokens:
             raise ReauthorizationNeeded(self.provider, f"the authorization code was refused ({err.error})") from None
         except requests.RequestException as err:
             raise self._unavailable(f"could not be reached after 5 attempts ({type(err).__name__})") from None
+        if granted:
+            token["scope"] = granted
         return self._save(token)
 
     # -- access tokens ------------------------------------------------------------------------

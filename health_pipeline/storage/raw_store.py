@@ -430,6 +430,18 @@ class RawStore:
             ).fetchone()
         return (row[0], json.loads(row[1])) if row else None
 
+    def backlog(self) -> list[tuple[str, str, int, str | None]]:
+        """(provider, resource, records still to fetch, when the quota that stopped it resets) of each
+        follow-up a spent quota left unfinished (for `status`)."""
+        with self.connection() as conn:
+            rows = conn.execute("SELECT provider, resource, detail FROM sync_state ORDER BY provider, resource").fetchall()
+        found = []
+        for provider, resource, text in rows:
+            detail = json.loads(text) if text else {}
+            if isinstance(detail.get("left"), int) and detail["left"] > 0:
+                found.append((provider, resource, detail["left"], detail.get("quota_resets_at")))
+        return found
+
     def resource_summary(self) -> list[dict[str, Any]]:
         """Per (provider, resource): live and deleted counts, last fetch, watermark (for `status`)."""
         with self.connection() as conn:
