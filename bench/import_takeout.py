@@ -57,7 +57,7 @@ def main() -> None:
         with duckdb.connect(str(Path(work) / "health.duckdb")) as conn:
             for name in {t.table for t in IMPORTER.tidy}:
                 rebuild_table(conn, store, TABLES[name], world.first_day(), world.today() - timedelta(days=1),
-                              providers=["fitbit"])
+                              providers=["fitbit"], timezone=world.timezone)
             modelled = time.perf_counter() - started
             samples = conn.execute("SELECT count(*) FROM heart_rate").fetchone()[0]
         started = time.perf_counter()

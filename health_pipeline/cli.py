@@ -10,12 +10,13 @@ import os
 import sys
 from datetime import date, datetime, timezone
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 import dagster as dg
 
 from health_pipeline.auth_flow import AuthFlowError, authorize
 from health_pipeline.config import Config, example_text
+from health_pipeline.declarations import ApiSource
 from health_pipeline.dev.dagster_dev import DagsterDevError
 from health_pipeline.dev.demo import DemoOptions, run_demo
 from health_pipeline.dev.local_victoriametrics import LocalVictoriaMetricsError
@@ -133,6 +134,8 @@ def build_parser() -> argparse.ArgumentParser:
     token_import.add_argument("--refresh-token", metavar="TOKEN", help="the token, or - to read it from stdin")
     token_import.add_argument("--expires-at", type=_instant, metavar="ISO-8601", help="e.g. 2026-11-23T10:00:00Z")
     token_import.add_argument("--scope", default=None, help="the granted scopes, as the provider wrote them")
+    token_import.add_argument("--user-id", type=int, default=None,
+                              help="the user id a token answer carried beside the token (`x_user_id`); the user is registered with it")
 
     sandbox = commands.add_parser("sandbox", help="the local fake provider APIs")
     sandbox_commands = sandbox.add_subparsers(dest="sandbox_command", metavar="SUBCOMMAND", required=True)
@@ -502,7 +505,19 @@ def _auth(args: argparse.Namespace) -> int:
     missing = [s for s in tokens.scopes if granted and s not in granted]
     if missing:
         print(f"{args.provider}: warning: not granted: {', '.join(missing)}; data needing them will be skipped")
+    _after_authorize(source, config, store, tokens.answer)
     return 0
+
+
+def _after_authorize(source: ApiSource, config: Config, store: RawStore, answer: dict[str, Any]) -> None:
+    """What the provider needs once its tokens are stored (Polar: registering the user)."""
+    if source.after_authorize is None:
+        return
+    api = source.build_client(config.provider(source.name), config.app, store)
+    try:
+        print(f"{source.name}: {source.after_authorize(api, answer)}")
+    finally:
+        api.http.close()
 
 
 def _tokens(args: argparse.Namespace) -> int:
@@ -524,6 +539,8 @@ def _tokens(args: argparse.Namespace) -> int:
     store.save_token(args.provider, access_token=access, refresh_token=value(args.refresh_token),
                      scope=args.scope, expires_at=args.expires_at)
     print(f"{args.provider}: tokens stored in {store.path}")
+    _after_authorize(REGISTRY.api(args.provider), config, store,
+                     {"x_user_id": args.user_id} if args.user_id is not None else {})
     return 0
 
 

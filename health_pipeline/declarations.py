@@ -197,6 +197,9 @@ class ApiSource:
     summary: Mapping[str, int] = field(default_factory=dict)
     # `check_settings(settings)`: a refusal (raises) before authorising, e.g. a retired API's URL
     check_settings: Callable[[Any], None] = lambda settings: None
+    # `after_authorize(client, answer)`: what the provider needs once tokens are stored (Polar: the user's
+    # registration, with the token answer's `x_user_id`); returns a line for the person.
+    after_authorize: Callable[[Any, Mapping[str, Any]], str] | None = None
 
     @property
     def title(self) -> str:
@@ -205,7 +208,8 @@ class ApiSource:
 
     @property
     def driven_by(self) -> Driver:
-        """How it is kept current: daily partitions (schedules, backfills) or a change cursor (a sensor)."""
+        """How it is mainly kept current: a change cursor (a sensor) when it has one, else daily partitions
+        (schedules, backfills). A source with both (Polar) has its daily resources scheduled too."""
         return "changes" if self.cursor is not None else "daily"
 
     @property

@@ -44,6 +44,7 @@ FITBIT_TYPES = [
 
 
 WHOOP_DATED = ["cycles", "recoveries", "sleeps", "workouts"]
+POLAR_DATED = ["sleep", "nightly_recharge", "activities", "continuous_heart_rate"]
 
 
 UNPARTITIONED = {
@@ -51,6 +52,7 @@ UNPARTITIONED = {
     "whoop_profile": "whoop_api", "whoop_body_measurement": "whoop_api",
     "strava_activities": "strava_api", "strava_athlete": "strava_api", "strava_athlete_zones": "strava_api",
     "strava_activity_detail": "strava_api", "strava_activity_laps": "strava_api", "strava_activity_zones": "strava_api",
+    "polar_exercises": "polar_api", "polar_physical_information": "polar_api", "polar_user": "polar_api",
     "withings_measures": "withings_api", "withings_activity": "withings_api", "withings_workouts": "withings_api",
     "withings_sleep_summary": "withings_api",
     "hevy_workouts": "hevy_api", "hevy_routines": "hevy_api", "hevy_exercise_templates": "hevy_api",
@@ -69,6 +71,7 @@ def test_the_asset_graph_has_one_asset_per_oura_endpoint_and_the_slice_downstrea
         **{f"oura_{resource}": [] for resource in OURA_DATED},
         **{f"fitbit_{t.replace('-', '_')}": [] for t in FITBIT_TYPES},
         **{f"whoop_{resource}": [] for resource in WHOOP_DATED},
+        **{f"polar_{resource}": [] for resource in POLAR_DATED},
         **{table.name: sorted([a for s in table.sources if s.option is None for a in s.raw_assets]
                               + (["import_health_sync"] if {"oura", "withings", "hevy"} & {s.provider for s in table.sources}
                                  else []))
@@ -80,8 +83,8 @@ def test_the_asset_graph_has_one_asset_per_oura_endpoint_and_the_slice_downstrea
     assert parents["daily_activity"] == ["fitbit_active_energy_burned", "fitbit_active_minutes", "fitbit_altitude",
                                          "fitbit_daily_resting_heart_rate", "fitbit_distance", "fitbit_floors",
                                          "fitbit_steps", "fitbit_total_calories", "import_fitbit_takeout",
-                                         "import_health_sync", "oura_daily_activity", "whoop_cycles",
-                                         "whoop_recoveries", "withings_activity"]
+                                         "import_health_sync", "oura_daily_activity", "polar_activities",
+                                         "whoop_cycles", "whoop_recoveries", "withings_activity"]
 
 
 def test_the_export_asset_shows_each_metrics_tidy_columns_as_column_lineage(defs: dg.Definitions) -> None:
@@ -103,6 +106,7 @@ def test_the_export_asset_shows_each_metrics_tidy_columns_as_column_lineage(defs
         "fitbit_heart_rate.[].heartRate.beatsPerMinuteAvg (POST /v4/users/me/dataTypes/heart-rate/dataPoints:rollUp); "
         "withings_intraday.{epoch}.heart_rate (POST /v2/measure action=getintradayactivity); "
         "strava_activity_streams.heartrate.data (GET /activities/{id}/streams); "
+        "polar_continuous_heart_rate.heart_rate_samples[].heart_rate (GET /users/continuous-heart-rate); "
         "import_fitbit_takeout.rows[].value.bpm (Fitbit export: heart_rate files); "
         "import_fitbit_takeout.rows[].beats per minute (Fitbit export: google_heart_rate files).")
 
@@ -111,6 +115,7 @@ def test_every_asset_is_daily_partitioned_single_run_pooled_grouped_and_describe
     pools = {**{f"oura_{r}": "oura_api" for r in OURA_DATED},
              **{f"fitbit_{t.replace('-', '_')}": "fitbit_api" for t in FITBIT_TYPES},
              **{f"whoop_{r}": "whoop_api" for r in WHOOP_DATED},
+             **{f"polar_{r}": "polar_api" for r in POLAR_DATED},
              **{table: "duckdb" for table in ALL_TABLES}, "export_victoriametrics": "duckdb"}
     for assets_def in defs.assets or []:
         assert isinstance(assets_def, dg.AssetsDefinition)
@@ -131,7 +136,7 @@ def test_every_asset_is_daily_partitioned_single_run_pooled_grouped_and_describe
         assert assets_def.backfill_policy == dg.BackfillPolicy.single_run()
         assert assets_def.op.pool == pools[name]
         assert assets_def.specs_by_key[assets_def.key].description
-        assert assets_def.group_names_by_key[assets_def.key] in {"oura", "fitbit", "whoop", "tidy", "export"}
+        assert assets_def.group_names_by_key[assets_def.key] in {"oura", "fitbit", "whoop", "polar", "tidy", "export"}
         assert assets_def.op.retry_policy is not None
 
 
@@ -139,6 +144,7 @@ def test_sensors_and_schedules_are_on_by_default(defs: dg.Definitions) -> None:
     assert {s.name: s.default_status for s in defs.sensors or []} == {
         "withings_changes": dg.DefaultSensorStatus.RUNNING, "hevy_changes": dg.DefaultSensorStatus.RUNNING,
         "whoop_unsettled": dg.DefaultSensorStatus.RUNNING, "strava_changes": dg.DefaultSensorStatus.RUNNING,
+        "polar_changes": dg.DefaultSensorStatus.RUNNING,
         "tidy_follows_raw": dg.DefaultSensorStatus.RUNNING}
     assert {s.name for s in defs.schedules or []} == {"recent_days", "trailing_week", "reference_daily"}
     assert all(s.default_status == dg.DefaultScheduleStatus.RUNNING for s in defs.schedules or [])
@@ -200,7 +206,7 @@ def test_init_registers_each_pool_with_limit_one() -> None:
         register_pools(instance, POOLS)
         limits = {pool: instance.event_log_storage.get_concurrency_info(pool).slot_count for pool in POOLS}
     assert limits == dict.fromkeys(
-        ("oura_api", "fitbit_api", "withings_api", "hevy_api", "whoop_api", "strava_api", "raw_store", "duckdb"), 1
+        ("oura_api", "fitbit_api", "withings_api", "hevy_api", "whoop_api", "strava_api", "polar_api", "raw_store", "duckdb"), 1
     )
 
 

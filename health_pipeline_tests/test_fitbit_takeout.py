@@ -207,7 +207,7 @@ client_secret = "sandbox-secret"
     import_takeout(archive, store, BERLIN)
     table = TABLES["daily_activity"]
     with duckdb.connect(str(tmp_path / "t.duckdb")) as conn:
-        rebuild_table(conn, store, table, FIRST, LAST)
+        rebuild_table(conn, store, table, FIRST, LAST, timezone=TIMEZONE)
         steps = dict(conn.execute("SELECT day, steps FROM daily_activity WHERE provider = 'fitbit'").fetchall())
         kcal = dict(conn.execute("SELECT day, active_kcal FROM daily_activity WHERE provider = 'fitbit'").fetchall())
         disagreements = conn.execute("SELECT day, kept_source, kept_value, other_source, other_value "
@@ -225,6 +225,6 @@ client_secret = "sandbox-secret"
         assert not outcome.passed and outcome.metadata["days_disagreeing"] == 1
         assert str(disagree) in outcome.metadata["examples"][0]
         # `archive_wins = ["daily_activity"]`: the export's value is kept instead.
-        rebuild_table(conn, store, table, FIRST, LAST, precedence={"fitbit": ("fitbit_takeout", "fitbit")})
+        rebuild_table(conn, store, table, FIRST, LAST, timezone=TIMEZONE, precedence={"fitbit": ("fitbit_takeout", "fitbit")})
         assert conn.execute("SELECT steps, active_kcal FROM daily_activity WHERE provider = 'fitbit' AND day = ?",
                             [disagree]).fetchone() == (disagreements[0][4], None)

@@ -53,6 +53,9 @@ def test_lineage_goes_from_metric_to_endpoint() -> None:
         "       <- fitbit    fitbit_body_fat : bodyFat.percentage  <- GET /v4/users/me/dataTypes/body-fat/dataPoints",
         "       <- withings  withings_measures : measures[].value  <- POST /measure action=getmeas",
         "       <- withings  withings_measures : measures[].unit  <- POST /measure action=getmeas",
+        "       <- polar     polar_physical_information : weight  <- POST /users/{user-id}/physical-information-transactions",
+        "       <- polar     polar_physical_information : height  <- POST /users/{user-id}/physical-information-transactions",
+        "       <- polar     polar_physical_information : vo2-max  <- POST /users/{user-id}/physical-information-transactions",
         "       <- fitbit_takeout import_fitbit_takeout : item.weight  <- Fitbit export: weight files",
         "       <- fitbit_takeout import_fitbit_takeout : item.fat  <- Fitbit export: weight files",
     ]
@@ -64,6 +67,7 @@ def test_lineage_line_names_tidy_columns_raw_fields_and_requests() -> None:
         "oura_daily_activity.steps (GET /v2/usercollection/daily_activity); "
         "fitbit_steps.steps.countSum (POST /v4/users/me/dataTypes/steps/dataPoints:dailyRollUp); "
         "withings_activity.steps (POST /v2/measure action=getactivity); "
+        "polar_activities.steps (GET /users/activities); "
         "import_fitbit_takeout.rows[].value (Fitbit export: steps files).")
     assert lineage_line("fitbit_heart_rate_zone_minutes") == (
         "Lineage: heart_rate_zones.duration_s <- fitbit_time_in_heart_rate_zone."

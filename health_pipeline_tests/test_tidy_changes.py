@@ -42,7 +42,7 @@ def test_withings_measures_edge_cases_are_modelled_exactly(tmp_path: Path) -> No
     ])
     with TidyStore(tmp_path / "t.duckdb").connect() as conn:
         [result] = rebuild_table(conn, store, TABLES["body_measurements"], date(2026, 11, 1), date(2026, 11, 1),
-                                 providers=["withings"])
+                                 providers=["withings"], timezone="Europe/Berlin")
         got = conn.execute("SELECT metric, value, unit, source_id FROM body_measurements ORDER BY source_id, metric").fetchall()
     assert got == [("spo2", 30.0, "%", "1"), ("weight", 72.345, "kg", "1"), ("withings_type_999", 12.0, "1", "1"),
                    ("diastolic_bp", 125.0, "mmHg", "3")]
@@ -50,11 +50,11 @@ def test_withings_measures_edge_cases_are_modelled_exactly(tmp_path: Path) -> No
     store.tombstone("withings", "measures", ["1"])
     with TidyStore(tmp_path / "t.duckdb").connect() as conn:
         again = rebuild_table(conn, store, TABLES["body_measurements"], date(2026, 11, 1), date(2026, 11, 1),
-                              providers=["withings"])
+                              providers=["withings"], timezone="Europe/Berlin")
         unchanged = rebuild_table(conn, store, TABLES["body_measurements"], date(2026, 11, 1), date(2026, 11, 1),
-                                  providers=["withings"])
+                                  providers=["withings"], timezone="Europe/Berlin")
         forced = rebuild_table(conn, store, TABLES["body_measurements"], date(2026, 11, 1), date(2026, 11, 1),
-                               providers=["withings"], force=True)
+                               providers=["withings"], force=True, timezone="Europe/Berlin")
         left = conn.execute("SELECT source_id FROM body_measurements").fetchall()
     assert [(r.rebuilt, r.rows) for r in again + unchanged + forced] == [(True, 1), (False, 1), (True, 1)]
     assert left == [("3",)]

@@ -23,7 +23,7 @@ from health_pipeline.dev.sandbox import sandbox_for
 from health_pipeline.sandbox.server import Sandbox
 from health_pipeline.sandbox.world import SandboxClock, SandboxWorld, night_for
 from health_pipeline.storage.duckdb_store import TidyStore
-from health_pipeline.tidy import checks
+from health_pipeline.tidy import checks, models
 from health_pipeline.registry import ALL_TABLES, TABLES, TidyTable
 from health_pipeline.tidy.summary import METRIC_NAMES
 from health_pipeline_tests.conftest import FROZEN_NOW, TIMEZONE, TODAY
@@ -419,6 +419,7 @@ def test_every_column_is_documented_and_every_source_column_has_lineage() -> Non
             with duckdb.connect() as conn:  # columns the source always leaves NULL need no lineage
                 conn.execute("CREATE TABLE raw (provider VARCHAR, resource VARCHAR, record_id VARCHAR, day VARCHAR, payload VARCHAR)")
                 conn.execute(table.ddl)
+                models.define_home_tz(conn, "Europe/Berlin")
                 select = conn.execute(f"DESCRIBE {source.sql}").fetchall()
             assert [r[0] for r in select] == actual, source.sql.splitlines()[0]
             for column in undocumented:  # only a NULL or a constant may go without lineage
@@ -440,7 +441,6 @@ def test_per_record_sources_model_a_long_window_in_slices_with_the_same_rows(
     landed: Landed, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from health_pipeline.storage.raw_store import RawStore
-    from health_pipeline.tidy import models
 
     sliced = {(s.table, s.provider) for t in TABLES.values() for s in t.sources if s.per_record}
     assert sliced == {("heart_rate", "oura"), ("heart_rate", "fitbit"), ("heart_rate", "withings"), ("sleep_samples", "oura"),
@@ -460,7 +460,7 @@ def test_per_record_sources_model_a_long_window_in_slices_with_the_same_rows(
     monkeypatch.setattr(models, "SLICE_DAYS", 4)
     with TidyStore(landed.config.app.duckdb).connect() as conn:
         for table in tables:
-            models.rebuild_table(conn, store, TABLES[table], START, END)
+            models.rebuild_table(conn, store, TABLES[table], START, END, timezone=TIMEZONE)
     assert {t: landed.rows(f"SELECT * FROM {t} ORDER BY ALL") for t in tables} == before
     assert (START, START + timedelta(days=3)) in reads and (date(2026, 11, 9), END) in reads  # 21 days: 6 slices
 
@@ -481,5 +481,5 @@ def test_per_record_sources_model_a_long_window_in_slices_with_the_same_rows(
 
     monkeypatch.setattr(store, "records", failing)
     with TidyStore(landed.config.app.duckdb).connect() as conn, pytest.raises(OSError):
-        models.rebuild_table(conn, store, TABLES["heart_rate"], START, END)
+        models.rebuild_table(conn, store, TABLES["heart_rate"], START, END, timezone=TIMEZONE)
     assert landed.rows("SELECT * FROM heart_rate ORDER BY ALL") == before["heart_rate"]  # all or nothing

@@ -74,7 +74,14 @@ def write_sandbox_config(path: Path, text: str) -> Config:
     for source in REGISTRY.apis:
         settings = config.provider(source.name)
         if source.oauth is not None and settings.enabled:
-            authorize_with_sandbox(OAuthTokens(settings, store, source.oauth))
+            tokens = OAuthTokens(settings, store, source.oauth)
+            authorize_with_sandbox(tokens)
+            if source.after_authorize is not None:
+                api = source.build_client(settings, config.app, store)
+                try:
+                    source.after_authorize(api, tokens.answer)
+                finally:
+                    api.http.close()
     return config
 
 

@@ -105,6 +105,8 @@ class ProviderHTTP:
         params: Mapping[str, Any] | None = None,
         data: Mapping[str, Any] | None = None,
         headers: Mapping[str, str] | None = None,
+        json: Any = None,
+        auth: tuple[str, str] | None = None,
     ) -> requests.Response:
         """Send one logical request; returns any response that is not retryable or 410."""
         settings = self.settings
@@ -118,7 +120,7 @@ class ProviderHTTP:
             self.requests_made += 1
             try:
                 response = self._session.request(
-                    method, url, params=params, data=data, headers=dict(headers or {}),
+                    method, url, params=params, data=data, json=json, auth=auth, headers=dict(headers or {}),
                     timeout=(settings.connect_timeout_s, settings.read_timeout_s), allow_redirects=False,
                 )
             except (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError) as err:

@@ -77,6 +77,8 @@ class OAuthProfile:
     token_params: dict[str, str] = field(default_factory=dict)
     # Rewrites a token endpoint answer into standard OAuth JSON (Withings wraps it in {status, body}).
     unwrap: Callable[[requests.Response], requests.Response] | None = None
+    # How the token endpoint takes the client's credentials: in the form body, or HTTP Basic (Polar).
+    client_auth: str = "body"
 
     @property
     def scope(self) -> str | list[str]:
@@ -92,6 +94,8 @@ class OAuthTokens:
         self.store = store
         self.profile = profile if isinstance(profile, OAuthProfile) else OAuthProfile(tuple(profile))
         self.refreshes = 0
+        # The last token answer's fields other than the tokens (Polar's `x_user_id`, Strava's `athlete`).
+        self.answer: dict[str, Any] = {}
 
     @property
     def scopes(self) -> tuple[str, ...]:
@@ -140,11 +144,13 @@ class OAuthTokens:
         """Trade an authorization code for tokens and store them; `granted`: the scopes the redirect said
         were granted (they win over what the token answer says, or leaves out)."""
         session = self._session(redirect_uri=self.config.redirect_uri, scope=self.profile.scope)
+        secret = self.config.client_secret.reveal()
+        credentials: dict[str, Any] = (
+            {"auth": requests.auth.HTTPBasicAuth(self.config.client_id, secret), "include_client_id": False}
+            if self.profile.client_auth == "basic" else {"include_client_id": True, "client_secret": secret})
         try:
             token = session.fetch_token(
-                self.config.token_url, code=code, include_client_id=True,
-                client_secret=self.config.client_secret.reveal(), timeout=TOKEN_TIMEOUT_S,
-                **self.profile.token_params,
+                self.config.token_url, code=code, timeout=TOKEN_TIMEOUT_S, **credentials, **self.profile.token_params,
             )
         except TokenEndpointUnavailable as err:
             raise self._unavailable(f"answered HTTP {err.status} after 5 attempts") from None
@@ -209,6 +215,8 @@ class OAuthTokens:
         return self._save(token)
 
     def _save(self, token: dict[str, Any]) -> StoredToken:
+        self.answer = {k: v for k, v in token.items()
+                       if k not in ("access_token", "refresh_token", "id_token", "expires_in", "expires_at")}
         expires_at = None
         if token.get("expires_in") is not None:
             expires_at = datetime.now(timezone.utc) + timedelta(seconds=float(token["expires_in"]))

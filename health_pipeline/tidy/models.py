@@ -8,9 +8,11 @@ modelled from is kept in `_tidy_state` (a fingerprint of its records), so a run 
 or Hevy source only when its raw records changed, and a `force` rebuild models it regardless.
 """
 
+import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
+from zoneinfo import ZoneInfo
 
 import duckdb
 import pyarrow as pa
@@ -97,16 +99,28 @@ def prepare_table(conn: duckdb.DuckDBPyConnection, table: TidyTable) -> None:
     conn.execute("COMMIT")
 
 
+def define_home_tz(conn: duckdb.DuckDBPyConnection, timezone: str) -> None:
+    """`home_tz()` in this connection's SQL: the configured time zone's name (validated: an IANA name)."""
+    ZoneInfo(timezone)  # raises for an unknown zone
+    if not re.fullmatch(r"[A-Za-z0-9_+\-/]+", timezone):
+        raise ValueError(f"not a time zone name: {timezone!r}")
+    conn.execute(f"CREATE OR REPLACE TEMP MACRO home_tz() AS '{timezone}'")
+
+
 def rebuild_table(
     conn: duckdb.DuckDBPyConnection, raw_store: RawStore, table: TidyTable, start: date, end: date,
     *, providers: Iterable[str] | None = None, force: bool = False, today: date | None = None,
     precedence: Mapping[str, Sequence[str]] | None = None, tolerance_pct: float = DEFAULT_TOLERANCE_PCT,
+    timezone: str,
 ) -> list[SourceResult]:
     """Re-model `table`: window sources for local days [start, end], change sources if they changed.
+    A source's SQL may call `home_tz()`: the person's configured time zone (`timezone`), for local
+    times a provider sends without an offset (Polar's continuous heart rate).
     With `today`, rows dated after it are kept out (a device with a wrong clock). Sources whose rows
     carry one provider (an API and its archive) are rebuilt together: `precedence` (provider -> its
     sources' names, the winner first; default: registry order) says whose rows a day keeps."""
     wanted = set(providers) if providers is not None else None
+    define_home_tz(conn, timezone)
     prepare_table(conn, table)
     results = []
     for provider, members in table.groups().items():

@@ -154,7 +154,7 @@ def build_tidy_asset(registry: Registry, table: TidyTable, partitions: dg.Partit
         precedence, tolerance = import_precedence(config, table.name)
         with tidy_store.get_connection() as conn:
             results = rebuild_table(conn, raw, modelled, start, end, force=force, today=today,
-                                    precedence=precedence, tolerance_pct=tolerance)
+                                    precedence=precedence, tolerance_pct=tolerance, timezone=config.app.timezone)
             rejected = {r.provider: r.rejected for r in results if r.rejected is not None}
             outcomes = {
                 "unique_grain": checks.unique_grain(conn, table.name, table.grain),
