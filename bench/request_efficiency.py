@@ -23,6 +23,12 @@ from health_pipeline.sources.fitbit import client as google_health  # noqa: E402
 from health_pipeline.sources.hevy import client as hevy
 from health_pipeline.sources.oura import client as oura
 from health_pipeline.sources.withings import client as withings
+from health_pipeline.sources import polar, strava, whoop
+from health_pipeline.pipeline.follow_ups import fetch_follow_ups
+from health_pipeline.dev.demo import write_sandbox_config
+from health_pipeline.sources.polar.sandbox import FAKE as POLAR_FAKE
+from health_pipeline.sources.strava.sandbox import FAKE as STRAVA_FAKE
+from health_pipeline.sources.whoop.sandbox import FAKE as WHOOP_FAKE
 from health_pipeline.providers.http import ProviderHTTP  # noqa: E402
 from health_pipeline.providers.oauth import OAuthTokens  # noqa: E402
 from health_pipeline.dev.sandbox import sandbox_for
@@ -35,7 +41,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--days", type=int, default=365)
     days = parser.parse_args().days
-    now = datetime(2026, 11, 10, 12, tzinfo=timezone.utc)
+    # Now, not a fixed date: Polar's clients know how far back AccessLink reaches only from today.
+    now = datetime.now(timezone.utc).replace(minute=0, second=0, microsecond=0)
     world = SandboxWorld(seed=11, days=days + 5, timezone="Europe/Berlin", clock=SandboxClock(now))
     end = now.date()
     start = end - timedelta(days=days - 1)
@@ -76,6 +83,7 @@ def main() -> None:
         h_client = hevy.HevyClient(config.hevy, ProviderHTTP("hevy"), tz)
         outcome = sync_changes(REGISTRY.api("hevy"), h_client, store, "workouts", start, end)
         rows.append(("hevy", "workouts", h_client.requests_made, max(1, math.ceil(outcome.counts.new / 10))))
+        rows += _new_sources(sandbox, Path(tmp), start, end, days)
     elapsed = time.monotonic() - started
     print(f"{'provider':<9} {'endpoint':<36} {'requests':>8} {'minimum':>8} {'per-day':>8}")
     totals: dict[str, list[int]] = {}
@@ -93,6 +101,53 @@ def main() -> None:
     min_all = sum(t[1] for t in totals.values())
     print(f"request efficiency, {days}-day backfill of every endpoint: {made_all} requests vs minimum {min_all} "
           f"= {made_all / min_all:.2f}x (target <= 1.10x); {elapsed:.1f} s")
+
+
+def _new_sources(sandbox: Sandbox, tmp: Path, start: date, end: date, days: int) -> list[tuple[str, str, int, int]]:
+    """WHOOP, Strava (streams on) and Polar through their own sections of a sandbox config."""
+    text = (f'[app]\nraw_db = "{tmp / "new.sqlite"}"\nduckdb = "{tmp / "new.duckdb"}"\ntimezone = "Europe/Berlin"\n\n'
+            + "".join(fake.config_text(sandbox.url(fake.mount), start) for fake in (WHOOP_FAKE, STRAVA_FAKE, POLAR_FAKE))
+            .replace("[strava]\n", "[strava]\nstreams = true\n"))
+    config = write_sandbox_config(tmp / "new.toml", text)
+    store = RawStore(config.app.raw_db)
+    rows = []
+    api = whoop.SOURCE.build_client(config.provider("whoop"), config.app, store)
+    for resource in ("cycles", "recoveries", "sleeps", "workouts"):
+        before = api.requests_made
+        items = sum(len(c.records) for c in api.fetch_window(resource, start, end))
+        rows.append(("whoop", resource, api.requests_made - before, max(1, math.ceil(items / 25))))
+    for resource in ("profile", "body_measurement"):
+        before = api.requests_made
+        api.snapshot(resource)
+        rows.append(("whoop", resource, api.requests_made - before, 1))
+    source = REGISTRY.api("strava")
+    api = source.build_client(config.provider("strava"), config.app, store)
+    outcome = sync_changes(source, api, store, "activities", start, end)
+    count = outcome.counts.new
+    rows.append(("strava", "activities", api.requests_made, math.ceil((count + 1) / 200)))
+    manual = sum(1 for r in store.records("strava", "activities") if '"manual": true' in r.payload.replace(':true', ': true'))
+    for follow_up in source.follow_ups:
+        before = api.requests_made
+        fetch_follow_ups(source, follow_up, api, store)
+        rows.append(("strava", follow_up.resource, api.requests_made - before,
+                     count - (manual if follow_up.resource == "activity_streams" else 0)))
+    source = REGISTRY.api("polar")
+    api = source.build_client(config.provider("polar"), config.app, store)
+    listed = 28  # sleep and Nightly Recharge list 28 days; older ones are asked a date at a time
+    for resource in ("sleep", "nightly_recharge", "activities", "continuous_heart_rate"):
+        before = api.requests_made
+        for _ in api.fetch_window(resource, start, end):
+            pass
+        minimum = (1 + max(0, days - listed) if resource in ("sleep", "nightly_recharge")
+                   else math.ceil(min(days, 365) / 28))
+        rows.append(("polar", resource, api.requests_made - before, minimum))
+    for resource in ("exercises", "physical_information"):
+        before = api.requests_made
+        outcome = sync_changes(source, api, store, resource, start, end)
+        # the listing; a transaction: create, list, each entry, commit
+        minimum = 1 if resource == "exercises" else 3 + outcome.counts.new
+        rows.append(("polar", resource, api.requests_made - before, minimum))
+    return rows
 
 
 def _oura_items(chunk: oura.FetchedChunk) -> int:

@@ -90,10 +90,21 @@ def _fingerprint_value(value: Any) -> Any:
     return ("set" if value else "unset") if isinstance(value, Secret) else value
 
 
+def summary_providers(registry: Registry) -> dict[str, Mapping[str, int]]:
+    """Each provider daily_summary can take values from, with its declared ranks: the API sources, and the
+    providers imports model as that no API source is (health-sync's Eight Sleep)."""
+    found: dict[str, Mapping[str, int]] = {s.name: s.summary for s in registry.apis}
+    for source in registry.imports:
+        if source.models_as and source.models_as not in found:
+            found[source.models_as] = source.summary
+    return found
+
+
 def summary_precedence(registry: Registry) -> dict[str, tuple[str, ...]]:
-    """daily_summary's default precedence: per metric, the API sources that declare it, by their rank."""
-    return {metric.name: tuple(s.name for s in sorted((s for s in registry.apis if metric.name in s.summary),
-                                                      key=lambda s: s.summary[metric.name]))
+    """daily_summary's default precedence: per metric, the providers that declare it, by their rank."""
+    providers = summary_providers(registry)
+    return {metric.name: tuple(name for name in sorted((n for n, ranks in providers.items() if metric.name in ranks),
+                                                       key=lambda n: providers[n][metric.name]))
             for metric in METRICS}
 
 
@@ -292,7 +303,7 @@ def parse_config(data: dict[str, Any], path: Path | None, registry: Registry,
         value = summary_data.get(metric, list(default))
         if not isinstance(value, list):
             raise ConfigError(f"{where}: [summary] {metric}: must be a list, got {value!r}")
-        summary[metric] = _precedence(metric, value, list(sources), default, where)
+        summary[metric] = _precedence(metric, value, list(summary_providers(registry)), default, where)
     return Config(path=path, app=app, victoriametrics=vm, sources=sources, summary=summary, imports=imports,
                   registry=registry)
 

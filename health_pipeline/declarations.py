@@ -271,6 +271,9 @@ class ImportSource:
     models_as: str = ""
     tidy: tuple[TidyInput, ...] = ()
     lands_as: tuple[str, ...] = ()  # providers whose own resources it writes (health-sync: Oura, Withings, Hevy)
+    # daily_summary metrics its own provider (`models_as`, when no API source has that name) can supply,
+    # with its default rank (lower wins; `[summary]` overrides)
+    summary: Mapping[str, int] = field(default_factory=dict)
     help: str = ""  # the `health-pipeline import <name>` command's one-line help
 
     @property

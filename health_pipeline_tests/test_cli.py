@@ -63,7 +63,7 @@ def test_init_creates_both_stores_and_registers_the_pools(
     assert out.splitlines() == [
         f"raw store:  {config.app.raw_db}",
         f"tidy store: {config.app.duckdb}",
-        f"dagster:    history in SQLite in {dagster_home}; pools oura_api, fitbit_api, withings_api, hevy_api, "
+        f"dagster:    history in SQLite in {dagster_home}; pools oura_api, fitbit_api, withings_api, hevy_api, whoop_api, strava_api, polar_api, "
         "raw_store, duckdb (limit 1 each)",
     ]
     with dg.DagsterInstance.get() as instance:

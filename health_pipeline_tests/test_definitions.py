@@ -72,9 +72,9 @@ def test_the_asset_graph_has_one_asset_per_oura_endpoint_and_the_slice_downstrea
         **{f"fitbit_{t.replace('-', '_')}": [] for t in FITBIT_TYPES},
         **{f"whoop_{resource}": [] for resource in WHOOP_DATED},
         **{f"polar_{resource}": [] for resource in POLAR_DATED},
-        **{table.name: sorted([a for s in table.sources if s.option is None for a in s.raw_assets]
-                              + (["import_health_sync"] if {"oura", "withings", "hevy"} & {s.provider for s in table.sources}
-                                 else []))
+        **{table.name: sorted({a for s in table.sources if s.option is None for a in s.raw_assets}
+                              | ({"import_health_sync"} if {"oura", "withings", "hevy", "whoop", "strava"}
+                                 & {s.provider for s in table.sources} else set()))
            for table in TABLES.values()},  # switched-off options (Withings intraday) are not upstream
         "daily_summary": ["body_measurements", "daily_activity", "daily_scores", "daily_vitals", "sleep_sessions",
                           "workout_sets"],

@@ -41,7 +41,8 @@ def test_a_healthy_setup_passes_with_one_cheap_request_per_provider(
         ("ok", "config"), ("ok", "raw store"), ("ok", "tidy store"), ("ok", "dagster instance"),
         ("ok", "oura credentials"), ("ok", "oura API"), ("ok", "fitbit credentials"), ("ok", "fitbit API"),
         ("ok", "withings credentials"), ("ok", "withings API"), ("ok", "hevy credentials"), ("ok", "hevy API"),
-        ("ok", "victoriametrics")]
+        ("ok", "whoop credentials"), ("ok", "whoop API"), ("ok", "strava credentials"), ("ok", "strava API"),
+        ("ok", "polar credentials"), ("ok", "polar API"), ("ok", "victoriametrics")]
     assert rows[-1] == ["all is well"]
     assert rows[-2][2].endswith("healthy, retention 100 years")
     assert [(e.provider, e.method, e.path) for e in sandbox.log.entries()] == [
@@ -49,6 +50,9 @@ def test_a_healthy_setup_passes_with_one_cheap_request_per_provider(
         ("google-health", "POST", "/v4/users/me/dataTypes/steps/dataPoints:dailyRollUp"),
         ("withings", "POST", "/measure"),
         ("hevy", "GET", "/v1/user/info"),
+        ("whoop", "GET", "/developer/v2/user/profile/basic"),
+        ("strava", "GET", "/api/v3/athlete"),
+        ("polar", "GET", "/v3/users/47052118"),
     ]
 
 

@@ -107,7 +107,7 @@ def test_every_metric_stays_exact_through_revisions_deletions_and_relabelling(
     scopes = str(meta["scopes"])
     assert "- daily_summary/*: all days" in scopes and "- heart_rate/fitbit: 2026-11-04..2026-11-10" in scopes
     changing = [f"{s.table}/{s.provider}:" for t in TABLES.values() for s in t.sources if s.driver == "changes"]
-    assert len(changing) == 9 and not [c for c in changing if c in scopes]
+    assert len(changing) == 17 and not [c for c in changing if c in scopes]
     assert held(config) == before
 
     # Oura re-scores the night ending on END: the sleep score is corrected, nothing else moves

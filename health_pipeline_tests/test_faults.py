@@ -44,7 +44,6 @@ from health_pipeline_tests.export_oracle import assert_exact
 pytestmark = pytest.mark.slow
 
 START, END = WINDOW
-PREFIXES = ("oura", "google-health", "withings", "hevy")
 
 
 def raw_records(config: Config) -> dict[tuple[str, str, str], tuple[str | None, str, str | None]]:
@@ -76,8 +75,9 @@ def test_a_backfill_through_flaky_providers_ends_equal_to_a_fault_free_one(
     tmp_path: Path, sandbox: Sandbox, victoriametrics: LocalVictoriaMetrics, instance: dg.DagsterInstance
 ) -> None:
     config = full_config(tmp_path / "faulty", sandbox, victoriametrics.url)
-    for prefix in PREFIXES:
+    for prefix in sandbox.providers:  # every registered source's fake
         sandbox.faults.set(prefix, FaultPlan(probabilities={"5xx": 0.10, "429": 0.05, "reset": 0.02}))
+    sandbox.faults.script("strava", "ok", "expire")  # a 6-hour Strava token runs out mid-run: refreshed
     sandbox.faults.script("google-health", "ok", "ok", "ok", "expire")  # a token expires mid-run
     sandbox.faults.script("oura", "ok", "ok", "malformed")  # one page cut off mid-JSON
 

@@ -83,12 +83,18 @@ def test_a_run_with_one_impossible_value_per_provider_lands_models_and_exports(
          "45.0", "RPE 1-10", f"workouts/{workout['id']}", "nulled"),
         ("oura", "sleep_sessions", BAD_DAY, f"sleep_id={night['id']}", "avg_hr_bpm", "4.25", "avg_hr_bpm 25-250 bpm",
          f"sleep/{night['id']}", "nulled"),
+        ("polar", "heart_rate", BAD_DAY, f"ts={noon:%Y-%m-%d %H:%M:%S}+00", "bpm", "400.0", "bpm 25-250 bpm",
+         f"continuous_heart_rate@{BAD_DAY}", "dropped"),  # the watch's glitch, as the tracker's
+        ("whoop", "daily_activity", BAD_DAY, f"day={BAD_DAY}", "resting_hr_bpm", "400.0", "resting_hr_bpm 25-250 bpm",
+         f"recoveries@{BAD_DAY}", "nulled"),
+        ("whoop", "daily_vitals", BAD_DAY, f"day={BAD_DAY}", "resting_hr_bpm", "400.0", "resting_hr_bpm 25-250 bpm",
+         f"recoveries@{BAD_DAY}", "nulled"),
         ("withings", "body_measurements", BAD_DAY, f"measured_at={weighed:%Y-%m-%d %H:%M:%S}+00, metric=weight", "value",
          "0.0", "weight 20-300 kg", f"measures/{group['grpid']}", "dropped"),
     ]
     evaluations = checks_of(result)
     warned = {table for (table, check), e in evaluations.items() if check == "plausible_values" and not e.passed}
-    assert warned == {"heart_rate", "workout_sets", "sleep_sessions", "body_measurements"}
+    assert warned == {"heart_rate", "workout_sets", "sleep_sessions", "body_measurements", "daily_activity", "daily_vitals"}
     assert all(e.severity == dg.AssetCheckSeverity.WARN for (t, c), e in evaluations.items() if c == "plausible_values")
     assert all(e.passed for (t, c), e in evaluations.items() if c in ("unique_grain", "no_future_days"))
     held = assert_exact(config)  # VictoriaMetrics holds exactly the tidy tables: none of the four values

@@ -11,8 +11,8 @@ import pytest
 import requests
 
 from health_pipeline.sandbox import tracker
-from health_pipeline.sandbox.server import Sandbox
 from health_pipeline.sandbox.world import SandboxClock, SandboxWorld
+from health_pipeline.sandbox.server import FakeApi, Sandbox
 from health_pipeline.sources.strava.sandbox import FAKE, api, data
 from health_pipeline.sources.strava.sandbox.api import SCOPES, FakeStrava, StravaSettings
 from health_pipeline_tests.conftest import FROZEN_NOW, TIMEZONE
@@ -35,6 +35,9 @@ SUMMARY_KEYS = [  # §4.2, in the order served
     "external_id", "from_accepted_tag", "pr_count", "total_photo_count", "has_kudoed", "suffer_score"]
 POWER = ("average_watts", "max_watts", "weighted_average_watts", "device_watts", "kilojoules")
 
+# Strava as a new application meets it: the default limits (the sandbox's FAKE has raised ones).
+STRAVA_DEFAULTS = FakeApi(FAKE.mount, api.FakeStrava, FAKE.config_text)
+
 
 def keys_without(*absent: str) -> list[str]:
     return [k for k in SUMMARY_KEYS if k not in absent]
@@ -42,7 +45,7 @@ def keys_without(*absent: str) -> list[str]:
 
 @pytest.fixture
 def strava(world: SandboxWorld) -> Iterator[Sandbox]:
-    with Sandbox(world, fakes=[FAKE]) as running:
+    with Sandbox(world, fakes=[STRAVA_DEFAULTS]) as running:
         yield running
 
 
@@ -400,7 +403,7 @@ def test_a_late_upload_appears_only_once_uploaded(world: SandboxWorld) -> None:
                 if a.uploaded_at - a.end > timedelta(days=2))
     assert late.uploaded_at - late.end <= timedelta(days=5)
     then = SandboxWorld(seed=world.seed, days=8, timezone=TIMEZONE, clock=SandboxClock(late.end + timedelta(hours=1)))
-    with Sandbox(then, fakes=[FAKE]) as sandbox:
+    with Sandbox(then, fakes=[STRAVA_DEFAULTS]) as sandbox:
         headers = bearer(sandbox)
         assert late.id in fake(sandbox).activity_ids_for(late.day) and fake(sandbox).upload_time(late.id) == late.uploaded_at
         assert late.id not in [i["id"] for i in get(sandbox, "/athlete/activities", headers).json()]

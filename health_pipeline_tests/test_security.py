@@ -27,6 +27,7 @@ from health_pipeline.instance.home import open_instance
 from health_pipeline.dev.local_victoriametrics import LocalVictoriaMetrics
 from health_pipeline.sources.hevy.sandbox import api as sandbox_hevy
 from health_pipeline.sandbox import oauth as sandbox_oauth
+from health_pipeline.sandbox.oauth import FakeOAuthServer
 from health_pipeline.sources.withings.sandbox import api as sandbox_withings
 from health_pipeline.sandbox.faults import FaultPlan
 from health_pipeline.dev.sandbox import sandbox_for
@@ -55,7 +56,9 @@ def sentinel_sandbox(world: SandboxWorld, monkeypatch: pytest.MonkeyPatch) -> It
 
 
 def minted_tokens(sandbox: Sandbox) -> list[str]:
-    return [t for app in (sandbox.oura, sandbox.google_health, sandbox.withings) for t in app.oauth.minted_tokens()]
+    """Every token every fake's OAuth server issued (the API-key source has none)."""
+    return [t for app in sandbox.apps.values() if isinstance(getattr(app, "oauth", None), FakeOAuthServer)
+            for t in app.oauth.minted_tokens()]
 
 
 def files_under(root: Path) -> dict[str, bytes]:
@@ -136,10 +139,11 @@ def test_after_a_full_run_no_secret_is_anywhere_but_the_token_store(
     faults = {e.fault for e in sandbox.log.entries() if e.fault}
     assert {"5xx", "expire"} <= faults, faults
     tokens = minted_tokens(sandbox)
-    assert len(tokens) >= 8  # three authorisations and at least one refresh, each an access + refresh token
+    assert len(tokens) >= 13  # six authorisations (Polar: an access token only) and at least one refresh
     with sqlite3.connect(config.app.raw_db) as conn:
         stored = [t for row in conn.execute("SELECT access_token, refresh_token FROM oauth_tokens") for t in row if t]
-    assert len(stored) == 6 and set(stored) <= set(tokens)  # the token store is where they live ...
+    # access and refresh tokens of Oura, Fitbit, Withings, WHOOP and Strava; Polar's access token alone
+    assert len(stored) == 11 and set(stored) <= set(tokens)  # the token store is where they live ...
     secrets = [CLIENT_SECRET, API_KEY, VM_PASSWORD, WRONG_PASSWORD, *tokens]
 
     places = {f"dagster_home/{name}": data.decode("utf-8", "replace") for name, data in files_under(home).items()}

@@ -36,12 +36,13 @@ def plan(
             tokens.update({k: v for k, v in modelled.items() if k[0] == table})
             continue
         for source in tables[table].sources:
+            # its rows carry the provider it models as (an import's rows another provider's name)
             if source.driver == "window":
-                scopes.append(Scope(table, source.provider, start, end))
+                scopes.append(Scope(table, source.tidy_provider, start, end))
                 continue
             token = modelled.get((table, source.provider))
             if token is not None and token != exported.get((table, source.provider)):
-                scopes.append(Scope(table, source.provider, FIRST_DAY, LAST_DAY))
+                scopes.append(Scope(table, source.tidy_provider, FIRST_DAY, LAST_DAY))
                 tokens[(table, source.provider)] = token
     return scopes + [s for s in ledger.pending(conn) if s not in scopes], tokens
 

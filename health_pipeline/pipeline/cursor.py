@@ -71,7 +71,9 @@ def sync_changes(source: ApiSource, client: object, store: RawStore, resource: s
         found = replace(found, records=[r for r in found.records if (r.day or "") >= start_date.isoformat()])
     else:
         found = cursor.changes(client, resource, position - cursor.margin)
-    newest = max(filter(None, (found.newest, position)), default=None)
+    # A first sync that found nothing (an account without data yet, a transaction still held by a run
+    # that failed) stands at now: it covered everything since start_date.
+    newest = max(filter(None, (found.newest, position)), default=None) or now
     detail = {"last_sync": now.isoformat(timespec="seconds"),
               "relisted_at": now.isoformat(timespec="seconds") if relist or position is None else relisted}
     counts = store.land(provider, resource, found.records, window=found.days,

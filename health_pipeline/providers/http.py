@@ -107,8 +107,11 @@ class ProviderHTTP:
         headers: Mapping[str, str] | None = None,
         json: Any = None,
         auth: tuple[str, str] | None = None,
+        idempotent: bool = True,
     ) -> requests.Response:
-        """Send one logical request; returns any response that is not retryable or 410."""
+        """Send one logical request; returns any response that is not retryable or 410. A request that is
+        not `idempotent` (one that creates something: Polar's transactions) is not sent again when its
+        answer was lost or cut off, since the provider may have acted on it."""
         settings = self.settings
         waited = 0.0
         failures = 0
@@ -125,7 +128,7 @@ class ProviderHTTP:
                 )
             except (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError) as err:
                 failures += 1
-                if failures >= settings.attempts:
+                if failures >= settings.attempts or not idempotent:
                     raise ProviderUnavailable(
                         self.provider,
                         f"no answer from {_origin(url)} after {failures} attempts ({type(err).__name__}); "
@@ -140,7 +143,7 @@ class ProviderHTTP:
                 raise ProviderRetired(self.provider, f"{_origin(url)} answers 410 Gone: this API is retired")
             if 200 <= status < 300 and _cut_off_json(response):
                 failures += 1
-                if failures >= settings.attempts:
+                if failures >= settings.attempts or not idempotent:
                     return response  # the provider module reports it as a malformed answer
                 log.info("%s: the answer from %s was not valid JSON, asking again", self.provider, _origin(url))
                 self._sleep(self._backoff(failures))

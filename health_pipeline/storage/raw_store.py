@@ -250,7 +250,10 @@ class RawStore:
                         (provider, resource, record.record_id, record.day, text, sha, now),
                     )
                     counts.new += 1
-                elif row[0] == sha and row[1] is None and row[2] == record.day:
+                elif row[1] is None and row[2] == record.day and (row[0] == sha or self._same_json(
+                        conn, provider, resource, record.record_id, text)):
+                    # the same payload, or the same JSON written differently (a copy another tool
+                    # stored with its keys sorted and `70.0` as `70`): not a change
                     counts.unchanged += 1
                     if touch:
                         conn.execute("UPDATE records SET fetched_at = ? WHERE provider = ? AND resource = ? "
@@ -273,6 +276,16 @@ class RawStore:
             if watermark is not None or detail is not None:
                 self._set_sync_state(conn, provider, resource, watermark, detail, now)
         return counts
+
+    @staticmethod
+    def _same_json(conn: sqlite3.Connection, provider: str, resource: str, record_id: str, text: str) -> bool:
+        """Whether the stored payload is equal JSON to `text` (numbers compared by value)."""
+        stored = conn.execute("SELECT payload FROM records WHERE provider = ? AND resource = ? AND record_id = ?",
+                              (provider, resource, record_id)).fetchone()
+        try:
+            return stored is not None and json.loads(stored[0]) == json.loads(text)
+        except ValueError:
+            return False
 
     @staticmethod
     def _tombstone_missing(

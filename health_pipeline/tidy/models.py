@@ -148,7 +148,7 @@ def rebuild_window(conn: duckdb.DuckDBPyConnection, raw_store: RawStore, source:
     """Delete the provider's rows of [start, end] and insert them again from the raw store, in one
     transaction; a per-record source is read and modelled `SLICE_DAYS` at a time (bounded memory)."""
     scope = "provider = ? AND day BETWEEN ? AND ?"
-    params = [source.provider, start, end]
+    params = [source.tidy_provider, start, end]  # its rows carry the provider it models as
     rejected = _replace(conn, source, record_slices(raw_store, source, start, end), scope, params, today=today)
     rows = scalar(conn, f"SELECT count(*) FROM {source.table} WHERE {scope}", params)
     return SourceResult(source.provider, "window", True, int(rows or 0), rejected)
@@ -257,9 +257,9 @@ def follow_changes(conn: duckdb.DuckDBPyConnection, raw_store: RawStore, source:
     rebuilt = force or known != fingerprint
     rejected = None
     if rebuilt:
-        rejected = _replace(conn, source, record_slices(raw_store, source), "provider = ?", [source.provider],
+        rejected = _replace(conn, source, record_slices(raw_store, source), "provider = ?", [source.tidy_provider],
                             fingerprint=fingerprint, today=today)
-    rows = scalar(conn, f"SELECT count(*) FROM {source.table} WHERE provider = ?", [source.provider])
+    rows = scalar(conn, f"SELECT count(*) FROM {source.table} WHERE provider = ?", [source.tidy_provider])
     return SourceResult(source.provider, "changes", rebuilt, int(rows or 0), rejected)
 
 

@@ -124,6 +124,19 @@ class HealthSyncDatabase:
                                 (provider, resource)).fetchone()
         return parse_instant(row[0]) if row else None
 
+    def synced_at(self, provider: str, resource: str) -> datetime | None:
+        """When health-sync last synced the resource whole (`sync_state.updated_at`, written in the
+        transaction that landed its records), whatever its watermark means."""
+        row = self.conn.execute("SELECT updated_at FROM sync_state WHERE provider = ? AND resource = ?",
+                                (provider, resource)).fetchone()
+        return parse_instant(row[0]) if row else None
+
+    def newest_fetch(self, provider: str, resource: str) -> datetime | None:
+        """The newest `fetched_at` of the resource's rows: how recent the database's copy of it is."""
+        found = [parse_instant(text) for (text,) in self.conn.execute(
+            "SELECT DISTINCT fetched_at FROM records WHERE provider = ? AND resource = ?", (provider, resource))]
+        return max(filter(None, found), default=None)
+
     def tokens(self) -> dict[str, Token]:
         """The OAuth tokens: `oauth_tokens` (Python), else `.health-sync.creds` beside the file (Node)."""
         found: dict[str, Token] = {}

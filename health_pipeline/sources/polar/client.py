@@ -87,6 +87,7 @@ class PolarClient:
         self.tz = tz
         self.http = http
         self.store = store
+        self._lists: dict[str, list[dict[str, Any]]] = {}  # the 28-day lists, asked once per client
 
     @property
     def requests_made(self) -> int:
@@ -145,13 +146,16 @@ class PolarClient:
     def _listed_or_each(self, path: str, key: str, first: date, last: date) -> list[dict[str, Any]]:
         """The list (the last 28 days, one request) holds every day from its oldest date on; the window's
         older days are asked one request each (404: none)."""
-        body = self._get(path, {})
-        items = body.get(key) if isinstance(body, dict) else None
-        if not isinstance(items, list):
-            raise MalformedResponse(PROVIDER, f"{path}: the answer has no `{key}` list")
+        if path not in self._lists:
+            body = self._get(path, {})
+            listed = body.get(key) if isinstance(body, dict) else None
+            if not isinstance(listed, list):
+                raise MalformedResponse(PROVIDER, f"{path}: the answer has no `{key}` list")
+            self._lists[path] = listed
+        items = self._lists[path]
         dates = sorted(d for item in items if (d := _day_of("sleep", item)) is not None)
         listed_from = date.fromisoformat(dates[0]) if dates else last + timedelta(days=1)
-        found = list(items)
+        found = [item for item in items if first.isoformat() <= (_day_of("sleep", item) or "") <= last.isoformat()]
         day = first
         while day <= min(last, listed_from - timedelta(days=1)):
             item = self._get(f"{path}/{day.isoformat()}", {}, missing_ok=True)
@@ -252,8 +256,9 @@ class PolarClient:
     def _send(self, method: str, path: str, params: dict[str, str] | None = None,
               json: Any = None) -> requests.Response:
         url = self._url(path)
+        creates = method == "POST" and path.endswith("-transactions")  # sent twice, it would open two
         return self.tokens.send(
-            lambda token: self.http.request(method, url, params=params, json=json,
+            lambda token: self.http.request(method, url, params=params, json=json, idempotent=not creates,
                                             headers={"Authorization": f"Bearer {token}", "Accept": "application/json"}),
             refused=lambda answer: False)  # no refresh token: a refused token needs a new authorisation
 

@@ -2,6 +2,7 @@
 weekly, which shows renames and deletions), each activity's detail, laps, zones and (opt-in) streams
 fetched one by one within the application's daily read quota, OAuth2 with 6-hour access tokens."""
 
+import json
 from datetime import date, datetime, timedelta
 
 from health_pipeline.declarations import (ISO_INSTANT, ApiSource, Changes, Cursor, CursorResource, FollowUp, Probe,
@@ -11,7 +12,7 @@ from health_pipeline.providers.oauth import OAuthTokens
 from health_pipeline.settings import AppConfig
 from health_pipeline.sources.strava import client
 from health_pipeline.sources.strava.settings import StravaConfig
-from health_pipeline.storage.raw_store import RawRecord, RawStore
+from health_pipeline.storage.raw_store import RawRecord, RawStore, StoredRecord
 
 
 def _client(settings: StravaConfig, app: AppConfig, store: RawStore) -> client.StravaClient:
@@ -35,6 +36,11 @@ def _window(api: client.StravaClient, resource: str, first: date, last: date) ->
 
 def _newer(api: client.StravaClient, resource: str, position: datetime) -> datetime | None:
     return api.first_started_after(position)
+
+
+def _streams(api: client.StravaClient, parent: StoredRecord) -> object:
+    """An activity's streams; a manual one has none (Strava answers 404), so it is not asked."""
+    return None if json.loads(parent.payload).get("manual") else api.streams(parent.record_id)
 
 
 _ACTIVITIES = "GET /athlete/activities"
@@ -65,8 +71,9 @@ SOURCE = ApiSource(
         FollowUp("activity_zones", "activities", "GET /activities/{id}/zones",
                  "Time per heart-rate (and pace, power) zone.", lambda api, parent: api.zones(parent.record_id)),
         FollowUp("activity_streams", "activities", "GET /activities/{id}/streams",
-                 "Second-by-second streams: time, heart rate, distance, position, altitude, speed, cadence, power.",
-                 lambda api, parent: api.streams(parent.record_id), option="streams"),
+                 "Second-by-second streams: time, heart rate, distance, position, altitude, speed, cadence, power "
+                 "(none for a manual activity: not asked).",
+                 _streams, option="streams"),
     ),
     snapshots=(SnapshotResource("athlete", "GET /athlete", "The athlete: name, weight, preferences, gear."),
                SnapshotResource("athlete_zones", "GET /athlete/zones", "The athlete's heart-rate and power zones.")),

@@ -46,7 +46,8 @@ from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 from health_pipeline.sandbox.http import Request, Response
-from health_pipeline.sandbox.oauth import SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, FakeOAuthServer, OAuthRules
+from health_pipeline.sandbox import oauth
+from health_pipeline.sandbox.oauth import FakeOAuthServer, OAuthRules
 from health_pipeline.sandbox.quota import FakeQuota, FakeWindow, WindowUse
 from health_pipeline.sandbox.world import SandboxWorld
 from health_pipeline.sources.polar.sandbox import data as polar_data
@@ -159,7 +160,7 @@ class FakePolar:
             return Response(404, b"")
         token = ""
         if path == "/v3/notifications":  # client credentials, not a user's token
-            if request.basic_auth() != (SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET):
+            if request.basic_auth() != (oauth.SANDBOX_CLIENT_ID, oauth.SANDBOX_CLIENT_SECRET):
                 return Response(401, b"")
         else:
             token = request.bearer_token() or ""
@@ -214,7 +215,7 @@ class FakePolar:
         return response
 
     def _token(self, request: Request) -> Response:
-        if request.basic_auth() != (SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET):
+        if request.basic_auth() != (oauth.SANDBOX_CLIENT_ID, oauth.SANDBOX_CLIENT_SECRET):
             return Response.json(*_oauth_error("invalid_client"))
         grant_type = request.param("grant_type")
         if grant_type != "authorization_code":

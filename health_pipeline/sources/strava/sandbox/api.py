@@ -40,7 +40,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from health_pipeline.sandbox.http import Request, Response
-from health_pipeline.sandbox.oauth import SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, FakeOAuthServer, OAuthRules
+from health_pipeline.sandbox import oauth
+from health_pipeline.sandbox.oauth import FakeOAuthServer, OAuthRules
 from health_pipeline.sandbox.quota import FakeQuota, FakeWindow, WindowUse
 from health_pipeline.sandbox.world import SandboxWorld
 from health_pipeline.sources.strava.sandbox import data as strava_data
@@ -308,7 +309,7 @@ class FakeStrava:
 
     def _authorize(self, request: Request) -> Response:
         query = request.query
-        if query.get("client_id") != SANDBOX_CLIENT_ID:
+        if query.get("client_id") != oauth.SANDBOX_CLIENT_ID:
             return fault(400, "Bad Request", UNKNOWN_CLIENT)
         if urlsplit(query.get("redirect_uri") or "").scheme not in ("http", "https"):
             return fault(400, "Bad Request", ("Application", "redirect_uri", "invalid"))
@@ -322,10 +323,10 @@ class FakeStrava:
     def _token(self, request: Request) -> Response:
         request = _json_body_as_form(request)
         grant = request.param("grant_type")
-        if (request.param("client_id") != SANDBOX_CLIENT_ID or not request.param("client_secret")
+        if (request.param("client_id") != oauth.SANDBOX_CLIENT_ID or not request.param("client_secret")
                 or grant not in ("authorization_code", "refresh_token")):
             return fault(400, "Bad Request", UNKNOWN_CLIENT)
-        if request.param("client_secret") != SANDBOX_CLIENT_SECRET:
+        if request.param("client_secret") != oauth.SANDBOX_CLIENT_SECRET:
             return fault(401, "Authorization Error", ("Application", "", "invalid"))
         self.oauth.rules = self._oauth_rules()  # the settings may have changed
         issued = self.oauth.token(request, client_verified=True)
@@ -355,7 +356,7 @@ class FakeStrava:
 
     def _revoke(self, request: Request) -> Response:
         """`POST /oauth/revoke` (since June 2026): Basic client credentials, the `token` in the body; an empty 200."""
-        if request.basic_auth() != (SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET):
+        if request.basic_auth() != (oauth.SANDBOX_CLIENT_ID, oauth.SANDBOX_CLIENT_SECRET):
             return answer(401, {"message": "Authorization Error", "errors": []})
         if request.param("token"):
             self.oauth.revoke_all()  # revoking either token revokes the other: the sandbox has one athlete
