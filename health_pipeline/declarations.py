@@ -156,7 +156,9 @@ class Cursor:
 
     resources: tuple[CursorResource, ...]
     changes: Callable[[Any, str, datetime], Changes]  # (client, resource, since) -> what changed after `since`
-    window: Callable[[Any, str, date, date], Changes]  # (client, resource, first, last day) -> the days, whole
+    # (client, resource, first, last day) -> their records; `Changes.days` names the days the answer holds
+    # whole (what it no longer has there is tombstoned; None: nothing is)
+    window: Callable[[Any, str, date, date], Changes]
     newest: Callable[[Any, str, datetime], datetime | None]  # (client, resource, position) -> a newer change, if any
     margin: timedelta = timedelta(0)
     first: Literal["window", "changes"] = "window"

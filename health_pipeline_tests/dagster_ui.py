@@ -40,16 +40,16 @@ def wait_for_daemon(ui: DagsterDev, timeout_s: float = 60.0) -> None:
     poll(ui.daemons_healthy, "the daemon to report healthy", ui, timeout_s)
 
 
-def stop_automation(ui: DagsterDev, keep: Collection[str] = ()) -> int:
+def stop_automation(ui: DagsterDev, keep: Collection[str] = ()) -> set[str]:
     """Stop every schedule and sensor not named in `keep`, then wait for the runs they started;
-    the number stopped."""
+    the names stopped."""
     (location,) = ui.graphql(AUTOMATION)["workspaceOrError"]["locationEntries"]
     (repository,) = location["locationOrLoadError"]["repositories"]
-    stops = [("stopRunningSchedule", schedule["scheduleState"]["id"]) for schedule in repository["schedules"]
-             if schedule["name"] not in keep]
-    stops += [("stopSensor", sensor["sensorState"]["id"]) for sensor in repository["sensors"]
-              if sensor["name"] not in keep]
-    for mutation, state_id in stops:
+    stops = [("stopRunningSchedule", schedule["scheduleState"]["id"], schedule["name"])
+             for schedule in repository["schedules"] if schedule["name"] not in keep]
+    stops += [("stopSensor", sensor["sensorState"]["id"], sensor["name"])
+              for sensor in repository["sensors"] if sensor["name"] not in keep]
+    for mutation, state_id, _ in stops:
         def stop(mutation: str = mutation, state_id: str = state_id) -> dict | None:
             # Stopping is idempotent; the webserver answers 500 now and then while the daemon writes
             # the same SQLite file (a sensor tick), so a 500 is asked again until the deadline.
@@ -64,4 +64,4 @@ def stop_automation(ui: DagsterDev, keep: Collection[str] = ()) -> int:
         assert answer[mutation]["__typename"] in {"ScheduleStateResult", "StopSensorMutationResult"}, answer
     with instance_in(ui.home) as instance:
         poll(lambda: not instance.get_runs(dg.RunsFilter(statuses=BUSY)), "the runs started before the test", ui)
-    return len(stops)
+    return {name for _, _, name in stops}

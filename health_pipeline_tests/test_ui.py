@@ -83,7 +83,9 @@ def quiet_other_automation(ui: DagsterDev) -> None:
     makes the backfill test's timing depend on the clock; the test is about the backfill and the
     follow-up run, so only `tidy_follows_raw` stays on.
     """
-    assert stop_automation(ui, keep={"tidy_follows_raw"}) == 5
+    assert stop_automation(ui, keep={"tidy_follows_raw"}) == {
+        "recent_days", "trailing_week", "reference_daily", "withings_changes", "hevy_changes", "whoop_unsettled",
+        "strava_changes", "polar_changes"}
 
 
 @pytest.fixture(scope="module")
@@ -112,7 +114,7 @@ def shot(page: Page, name: str) -> None:
 
 def test_the_asset_graph_has_every_provider_group(stack: Stack, page: Page) -> None:
     page.goto(f"{stack.ui.url}/asset-groups")
-    for group in ("oura", "fitbit", "withings", "hevy", "tidy", "export"):
+    for group in ("oura", "fitbit", "withings", "hevy", "whoop", "strava", "polar", "tidy", "export"):
         expect(page.get_by_text(group, exact=True).first).to_be_visible()
     shot(page, "asset-groups")
 
@@ -120,7 +122,7 @@ def test_the_asset_graph_has_every_provider_group(stack: Stack, page: Page) -> N
 def test_schedules_and_sensors_are_listed(stack: Stack, page: Page) -> None:
     page.goto(f"{stack.ui.url}/automation")
     for name in ("recent_days", "trailing_week", "reference_daily", "withings_changes", "hevy_changes",
-                 "tidy_follows_raw"):
+                 "whoop_unsettled", "strava_changes", "polar_changes", "tidy_follows_raw"):
         expect(page.get_by_text(name, exact=True)).to_be_visible()
     shot(page, "automation")
 

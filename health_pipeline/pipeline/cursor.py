@@ -64,8 +64,7 @@ def sync_changes(source: ApiSource, client: object, store: RawStore, resource: s
     relist = position is not None and cursor.relist_every is not None and (
         not relisted or datetime.fromisoformat(relisted) + cursor.relist_every <= now)
     if (position is None and cursor.first == "window") or relist:
-        found = cursor.window(client, resource, start_date, today)
-        found = replace(found, days=found.days or (start_date, today))
+        found = cursor.window(client, resource, start_date, today)  # whole for the days it says (`days`)
     elif position is None:
         found = cursor.changes(client, resource, datetime.combine(start_date, time.min, timezone.utc))
         found = replace(found, records=[r for r in found.records if (r.day or "") >= start_date.isoformat()])
@@ -91,7 +90,9 @@ def sync_days(source: ApiSource, client: object, store: RawStore, resource: str,
     """Land the resource's local days [start, end] whole, then (if it synced before) what changed."""
     cursor = _cursor(source)
     found = cursor.window(client, resource, start, end)
-    counts = store.land(source.name, resource, found.records, window=(start, end),
+    # only the days the answer says it holds whole lose what it no longer has (a provider that serves
+    # the last 30 days, or a transaction of what is new, says less than the window asked for)
+    counts = store.land(source.name, resource, found.records, window=found.days,
                         retire=[*found.retired, *found.deleted])
     if found.after_landing is not None:
         found.after_landing()

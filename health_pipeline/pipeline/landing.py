@@ -84,7 +84,7 @@ def build_daily_landing_asset(source: ApiSource, daily: DailyResource,
                     closing(read_ahead(api.fetch_window(resource, start, last))) as fetched:
                 for chunk in fetched:
                     counts += store.land(
-                        provider, resource, chunk.records, window=(chunk.start, chunk.end),
+                        provider, resource, chunk.records, window=(chunk.start, chunk.end) if chunk.whole else None,
                         watermark=chunk.end.isoformat(),
                         detail={"run_id": run.run_id, "landed_through": chunk.end.isoformat(),
                                 "window": [requested.isoformat(), last.isoformat()]},

@@ -21,6 +21,9 @@ class FetchedChunk:
     start: date
     end: date
     records: list[RawRecord]
+    # The provider's whole truth for those days: what it no longer has there is tombstoned. False for
+    # days it may no longer serve (Polar's older than a year): the records merge, nothing is deleted.
+    whole: bool = True
 
 
 def chunk_days(start: date, end: date, max_days: int) -> list[tuple[date, date]]:

@@ -9,7 +9,7 @@ JSON in another text, which a later sync of the same record stores again (counte
 documents by `id` on their `day`, Oura heart rate grouped into one record per local day, Withings items
 by `grpid` / `date:device` / `id`, Hevy workouts by `id`, WHOOP cycles, sleeps (health-sync's `sleep`)
 and workouts by `id` on the local day each counts towards (the record's own offset), recoveries by
-`cycle_id` on their cycle's day (else their sleep's), the WHOOP profile (`profile_basic`) and body
+`cycle_id` on their sleep's day (else their cycle's), the WHOOP profile (`profile_basic`) and body
 measurement by member id (else "me"), Strava activities by `id` on the day of `start_date_local` and
 the athlete by id. Strava's follow-ups (detail, laps, zones, streams) are not in health-sync: the
 follow-up assets fetch them. Hevy `deleted` events (health-sync hard-deletes the workout) become
@@ -183,8 +183,8 @@ def _whoop_dated(rows: list[Row], resource: str) -> list[RawRecord]:
 
 
 def _whoop_recoveries(db: HealthSyncDatabase, rows: list[Row], summary: HealthSyncSummary) -> list[RawRecord]:
-    """Recoveries by `cycle_id`, on their cycle's day (the database's cycle, else its sleep's by `sleep_id`);
-    one with neither is counted as skipped (a sync would not have landed it either)."""
+    """Recoveries by `cycle_id`, on their sleep's day (the database's sleep by `sleep_id`, else its cycle's),
+    as our sync lands them; one with neither is counted as skipped (a sync would not have landed it either)."""
     def days(resource: str, ours: str) -> dict[str, date]:
         return {str(r.payload.get("id")): day for r in db.rows("whoop", resource)
                 if isinstance(r.payload, dict) and (day := whoop.local_day(ours, r.payload)) is not None}
@@ -196,7 +196,7 @@ def _whoop_recoveries(db: HealthSyncDatabase, rows: list[Row], summary: HealthSy
         item = row.payload
         if not isinstance(item, dict) or item.get("cycle_id") is None:
             raise RowError(f"whoop/recoveries record {row.record_id!r}: no `cycle_id` in the payload")
-        day = cycles.get(str(item["cycle_id"])) or sleeps.get(str(item.get("sleep_id")))
+        day = sleeps.get(str(item.get("sleep_id"))) or cycles.get(str(item["cycle_id"]))
         if day is None:
             undated += 1
             continue

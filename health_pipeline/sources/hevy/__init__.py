@@ -23,7 +23,7 @@ def _changes(api: client.HevyClient, resource: str, since: datetime) -> Changes:
 
 
 def _window(api: client.HevyClient, resource: str, first: date, last: date) -> Changes:
-    return Changes(api.workouts_between(first, last))
+    return Changes(api.workouts_between(first, last), days=(first, last))
 
 
 def _items(api: client.HevyClient, resource: str) -> list[RawRecord]:

@@ -50,6 +50,8 @@ def read_quota(response: requests.Response, quota: Quota) -> None:
     for i, name in enumerate((SHORT, LONG)):
         quota.observe(name, used=usage[i] if usage else None, limit=limit[i] if limit else None,
                       resets_in_s=reset[i] if reset else None)
+    if response.status_code == 429 and usage is None:  # refused without saying why: wait out the short window
+        quota.spent(SHORT)
 
 
 def _pair(text: str | None) -> tuple[int, int] | None:
@@ -125,9 +127,13 @@ class PolarClient:
     # -- daily resources -----------------------------------------------------------------------------
 
     def fetch_window(self, resource: str, start: date, end: date) -> Iterator[FetchedChunk]:
-        """The records of local days [start, end], 28 days a chunk (each landed whole)."""
+        """The records of local days [start, end], 28 days a chunk. Days Polar may no longer serve are
+        not taken for its whole truth (merged, nothing tombstoned): daily activity older than a year is
+        not asked at all; older sleep, recharge and heart rate one date at a time, whose reach Polar does
+        not document."""
+        recent = datetime.now(self.tz).date() - timedelta(days=LIST_DAYS - 1)
         for first, last in chunk_days(start, end, LIST_DAYS):
-            yield FetchedChunk(first, last, self.days(resource, first, last))
+            yield FetchedChunk(first, last, self.days(resource, first, last), whole=last >= recent)
 
     def days(self, resource: str, first: date, last: date) -> list[RawRecord]:
         fetch: dict[str, Callable[[date, date], list[dict[str, Any]]]] = {

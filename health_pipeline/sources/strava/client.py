@@ -60,6 +60,8 @@ def read_quota(response: requests.Response, quota: Quota) -> None:
     usage = _pair(response.headers.get("X-ReadRateLimit-Usage"))
     for name, limit, used in zip((QUARTER, DAY), limits or (None, None), usage or (None, None)):
         quota.observe(name, limit=limit, used=used)
+    if response.status_code == 429 and usage is None:  # refused without saying why: wait out the quarter hour
+        quota.spent(QUARTER)
 
 
 def _pair(text: str | None) -> tuple[int, int] | None:

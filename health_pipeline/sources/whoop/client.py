@@ -10,7 +10,8 @@ What live answers do (research notes, /work/research/whoop.md and reference/whoo
 - every instant is UTC with milliseconds, and each record carries the `timezone_offset` it was
   recorded in, which sets its local day here (a sleep: the day it ended; a workout: the day it
   started; a cycle: the day after its sleep began, when that was after noon, else that day);
-  a recovery has no time of its own: it takes its cycle's day;
+  a recovery has no time of its own: it takes its sleep's day (the night it scores: for a day
+  sleeper, whose cycle counts for the next day, its vitals stay with the sleep they were measured in);
 - energy is kilojoule, durations milliseconds, `percent_recorded` a 0-1 fraction;
 - a refused token is a 401 whose body is the plain text `Authorization was not valid` (labelled
   JSON); the token endpoint wants the client's credentials in the form body (HTTP Basic gets
@@ -134,8 +135,8 @@ def read_quota(response: requests.Response, quota: Quota) -> None:
         quota.observe("minute" if seconds <= 60 else "day", limit=limit)
     if name and remaining.strip().isdigit():
         quota.observe(name, remaining=int(remaining), resets_in_s=float(reset) if reset.strip().isdigit() else None)
-    if response.status_code == 429 and name:
-        quota.spent(name)
+    if response.status_code == 429:  # the window the headers name, else the minute's
+        quota.spent(name or "minute")
 
 
 class WhoopClient:
@@ -162,15 +163,14 @@ class WhoopClient:
         endpoint = CATALOGUE[resource]
         window = {"start": _iso(local_midnight(first - PAD, self.tz)), "end": _iso(local_midnight(last + 2 * PAD, self.tz))}
         items = list(self.items(endpoint, window))
-        cycle_days: dict[Any, date] = {}
-        if resource == "recoveries":  # a recovery has no time: it counts for its cycle's day
-            cycles = CATALOGUE["cycles"]
-            cycle_days = {c.get("id"): d for c in self.items(cycles, window)
-                          if (d := local_day("cycles", c)) is not None}
+        sleep_days: dict[Any, date] = {}
+        if resource == "recoveries":  # a recovery has no time: it counts for its sleep's day
+            sleep_days = {s.get("id"): d for s in self.items(CATALOGUE["sleeps"], window)
+                          if (d := local_day("sleeps", s)) is not None}
         found: dict[str, RawRecord] = {}
         for item in items:
             key = item.get("cycle_id") if resource == "recoveries" else item.get("id")
-            day = cycle_days.get(item.get("cycle_id")) if resource == "recoveries" else local_day(resource, item)
+            day = sleep_days.get(item.get("sleep_id")) if resource == "recoveries" else local_day(resource, item)
             if key is None:
                 raise MalformedResponse(PROVIDER, f"{resource}: a record has no id")
             if day is not None and first <= day <= last:

@@ -1,6 +1,7 @@
 """Withings: scales, watches and cuffs, kept current by a `lastupdate` cursor (its dense per-minute
 data, when switched on, daily-partitioned), OAuth2."""
 
+from dataclasses import replace
 from datetime import date, datetime, timedelta, timezone
 
 from health_pipeline.declarations import (UNIX_SECONDS, ApiSource, Changes, Cursor, CursorResource, DailyResource,
@@ -35,7 +36,7 @@ def _changes(api: client.WithingsClient, resource: str, since: datetime) -> Chan
 
 
 def _window(api: client.WithingsClient, resource: str, first: date, last: date) -> Changes:
-    return _landed(resource, api.window(resource, first, last))
+    return replace(_landed(resource, api.window(resource, first, last)), days=(first, last))
 
 
 def _newer(api: client.WithingsClient, resource: str, position: datetime) -> datetime | None:

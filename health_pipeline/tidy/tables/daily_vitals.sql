@@ -11,6 +11,6 @@ CREATE TABLE IF NOT EXISTS daily_vitals (
     stress_high_s                BIGINT,            -- [s] time in high stress
     recovery_high_s              BIGINT,            -- [s] time in high recovery
     vo2_max                      DOUBLE,            -- [ml/kg/min] estimated VO2 max
-    resting_hr_bpm               DOUBLE,            -- [bpm] nightly resting heart rate
+    resting_hr_bpm               DOUBLE,            -- [bpm] the night's resting heart rate (Polar: the average of its first hours)
     skin_temp_c                  DOUBLE             -- [degC] nightly skin temperature (absolute, not a deviation)
 );

@@ -1,8 +1,9 @@
 -- Polar continuous heart rate -> heart_rate, `source` 'continuous': every 5 minutes, and every second
 -- while exercising. Samples are local times of the day (`HH:MM:SS`) with no offset: at home they are read
 -- in the configured zone (`home_tz()`), the hour repeated when clocks go back told apart by its order
--- (the first pass is summer time), a step back past midnight read as the next date (a day longer than
--- 24 hours, flying west); on a day whose night ended away from home (its sleep's offset is not the home
+-- (the first pass is summer time); a longer step back is the watch changing zone on a flight west (its
+-- clock goes on: the step, to the quarter hour, is added to what follows); on a day whose night ended away
+-- from home (its sleep's offset is not the home
 -- zone's) in that night's offset, and so on a day without a night of its own whose latest night of the two
 -- before was away. `day` is the date the record is for. A 0 is no reading: left out.
 -- per day
@@ -20,14 +21,14 @@ WITH samples AS (
 ), ordered AS (
     SELECT *, lag(local_at) OVER (PARTITION BY day ORDER BY i) - local_at AS back FROM stamped
 ), counted AS (
-    -- a step back of an hour is the repeated hour; a longer one, past midnight (a day lived longer than
-    -- 24 hours by flying west): the next date
+    -- a step back of an hour is the repeated hour; a longer one, the watch's zone changing
     SELECT *, sum(CASE WHEN back > INTERVAL 0 SECOND AND back <= INTERVAL 2 HOUR THEN 1 ELSE 0 END)
                   OVER (PARTITION BY day ORDER BY i) AS fold,
-              sum(CASE WHEN back > INTERVAL 2 HOUR THEN 1 ELSE 0 END) OVER (PARTITION BY day ORDER BY i) AS later
+              sum(CASE WHEN back > INTERVAL 2 HOUR THEN CAST(round(epoch(back) / 900) * 900 AS BIGINT) ELSE 0 END)
+                  OVER (PARTITION BY day ORDER BY i) AS later
     FROM ordered
 ), folded AS (
-    SELECT day, i, bpm, fold, local_at + to_days(CAST(later AS INTEGER)) AS local_at FROM counted
+    SELECT day, i, bpm, fold, local_at + to_seconds(CAST(later AS BIGINT)) AS local_at FROM counted
 ), nights AS (
     SELECT CAST(day AS DATE) AS night, CAST(substr(payload->>'sleep_end_time', 1, 19) AS TIMESTAMP)
                 - timezone('UTC', CAST(payload->>'sleep_end_time' AS TIMESTAMPTZ)) AS shift,

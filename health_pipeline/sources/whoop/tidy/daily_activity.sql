@@ -1,8 +1,8 @@
 -- WHOOP cycles and recoveries -> daily_activity: the cycle's energy (kJ -> kcal, basal included) for
 -- the day it counts towards, and the resting heart rate of its recovery. A cycle runs from one sleep's
 -- onset to the next, so its energy is a day's; the current cycle's keeps growing until it ends, and
--- its day is re-modelled with it. Recoveries carry their cycle's day in the raw store.
--- lineage: day <- cycles:start, cycles:timezone_offset, recoveries:cycle_id
+-- its day is re-modelled with it. Recoveries carry their sleep's day in the raw store.
+-- lineage: day <- cycles:start, cycles:timezone_offset, recoveries:sleep_id
 -- lineage: total_kcal <- cycles:score.kilojoule
 -- lineage: resting_hr_bpm <- recoveries:score.resting_heart_rate
 WITH cycles AS (

@@ -1,7 +1,7 @@
 -- WHOOP recoveries, cycles and main sleeps -> daily_scores, per the day they count towards: recovery
 -- (0-100 %), day strain (0-21, logarithmic) and sleep performance (0-100 %, as sleep_score). Unscored
 -- records (PENDING_SCORE, UNSCORABLE) give NULL.
--- lineage: day <- recoveries:cycle_id, cycles:start, cycles:timezone_offset, sleeps:end
+-- lineage: day <- recoveries:sleep_id, cycles:start, cycles:timezone_offset, sleeps:end
 -- lineage: recovery_score <- recoveries:score.recovery_score
 -- lineage: strain <- cycles:score.strain
 -- lineage: sleep_score <- sleeps:score.sleep_performance_percentage

@@ -1,7 +1,7 @@
 -- WHOOP recoveries and main sleeps -> daily_vitals, per the day the night ended: HRV (RMSSD, ms),
 -- resting heart rate, SpO2 and skin temperature (WHOOP 4.0 and later: NULL otherwise) from the
 -- recovery, breathing rate from the night's sleep. Only scored records.
--- lineage: day <- recoveries:cycle_id, sleeps:end, sleeps:timezone_offset
+-- lineage: day <- recoveries:sleep_id, sleeps:end, sleeps:timezone_offset
 -- lineage: hrv_ms <- recoveries:score.hrv_rmssd_milli
 -- lineage: resting_hr_bpm <- recoveries:score.resting_heart_rate
 -- lineage: spo2_pct <- recoveries:score.spo2_percentage
