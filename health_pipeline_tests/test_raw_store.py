@@ -61,21 +61,25 @@ def test_landing_counts_new_unchanged_and_changed_and_rewrites_only_changes(stor
     with sqlite3.connect(store.path) as conn:  # make a rewrite of `a` detectable
         conn.execute("UPDATE records SET fetched_at = 'old' WHERE record_id = 'a'")
 
+    assert first.days == {"2026-01-01", "2026-01-02"}
     again = store.land("oura", "daily_activity", [doc("a", "2026-01-01", 10), doc("b", "2026-01-02", 21)])
     assert (again.new, again.changed, again.unchanged) == (0, 1, 1)
+    assert again.days == {"2026-01-02"}  # only the day whose record changed is modelled again
     after = dict(rows(store, "SELECT record_id, fetched_at FROM records"))
     assert after["a"] == "old"  # the unchanged payload was not rewritten
     assert after["b"] >= fetched_before["b"]
     payload, sha = rows(store, "SELECT payload, payload_sha256 FROM records WHERE record_id = 'b'")[0]
     assert payload == '{"id":"b","day":"2026-01-02","steps":21}'
     assert sha == hashlib.sha256(payload.encode()).hexdigest()
+    moved = store.land("oura", "daily_activity", [doc("b", "2026-01-05", 21)])
+    assert moved.days == {"2026-01-02", "2026-01-05"}  # a record that moved: its old day and its new one
 
 
 def test_a_landed_window_tombstones_records_no_longer_served_and_revives_returning_ones(store: RawStore) -> None:
     window = (date(2026, 1, 1), date(2026, 1, 2))
     store.land("oura", "sleep", [doc("a", "2026-01-01", 1), doc("b", "2026-01-02", 2), doc("c", "2026-01-03", 3)])
     counts = store.land("oura", "sleep", [doc("a", "2026-01-01", 1)], window=window)
-    assert counts.deleted == 1
+    assert (counts.deleted, counts.days) == (1, {"2026-01-02"})
     deleted = dict(rows(store, "SELECT record_id, deleted_at IS NOT NULL FROM records"))
     assert deleted == {"a": 0, "b": 1, "c": 0}  # c is outside the window: untouched
     assert [r.record_id for r in store.records("oura", "sleep")] == ["a", "c"]

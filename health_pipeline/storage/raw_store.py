@@ -16,7 +16,7 @@ import os
 import sqlite3
 from collections.abc import Iterable, Iterator
 from contextlib import closing, contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -99,12 +99,16 @@ class LandingCounts:
     changed: int = 0
     unchanged: int = 0
     deleted: int = 0
+    # the local days whose records were written, rewritten or tombstoned (ISO dates; a moved record
+    # counts on its old day and its new one): what an import must model again
+    days: set[str] = field(default_factory=set, compare=False)
 
     def __iadd__(self, other: "LandingCounts") -> "LandingCounts":
         self.new += other.new
         self.changed += other.changed
         self.unchanged += other.unchanged
         self.deleted += other.deleted
+        self.days |= other.days
         return self
 
     @property
@@ -250,6 +254,8 @@ class RawStore:
                         (provider, resource, record.record_id, record.day, text, sha, now),
                     )
                     counts.new += 1
+                    if record.day:
+                        counts.days.add(record.day)
                 elif row[1] is None and row[2] == record.day and (row[0] == sha or self._same_json(
                         conn, provider, resource, record.record_id, text)):
                     # the same payload, or the same JSON written differently (a copy another tool
@@ -265,8 +271,11 @@ class RawStore:
                         (record.day, text, sha, now, provider, resource, record.record_id),
                     )
                     counts.changed += 1
+                    counts.days.update(d for d in (record.day, row[2]) if d)
             if window is not None or complete:
-                counts.deleted += self._tombstone_missing(conn, provider, resource, window, seen, now)
+                gone = self._tombstone_missing(conn, provider, resource, window, seen, now)
+                counts.deleted += len(gone)
+                counts.days.update(d for d in gone if d)
             retired = [(now, provider, resource, rid) for rid in retire if rid not in seen]
             if retired:
                 before = conn.total_changes
@@ -291,18 +300,20 @@ class RawStore:
     def _tombstone_missing(
         conn: sqlite3.Connection, provider: str, resource: str, window: tuple[date, date] | None,
         seen: set[str], now: str,
-    ) -> int:
-        sql = "SELECT record_id FROM records WHERE provider = ? AND resource = ? AND deleted_at IS NULL"
+    ) -> list[str | None]:
+        """Tombstone the live records of the window (or resource) not in `seen`; their days."""
+        sql = "SELECT record_id, day FROM records WHERE provider = ? AND resource = ? AND deleted_at IS NULL"
         params: tuple[str, ...] = (provider, resource)
         if window is not None:
             sql += " AND day BETWEEN ? AND ?"
             params += (window[0].isoformat(), window[1].isoformat())
         live = conn.execute(sql, params).fetchall()
-        gone = [(now, provider, resource, rid) for (rid,) in live if rid not in seen]
+        gone = [(rid, day) for rid, day in live if rid not in seen]
         conn.executemany(
-            "UPDATE records SET deleted_at = ? WHERE provider = ? AND resource = ? AND record_id = ?", gone
+            "UPDATE records SET deleted_at = ? WHERE provider = ? AND resource = ? AND record_id = ?",
+            [(now, provider, resource, rid) for rid, _ in gone],
         )
-        return len(gone)
+        return [day for _, day in gone]
 
     def tombstone(self, provider: str, resource: str, record_ids: Iterable[str]) -> int:
         """Mark records deleted at the provider; returns how many live records were marked."""
