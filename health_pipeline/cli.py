@@ -28,9 +28,10 @@ from health_pipeline.instance.home import (POSTGRES_DRIVER, POSTGRES_URL_ENV, In
                                            ensure_instance_settings, history_location, open_instance,
                                            postgres_url_problem, register_pools, storage_kind)
 from health_pipeline.instance.settings import apply_dagster_settings
-from health_pipeline.naming import REBUILD_TAG, TAKE_TOKENS_TAG, window_tag
-from health_pipeline.pipeline.partitions import daily_partitions
+from health_pipeline.naming import DAYS_TAG, MODELS_TAG, REBUILD_TAG, TAKE_TOKENS_TAG, window_tag
+from health_pipeline.pipeline.imports import CHANGED, import_providers
 from health_pipeline.pipeline.resources import ImportProgress
+from health_pipeline.pipeline.windows import parse_ranges, ranges_text
 from health_pipeline.providers.errors import ProviderError
 from health_pipeline.providers.oauth import OAuthTokens
 from health_pipeline.registry import REGISTRY, load_config
@@ -361,7 +362,7 @@ def _sync(args: argparse.Namespace) -> int:
 
 
 def _import(args: argparse.Namespace) -> int:
-    """Run an import asset, the tidy tables over every configured day, and the export as one run."""
+    """Run an import asset, then the tidy tables and the export over the days it changed (one run each)."""
     config = _config(args)
     name = args.import_command.replace("-", "_")
     path = args.path.expanduser().absolute() if args.path else None
@@ -369,28 +370,36 @@ def _import(args: argparse.Namespace) -> int:
         raise ConfigError(f"{path}: no such file or folder")
     if path is None and not config.importer(name).path:
         raise ConfigError(f"no export to import: pass PATH or set [{name}] path in the config file")
-    partitions = daily_partitions(config)
-    start = date.fromisoformat(partitions.start.strftime("%Y-%m-%d"))
+    source = REGISTRY.importer(name)
+    key = dg.AssetKey(source.asset)
+    today = today_in(config)
     bar = _progress_bar() if sys.stderr.isatty() else None
-    key = dg.AssetKey(REGISTRY.importer(name).asset)
     try:
         with open_instance(config) as instance:
-            result = materialize_range(config, instance, [key, *downstream_keys(config)], start, today_in(config),
-                                       ops={key.to_python_identifier(): {"config": {"path": str(path or "")}}},
-                                       tags={TAKE_TOKENS_TAG: "true"} if getattr(args, "take_tokens", False) else {},
-                                       progress=ImportProgress(bar))
+            try:
+                result = materialize_range(config, instance, [key], today, today,
+                                           ops={key.to_python_identifier(): {"config": {"path": str(path or "")}}},
+                                           tags={TAKE_TOKENS_TAG: "true"} if getattr(args, "take_tokens", False) else {},
+                                           progress=ImportProgress(bar))
+            finally:
+                if bar is not None:
+                    print(file=sys.stderr)
+            _print_result(result)
+            landed = result.metadata.get(key.to_user_string(), {})
+            if landed.get("summary"):  # what the import read, per type or file, for a person
+                print(str(landed["summary"]))
+            ranges = parse_ranges(str(landed.get(CHANGED, "") or ""))
+            if ranges:  # the definitions are built again: the partitions now reach the export's first day
+                start, end = ranges[0][0], min(ranges[-1][1], today)
+                modelled = materialize_range(config, instance, downstream_keys(config), start, end,
+                                             tags={DAYS_TAG: ranges_text(ranges),
+                                                   MODELS_TAG: ",".join(import_providers(source))})
+                _print_result(modelled)
+            else:
+                print("nothing changed: no day to model again")
     except SyncError as err:
         _error(str(err))
         return 1
-    finally:
-        if bar is not None:
-            print(file=sys.stderr)
-    _print_result(result)
-    landed = result.metadata.get(key.to_user_string(), {})
-    first = landed.get("first_day")
-    if isinstance(first, str) and first not in ("None", "") and date.fromisoformat(first) < start:
-        _note(f"the export begins {first}, before the earliest start_date {start}: those days are in the raw store "
-              f"but not modelled; set an earlier start_date and run `health-pipeline rebuild`")
     for note in landed.get("notes", []) or []:  # what the import asks of the user (e.g. to stop another program)
         _note(str(note))
     failures = [str(line) for line in landed.get("failures", []) or []]
@@ -441,7 +450,7 @@ def _print_result(result: "SyncResult") -> None:
     for asset, metadata in result.metadata.items():
         shown = ", ".join(
             f"{key}={_brief(value)}" for key, value in metadata.items()
-            if not key.startswith("dagster/") or key == "dagster/row_count"
+            if (not key.startswith("dagster/") or key == "dagster/row_count") and key != "summary"
         )
         print(f"  {asset}: {shown}")
 

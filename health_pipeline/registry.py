@@ -17,7 +17,8 @@ from typing import Any
 from health_pipeline import config as loader
 from health_pipeline.config import Config
 from health_pipeline.declarations import Registry
-from health_pipeline.sources import fitbit, fitbit_takeout, health_sync, hevy, oura, polar, strava, whoop, withings
+from health_pipeline.sources import (apple_health, fitbit, fitbit_takeout, health_sync, hevy, oura, polar, strava, whoop,
+                                    withings)
 from health_pipeline.tidy.catalog import TidyTable, all_tables_of, tables_of
 
 REGISTRY = Registry((
@@ -30,6 +31,7 @@ REGISTRY = Registry((
     polar.SOURCE,
     fitbit_takeout.SOURCE,
     health_sync.SOURCE,
+    apple_health.SOURCE,
 ))
 
 TABLES: dict[str, TidyTable] = tables_of(REGISTRY)  # the tidy tables with the sources feeding them

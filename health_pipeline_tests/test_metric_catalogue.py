@@ -31,7 +31,7 @@ def test_every_tidy_table_has_an_exported_metric_and_every_metric_reads_real_col
 
 def test_names_are_prometheus_names_and_labels_stay_clear_of_the_reserved_ones() -> None:
     assert all(re.fullmatch(r"(health|fitbit)_[a-z0-9_]+", name) for name in METRIC_NAMES)
-    assert len(METRIC_NAMES) == 100 and len(metrics_for(False)) == len(CATALOGUE) - 12
+    assert len(METRIC_NAMES) == 101 and len(metrics_for(False)) == len(CATALOGUE) - 12
     assert {label for m in CATALOGUE for label in m.label_names} == set(RESERVED_LABELS)
     assert {m.name for m in metrics_for(True) if m.family == "syncbit"} == {
         "fitbit_steps_total", "fitbit_distance_km", "fitbit_calories_total", "fitbit_active_minutes",
@@ -58,6 +58,11 @@ def test_lineage_goes_from_metric_to_endpoint() -> None:
         "       <- polar     polar_physical_information : vo2-max  <- POST /users/{user-id}/physical-information-transactions",
         "       <- fitbit_takeout import_fitbit_takeout : item.weight  <- Fitbit export: weight files",
         "       <- fitbit_takeout import_fitbit_takeout : item.fat  <- Fitbit export: weight files",
+        "       <- apple_health import_apple_health : records[].value  <- Apple Health export: body_mass files",
+        "       <- apple_health import_apple_health : records[].unit  <- Apple Health export: body_mass files",
+        *(f"       <- apple_health import_apple_health : records[].value  <- Apple Health export: {t} files"
+          for t in ("body_fat_percentage", "height", "blood_pressure_systolic", "blood_pressure_diastolic",
+                    "oxygen_saturation", "body_temperature")),
     ]
 
 
@@ -68,7 +73,8 @@ def test_lineage_line_names_tidy_columns_raw_fields_and_requests() -> None:
         "fitbit_steps.steps.countSum (POST /v4/users/me/dataTypes/steps/dataPoints:dailyRollUp); "
         "withings_activity.steps (POST /v2/measure action=getactivity); "
         "polar_activities.steps (GET /users/activities); "
-        "import_fitbit_takeout.rows[].value (Fitbit export: steps files).")
+        "import_fitbit_takeout.rows[].value (Fitbit export: steps files); "
+        "import_apple_health.records[].value (Apple Health export: step_count files).")
     assert lineage_line("fitbit_heart_rate_zone_minutes") == (
         "Lineage: heart_rate_zones.duration_s <- fitbit_time_in_heart_rate_zone."
         "timeInHeartRateZone.timeInHeartRateZones[].duration "

@@ -182,6 +182,8 @@ def _catalogue() -> tuple[Metric, ...]:
         Metric("health_ans_charge", "daily_scores", ("ans_charge",), "score -10..+10",
                "Autonomic nervous system charge of the night."),
         Metric("health_hrv_ms", "daily_vitals", ("hrv_ms",), "ms", "Average nightly heart-rate variability (RMSSD)."),
+        Metric("health_hrv_sdnn_ms", "daily_vitals", ("hrv_sdnn_ms",), "ms",
+               "Heart-rate variability as SDNN (Apple Watch): not comparable with the RMSSD of health_hrv_ms."),
         Metric("health_spo2_percent", "daily_vitals", ("spo2_pct",), "%", "Average nightly blood oxygen saturation."),
         Metric("health_breathing_disturbance_index", "daily_vitals", ("breathing_disturbance_index",), "events/h",
                "Breathing disturbances per hour of sleep."),

@@ -44,7 +44,8 @@ def build_definitions(config: Config, progress: ImportProgress | None = None) ->
     assets = [*raw, *imports, *tidy_assets(registry, partitions, landed),
               build_export_asset(registry, partitions, config.victoriametrics.syncbit_compat)]
     jobs, schedules = build_schedules(config)
-    follow_job, follow = build_follow_sensor(config, {key for asset in raw for key in asset.keys}, partitions)
+    follow_job, follow = build_follow_sensor(config, {key for asset in [*raw, *imports] for key in asset.keys},
+                                             partitions)
     return dg.Definitions(
         assets=assets,
         jobs=[*jobs, follow_job],

@@ -11,8 +11,10 @@ from datetime import date, datetime, timedelta
 import dagster as dg
 
 from health_pipeline.config import Config
-from health_pipeline.naming import FOLLOW_TAG, PARTITION, PROVIDER_TAG, RANGE_END, RANGE_START
+from health_pipeline.naming import DAYS_TAG, FOLLOW_TAG, MODELS_TAG, PARTITION, PROVIDER_TAG, RANGE_END, RANGE_START
+from health_pipeline.pipeline.imports import CHANGED, import_providers
 from health_pipeline.pipeline.selection import downstream_keys
+from health_pipeline.pipeline.windows import parse_ranges, ranges_text
 
 FOLLOW_JOB = "model_and_export"
 INTERVAL_S = 15
@@ -28,6 +30,15 @@ def follow_range(config: Config, tags: dict[str, str], now: datetime, first: dat
     else:  # change-driven providers: the tidy model rebuilds whatever changed, whatever the window
         start, end = today - timedelta(days=1), today
     return max(start, first), min(end, today)
+
+
+def imported_days(instance: dg.DagsterInstance, run: dg.DagsterRun, key: dg.AssetKey) -> list[tuple[date, date]]:
+    """The days an import asset's materialization in `run` changed (none if it did not materialize there)."""
+    event = instance.get_latest_materialization_event(key)
+    if event is None or event.run_id != run.run_id or event.asset_materialization is None:
+        return []
+    value = event.asset_materialization.metadata.get(CHANGED)
+    return parse_ranges(str(getattr(value, "value", value) or ""))
 
 
 def run_asset_keys(instance: dg.DagsterInstance, run: dg.DagsterRun) -> set[dg.AssetKey]:
@@ -65,6 +76,18 @@ def build_follow_sensor(config: Config, raw_keys: set[dg.AssetKey],
             return dg.SkipReason(f"run {run.run_id[:8]} landed no raw data")
         if set(downstream) <= selected:
             return dg.SkipReason(f"run {run.run_id[:8]} already modelled and exported what it landed")
+        imports = [i for i in config.registry.imports if dg.AssetKey(i.asset) in selected]
+        if imports:  # an import run from the UI: the days it changed, its providers only
+            ranges = [r for i in imports for r in imported_days(context.instance, run, dg.AssetKey(i.asset))]
+            today = datetime.now(config.app.tz).date()
+            ranges = [(max(a, first), min(b, today)) for a, b in sorted(ranges) if b >= first and a <= today]
+            if not ranges:
+                return dg.SkipReason(f"run {run.run_id[:8]} imported nothing new")
+            return dg.RunRequest(
+                run_key=f"follow:{run.run_id}",
+                tags={RANGE_START: ranges[0][0].isoformat(), RANGE_END: max(b for _, b in ranges).isoformat(),
+                      DAYS_TAG: ranges_text(ranges), MODELS_TAG: ",".join(p for i in imports for p in import_providers(i)),
+                      FOLLOW_TAG: run.run_id, PROVIDER_TAG: "model"})
         start, end = follow_range(config, dict(run.tags), datetime.now(config.app.tz), first)
         return dg.RunRequest(
             run_key=f"follow:{run.run_id}",

@@ -8,6 +8,7 @@ as materialized for a landing asset), and turns its refusals into one-line failu
 
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import dagster as dg
 
@@ -15,8 +16,30 @@ from health_pipeline.config import Config
 from health_pipeline.declarations import ImportRun, ImportSource
 from health_pipeline.naming import landing_key
 from health_pipeline.pipeline.resources import ImportProgress, RawStoreResource
+from health_pipeline.pipeline.windows import day_ranges, ranges_text
+from health_pipeline.storage.raw_store import LandingCounts, RawStore
 
 IMPORT_GROUP = "imports"
+CHANGED = "changed_days"  # metadata: the local days the import wrote, as ranges (what is modelled next)
+
+
+class RecordingStore(RawStore):
+    """The raw store as an import writes it: the local days every landing changed are collected, so
+    that only those are modelled and exported afterwards."""
+
+    def __init__(self, path: Path | str) -> None:
+        super().__init__(path)
+        self.changed_days: set[str] = set()
+
+    def land(self, provider: str, resource: str, records: Any, **kwargs: Any) -> LandingCounts:
+        counts = super().land(provider, resource, records, **kwargs)
+        self.changed_days |= counts.days
+        return counts
+
+
+def import_providers(source: ImportSource) -> list[str]:
+    """The raw providers an import writes: its own and those whose resources it lands (health-sync)."""
+    return [source.name, *source.lands_as]
 
 
 class ImportRunConfig(dg.Config):
@@ -53,7 +76,8 @@ def build_import_asset(source: ImportSource) -> dg.AssetsDefinition:
             context.log_event(dg.AssetMaterialization(asset_key=landing_key(provider, resource), partition=day.isoformat(),
                                                       metadata={"imported_from": source.title}))
 
-        run = ImportRun(path=path, store=raw_store.store(), app=settings.app, settings=settings.importer(name),
+        store = RecordingStore(raw_store.store().path)
+        run = ImportRun(path=path, store=store, app=settings.app, settings=settings.importer(name),
                         tags=context.run.tags, progress=import_progress.reporter(context.log.info, path),
                         log=context.log.info, warn=context.log.warning, materialized=materialized,
                         start_dates={name: section.start_date for name, section in settings.sources.items()})
@@ -61,6 +85,9 @@ def build_import_asset(source: ImportSource) -> dg.AssetsDefinition:
             metadata = source.read(run)
         except source.refuses as err:
             raise dg.Failure(str(err), allow_retries=False) from None
-        return dg.MaterializeResult(metadata={"path": str(path), **metadata})
+        ranges = day_ranges(store.changed_days)
+        context.log.info(f"{len(store.changed_days)} local days changed" + (f": {ranges_text(ranges)}" if ranges else ""))
+        return dg.MaterializeResult(metadata={"path": str(path), **metadata, "days_changed": len(store.changed_days),
+                                              CHANGED: ranges_text(ranges)})
 
     return _import

@@ -1,10 +1,14 @@
-"""Turning a run's partition window (and a sync's requested window) into the local days it covers."""
+"""Turning a run's partition window (and a sync's requested window, or an import's changed days) into the
+local days it covers."""
 
+from collections.abc import Iterable
 from datetime import date, timedelta
 
 import dagster as dg
 
-from health_pipeline.naming import WINDOW_TAG
+from health_pipeline.naming import DAYS_TAG, MODELS_TAG, WINDOW_TAG
+
+MAX_RANGES = 40  # an import's changed days, as at most this many ranges (a tag stays short)
 
 
 def partition_days(context: dg.AssetExecutionContext) -> tuple[date, date]:
@@ -21,3 +25,45 @@ def sync_window(context: dg.AssetExecutionContext) -> tuple[date, date] | None:
         return None
     start, _, end = value.partition("..")
     return date.fromisoformat(start), date.fromisoformat(end)
+
+
+def day_ranges(days: Iterable[date | str], limit: int = MAX_RANGES) -> list[tuple[date, date]]:
+    """`days` as sorted inclusive ranges of consecutive days, at most `limit` of them: past that, the
+    ranges with the shortest gaps between them are joined (a few unchanged days modelled again)."""
+    ordered = sorted({date.fromisoformat(d) if isinstance(d, str) else d for d in days})
+    ranges: list[tuple[date, date]] = []
+    for day in ordered:
+        if ranges and day == ranges[-1][1] + timedelta(days=1):
+            ranges[-1] = (ranges[-1][0], day)
+        else:
+            ranges.append((day, day))
+    while len(ranges) > limit:
+        i = min(range(len(ranges) - 1), key=lambda k: ranges[k + 1][0] - ranges[k][1])
+        ranges[i:i + 2] = [(ranges[i][0], ranges[i + 1][1])]
+    return ranges
+
+
+def ranges_text(ranges: Iterable[tuple[date, date]]) -> str:
+    """`2025-01-01..2025-01-31,2025-03-04`: the ranges as a tag or metadata value."""
+    return ",".join(a.isoformat() if a == b else f"{a.isoformat()}..{b.isoformat()}" for a, b in ranges)
+
+
+def parse_ranges(text: str) -> list[tuple[date, date]]:
+    """The inverse of `ranges_text`."""
+    ranges = []
+    for part in filter(None, text.split(",")):
+        first, _, last = part.partition("..")
+        ranges.append((date.fromisoformat(first), date.fromisoformat(last or first)))
+    return ranges
+
+
+def modelled_windows(context: dg.AssetExecutionContext) -> tuple[list[tuple[date, date]], list[str] | None]:
+    """What a tidy asset re-models this run: its partition window, or within it only the days an import
+    changed (`health/days`), and the raw providers to re-model (`health/models`; None: all)."""
+    start, end = partition_days(context)
+    tags = context.run.tags
+    if DAYS_TAG not in tags:
+        return [(start, end)], None
+    windows = [(max(a, start), min(b, end)) for a, b in parse_ranges(tags[DAYS_TAG]) if a <= end and b >= start]
+    providers = [p for p in tags.get(MODELS_TAG, "").split(",") if p]
+    return windows, providers or None

@@ -417,6 +417,25 @@ class RawStore:
                 f"WHERE provider = ? AND resource IN ({marks}) AND deleted_at IS NULL", [provider, *names]).fetchone()
         return (date.fromisoformat(first) if first else None, date.fromisoformat(last) if last else None, int(undated))
 
+    def first_day(self, providers: Iterable[str]) -> date | None:
+        """The earliest local day of a live record of `providers` (None: none, or no store yet: reading
+        never creates one)."""
+        if not self.path.exists():
+            return None
+        firsts: list[str] = []
+        with closing(self._connect()) as conn:
+            if conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'records'").fetchone() is None:
+                return None
+            for provider in providers:  # per resource, so each minimum is read from the day index
+                resources = [r for (r,) in conn.execute("SELECT DISTINCT resource FROM records WHERE provider = ?",
+                                                        (provider,))]
+                for resource in resources:
+                    (first,) = conn.execute("SELECT min(day) FROM records WHERE provider = ? AND resource = ? "
+                                            "AND deleted_at IS NULL", (provider, resource)).fetchone()
+                    if first:
+                        firsts.append(first)
+        return date.fromisoformat(min(firsts)) if firsts else None
+
     def fingerprint(self, provider: str, resources: Iterable[str]) -> str:
         """A digest of the records' ids, payload hashes and tombstones: it changes iff they change."""
         digest = hashlib.sha256()

@@ -19,12 +19,13 @@ from health_pipeline.declarations import Registry
 from health_pipeline.naming import REBUILD_TAG
 from health_pipeline.pipeline.landing import RETRY_POLICY
 from health_pipeline.pipeline.resources import RawStoreResource, TidyStoreResource
-from health_pipeline.pipeline.windows import partition_days
+from health_pipeline.pipeline.windows import modelled_windows
 from health_pipeline.storage.duckdb_store import scalar
 from health_pipeline.tidy import checks
 from health_pipeline.tidy.catalog import SUMMARY, Column, TidyTable, tables_of
 from health_pipeline.tidy.checks import CheckOutcome
-from health_pipeline.tidy.models import DEFAULT_TOLERANCE_PCT, create_tables, rebuild_table
+from health_pipeline.tidy.models import DEFAULT_TOLERANCE_PCT, SourceResult, create_tables, rebuild_table
+from health_pipeline.tidy.rejections import Rejected
 from health_pipeline.tidy.summary import METRICS, rebuild_summary, summary_columns
 
 BLOCKING = ("unique_grain", "no_future_days")
@@ -118,6 +119,24 @@ def import_precedence(config: Config, table: str) -> tuple[dict[str, tuple[str, 
     return precedence, tolerance
 
 
+def merged_results(results: Collection[SourceResult]) -> list[SourceResult]:
+    """One result per provider from the rebuilds of several windows: rows and rejections added up."""
+    merged: dict[str, SourceResult] = {}
+    for r in results:
+        before = merged.get(r.provider)
+        if before is None:
+            merged[r.provider] = r
+            continue
+        rejected = before.rejected
+        if r.rejected is not None:
+            rejected = Rejected({k: (rejected.counts.get(k, 0) if rejected else 0) + r.rejected.counts.get(k, 0)
+                                 for k in {*(rejected.counts if rejected else {}), *r.rejected.counts}},
+                                [*(rejected.examples if rejected else []), *r.rejected.examples][:5])
+        rows = before.rows + r.rows if r.driver == "window" else r.rows  # a change source counts its whole table
+        merged[r.provider] = replace(r, rebuilt=before.rebuilt or r.rebuilt, rows=rows, rejected=rejected)
+    return list(merged.values())
+
+
 def build_tidy_asset(registry: Registry, table: TidyTable, partitions: dg.PartitionsDefinition,
                      existing: Collection[str]) -> dg.AssetsDefinition:
     """The asset that models one tidy table from those of its raw sources that are defined."""
@@ -145,7 +164,7 @@ def build_tidy_asset(registry: Registry, table: TidyTable, partitions: dg.Partit
     )
     def _model(context: dg.AssetExecutionContext, raw_store: RawStoreResource,
                tidy_store: TidyStoreResource) -> dg.MaterializeResult:
-        start, end = partition_days(context)
+        windows, providers = modelled_windows(context)
         config = tidy_store.config.loaded
         raw = raw_store.store()
         today = datetime.now(config.app.tz).date()
@@ -153,8 +172,11 @@ def build_tidy_asset(registry: Registry, table: TidyTable, partitions: dg.Partit
         modelled = replace(table, sources=tuple(sources))
         precedence, tolerance = import_precedence(config, table.name)
         with tidy_store.get_connection() as conn:
-            results = rebuild_table(conn, raw, modelled, start, end, force=force, today=today,
-                                    precedence=precedence, tolerance_pct=tolerance, timezone=config.app.timezone)
+            results = [r for start, end in windows
+                       for r in rebuild_table(conn, raw, modelled, start, end, providers=providers, force=force,
+                                              today=today, precedence=precedence, tolerance_pct=tolerance,
+                                              timezone=config.app.timezone)]
+            results = merged_results(results)
             rejected = {r.provider: r.rejected for r in results if r.rejected is not None}
             outcomes = {
                 "unique_grain": checks.unique_grain(conn, table.name, table.grain),
@@ -170,7 +192,7 @@ def build_tidy_asset(registry: Registry, table: TidyTable, partitions: dg.Partit
                                            and s.provider in config.sources and config.provider(s.provider).enabled))
                 outcomes["fresh"] = checks.fresh(conn, table, daily, today)
             metadata = _table_metadata(conn, table.name, table.columns)
-        metadata["window"] = f"{start.isoformat()}..{end.isoformat()}"
+        metadata["window"] = ",".join(f"{a.isoformat()}..{b.isoformat()}" for a, b in windows) or "none"
         for r in results:
             metadata[f"modelled_{r.provider}"] = (f"{r.rows} rows in the window" if r.driver == "window" else
                                                   f"{r.rows} rows (rebuilt: raw records changed)" if r.rebuilt else

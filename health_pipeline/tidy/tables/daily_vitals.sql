@@ -1,7 +1,7 @@
 -- daily_vitals: one row per (provider, day): nightly vitals of the night ending on `day`, and
 -- daily stress and VO2 max.
 CREATE TABLE IF NOT EXISTS daily_vitals (
-    provider                     VARCHAR NOT NULL,  -- [-] oura, fitbit, withings, whoop or polar
+    provider                     VARCHAR NOT NULL,  -- [-] oura, fitbit, withings, whoop, polar or apple_health
     day                          DATE    NOT NULL,  -- [local date] the day (for nightly values: the wake-up day)
     hrv_ms                       DOUBLE,            -- [ms] average nightly heart-rate variability (RMSSD)
     spo2_pct                     DOUBLE,            -- [%] average nightly blood oxygen saturation
@@ -12,5 +12,6 @@ CREATE TABLE IF NOT EXISTS daily_vitals (
     recovery_high_s              BIGINT,            -- [s] time in high recovery
     vo2_max                      DOUBLE,            -- [ml/kg/min] estimated VO2 max
     resting_hr_bpm               DOUBLE,            -- [bpm] the night's resting heart rate (Polar: the average of its first hours)
-    skin_temp_c                  DOUBLE             -- [degC] nightly skin temperature (absolute, not a deviation)
+    skin_temp_c                  DOUBLE,            -- [degC] nightly skin temperature (absolute, not a deviation)
+    hrv_sdnn_ms                  DOUBLE             -- [ms] heart-rate variability as SDNN (Apple Watch): not comparable with RMSSD
 );

@@ -23,6 +23,7 @@ SELECT
     CAST(NULL AS BIGINT)                                                        AS recovery_high_s,
     CAST(NULL AS DOUBLE)                                                        AS vo2_max,
     CAST(NULL AS DOUBLE)                                                        AS resting_hr_bpm,
-    CAST(NULL AS DOUBLE)                                                        AS skin_temp_c
+    CAST(NULL AS DOUBLE)                                                        AS skin_temp_c,
+    CAST(NULL AS DOUBLE)                                                        AS hrv_sdnn_ms
 FROM raw
 GROUP BY day

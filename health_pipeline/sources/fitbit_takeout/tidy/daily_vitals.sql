@@ -24,7 +24,8 @@ SELECT
     CAST(NULL AS BIGINT)                                                                    AS recovery_high_s,
     CAST(NULL AS DOUBLE)                                                                    AS vo2_max,
     CAST(NULL AS DOUBLE)                                                                    AS resting_hr_bpm,
-    CAST(NULL AS DOUBLE)                                                                    AS skin_temp_c
+    CAST(NULL AS DOUBLE)                                                                    AS skin_temp_c,
+    CAST(NULL AS DOUBLE)                                                                    AS hrv_sdnn_ms
 FROM raw
 WHERE resource IN ('daily_hrv', 'daily_spo2', 'daily_respiratory_rate', 'computed_temperature')
 GROUP BY day

@@ -41,6 +41,7 @@ SELECT
     CAST(NULL AS BIGINT)   AS recovery_high_s,
     CAST(NULL AS DOUBLE)   AS vo2_max,
     heart                  AS resting_hr_bpm,
-    CAST(NULL AS DOUBLE)   AS skin_temp_c
+    CAST(NULL AS DOUBLE)   AS skin_temp_c,
+    CAST(NULL AS DOUBLE)   AS hrv_sdnn_ms
 FROM nights
 WHERE coalesce(hrv, breathing, heart) IS NOT NULL

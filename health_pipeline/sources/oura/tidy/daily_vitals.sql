@@ -41,5 +41,6 @@ SELECT
     others.recovery_high_s,
     others.vo2_max,
     CAST(NULL AS DOUBLE)   AS resting_hr_bpm,
-    CAST(NULL AS DOUBLE)   AS skin_temp_c
+    CAST(NULL AS DOUBLE)   AS skin_temp_c,
+    CAST(NULL AS DOUBLE)   AS hrv_sdnn_ms
 FROM nights FULL OUTER JOIN others USING (day)

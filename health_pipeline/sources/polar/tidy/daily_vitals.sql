@@ -21,5 +21,6 @@ SELECT
     CAST(NULL AS BIGINT)                                                     AS recovery_high_s,
     CAST(NULL AS DOUBLE)                                                     AS vo2_max,
     CASE WHEN signal THEN CAST(payload->>'heart_rate_avg' AS DOUBLE) END     AS resting_hr_bpm,
-    CAST(NULL AS DOUBLE)                                                     AS skin_temp_c
+    CAST(NULL AS DOUBLE)                                                     AS skin_temp_c,
+    CAST(NULL AS DOUBLE)                                                     AS hrv_sdnn_ms
 FROM r

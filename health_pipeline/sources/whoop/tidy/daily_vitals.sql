@@ -27,6 +27,7 @@ SELECT
     CAST(NULL AS BIGINT)                                           AS recovery_high_s,
     CAST(NULL AS DOUBLE)                                           AS vo2_max,
     max(CAST(recoveries.score->>'resting_heart_rate' AS DOUBLE))   AS resting_hr_bpm,
-    max(CAST(recoveries.score->>'skin_temp_celsius' AS DOUBLE))    AS skin_temp_c
+    max(CAST(recoveries.score->>'skin_temp_celsius' AS DOUBLE))    AS skin_temp_c,
+    CAST(NULL AS DOUBLE)                                           AS hrv_sdnn_ms
 FROM days LEFT JOIN recoveries USING (day) LEFT JOIN nights USING (day)
 GROUP BY days.day

@@ -1,0 +1,2 @@
+"""Apple Health exports written from the sandbox world (`generate.py`), for tests and benchmarks: never
+imported by the product."""
