@@ -389,9 +389,9 @@ def _import(args: argparse.Namespace) -> int:
             if landed.get("summary"):  # what the import read, per type or file, for a person
                 print(str(landed["summary"]))
             ranges = parse_ranges(str(landed.get(CHANGED, "") or ""))
-            if ranges:  # the definitions are built again: the partitions now reach the export's first day
-                start, end = ranges[0][0], min(ranges[-1][1], today)
-                modelled = materialize_range(config, instance, downstream_keys(config), start, end,
+            if ranges:  # one partition (the last day it changed) stands for them: the tag says which days
+                last = min(ranges[-1][1], today)
+                modelled = materialize_range(config, instance, downstream_keys(config), last, last,
                                              tags={DAYS_TAG: ranges_text(ranges),
                                                    MODELS_TAG: ",".join(import_providers(source))})
                 _print_result(modelled)

@@ -80,12 +80,13 @@ def build_follow_sensor(config: Config, raw_keys: set[dg.AssetKey],
         if imports:  # an import run from the UI: the days it changed, its providers only
             ranges = [r for i in imports for r in imported_days(context.instance, run, dg.AssetKey(i.asset))]
             today = datetime.now(config.app.tz).date()
-            ranges = [(max(a, first), min(b, today)) for a, b in sorted(ranges) if b >= first and a <= today]
+            ranges = [(a, min(b, today)) for a, b in sorted(ranges) if a <= today]
             if not ranges:
                 return dg.SkipReason(f"run {run.run_id[:8]} imported nothing new")
+            last = max(b for _, b in ranges).isoformat()  # one partition stands for the days the tag names
             return dg.RunRequest(
                 run_key=f"follow:{run.run_id}",
-                tags={RANGE_START: ranges[0][0].isoformat(), RANGE_END: max(b for _, b in ranges).isoformat(),
+                tags={RANGE_START: last, RANGE_END: last,
                       DAYS_TAG: ranges_text(ranges), MODELS_TAG: ",".join(p for i in imports for p in import_providers(i)),
                       FOLLOW_TAG: run.run_id, PROVIDER_TAG: "model"})
         start, end = follow_range(config, dict(run.tags), datetime.now(config.app.tz), first)

@@ -58,12 +58,12 @@ def parse_ranges(text: str) -> list[tuple[date, date]]:
 
 
 def modelled_windows(context: dg.AssetExecutionContext) -> tuple[list[tuple[date, date]], list[str] | None]:
-    """What a tidy asset re-models this run: its partition window, or within it only the days an import
-    changed (`health/days`), and the raw providers to re-model (`health/models`; None: all)."""
-    start, end = partition_days(context)
+    """What a tidy asset (or the export) covers this run: its partition window, or the days an import
+    changed (`health/days`, which then stand for themselves: an import's run is one partition, since a
+    range of ten years would record tens of thousands of partition materializations for nothing), and
+    the raw providers to re-model (`health/models`; None: all)."""
     tags = context.run.tags
     if DAYS_TAG not in tags:
-        return [(start, end)], None
-    windows = [(max(a, start), min(b, end)) for a, b in parse_ranges(tags[DAYS_TAG]) if a <= end and b >= start]
+        return [partition_days(context)], None
     providers = [p for p in tags.get(MODELS_TAG, "").split(",") if p]
-    return windows, providers or None
+    return parse_ranges(tags[DAYS_TAG]), providers or None

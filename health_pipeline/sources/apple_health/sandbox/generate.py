@@ -437,7 +437,9 @@ def write_xml(world: SandboxWorld, spec: ExportSpec, out: IO[str]) -> int:
     for day in days_of(world, spec):
         created = stamp(world.local_midnight(day + timedelta(days=1)).astimezone(timezone.utc))
         lines = []
-        for s in samples(world, day, spec):
+        # the Health app writes one type after another (a day's worth here, so a long export is written day
+        # by day): the Watch's and the apps' samples of one type together
+        for s in sorted(samples(world, day, spec), key=lambda s: s.type):
             ptr += 0x40
             lines.append(_record(s, stamp, spec, ptr, created))
         if spec.control_char and day == (spec.first or world.first_day()) + timedelta(days=1):
