@@ -13,12 +13,13 @@ Without either, UTC is assumed (what every verified export shows) and the run's 
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import numpy as np
 
 STEP_S = 15 * 60  # UTC offsets are whole quarter hours
+DAY_S = 86_400
 SNAP_S = 3600
 SHIFTS = np.arange(-14 * 3600, 14 * 3600 + 1, STEP_S)
 
@@ -73,6 +74,17 @@ def naive_seconds(text: list[str], fmt: str) -> np.ndarray:
 
     return pd.to_datetime(pd.Series(text, dtype="string"), format=fmt, errors="coerce").to_numpy(
         dtype="datetime64[s]").astype("int64")
+
+
+def zone_days(utc: np.ndarray, zone: ZoneInfo) -> np.ndarray:
+    """Each UTC instant's day (days since 1970) on the configured zone's calendar, DST included: the
+    day a record without an offset of its own is dated on, whatever the nights around it suggest."""
+    if not len(utc):
+        return utc // DAY_S
+    buckets, at = np.unique(utc // STEP_S, return_inverse=True)  # offsets change on quarter hours at most
+    offsets = np.array([int((datetime.fromtimestamp(int(b) * STEP_S, timezone.utc).astimezone(zone).utcoffset()
+                             or timedelta(0)).total_seconds()) for b in buckets], dtype="int64")
+    return (utc + offsets[at.reshape(-1)]) // DAY_S
 
 
 def offset_at(zone: ZoneInfo, local_seconds: int) -> int:
