@@ -3,6 +3,7 @@ values; re-import is a no-op; bad archives fail cleanly; the live API wins the d
 
 import json
 import zipfile
+from collections.abc import Iterator
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -16,7 +17,8 @@ from health_pipeline.registry import REGISTRY, load_config
 from health_pipeline.dev.demo import authorize_with_sandbox
 from health_pipeline.providers.oauth import OAuthTokens
 from health_pipeline.sandbox.server import Sandbox
-from health_pipeline.sandbox.world import SandboxWorld, night_for
+from health_pipeline.sandbox import tracker
+from health_pipeline.sandbox.world import SandboxClock, SandboxWorld, night_for
 from health_pipeline.sources.fitbit import client as google_health
 from health_pipeline.sources.fitbit.sandbox import data as gd
 from health_pipeline.sources.fitbit_takeout.archive import ArchiveError
@@ -26,7 +28,7 @@ from health_pipeline.storage.raw_store import RawStore, canonical_json
 from health_pipeline.sync import materialize_range, raw_asset_keys
 from health_pipeline.registry import TABLES
 from health_pipeline.tidy.models import rebuild_table
-from health_pipeline_tests.conftest import TIMEZONE, TODAY, ConfigFactory
+from health_pipeline_tests.conftest import FROZEN_NOW, TIMEZONE, TODAY, ConfigFactory
 from health_pipeline_tests.export_oracle import assert_exact
 
 BERLIN = ZoneInfo(TIMEZONE)
@@ -228,3 +230,159 @@ client_secret = "sandbox-secret"
         rebuild_table(conn, store, table, FIRST, LAST, timezone=TIMEZONE, precedence={"fitbit": ("fitbit_takeout", "fitbit")})
         assert conn.execute("SELECT steps, active_kcal FROM daily_activity WHERE provider = 'fitbit' AND day = ?",
                             [disagree]).fetchone() == (disagreements[0][4], None)
+
+
+# ---- days on the configured zone's calendar, every family, every layout's own files ----------------
+# A world at home in the configured zone, travelling to New York (Sep 18-21, 2026: a Sunday weigh-in at
+# 20:24 there is already the next day in UTC and in Tokyo) and crossing the DST change (US Nov 1; none in
+# Tokyo or UTC). The export comes in two parts, one around the trip and one around the DST change.
+
+PARTS = ((date(2026, 9, 15), date(2026, 9, 24)), (date(2026, 10, 29), date(2026, 11, 3)))
+HR_EVERY_S = 300
+
+
+def _lived_days() -> list[date]:
+    return [a + timedelta(days=i) for a, b in PARTS for i in range((b - a).days + 1)]
+
+
+class Imported:
+    """An export of a world at home in `zone`, imported and modelled in that zone."""
+
+    def __init__(self, base: Path, zone: str, layout: str, global_export: bool) -> None:
+        self.zone = ZoneInfo(zone)
+        self.world = SandboxWorld(seed=7, days=60, timezone=zone, clock=SandboxClock(FROZEN_NOW))
+        parts = base / "parts"
+        parts.mkdir()
+        for i, (first, last) in enumerate(PARTS, start=1):
+            write_takeout(self.world, parts / f"takeout-20261201T101500Z-00{i}.zip",
+                          ArchiveSpec(layout, hr_every_s=HR_EVERY_S, first=first, last=last, global_export=global_export))
+        self.store = RawStore(base / "raw.sqlite")
+        self.summary = import_takeout(parts, self.store, self.zone)
+        self.tidy = duckdb.connect(str(base / "health.duckdb"))
+        for table in ("daily_activity", "heart_rate", "sleep_sessions", "body_measurements", "workouts", "daily_vitals"):
+            rebuild_table(self.tidy, self.store, TABLES[table], date(2026, 9, 1), TODAY, timezone=zone)
+
+    def rows(self, sql: str) -> list[tuple]:
+        return self.tidy.execute(sql).fetchall()
+
+    def day_of(self, instant: datetime) -> date:
+        return instant.astimezone(self.zone).date()
+
+
+@pytest.fixture(scope="module", params=[("UTC", "C", True), ("America/Los_Angeles", "C", True),
+                                        ("Asia/Tokyo", "D", True), ("America/Los_Angeles", "D", False),
+                                        ("UTC", "D", False)],
+                ids=lambda p: f"{p[0]}-{p[1]}{'' if p[2] else '-csv-only'}")
+def imported(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Imported]:
+    zone, layout, global_export = request.param
+    found = Imported(tmp_path_factory.mktemp("export"), zone, layout, global_export)
+    found.json = global_export  # type: ignore[attr-defined]
+    yield found
+    found.tidy.close()
+
+
+def test_heart_rate_lands_on_the_configured_zones_day(imported: Imported) -> None:
+    world = imported.world
+    expected = sorted((b.at, float(b.bpm), imported.day_of(b.at)) for d in _lived_days()
+                      for b in tracker.heart_rate(world, d, HR_EVERY_S))
+    got = imported.rows("SELECT ts, bpm, day FROM heart_rate WHERE provider = 'fitbit' ORDER BY ts")
+    assert len(got) == len(expected)
+    assert [(ts.astimezone(timezone.utc), bpm, day) for ts, bpm, day in got] == expected
+
+
+def test_daily_activity_sums_the_minutes_of_the_configured_zones_day(imported: Imported) -> None:
+    world = imported.world
+    steps: dict[date, int] = {}
+    distance: dict[date, float] = {}
+    kcal: dict[date, float] = {}
+    floors: dict[date, int] = {}
+    levels: dict[date, dict[str, int]] = {}
+    for d in _lived_days():
+        for m in tracker.minutes(world, d):
+            day = imported.day_of(m.start)
+            steps[day] = steps.get(day, 0) + (m.steps or 0)
+            distance[day] = distance.get(day, 0.0) + (m.steps or 0) * 0.762
+            kcal[day] = kcal.get(day, 0.0) + m.total_kcal
+            floors[day] = floors.get(day, 0) + m.floors
+            # the JSON's intensity minutes are a daily series on the date it was lived; Google's CSV has them
+            # per minute, dated like every reading
+            level_day = d if imported.json else day  # type: ignore[attr-defined]
+            counted = levels.setdefault(level_day, {"LIGHT": 0, "MODERATE": 0, "VIGOROUS": 0, "SEDENTARY": 0})
+            counted[m.level] += 1
+    got = {row[0]: row[1:] for row in imported.rows(
+        "SELECT day, steps, distance_m, total_kcal, floors, light_s, moderate_s, vigorous_s, elevation_gain_m "
+        "FROM daily_activity WHERE provider = 'fitbit' ORDER BY day")}
+    assert sorted(got) == sorted(steps)
+    for day, (n, metres, total, climbed, light, moderate, vigorous, gain) in got.items():
+        assert n == steps[day], day
+        assert metres == pytest.approx(distance[day], abs=0.01), day
+        assert total == pytest.approx(kcal[day], abs=0.01), day
+        assert climbed == (floors[day] if floors[day] else None), day
+        assert gain == (round(floors[day] * 3.048, 4) if floors[day] else None), day
+        assert (light, moderate, vigorous) == tuple(60 * levels[day][k] for k in ("LIGHT", "MODERATE", "VIGOROUS")), day
+
+
+def test_resting_heart_rate_is_the_nights(imported: Imported) -> None:
+    nights = [n for n in (night_for(imported.world, d) for d in _lived_days()) if n is not None]
+    # the JSON's is a daily series on the night's wake-up date; Google's readings are instants (the wake-up)
+    expected = {(n.day if imported.json else imported.day_of(n.wake)): float(n.resting_hr)  # type: ignore[attr-defined]
+                for n in nights}
+    got = dict(imported.rows("SELECT day, resting_hr_bpm FROM daily_activity WHERE provider = 'fitbit' "
+                             "AND resting_hr_bpm IS NOT NULL"))
+    assert got == expected
+
+
+def test_weigh_ins_in_kg_at_their_instants(imported: Imported) -> None:
+    world = imported.world
+    expected = []
+    for d in _lived_days():
+        logged = tracker.weigh_in(world, d)
+        if logged is None:
+            continue
+        kg = round(logged.kg * 1000) / 1000
+        if imported.summary.layout == "Google Takeout, Google Health":
+            # Google's CSV: grams at the UTC instant, dated on the configured zone's calendar (the trip's
+            # 20:24 in New York is the next day in Tokyo and UTC); the same weigh-in in the JSON is not counted again
+            expected += [(logged.at, imported.day_of(logged.at), "weight", kg),
+                         (logged.at, imported.day_of(logged.at), "fat_ratio", logged.fat_pct)]
+        else:
+            # the JSON, in lb (no unit field): on the date it was written on, placed in time with the offset
+            # found for that day's night; a trip day without a recorded night is read in the configured zone
+            wall = logged.at.astimezone(world.tz_at(logged.at)).replace(tzinfo=None)
+            found = not world.travelling(d) or night_for(world, d) is not None or night_for(world, d + timedelta(days=1))
+            at = logged.at if found else wall.replace(tzinfo=imported.zone).astimezone(timezone.utc)
+            lb = round(kg * 2.20462262185, 1)
+            expected += [(at, d, "weight", round(lb * 0.45359237, 3)), (at, d, "fat_ratio", logged.fat_pct)]
+    got = imported.rows("SELECT measured_at, day, metric, value FROM body_measurements WHERE provider = 'fitbit' "
+                        "ORDER BY measured_at, metric DESC")
+    assert [(at.astimezone(timezone.utc), day, metric, value) for at, day, metric, value in got] == \
+        sorted(expected, key=lambda e: (e[0], e[2] != "weight"))
+
+
+def test_sleep_and_workouts(imported: Imported) -> None:
+    world = imported.world
+    sleeps = imported.rows("SELECT day, start_ts, end_ts, deep_s FROM sleep_sessions WHERE provider = 'fitbit' AND is_main "
+                           "ORDER BY day")
+    workouts = imported.rows("SELECT day, start_ts, duration_s FROM workouts WHERE provider = 'fitbit' ORDER BY start_ts")
+    if not imported.json:  # type: ignore[attr-defined]
+        assert (sleeps, workouts) == ([], [])  # Google's CSVs have neither
+        return
+    nights = [n for n in (night_for(world, d) for d in _lived_days()) if n is not None]
+    # A session keeps its wake-up date (`dateOfSleep`); its wall clock (the offset of its start, across a
+    # flight too) is placed in time with the offset found from that night's heart rate.
+    assert [(d, s.astimezone(timezone.utc), e.astimezone(timezone.utc), deep) for d, s, e, deep in sleeps] == \
+        [(n.day, n.bed, n.wake, n.seconds["deep"]) for n in nights]
+    expected = [(imported.day_of(x.start), x.start, (x.end - x.start).seconds // 60 * 60)
+                for x in (tracker.exercise(world, d) for d in _lived_days()) if x is not None]
+    assert [(d, s.astimezone(timezone.utc), dur) for d, s, dur in workouts] == expected
+
+
+def test_the_google_health_layout_reads_every_family(imported: Imported) -> None:
+    if imported.summary.layout != "Google Takeout, Google Health":
+        pytest.skip("layout C")
+    assert {"google_steps", "google_distance", "google_calories", "google_floors", "google_altitude",
+            "google_active_minutes", "google_weight", "google_body_fat", "google_resting_heart_rate",
+            "google_heart_rate"} <= set(imported.summary.kinds)
+    assert imported.summary.failed == []
+    # not read: `daily_heart_rate_zones.csv`, two READMEs (and, with the JSON, `badge.json`)
+    assert imported.summary.skipped == (3 if not imported.json else 4) * len(PARTS)  # type: ignore[attr-defined]

@@ -21,6 +21,7 @@ import numpy as np
 STEP_S = 15 * 60  # UTC offsets are whole quarter hours
 DAY_S = 86_400
 SNAP_S = 3600
+TIE_BPM = 6.0  # two windows this close in mean heart rate are both nights (resting heart rate varies ~8 bpm a day)
 SHIFTS = np.arange(-14 * 3600, 14 * 3600 + 1, STEP_S)
 
 
@@ -131,8 +132,13 @@ def by_sleep(nights: Mapping[str, tuple[int, int]], times: np.ndarray, bpm: np.n
         if not enough.any():
             continue
         means = np.where(enough, (cumulative[hi] - cumulative[lo]) / np.maximum(counts, 1), np.inf)
-        best = int(SHIFTS[int(np.argmin(means))])
         home = offset_at(zone, start)
+        # Far from UTC, a shift of about a day minus the offset lays the window on the next (or last) night,
+        # which may be lower still: of the valleys (each a night) about as low as the lowest, the one
+        # nearest the configured zone's offset. (A window half on the night is on a valley's side, not one.)
+        padded = np.concatenate([[np.inf], means, [np.inf]])
+        valleys = np.flatnonzero((means <= padded[:-2]) & (means <= padded[2:]) & (means <= means.min() + TIE_BPM))
+        best = int(SHIFTS[valleys[np.argmin(np.abs(SHIFTS[valleys] + home))]])
         if best == 0 and home != 0:
             votes["local"] += 1
         elif best != 0:

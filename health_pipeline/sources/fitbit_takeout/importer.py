@@ -40,6 +40,7 @@ from health_pipeline.storage.raw_store import LandingCounts, RawRecord, RawStore
 
 PROVIDER = "fitbit_takeout"
 DAY_S = 86_400
+LB_KG = 0.45359237
 LB_RATIO = 4.6  # weight / BMI = height squared: 2.3-4.4 in kg, 5.0-9.7 in lb (the ranges do not overlap)
 
 Progress = Callable[[int, int, str], None]  # (bytes done, bytes in all, file)
@@ -174,7 +175,8 @@ class _Importer:
         self.summary = ImportSummary(export.path, export.layout_name, ClockDecision(), skipped=len(export.skipped))
         self.failed: set[str] = set()
         self.sleeps: dict[str, tuple[str, dict[str, Any]]] = {}  # logId -> (file, item), the later file's copy
-        self.landed: dict[str, dict[str, set[str]]] = {}  # resource -> file -> its day records in the store
+        self.landed: dict[str, dict[str, set[str]]] = {}
+        self.google_weights: list[tuple[int, float]] | None = None  # Google's weigh-ins: (UTC second, kg)  # resource -> file -> its day records in the store
 
     # -- pass 1: sleep and heart rate, to find the clock ------------------------------------------
 
@@ -348,9 +350,23 @@ class _Importer:
             except (KeyError, ValueError):
                 raise FileError(f"{entry.name}: weight {item.get('logId')}: date is not MM/DD/YY") from None
             offset = self._offset(local.date())
-            found.append(RawRecord(str(item["logId"]), local.date().isoformat(),
-                                   {"file": entry.base, "unit": unit, "utc_offset_s": offset, "item": item}))
+            envelope = {"file": entry.base, "unit": unit, "utc_offset_s": offset, "item": item}
+            if self._in_google_csv(local, float(item.get("weight") or 0) * (LB_KG if unit == "lb" else 1.0)):
+                envelope["in_google_csv"] = True  # modelled from the CSV (exact instant, grams), not twice
+            found.append(RawRecord(str(item["logId"]), local.date().isoformat(), envelope))
         return found
+
+    def _in_google_csv(self, local: datetime, kg: float) -> bool:
+        """Whether Google's weight CSV of this export holds this weigh-in: the same weight (to the 0.1 lb
+        Fitbit keeps) within the day around its wall-clock time (whatever the zone it was written in)."""
+        if self.google_weights is None:
+            self.google_weights = []
+            for entry in self._of("google_weight"):
+                rows, utc = self._guard(entry, lambda: _google_rows(entry)) or ([], np.zeros(0, "int64"))
+                self.google_weights += [(int(t), float(r["weight grams"]) / 1000) for r, t in zip(rows, utc)
+                                        if (r.get("weight grams") or "").replace(".", "", 1).isdigit()]
+        wall = (local - datetime(1970, 1, 1)).total_seconds()
+        return any(abs(t - wall) <= 14 * 3600 and abs(grams_kg - kg) < 0.05 for t, grams_kg in self.google_weights)
 
     def _exercises(self, entry: Entry, items: list[dict[str, Any]]) -> list[RawRecord]:
         clock = self.summary.clock.intraday

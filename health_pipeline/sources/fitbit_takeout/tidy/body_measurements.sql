@@ -1,7 +1,8 @@
 -- A Fitbit export's weigh-ins -> body_measurements (provider fitbit): weight in kg and body fat in
 -- percent. Google's CSVs (`weight` in grams, `body_fat` in percent, UTC instants, dated on the configured
--- zone's calendar) are taken for the days they have; the same weigh-in written by two apps (`data source`)
--- is one row (the first source by name). Else the JSON weigh-ins: no unit (the import decided lb or kg from
+-- zone's calendar); the same weigh-in written by two apps (`data source`) is one row (the first source by
+-- name). The JSON weigh-ins the import found in those CSVs (`in_google_csv`) are left to them; the others:
+-- no unit (the import decided lb or kg from
 -- weight / BMI, `unit`; lb become kg to the gram), `date` and `time` the wall clock on that date, placed in
 -- time with `utc_offset_s` (the night's found offset on a trip, else the configured zone's).
 -- raw record: '{resource}/' || CAST(day AS VARCHAR)
@@ -11,11 +12,11 @@
 -- lineage: metric <- weight:item.weight, weight:item.fat, google_weight:rows[].weight grams, google_body_fat:rows[].body fat percentage
 -- lineage: unit <- weight:item.weight, weight:item.fat
 -- lineage: source_id <- weight:item.logId, google_weight:rows[].timestamp, google_body_fat:rows[].timestamp
--- per day: a day's rows come from the records of that day only, so a long window is modelled in slices
+-- per record: every row comes from one raw record, so a long window is modelled in slices
 WITH weighins AS (
     SELECT *, timezone('UTC', strptime((payload->'item'->>'date') || ' ' || coalesce(payload->'item'->>'time', '23:59:59'),
                                        '%m/%d/%y %H:%M:%S') - to_seconds(CAST(payload->>'utc_offset_s' AS BIGINT))) AS weighed_at
-    FROM raw WHERE resource = 'weight'
+    FROM raw WHERE resource = 'weight' AND (payload->>'in_google_csv') IS NULL
 ), google_rows AS (
     SELECT resource, day, unnest(from_json(payload->'rows',
                '[{"timestamp": "VARCHAR", "weight grams": "VARCHAR", "body fat percentage": "VARCHAR", "data source": "VARCHAR"}]')) AS r
@@ -25,8 +26,6 @@ WITH weighins AS (
            CAST(day AS DATE) AS day, left(r.timestamp, 19) AS taken_at,
            arg_min(TRY_CAST(coalesce(r."weight grams", r."body fat percentage") AS DOUBLE), coalesce(r."data source", '')) AS value
     FROM google_rows GROUP BY ALL
-), google_days AS (
-    SELECT DISTINCT day FROM google
 ), logged AS (
     SELECT 'fitbit' AS provider, weighed_at AS measured_at, CAST(day AS DATE) AS day, 'weight' AS metric,
            CASE payload->>'unit' WHEN 'lb' THEN round(CAST(payload->'item'->>'weight' AS DOUBLE) * 0.45359237, 3)
@@ -38,7 +37,7 @@ WITH weighins AS (
     FROM weighins WHERE (payload->'item'->>'fat') IS NOT NULL
 )
 SELECT provider, measured_at, day, metric, value, unit, source_id, CAST(NULL AS VARCHAR) AS segment
-FROM logged WHERE day NOT IN (SELECT day FROM google_days)
+FROM logged
 UNION ALL
 SELECT 'fitbit', timezone('UTC', CAST(taken_at AS TIMESTAMP)), day, metric,
        CASE metric WHEN 'weight' THEN value / 1000.0 ELSE value END,
