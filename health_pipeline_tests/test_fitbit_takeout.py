@@ -386,3 +386,109 @@ def test_the_google_health_layout_reads_every_family(imported: Imported) -> None
     assert imported.summary.failed == []
     # not read: `daily_heart_rate_zones.csv`, two READMEs (and, with the JSON, `badge.json`)
     assert imported.summary.skipped == (3 if not imported.json else 4) * len(PARTS)  # type: ignore[attr-defined]
+
+
+# ---- Google's CSVs in the shapes of real exports ----------------------------------------------------
+# Rows as captured in public repositories: gauthier-se/verve `internal/connector/googlehealth/import_test.go`
+# (its 2026 "Google Health" reference archive in miniature: NBSP in the folder name, `data source` column,
+# microsecond instants, a weigh-in from two apps, resting heart rate twice as 51 and 51.0) and
+# rammkripa/surveillance_hw1 `TIMESERIES_GoogleData/` (a real 2024 Takeout: no `data source`, the folder's
+# older name, active minutes one row per active minute).
+
+GH = "Takeout/Google\u00a0Health/Physical Activity_GoogleData"
+
+
+@pytest.mark.parametrize("name,folder,resource", [
+    ("heart_rate_2016-12-28.csv", "TIMESERIES_GoogleData", "google_heart_rate"),
+    ("steps_2015-01-01.csv", "Physical Activity_GoogleData", "google_steps"),
+    ("active_minutes_2020-06-01.csv", "TIMESERIES_GoogleData", "google_active_minutes"),
+    ("weight_2026-05-01.csv", "Physical Activity_GoogleData", "google_weight"),
+    ("weight.csv", "Physical Activity_GoogleData", "google_weight"),
+    ("daily_resting_heart_rate.csv", "Physical Activity_GoogleData", "google_resting_heart_rate"),
+    ("resting_heart_rate_2026-05-27.csv", "Physical Activity_GoogleData", "google_resting_heart_rate"),
+    ("daily_heart_rate_zones.csv", "Physical Activity_GoogleData", None),  # pseudo-JSON cells: never heart rate
+    ("calories_in_heart_rate_zone_2026-08-24.csv", "Physical Activity_GoogleData", None),
+    ("steps_readme.txt", "Physical Activity_GoogleData", None),
+    ("steps_2015-01-01.csv", "Heart Rate Variability", None),  # only in Google's CSV folders
+])
+def test_google_csv_files_are_known_by_anchored_names(name: str, folder: str, resource: str | None) -> None:
+    from health_pipeline.sources.fitbit_takeout.formats import kind_of
+
+    kind = kind_of(name, folder)
+    assert (kind.family if kind else None) == resource
+
+
+def _zip(path: Path, files: dict[str, str]) -> Path:
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, text in files.items():
+            archive.writestr(name, text)
+    return path
+
+
+REAL_SHAPES = {
+    f"{GH}/weight_2026-05-01.csv": "timestamp,weight grams,data source\n2026-05-27T05:33:27Z,93400,YAZIO Health Kit\n"
+                                   "2026-05-27T05:33:27Z,93400,Zepp Life Health Kit\n2026-05-28T05:19:44Z,93600,YAZIO Health Kit\n",
+    f"{GH}/distance_2026-05-01.csv": "timestamp,distance,data source\n2026-05-27T01:15:09.096319Z,8.80,Apple Health Health Kit\n"
+                                     "2026-05-27T01:16:43.873844Z,20.14,Phone Health Kit\n",
+    f"{GH}/resting_heart_rate_2026-05-27.csv": "timestamp,beats per minute,data source\n2026-05-27T22:01:13Z,51,Apple Health Health Kit\n",
+    f"{GH}/daily_resting_heart_rate.csv": "timestamp,beats per minute,data source\n2026-05-27T22:01:13Z,51.0,Apple Health Health Kit\n",
+    f"{GH}/calories_in_heart_rate_zone_2026-05-24.csv": "timestamp,heart rate zone type,kcal,data source\n"
+                                                        "2026-05-24T11:55:00Z,HEART_RATE_ZONE_TYPE_UNSPECIFIED,1.24463,Google Health App\n",
+    f"{GH}/weight_readme.txt": "Time Series Data Export\n",
+    # rammkripa's rows (2015 and 2020), as the 2026 folder would hold them
+    f"{GH}/steps_2026-05-01.csv": "timestamp,steps\n2026-05-27T06:16:00Z,13\n2026-05-27T06:20:00Z,15\n2026-05-27T23:59:00Z,22\n",
+    f"{GH}/active_minutes_2026-05-01.csv": "timestamp,light,moderate,very\n2026-05-27T07:00:00Z,0,1,0\n"
+                                           "2026-05-27T07:03:00Z,0,0,1\n2026-05-27T07:04:00Z,1,0,0\n",
+    "Takeout/Google\u00a0Health/Health Fitness Data_GoogleData/UserAppSettingData.csv":
+        "value_time,setting_name,setting_value\n2026-08-24T11:54:36Z,weight system,metric\n",
+}
+
+
+@pytest.mark.parametrize("zone,days", [
+    ("UTC", {"steps": {date(2026, 5, 27): 50}, "rhr": {date(2026, 5, 27): 51.0}}),
+    # 23:59Z and 22:01Z are the next morning in Tokyo; in Los Angeles, everything is still the 26th or 27th
+    ("Asia/Tokyo", {"steps": {date(2026, 5, 27): 28, date(2026, 5, 28): 22}, "rhr": {date(2026, 5, 28): 51.0}}),
+    ("America/Los_Angeles", {"steps": {date(2026, 5, 26): 28, date(2026, 5, 27): 22}, "rhr": {date(2026, 5, 27): 51.0}}),
+])
+def test_real_google_csv_rows_model_on_the_configured_zones_days(tmp_path: Path, zone: str, days: dict) -> None:
+    archive = _zip(tmp_path / "takeout-20260901T000000Z-001.zip", REAL_SHAPES)
+    store = RawStore(tmp_path / "raw.sqlite")
+    summary = import_takeout(archive, store, ZoneInfo(zone))
+    assert summary.layout == "Google Takeout, Google Health" and summary.failed == []
+    assert summary.skipped == 3  # the zone calories, the README, the settings
+    assert {k: v.records for k, v in summary.kinds.items()} == {
+        "google_weight": 2, "google_distance": 1, "google_resting_heart_rate": 2,  # records: a file's day
+        "google_steps": len(days["steps"]), "google_active_minutes": 1}
+    with duckdb.connect() as conn:
+        for table in ("daily_activity", "body_measurements"):
+            rebuild_table(conn, store, TABLES[table], date(2026, 5, 20), date(2026, 5, 31), timezone=zone)
+        activity = conn.execute("SELECT day, steps, distance_m, light_s, moderate_s, vigorous_s, resting_hr_bpm "
+                                "FROM daily_activity ORDER BY day").fetchall()
+        weights = conn.execute("SELECT measured_at, day, value, unit FROM body_measurements ORDER BY measured_at").fetchall()
+    by_day = {row[0]: row[1:] for row in activity}
+    assert {d: row[0] for d, row in by_day.items() if row[0] is not None} == days["steps"]
+    assert {d: row[5] for d, row in by_day.items() if row[5] is not None} == days["rhr"]  # 51 and 51.0: one reading
+    morning = ZoneInfo(zone)
+    first = datetime(2026, 5, 27, 1, 15, 9, tzinfo=timezone.utc).astimezone(morning).date()
+    assert by_day[first][1] == pytest.approx(28.94)  # metres, two apps' readings summed, the microseconds dropped
+    active = datetime(2026, 5, 27, 7, 0, tzinfo=timezone.utc).astimezone(morning).date()
+    assert by_day[active][2:5] == (60, 60, 60)
+    # one row per weigh-in (two apps wrote the first), grams to kg, at its UTC instant
+    assert [(at.astimezone(timezone.utc), day, value, unit) for at, day, value, unit in weights] == [
+        (datetime(2026, 5, 27, 5, 33, 27, tzinfo=timezone.utc),
+         datetime(2026, 5, 27, 5, 33, 27, tzinfo=timezone.utc).astimezone(morning).date(), 93.4, "kg"),
+        (datetime(2026, 5, 28, 5, 19, 44, tzinfo=timezone.utc),
+         datetime(2026, 5, 28, 5, 19, 44, tzinfo=timezone.utc).astimezone(morning).date(), 93.6, "kg")]
+
+
+def test_a_google_csv_without_its_value_column_lands_nothing_and_is_named(tmp_path: Path) -> None:
+    archive = _zip(tmp_path / "takeout.zip", {
+        f"{GH}/steps_2026-08-01.csv": "timestamp,paces,data source\n2026-08-01T01:15:09Z,12,Phone Health Kit\n",
+        f"{GH}/distance_2026-08-01.csv": "timestamp,distance\n2026-08-01T01:15:09Z,8.8\n2026-08-01T01:1",  # truncated
+        f"{GH}/floors_2026-08-01.csv": "timestamp,floors\n2026-08-01T01:15:09Z,1\n"})
+    store = RawStore(tmp_path / "raw.sqlite")
+    summary = import_takeout(archive, store, ZoneInfo("UTC"))
+    assert summary.failed == [
+        "Takeout/Google Health/Physical Activity_GoogleData/distance_2026-08-01.csv: a timestamp is not an ISO instant ('2026-08-01T01:1')",
+        "Takeout/Google Health/Physical Activity_GoogleData/steps_2026-08-01.csv: no 'steps' column (found timestamp, paces, data source)"]
+    assert sorted(r["resource"] for r in store.resource_summary()) == ["google_floors"]
