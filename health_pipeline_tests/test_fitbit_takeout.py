@@ -91,14 +91,15 @@ def test_each_layout_imports_and_models_the_world_exactly(tmp_path: Path, world:
         start, end, deep, asleep = sleeps[n.day]
         assert (start, end) == (n.bed, n.wake), n.day
         assert (deep, asleep) == (n.seconds["deep"], n.seconds["deep"] + n.seconds["light"] + n.seconds["rem"])
-    # Weigh-ins: kg to the gram, lb converted (the file says neither; weight / BMI tells).
+    # Weigh-ins: kg to the gram, lb converted (the file says neither; weight / BMI tells); layout D's come
+    # from Google's CSV (grams), the JSON's copies not counted again.
     weights = _tidy(tmp_path, "SELECT measured_at, value FROM body_measurements WHERE provider = 'fitbit' "
                               "AND metric = 'weight' ORDER BY measured_at")
     expected_w = []
     for d in days:
         for point, logged in zip(gd.body_points(world, gd.DATA_TYPES["weight"], d), weigh_ins(world, d, unit)):
             kg = point["weight"]["weightGrams"] / 1000
-            expected_w.append((point["_t"], kg if unit == "kg" else round(logged["weight"] * 0.45359237, 3)))
+            expected_w.append((point["_t"], kg if unit == "kg" or layout == "D" else round(logged["weight"] * 0.45359237, 3)))
     assert [(at.astimezone(timezone.utc), v) for at, v in weights] == expected_w
     assert all(abs(v - kg / 1) < 0.05 for (_, v), (_, kg) in zip(weights, expected_w))
     # Workouts at their instants, distance in metres.
@@ -174,6 +175,25 @@ def test_a_corrupt_zip_and_an_unknown_layout_are_one_line_each(tmp_path: Path) -
     with pytest.raises(ArchiveError, match=r"other\.zip: not a Fitbit export in a known layout .*; found Photos$"):
         import_takeout(other, RawStore(tmp_path / "raw.sqlite"), BERLIN)
     assert RawStore(tmp_path / "raw.sqlite").resource_summary() == []
+
+
+def test_a_truncated_file_is_named_on_one_line_without_progress_lines(tmp_path: Path, world: SandboxWorld,
+                                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    good = write_takeout(world, tmp_path / "good.zip", ArchiveSpec("D", first=LAST - timedelta(days=2), last=LAST))
+    bad = tmp_path / "takeout.zip"
+    victim = f"Takeout/Google\u00a0Health/Physical Activity_GoogleData/heart_rate_{LAST - timedelta(days=1)}.csv"
+    with zipfile.ZipFile(good) as src, zipfile.ZipFile(bad, "w") as dst:
+        for info in src.infolist():
+            data = src.read(info)
+            dst.writestr(info, data[: len(data) // 2] + b"\n2026-11" if info.filename == victim else data)
+    config = _config(tmp_path)
+    assert main(["--config", str(config), "import", "fitbit-takeout", str(bad)]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    named = victim.replace("\u00a0", " ")
+    # The file, once; no progress or warning lines. (`cli._import` adds its count of failed parts after it.)
+    assert err[0].startswith(f"health-pipeline: error: {named}: a timestamp is not an ISO instant")
+    assert err[1:] == ["health-pipeline: error: 1 part(s) of the export could not be read and landed nothing; "
+                       "the others were imported"]
 
 
 def test_the_cli_exits_non_zero_naming_the_bad_file(tmp_path: Path, world: SandboxWorld,
