@@ -512,3 +512,16 @@ def test_a_google_csv_without_its_value_column_lands_nothing_and_is_named(tmp_pa
         "Takeout/Google Health/Physical Activity_GoogleData/distance_2026-08-01.csv: a timestamp is not an ISO instant ('2026-08-01T01:1')",
         "Takeout/Google Health/Physical Activity_GoogleData/steps_2026-08-01.csv: no 'steps' column (found timestamp, paces, data source)"]
     assert sorted(r["resource"] for r in store.resource_summary()) == ["google_floors"]
+
+
+def test_importing_again_in_another_zone_re_dates_the_records(tmp_path: Path) -> None:
+    archive = _zip(tmp_path / "takeout.zip", REAL_SHAPES)
+    store = RawStore(tmp_path / "raw.sqlite")
+    import_takeout(archive, store, ZoneInfo("America/Los_Angeles"))
+    assert [r.day for r in store.records(PROVIDER, "google_steps")] == ["2026-05-26", "2026-05-27"]
+    again = import_takeout(archive, store, ZoneInfo("UTC"))
+    # the file's Los Angeles day that UTC does not have is tombstoned, not left to be counted twice
+    assert [r.day for r in store.records(PROVIDER, "google_steps")] == ["2026-05-27"]
+    assert again.counts.deleted == 3  # steps, distance and weight had a day of their own in Los Angeles
+    same = import_takeout(archive, store, ZoneInfo("UTC"))
+    assert (same.counts.new, same.counts.changed, same.counts.deleted) == (0, 0, 0)

@@ -175,8 +175,8 @@ class _Importer:
         self.summary = ImportSummary(export.path, export.layout_name, ClockDecision(), skipped=len(export.skipped))
         self.failed: set[str] = set()
         self.sleeps: dict[str, tuple[str, dict[str, Any]]] = {}  # logId -> (file, item), the later file's copy
-        self.landed: dict[str, dict[str, set[str]]] = {}
-        self.google_weights: list[tuple[int, float]] | None = None  # Google's weigh-ins: (UTC second, kg)  # resource -> file -> its day records in the store
+        self.landed: dict[str, dict[str, set[str]]] = {}  # resource -> file -> its day records in the store
+        self.google_weights: list[tuple[int, float]] | None = None  # Google's weigh-ins: (UTC second, kg)
 
     # -- pass 1: sleep and heart rate, to find the clock ------------------------------------------
 
