@@ -397,13 +397,15 @@ def test_sleep_and_workouts(imported: Imported) -> None:
     assert [(d, s.astimezone(timezone.utc), dur) for d, s, dur in workouts] == expected
 
 
-def test_the_google_health_layout_reads_every_family(imported: Imported) -> None:
-    if imported.summary.layout != "Google Takeout, Google Health":
-        pytest.skip("layout C")
-    assert {"google_steps", "google_distance", "google_calories", "google_floors", "google_altitude",
-            "google_active_minutes", "google_weight", "google_body_fat", "google_resting_heart_rate",
-            "google_heart_rate"} <= set(imported.summary.kinds)
+def test_each_layout_reads_the_families_it_has(imported: Imported) -> None:
+    google = {"google_steps", "google_distance", "google_calories", "google_floors", "google_altitude",
+              "google_active_minutes", "google_weight", "google_body_fat", "google_resting_heart_rate", "google_heart_rate"}
     assert imported.summary.failed == []
+    if imported.summary.layout == "Google Takeout, Fitbit":
+        assert not google & set(imported.summary.kinds)
+        assert imported.summary.skipped == 2 * len(PARTS)  # `badge.json`, the SpO2 README
+        return
+    assert google <= set(imported.summary.kinds)
     # not read: `daily_heart_rate_zones.csv`, two READMEs (and, with the JSON, `badge.json`)
     assert imported.summary.skipped == (3 if not imported.json else 4) * len(PARTS)  # type: ignore[attr-defined]
 
