@@ -279,7 +279,8 @@ class Imported:
         self.store = RawStore(base / "raw.sqlite")
         self.summary = import_takeout(parts, self.store, self.zone)
         self.tidy = duckdb.connect(str(base / "health.duckdb"))
-        for table in ("daily_activity", "heart_rate", "sleep_sessions", "body_measurements", "workouts", "daily_vitals"):
+        for table in ("daily_activity", "heart_rate", "heart_rate_zones", "sleep_sessions", "body_measurements",
+                      "workouts", "daily_vitals"):
             rebuild_table(self.tidy, self.store, TABLES[table], date(2026, 9, 1), TODAY, timezone=zone)
 
     def rows(self, sql: str) -> list[tuple]:
@@ -342,6 +343,27 @@ def test_daily_activity_sums_the_minutes_of_the_configured_zones_day(imported: I
         assert (light, moderate, vigorous) == tuple(60 * levels[day][k] for k in ("LIGHT", "MODERATE", "VIGOROUS")), day
 
 
+def test_minutes_per_heart_rate_zone(imported: Imported) -> None:
+    expected: dict[tuple[date, str], int] = {}
+    names = {"FAT_BURN": "moderate", "CARDIO": "vigorous", "PEAK": "peak", None: "light"}
+    for d in _lived_days():
+        for m in tracker.minutes(imported.world, d):
+            if imported.json:  # type: ignore[attr-defined]  # a daily series on the lived date, below the zones too
+                key = (d, names[m.zone])
+            elif m.zone is not None:  # Google's CSV: the zones' minutes, on the configured zone's days
+                key = (imported.day_of(m.start), names[m.zone])
+            else:
+                continue
+            expected[key] = expected.get(key, 0) + 60
+    if imported.json:  # type: ignore[attr-defined]  # Fitbit writes a zone without minutes as 0.0
+        for day in {d for d, _ in expected}:
+            for zone in names.values():
+                expected.setdefault((day, zone), 0)
+    got = {(day, zone): s for day, zone, s in imported.rows(
+        "SELECT day, zone, duration_s FROM heart_rate_zones WHERE provider = 'fitbit'")}
+    assert got == expected
+
+
 def test_resting_heart_rate_is_the_nights(imported: Imported) -> None:
     nights = [n for n in (night_for(imported.world, d) for d in _lived_days()) if n is not None]
     # the JSON's is a daily series on the night's wake-up date; Google's readings are instants (the wake-up)
@@ -399,7 +421,7 @@ def test_sleep_and_workouts(imported: Imported) -> None:
 
 def test_each_layout_reads_the_families_it_has(imported: Imported) -> None:
     google = {"google_steps", "google_distance", "google_calories", "google_floors", "google_altitude",
-              "google_active_minutes", "google_weight", "google_body_fat", "google_resting_heart_rate", "google_heart_rate"}
+              "google_active_minutes", "google_active_zone_minutes", "google_weight", "google_body_fat", "google_resting_heart_rate", "google_heart_rate"}
     assert imported.summary.failed == []
     if imported.summary.layout == "Google Takeout, Fitbit":
         assert not google & set(imported.summary.kinds)

@@ -39,7 +39,7 @@ SOURCE = ImportSource(
                                      "google_floors", "google_altitude", "google_active_minutes",
                                      "google_resting_heart_rate"), _W),
         TidyInput("heart_rate", ("heart_rate", "google_heart_rate"), _W),
-        TidyInput("heart_rate_zones", ("time_in_heart_rate_zones",), _W),
+        TidyInput("heart_rate_zones", ("time_in_heart_rate_zones", "google_active_zone_minutes"), _W),
         TidyInput("sleep_sessions", ("sleep",), _W),
         TidyInput("body_measurements", ("weight", "google_weight", "google_body_fat"), _W),
         TidyInput("workouts", ("exercise",), _W),

@@ -52,6 +52,8 @@ GOOGLE_CSV: dict[str, tuple[str, tuple[str, ...]]] = {
     "floors": ("google_floors", ("floors",)),
     "altitude": ("google_altitude", ("gain",)),  # millimetres climbed
     "active_minutes": ("google_active_minutes", ("light", "moderate", "very")),  # minutes per minute
+    # one row per minute in a zone (`fat burn`, `cardio`, `peak`); `total minutes` is AZM credit (1 or 2)
+    "active_zone_minutes": ("google_active_zone_minutes", ("heart rate zone", "total minutes")),
     "weight": ("google_weight", ("weight grams",)),
     "body_fat": ("google_body_fat", ("body fat percentage",)),
     # The same readings twice (`51` in one, `51.0` in the other): one resource, deduplicated when modelled.

@@ -334,8 +334,10 @@ def _google_csv(out: _Writer, folder: str, world: SandboxWorld, spec: ArchiveSpe
         out.write(f"{folder}/heart_rate_{day}.csv", _csv(["timestamp", "beats per minute", "data source"], rows))
 
     series: dict[str, dict[date, list[list[object]]]] = {f: {} for f in ("steps", "distance", "calories", "floors",
-                                                                          "altitude", "active_minutes")}
+                                                                          "altitude", "active_minutes",
+                                                                          "active_zone_minutes")}
     active = {"LIGHT": (1, 0, 0), "MODERATE": (0, 1, 0), "VIGOROUS": (0, 0, 1)}
+    zones = {"FAT_BURN": ("fat burn", 1), "CARDIO": ("cardio", 2), "PEAK": ("peak", 2)}
     for day in _days(first, last):
         factor = 1.3 if day in spec.steps_factor_on else 1.0
         for m in tracker.minutes(world, day):
@@ -351,8 +353,11 @@ def _google_csv(out: _Writer, folder: str, world: SandboxWorld, spec: ArchiveSpe
                 series["altitude"].setdefault(month, []).append([at, m.floors * 3048, SOURCE])  # millimetres
             if m.level in active:
                 series["active_minutes"].setdefault(month, []).append([at, *active[m.level], SOURCE])
+            if m.zone in zones:
+                series["active_zone_minutes"].setdefault(month, []).append([at, *zones[m.zone], SOURCE])
     headers = {"steps": ["steps"], "distance": ["distance"], "calories": ["calories"], "floors": ["floors"],
-               "altitude": ["gain"], "active_minutes": ["light", "moderate", "very"]}
+               "altitude": ["gain"], "active_minutes": ["light", "moderate", "very"],
+               "active_zone_minutes": ["heart rate zone", "total minutes"]}
     for family, months in series.items():
         for month, rows in sorted(months.items()):
             out.write(f"{folder}/{family}_{month}.csv", _csv(["timestamp", *headers[family], "data source"], rows))
