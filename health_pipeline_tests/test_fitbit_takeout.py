@@ -547,5 +547,6 @@ def test_importing_again_in_another_zone_re_dates_the_records(tmp_path: Path) ->
     # the file's Los Angeles day that UTC does not have is tombstoned, not left to be counted twice
     assert [r.day for r in store.records(PROVIDER, "google_steps")] == ["2026-05-27"]
     assert again.counts.deleted == 3  # steps, distance and weight had a day of their own in Los Angeles
+    assert again.counts.days == {"2026-05-26", "2026-05-27", "2026-05-28"}  # the days to model again
     same = import_takeout(archive, store, ZoneInfo("UTC"))
     assert (same.counts.new, same.counts.changed, same.counts.deleted) == (0, 0, 0)

@@ -229,7 +229,9 @@ class _Importer:
         for entry in entries:
             records = self._guard(entry, lambda: list(self._records(entry)))
             if records is not None:
-                counts = self.store.land(PROVIDER, entry.kind.family, records, retire=self._stale(entry, records))
+                stale = self._stale(entry, records)
+                counts = self.store.land(PROVIDER, entry.kind.family, records, retire=stale)
+                counts.days.update(rid.split("#", 1)[1] for rid in stale)  # `land` counts no retired record's day
                 self.summary.counts += counts
                 kind = self.summary.kinds.setdefault(entry.kind.family, KindSummary())
                 kind.files += 1
