@@ -7,6 +7,7 @@ import argparse
 import difflib
 import logging
 import os
+import shutil
 import sys
 from datetime import date, datetime, timezone
 from pathlib import Path
@@ -403,20 +404,35 @@ def _import(args: argparse.Namespace) -> int:
     for note in landed.get("notes", []) or []:  # what the import asks of the user (e.g. to stop another program)
         _note(str(note))
     failures = [str(line) for line in landed.get("failures", []) or []]
+    if len(failures) == 1:  # one line naming it
+        _error(f"{failures[0]} (it landed nothing; the rest of the export was imported)")
+        return 1
     if failures:
         for line in failures:
             _error(line)
-        _error(f"{len(failures)} part(s) of the export could not be read and landed nothing; the others were imported")
+        _error(f"{len(failures)} parts of the export could not be read and landed nothing; the others were imported")
         return 1
     return 0
 
 
 def _progress_bar() -> Callable[[int, int, str], None]:
-    """A one-line progress bar on stderr (a terminal only)."""
+    """A one-line progress bar on stderr (a terminal only), gone when the reading is done.
+
+    It is redrawn in place with `\r`, so it must never be wider than the terminal: a wrapped bar leaves
+    a line behind at every redraw (the "lines of progress" an 80-column terminal showed above an error).
+    """
+    width = max(20, shutil.get_terminal_size((80, 24)).columns - 1)
+    shown = [""]
+
     def draw(done: int, total: int, name: str) -> None:
+        if done >= total:  # erased; up a line, so the newline the caller prints next leaves no blank line
+            print("\r\033[K\033[A", end="", file=sys.stderr, flush=True)
+            return
         filled = done * 30 // total
-        print(f"\r[{'#' * filled}{'.' * (30 - filled)}] {done * 100 // total:3d} % {name.rsplit('/', 1)[-1][:40]:<40}",
-              end="", file=sys.stderr, flush=True)
+        line = f"[{'#' * filled}{'.' * (30 - filled)}] {done * 100 // total:3d} % {name.rsplit('/', 1)[-1]}"[:width]
+        if line != shown[0]:
+            shown[0] = line
+            print(f"\r\033[K{line}", end="", file=sys.stderr, flush=True)
     return draw
 
 

@@ -58,6 +58,8 @@ def test_lineage_goes_from_metric_to_endpoint() -> None:
         "       <- polar     polar_physical_information : vo2-max  <- POST /users/{user-id}/physical-information-transactions",
         "       <- fitbit_takeout import_fitbit_takeout : item.weight  <- Fitbit export: weight files",
         "       <- fitbit_takeout import_fitbit_takeout : item.fat  <- Fitbit export: weight files",
+        "       <- fitbit_takeout import_fitbit_takeout : rows[].weight grams  <- Fitbit export: google_weight files",
+        "       <- fitbit_takeout import_fitbit_takeout : rows[].body fat percentage  <- Fitbit export: google_body_fat files",
         "       <- apple_health import_apple_health : records[].value  <- Apple Health export: body_mass files",
         "       <- apple_health import_apple_health : records[].unit  <- Apple Health export: body_mass files",
         *(f"       <- apple_health import_apple_health : records[].value  <- Apple Health export: {t} files"
@@ -74,6 +76,7 @@ def test_lineage_line_names_tidy_columns_raw_fields_and_requests() -> None:
         "withings_activity.steps (POST /v2/measure action=getactivity); "
         "polar_activities.steps (GET /users/activities); "
         "import_fitbit_takeout.rows[].value (Fitbit export: steps files); "
+        "import_fitbit_takeout.rows[].steps (Fitbit export: google_steps files); "
         "import_apple_health.records[].value (Apple Health export: step_count files).")
     assert lineage_line("fitbit_heart_rate_zone_minutes") == (
         "Lineage: heart_rate_zones.duration_s <- fitbit_time_in_heart_rate_zone."

@@ -278,6 +278,9 @@ class RawStore:
                 counts.days.update(d for d in gone if d)
             retired = [(now, provider, resource, rid) for rid in retire if rid not in seen]
             if retired:
+                counts.days.update(day for _, _, _, rid in retired for (day,) in conn.execute(
+                    "SELECT day FROM records WHERE provider = ? AND resource = ? AND record_id = ? "
+                    "AND deleted_at IS NULL AND day IS NOT NULL", (provider, resource, rid)))
                 before = conn.total_changes
                 conn.executemany("UPDATE records SET deleted_at = ? WHERE provider = ? AND resource = ? "
                                  "AND record_id = ? AND deleted_at IS NULL", retired)

@@ -11,8 +11,8 @@ def _read(run: ImportRun) -> dict[str, object]:
     summary = import_takeout(run.path, run.store, run.app.tz, run.progress)
     for line in summary.lines():
         run.log(line)
-    if summary.failed:
-        run.warn(f"{len(summary.failed)} file(s) landed nothing: " + " | ".join(summary.failed[:5]))
+    # A file that landed nothing is in the metadata (`failures`), which the CLI prints, one line a file:
+    # not a warning too, or a terminal shows it twice.
     return summary.as_metadata()
 
 
@@ -35,11 +35,13 @@ SOURCE = ImportSource(
     tidy=(
         TidyInput("daily_activity", ("steps", "distance", "calories", "altitude", "sedentary_minutes",
                                      "lightly_active_minutes", "moderately_active_minutes", "very_active_minutes",
-                                     "resting_heart_rate"), _W),
+                                     "resting_heart_rate", "google_steps", "google_distance", "google_calories",
+                                     "google_floors", "google_altitude", "google_active_minutes",
+                                     "google_resting_heart_rate"), _W),
         TidyInput("heart_rate", ("heart_rate", "google_heart_rate"), _W),
-        TidyInput("heart_rate_zones", ("time_in_heart_rate_zones",), _W),
+        TidyInput("heart_rate_zones", ("time_in_heart_rate_zones", "google_active_zone_minutes"), _W),
         TidyInput("sleep_sessions", ("sleep",), _W),
-        TidyInput("body_measurements", ("weight",), _W),
+        TidyInput("body_measurements", ("weight", "google_weight", "google_body_fat"), _W),
         TidyInput("workouts", ("exercise",), _W),
         TidyInput("daily_vitals", ("daily_hrv", "daily_spo2", "daily_respiratory_rate", "computed_temperature"), _W),
     ),

@@ -13,13 +13,15 @@ Without either, UTC is assumed (what every verified export shows) and the run's 
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import numpy as np
 
 STEP_S = 15 * 60  # UTC offsets are whole quarter hours
+DAY_S = 86_400
 SNAP_S = 3600
+TIE_BPM = 6.0  # two windows this close in mean heart rate are both nights (resting heart rate varies ~8 bpm a day)
 SHIFTS = np.arange(-14 * 3600, 14 * 3600 + 1, STEP_S)
 
 
@@ -75,6 +77,17 @@ def naive_seconds(text: list[str], fmt: str) -> np.ndarray:
         dtype="datetime64[s]").astype("int64")
 
 
+def zone_days(utc: np.ndarray, zone: ZoneInfo) -> np.ndarray:
+    """Each UTC instant's day (days since 1970) on the configured zone's calendar, DST included: the
+    day a record without an offset of its own is dated on, whatever the nights around it suggest."""
+    if not len(utc):
+        return utc // DAY_S
+    buckets, at = np.unique(utc // STEP_S, return_inverse=True)  # offsets change on quarter hours at most
+    offsets = np.array([int((datetime.fromtimestamp(int(b) * STEP_S, timezone.utc).astimezone(zone).utcoffset()
+                             or timedelta(0)).total_seconds()) for b in buckets], dtype="int64")
+    return (utc + offsets[at.reshape(-1)]) // DAY_S
+
+
 def offset_at(zone: ZoneInfo, local_seconds: int) -> int:
     """The zone's UTC offset at a wall-clock time (seconds)."""
     moment = datetime(1970, 1, 1) + timedelta(seconds=int(local_seconds))
@@ -119,8 +132,13 @@ def by_sleep(nights: Mapping[str, tuple[int, int]], times: np.ndarray, bpm: np.n
         if not enough.any():
             continue
         means = np.where(enough, (cumulative[hi] - cumulative[lo]) / np.maximum(counts, 1), np.inf)
-        best = int(SHIFTS[int(np.argmin(means))])
         home = offset_at(zone, start)
+        # Far from UTC, a shift of about a day minus the offset lays the window on the next (or last) night,
+        # which may be lower still: of the valleys (each a night) about as low as the lowest, the one
+        # nearest the configured zone's offset. (A window half on the night is on a valley's side, not one.)
+        padded = np.concatenate([[np.inf], means, [np.inf]])
+        valleys = np.flatnonzero((means <= padded[:-2]) & (means <= padded[2:]) & (means <= means.min() + TIE_BPM))
+        best = int(SHIFTS[valleys[np.argmin(np.abs(SHIFTS[valleys] + home))]])
         if best == 0 and home != 0:
             votes["local"] += 1
         elif best != 0:

@@ -40,9 +40,32 @@ DAILY_CSV = {
 }
 GOOGLE_HEART_RATE = "google_heart_rate"  # `Physical Activity_GoogleData/heart_rate_YYYY-MM-DD.csv`, UTC
 
+# Google's CSV re-export (`Physical Activity_GoogleData/`, in 2024 `TIMESERIES_GoogleData/`): one row per
+# reading, `timestamp` an ISO instant with `Z` (sometimes microseconds), a trailing `data source` column
+# in newer exports. `<family>_YYYY-MM-DD.csv` (a UTC day or month) or `<family>.csv` (one file). File
+# family -> (resource, the value columns read by header name, never by position).
+GOOGLE_CSV: dict[str, tuple[str, tuple[str, ...]]] = {
+    "heart_rate": (GOOGLE_HEART_RATE, ("beats per minute",)),
+    "steps": ("google_steps", ("steps",)),
+    "distance": ("google_distance", ("distance",)),  # metres
+    "calories": ("google_calories", ("calories",)),  # kcal
+    "floors": ("google_floors", ("floors",)),
+    "altitude": ("google_altitude", ("gain",)),  # millimetres climbed
+    "active_minutes": ("google_active_minutes", ("light", "moderate", "very")),  # minutes per minute
+    # one row per minute in a zone (`fat burn`, `cardio`, `peak`); `total minutes` is AZM credit (1 or 2)
+    "active_zone_minutes": ("google_active_zone_minutes", ("heart rate zone", "total minutes")),
+    "weight": ("google_weight", ("weight grams",)),
+    "body_fat": ("google_body_fat", ("body fat percentage",)),
+    # The same readings twice (`51` in one, `51.0` in the other): one resource, deduplicated when modelled.
+    "resting_heart_rate": ("google_resting_heart_rate", ("beats per minute",)),
+    "daily_resting_heart_rate": ("google_resting_heart_rate", ("beats per minute",)),
+}
+GOOGLE_RESOURCES = tuple(dict.fromkeys(resource for resource, _ in GOOGLE_CSV.values()))
+
 _JSON_FILE = re.compile(r"^(?P<family>[a-z_]+)-(?P<tail>\d{4}-\d{2}-\d{2}|\d+)\.json$")
 _CSV_FILE = re.compile(r"^(?P<prefix>[A-Za-z0-9 ()]+?) - (?P<tail>[0-9()-]+?)\.csv$")
-_GOOGLE_HR = re.compile(r"^heart_rate_\d{4}-\d{2}-\d{2}\.csv$")  # anchored: never `daily_heart_rate_zones.csv`
+# anchored: `daily_heart_rate_zones.csv` is its own family, never heart rate
+_GOOGLE_FILE = re.compile(r"^(?P<family>[a-z_0-9]+?)(?:_\d{4}-\d{2}-\d{2})?\.csv$")
 GOOGLE_FOLDERS = ("Physical Activity_GoogleData", "TIMESERIES_GoogleData")
 
 
@@ -51,7 +74,7 @@ class Kind:
     """What one archive file is: its family and how it is read."""
 
     family: str
-    form: Literal["minutes", "daily", "items", "daily_csv", "google_hr"]
+    form: Literal["minutes", "daily", "items", "daily_csv", "google_csv"]
 
 
 def kind_of(name: str, folder: str) -> Kind | None:
@@ -66,8 +89,11 @@ def kind_of(name: str, folder: str) -> Kind | None:
         if family in ITEMS:
             return Kind(family, "items")
         return None
-    if folder in GOOGLE_FOLDERS and _GOOGLE_HR.match(name):
-        return Kind(GOOGLE_HEART_RATE, "google_hr")
+    if folder in GOOGLE_FOLDERS:
+        match = _GOOGLE_FILE.match(name)
+        if match and match.group("family") in GOOGLE_CSV:
+            return Kind(GOOGLE_CSV[match.group("family")][0], "google_csv")
+        return None
     match = _CSV_FILE.match(name)
     if match and match.group("prefix") in DAILY_CSV:
         return Kind(DAILY_CSV[match.group("prefix")], "daily_csv")

@@ -4,9 +4,15 @@ Each file is read, checked and landed in its own transaction: a truncated or cor
 nothing and is named in the summary; the others land. Records are the file's rows (or items) kept
 verbatim, grouped by local day, inside an envelope that records what was detected about them:
 
-  time series   `<file>#<day>`  {"file", "clock": "utc"|"local", "utc_offset_s", "rows": [...]}
+  time series   `<file>#<day>`  {"file", "clock": "utc"|"local", "rows": [...]}   (JSON, and Google's CSVs)
   daily rows    `<file>#<day>`  {"file", "row": {...}}           (CSV rows by header name)
-  items         `<logId>`       {"file", "utc_offset_s", "clock"?, "unit"?, "item": {...}}
+  items         `<logId>`       {"file", "utc_offset_s"?, "clock"?, "unit"?, "item": {...}}
+
+Days. A record without an offset of its own is dated on the configured zone's calendar (`app.timezone`),
+as every source's are: the intraday series and exercise (their instants on the clock detected, UTC in
+every export seen), Google's CSV readings (UTC), wall-clock rows (sleep's `dateOfSleep`, a weigh-in's
+`date`, the daily series' dates) on the date they say. The UTC offsets `clock.py` finds for the nights
+(trips) only place sleep sessions and weigh-ins in time; they never move a record to another day.
 
 Sleep sessions repeated in two 30-day files are landed once (the later file's copy). Ids come from
 the file names and the records' own ids, so importing the same export again changes nothing.
@@ -27,12 +33,14 @@ import numpy as np
 import orjson
 
 from health_pipeline.sources.fitbit_takeout.archive import Entry, Export, FileError, open_export
-from health_pipeline.sources.fitbit_takeout.clock import ClockDecision, by_google_csv, by_sleep, naive_seconds, offset_at
-from health_pipeline.sources.fitbit_takeout.formats import JSON_DAY, JSON_TIME
+from health_pipeline.sources.fitbit_takeout.clock import (ClockDecision, by_google_csv, by_sleep, naive_seconds,
+                                                          offset_at, zone_days)
+from health_pipeline.sources.fitbit_takeout.formats import GOOGLE_CSV, JSON_DAY, JSON_TIME
 from health_pipeline.storage.raw_store import LandingCounts, RawRecord, RawStore
 
 PROVIDER = "fitbit_takeout"
 DAY_S = 86_400
+LB_KG = 0.45359237
 LB_RATIO = 4.6  # weight / BMI = height squared: 2.3-4.4 in kg, 5.0-9.7 in lb (the ranges do not overlap)
 
 Progress = Callable[[int, int, str], None]  # (bytes done, bytes in all, file)
@@ -115,6 +123,25 @@ def _csv_rows(entry: Entry) -> list[dict[str, str]]:
     return rows
 
 
+_GOOGLE_COLUMNS = {resource: columns for resource, columns in GOOGLE_CSV.values()}
+
+
+def _google_rows(entry: Entry) -> tuple[list[dict[str, str]], np.ndarray]:
+    """A Google CSV's rows and their instants (UTC seconds); its value columns checked by header name."""
+    rows = _csv_rows(entry)
+    if not rows:
+        return [], np.zeros(0, "int64")
+    missing = [c for c in _GOOGLE_COLUMNS[entry.kind.family] if c not in rows[0]]
+    if missing:
+        raise FileError(f"{entry.name}: no {missing[0]!r} column (found {', '.join(rows[0])})")
+    # `2026-08-01T01:15:09.096319Z`: the instant to the second (Fitbit's own series are whole seconds)
+    utc = naive_seconds([r["timestamp"][:19] for r in rows], "%Y-%m-%dT%H:%M:%S")
+    if (utc < 0).any():
+        bad = rows[int(np.flatnonzero(utc < 0)[0])]["timestamp"]
+        raise FileError(f"{entry.name}: a timestamp is not an ISO instant ({bad!r})")
+    return rows, utc
+
+
 def _times(rows: list[Any], entry: Entry) -> np.ndarray:
     try:
         found = naive_seconds([r["dateTime"] for r in rows], JSON_TIME)
@@ -148,6 +175,8 @@ class _Importer:
         self.summary = ImportSummary(export.path, export.layout_name, ClockDecision(), skipped=len(export.skipped))
         self.failed: set[str] = set()
         self.sleeps: dict[str, tuple[str, dict[str, Any]]] = {}  # logId -> (file, item), the later file's copy
+        self.landed: dict[str, dict[str, set[str]]] = {}  # resource -> file -> its day records in the store
+        self.google_weights: list[tuple[int, float]] | None = None  # Google's weigh-ins: (UTC second, kg)
 
     # -- pass 1: sleep and heart rate, to find the clock ------------------------------------------
 
@@ -184,11 +213,9 @@ class _Importer:
     def _by_csv(self, json_times: np.ndarray, json_bpm: np.ndarray) -> ClockDecision | None:
         instants, bpm = [], []
         for entry in self._of("google_heart_rate")[:3]:
-            rows = self._guard(entry, lambda: _csv_rows(entry)) or []
-            found = naive_seconds([r["timestamp"].rstrip("Z") for r in rows], "ISO8601")
-            values = np.array([float(r.get("beats per minute") or 0) for r in rows])
-            instants.append(found[found >= 0])
-            bpm.append(values[found >= 0])
+            rows, found = self._guard(entry, lambda: _google_rows(entry)) or ([], np.zeros(0, "int64"))
+            instants.append(found)
+            bpm.append(np.array([float(r.get("beats per minute") or 0) for r in rows]))
         if not instants:
             return None
         return by_google_csv(json_times, json_bpm, np.concatenate(instants), np.concatenate(bpm), self.zone)
@@ -202,7 +229,9 @@ class _Importer:
         for entry in entries:
             records = self._guard(entry, lambda: list(self._records(entry)))
             if records is not None:
-                counts = self.store.land(PROVIDER, entry.kind.family, records)
+                stale = self._stale(entry, records)
+                counts = self.store.land(PROVIDER, entry.kind.family, records, retire=stale)
+                counts.days.update(rid.split("#", 1)[1] for rid in stale)  # `land` counts no retired record's day
                 self.summary.counts += counts
                 kind = self.summary.kinds.setdefault(entry.kind.family, KindSummary())
                 kind.files += 1
@@ -215,6 +244,21 @@ class _Importer:
             "path": str(self.export.path), "layout": self.export.layout, **self.summary.clock.as_metadata(),
             "weight_unit": self.summary.weight_unit})
 
+    def _stale(self, entry: Entry, records: list[RawRecord]) -> list[str]:
+        """The file's day records landed before that it no longer has (its rows dated otherwise now: an
+        earlier import's days, or another configured zone's): tombstoned as the new ones land."""
+        if entry.kind.form in ("items", "daily"):
+            return []
+        if entry.kind.family not in self.landed:
+            with self.store.connection() as conn:
+                found: dict[str, set[str]] = {}
+                for (record_id,) in conn.execute(
+                        "SELECT record_id FROM records WHERE provider = ? AND resource = ? AND deleted_at IS NULL",
+                        (PROVIDER, entry.kind.family)):
+                    found.setdefault(record_id.split("#", 1)[0], set()).add(record_id)
+            self.landed[entry.kind.family] = found
+        return sorted(self.landed[entry.kind.family].get(entry.base, set()) - {r.record_id for r in records})
+
     def _records(self, entry: Entry) -> Iterable[RawRecord]:
         form = entry.kind.form
         if form == "minutes":
@@ -223,27 +267,26 @@ class _Importer:
             return self._daily(entry)
         if form == "daily_csv":
             return self._daily_csv(entry)
-        if form == "google_hr":
-            return self._google_hr(entry)
+        if form == "google_csv":
+            return self._google_csv(entry)
         return self._items(entry)
 
     def _offset(self, day: date) -> int:
-        """The UTC offset lived on a local day: from its nights' heart rate, else the configured zone."""
+        """The UTC offset lived on a local day, to place a wall-clock weigh-in in time: from its nights'
+        heart rate (a trip), else the configured zone's. It never changes the day."""
         found = self.summary.clock.day_offsets.get(day)
         return found if found is not None else offset_at(self.zone, (day.toordinal() - 719163) * DAY_S + 43_200)
 
-    def _local_days(self, utc: np.ndarray) -> np.ndarray:
-        """Each UTC instant's local day number (days since 1970) in the zone lived then."""
-        first = utc // DAY_S
-        offsets = {int(d): self._offset(date.fromordinal(int(d) + 719163)) for d in np.unique(first)}
-        shift = np.vectorize(offsets.__getitem__, otypes=["int64"])(first) if len(first) else first
-        return (utc + shift) // DAY_S
+    def _days(self, times: np.ndarray, clock: str) -> np.ndarray:
+        """The day of each timestamp of the intraday clock: UTC instants on the configured zone's calendar;
+        local wall-clock times (a clock detected as local) on their own date."""
+        return zone_days(times, self.zone) if clock == "utc" else times // DAY_S
 
     def _group(self, entry: Entry, rows: list[Any], days: np.ndarray, envelope: dict[str, Any]) -> Iterable[RawRecord]:
         for number in np.unique(days):
             day = date.fromordinal(int(number) + 719163)
             picked = [rows[i] for i in np.flatnonzero(days == number)]
-            payload = {"file": entry.base, **envelope, "utc_offset_s": self._offset(day), "rows": picked}
+            payload = {"file": entry.base, **envelope, "rows": picked}
             # orjson writes the store's compact form (key order kept, UTF-8) five times faster than json.
             yield RawRecord(f"{entry.base}#{day}", day.isoformat(), payload, orjson.dumps(payload).decode())
 
@@ -251,16 +294,13 @@ class _Importer:
         rows = _json(entry)
         times = _times(rows, entry)
         clock = self.summary.clock.intraday
-        if entry.kind.family == "heart_rate" and entry.base[11:21].count("-") == 2:
-            days = np.full(len(rows), date.fromisoformat(entry.base[11:21]).toordinal() - 719163)  # a local-day file
-        else:
-            days = self._local_days(times) if clock == "utc" else times // DAY_S
-        return list(self._group(entry, rows, days, {"clock": clock}))
+        # Not the file's date: `heart_rate-<day>.json` is a day of the zone the tracker was in, which is
+        # not the configured zone's day on a trip, nor ever in a store kept in another zone.
+        return list(self._group(entry, rows, self._days(times, clock), {"clock": clock}))
 
-    def _google_hr(self, entry: Entry) -> Iterable[RawRecord]:
-        rows = _csv_rows(entry)
-        utc = naive_seconds([r["timestamp"].rstrip("Z") for r in rows], "ISO8601")
-        return list(self._group(entry, rows, self._local_days(utc), {"clock": "utc"}))
+    def _google_csv(self, entry: Entry) -> Iterable[RawRecord]:
+        rows, utc = _google_rows(entry)
+        return list(self._group(entry, rows, zone_days(utc, self.zone), {"clock": "utc"}))
 
     def _daily(self, entry: Entry) -> Iterable[RawRecord]:
         found = []
@@ -312,9 +352,23 @@ class _Importer:
             except (KeyError, ValueError):
                 raise FileError(f"{entry.name}: weight {item.get('logId')}: date is not MM/DD/YY") from None
             offset = self._offset(local.date())
-            found.append(RawRecord(str(item["logId"]), local.date().isoformat(),
-                                   {"file": entry.base, "unit": unit, "utc_offset_s": offset, "item": item}))
+            envelope = {"file": entry.base, "unit": unit, "utc_offset_s": offset, "item": item}
+            if self._in_google_csv(local, float(item.get("weight") or 0) * (LB_KG if unit == "lb" else 1.0)):
+                envelope["in_google_csv"] = True  # modelled from the CSV (exact instant, grams), not twice
+            found.append(RawRecord(str(item["logId"]), local.date().isoformat(), envelope))
         return found
+
+    def _in_google_csv(self, local: datetime, kg: float) -> bool:
+        """Whether Google's weight CSV of this export holds this weigh-in: the same weight (to the 0.1 lb
+        Fitbit keeps) within the day around its wall-clock time (whatever the zone it was written in)."""
+        if self.google_weights is None:
+            self.google_weights = []
+            for entry in self._of("google_weight"):
+                rows, utc = self._guard(entry, lambda: _google_rows(entry)) or ([], np.zeros(0, "int64"))
+                self.google_weights += [(int(t), float(r["weight grams"]) / 1000) for r, t in zip(rows, utc)
+                                        if (r.get("weight grams") or "").replace(".", "", 1).isdigit()]
+        wall = (local - datetime(1970, 1, 1)).total_seconds()
+        return any(abs(t - wall) <= 14 * 3600 and abs(grams_kg - kg) < 0.05 for t, grams_kg in self.google_weights)
 
     def _exercises(self, entry: Entry, items: list[dict[str, Any]]) -> list[RawRecord]:
         clock = self.summary.clock.intraday
@@ -325,10 +379,8 @@ class _Importer:
             start = naive_seconds([text], fmt)[0]
             if start < 0:
                 raise FileError(f"{entry.name}: exercise {item['logId']}: startTime {text!r} is not a time")
-            number = self._local_days(np.array([start]))[0] if clock == "utc" else start // DAY_S
-            day = date.fromordinal(int(number) + 719163)
-            found.append(RawRecord(str(item["logId"]), day.isoformat(),
-                                   {"file": entry.base, "clock": clock, "utc_offset_s": self._offset(day), "item": item}))
+            day = date.fromordinal(int(self._days(np.array([start], dtype="int64"), clock)[0]) + 719163)
+            found.append(RawRecord(str(item["logId"]), day.isoformat(), {"file": entry.base, "clock": clock, "item": item}))
         return found
 
     # -- helpers -----------------------------------------------------------------------------------

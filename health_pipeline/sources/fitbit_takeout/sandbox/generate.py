@@ -3,7 +3,10 @@ and the demo: the same tracker facts the fake Google Health API answers with (th
 health_pipeline/sandbox/tracker.py), written the way Fitbit writes
 its exports (fitbit-takeout.md): intraday JSON on the UTC clock in local-day files, 30-day chunks
 anchored on the first day, sleep on the local wall clock with sessions repeated across chunks,
-weight in lb or kg with no unit field, US month-first dates, values as strings.
+weight in lb or kg with no unit field, US month-first dates, values as strings; and in the 2026
+"Google Health" layout (D) Google's CSV re-export beside the JSON (`Physical Activity_GoogleData/`:
+UTC instants, heart rate in UTC-day files, the minute series in UTC-month files, weight in grams,
+resting heart rate twice, a `data source` column, a weigh-in written by two apps).
 """
 
 import csv
@@ -32,7 +35,8 @@ class ArchiveSpec:
     weight_unit: str = "lb"  # "lb" or "kg": Fitbit writes no unit field
     hr_every_s: int = 60  # heart-rate sample spacing
     hr_clock: str = "utc"  # "utc" (what real exports show) or "local": the intraday JSON's clock
-    google_csv: bool | None = None  # also `Physical Activity_GoogleData/heart_rate_*.csv` (default: layout D)
+    google_csv: bool | None = None  # also `Physical Activity_GoogleData/*.csv` (default: layout D)
+    global_export: bool = True  # the JSON of `Global Export Data` (a D slice of only Google's CSVs: False)
     steps_factor_on: tuple[date, ...] = ()  # days whose steps the archive has 30 % higher (a disagreement)
     first: date | None = None
     last: date | None = None  # default: the world's first day .. yesterday
@@ -103,17 +107,18 @@ def write_takeout(world: SandboxWorld, target: Path, spec: ArchiveSpec, *, zippe
     folders = _folders(spec.layout)
     out = _Writer(target, zipped)
     try:
-        _heart_rate(out, folders, world, spec, first, last)
-        _minute_series(out, folders["activity"], world, spec, first, last)
-        _daily_series(out, folders["activity"], world, first, last)
-        _sleep(out, folders["sleep"], world, first, last)
-        _weight(out, folders["body"], world, spec, first, last)
-        _exercise(out, folders["activity"], world, spec, first, last)
+        if spec.global_export:
+            _heart_rate(out, folders, world, spec, first, last)
+            _minute_series(out, folders["activity"], world, spec, first, last)
+            _daily_series(out, folders["activity"], world, first, last)
+            _sleep(out, folders["sleep"], world, first, last)
+            _weight(out, folders["body"], world, spec, first, last)
+            _exercise(out, folders["activity"], world, spec, first, last)
+            out.write(f"{folders['activity']}/badge.json", "[]")  # a file the importer does not read
         if folders.get("csv_sleep"):
             _vitals_csv(out, folders, world, first, last)
         if spec.google_csv if spec.google_csv is not None else spec.layout == "D":
-            _google_heart_rate(out, folders["google"], world, spec, first, last)
-        out.write(f"{folders['activity']}/badge.json", "[]")  # a file the importer does not read
+            _google_csv(out, folders["google"], world, spec, first, last)
     finally:
         out.close()
     return target
@@ -311,12 +316,76 @@ def _vitals_csv(out: _Writer, folders: dict[str, str], world: SandboxWorld, firs
     out.write(f"{folders['csv_sleep']}/Daily SpO2 README.txt", "Daily SpO2 values ...\n")
 
 
-def _google_heart_rate(out: _Writer, folder: str, world: SandboxWorld, spec: ArchiveSpec, first: date, last: date) -> None:
-    """Google's CSV re-export of heart rate: one UTC day per file, ISO instants with `Z`."""
-    by_day: dict[date, list[list[object]]] = {}
+SOURCE = "Pixel Watch"  # the `data source` column of Google's CSVs
+
+
+def _google_csv(out: _Writer, folder: str, world: SandboxWorld, spec: ArchiveSpec, first: date, last: date) -> None:
+    """Google's CSV re-export: ISO instants with `Z`, heart rate one UTC day per file, the minute series one
+    UTC month per file (named after the month's first day), weight and resting heart rate as Google writes them."""
+    def stamp(instant: datetime) -> str:
+        return instant.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    hr: dict[date, list[list[object]]] = {}
     for day in _days(first, last):
         for beat in tracker.heart_rate(world, day, spec.hr_every_s):
             instant = beat.at.astimezone(timezone.utc)
-            by_day.setdefault(instant.date(), []).append([instant.strftime("%Y-%m-%dT%H:%M:%SZ"), float(beat.bpm)])
-    for day, rows in sorted(by_day.items()):
-        out.write(f"{folder}/heart_rate_{day}.csv", _csv(["timestamp", "beats per minute"], rows))
+            hr.setdefault(instant.date(), []).append([stamp(instant), float(beat.bpm), SOURCE])
+    for day, rows in sorted(hr.items()):
+        out.write(f"{folder}/heart_rate_{day}.csv", _csv(["timestamp", "beats per minute", "data source"], rows))
+
+    series: dict[str, dict[date, list[list[object]]]] = {f: {} for f in ("steps", "distance", "calories", "floors",
+                                                                          "altitude", "active_minutes",
+                                                                          "active_zone_minutes")}
+    active = {"LIGHT": (1, 0, 0), "MODERATE": (0, 1, 0), "VIGOROUS": (0, 0, 1)}
+    zones = {"FAT_BURN": ("fat burn", 1), "CARDIO": ("cardio", 2), "PEAK": ("peak", 2)}
+    for day in _days(first, last):
+        factor = 1.3 if day in spec.steps_factor_on else 1.0
+        for m in tracker.minutes(world, day):
+            month = m.start.astimezone(timezone.utc).date().replace(day=1)
+            at = stamp(m.start)
+            if m.steps is not None:
+                series["steps"].setdefault(month, []).append([at, int(m.steps * factor), SOURCE])
+            if m.steps:
+                series["distance"].setdefault(month, []).append([at, f"{m.steps * 0.762:.3f}", SOURCE])  # metres
+            series["calories"].setdefault(month, []).append([at, f"{m.total_kcal:g}", SOURCE])
+            if m.floors:
+                series["floors"].setdefault(month, []).append([at, m.floors, SOURCE])
+                series["altitude"].setdefault(month, []).append([at, m.floors * 3048, SOURCE])  # millimetres
+            if m.level in active:
+                series["active_minutes"].setdefault(month, []).append([at, *active[m.level], SOURCE])
+            if m.zone in zones:
+                series["active_zone_minutes"].setdefault(month, []).append([at, *zones[m.zone], SOURCE])
+    headers = {"steps": ["steps"], "distance": ["distance"], "calories": ["calories"], "floors": ["floors"],
+               "altitude": ["gain"], "active_minutes": ["light", "moderate", "very"],
+               "active_zone_minutes": ["heart rate zone", "total minutes"]}
+    for family, months in series.items():
+        for month, rows in sorted(months.items()):
+            out.write(f"{folder}/{family}_{month}.csv", _csv(["timestamp", *headers[family], "data source"], rows))
+
+    weights: dict[date, list[list[object]]] = {}
+    fat: list[list[object]] = []
+    for day in _days(first, last):
+        logged = tracker.weigh_in(world, day)
+        if logged is None:
+            continue
+        at = stamp(logged.at)
+        month = logged.at.astimezone(timezone.utc).date().replace(day=1)
+        grams = round(logged.kg * 1000)
+        # the same weigh-in written by the scale's app and copied in by another one
+        weights.setdefault(month, []).extend([[at, grams, "Fitbit App"], [at, grams, "Zepp Life Health Kit"]])
+        fat.append([at, logged.fat_pct, "Fitbit App"])
+    for month, rows in sorted(weights.items()):
+        out.write(f"{folder}/weight_{month}.csv", _csv(["timestamp", "weight grams", "data source"], rows))
+    out.write(f"{folder}/body_fat.csv", _csv(["timestamp", "body fat percentage", "data source"], fat))
+
+    resting: list[tuple[str, int]] = []
+    for day in _days(first, last):
+        night = night_for(world, day)
+        if night is not None:  # computed as the person wakes
+            resting.append((stamp(night.wake), night.resting_hr))
+    out.write(f"{folder}/resting_heart_rate_{first}.csv",
+              _csv(["timestamp", "beats per minute", "data source"], [[at, bpm, SOURCE] for at, bpm in resting]))
+    out.write(f"{folder}/daily_resting_heart_rate.csv",  # the same readings, written 51.0 here
+              _csv(["timestamp", "beats per minute", "data source"], [[at, float(bpm), SOURCE] for at, bpm in resting]))
+    out.write(f"{folder}/daily_heart_rate_zones.csv", "timestamp,heart rate zones\n1970-01-01T00:00:00Z,\"{LIGHT}\"\n")
+    out.write(f"{folder}/steps_readme.txt", "Time Series Data Export\n")

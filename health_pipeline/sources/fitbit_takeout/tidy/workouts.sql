@@ -1,6 +1,7 @@
 -- A Fitbit export's exercise logs -> workouts (provider fitbit). `startTime` is `MM/DD/YY HH:MM:SS`
--- (newer exports: ISO without a zone) on the intraday clock the import detected; durations are in ms;
--- `distance` is in `distanceUnit` (Kilometer or Mile).
+-- (newer exports: ISO without a zone) on the intraday clock the import detected (`clock`: UTC, or the
+-- wall clock read in the configured zone, `home_tz()`); the import dated it on the configured zone's
+-- calendar; durations are in ms; `distance` is in `distanceUnit` (Kilometer or Mile).
 -- raw record: 'exercise/' || workout_id
 -- lineage: workout_id <- exercise:item.logId
 -- lineage: day <- exercise:item.startTime
@@ -14,10 +15,10 @@
 -- lineage: avg_hr_bpm <- exercise:item.averageHeartRate
 -- per record: every row comes from one raw record, so a long window is modelled in slices
 WITH logged AS (
-    SELECT *, timezone('UTC', coalesce(try_strptime(payload->'item'->>'startTime', '%m/%d/%y %H:%M:%S'),
-                                       TRY_CAST(payload->'item'->>'startTime' AS TIMESTAMP))
-                              - to_seconds(CASE payload->>'clock' WHEN 'utc' THEN 0 ELSE CAST(payload->>'utc_offset_s' AS BIGINT) END)) AS started
-    FROM raw
+    SELECT *, CASE payload->>'clock' WHEN 'local' THEN timezone(home_tz(), written) ELSE timezone('UTC', written) END AS started
+    FROM (SELECT *, coalesce(try_strptime(payload->'item'->>'startTime', '%m/%d/%y %H:%M:%S'),
+                             TRY_CAST(payload->'item'->>'startTime' AS TIMESTAMP)) AS written
+          FROM raw)
 )
 SELECT
     'fitbit'                                                                  AS provider,
