@@ -99,7 +99,7 @@ def _eight_sleep_rows(nights: list[dict[str, Any]]) -> tuple[set[tuple], set[tup
                     trend["lightDuration"], trend["remDuration"], stages["awakeDuration"],
                     quality["heartRate"]["current"], min(heart), quality["hrv"]["current"]))
         vitals.add(("eight_sleep", day, quality["hrv"]["current"], None, None, quality["respiratoryRate"]["current"],
-                    None, None, None, None, quality["heartRate"]["current"], None))
+                    None, None, None, None, quality["heartRate"]["current"], None, None))
     return sleeps, vitals
 
 

@@ -342,7 +342,7 @@ def test_daily_scores_and_vitals_are_exact(landed: Landed) -> None:
                        stress[day]["stress_high"] if day in stress else None,
                        stress[day]["recovery_high"] if day in stress else None,
                        vo2[day]["vo2_max"] if day in vo2 else None))
-    assert landed.rows("SELECT * EXCLUDE (resting_hr_bpm, skin_temp_c) FROM daily_vitals WHERE provider = 'oura' ORDER BY day") == vitals
+    assert landed.rows("SELECT * EXCLUDE (resting_hr_bpm, skin_temp_c, hrv_sdnn_ms) FROM daily_vitals WHERE provider = 'oura' ORDER BY day") == vitals
 
     fitbit = []
     for day in window_days():
@@ -356,7 +356,7 @@ def test_daily_scores_and_vitals_are_exact(landed: Landed) -> None:
                        points["daily-oxygen-saturation"][0]["dailyOxygenSaturation"]["averagePercentage"], None,
                        points["daily-respiratory-rate"][0]["dailyRespiratoryRate"]["breathsPerMinute"],
                        round(t["nightlyTemperatureCelsius"] - t["baselineTemperatureCelsius"], 3), None, None, None))
-    assert landed.rows("SELECT * EXCLUDE (resting_hr_bpm, skin_temp_c) FROM daily_vitals WHERE provider = 'fitbit' ORDER BY day") == fitbit
+    assert landed.rows("SELECT * EXCLUDE (resting_hr_bpm, skin_temp_c, hrv_sdnn_ms) FROM daily_vitals WHERE provider = 'fitbit' ORDER BY day") == fitbit
 
 
 def test_daily_summary_takes_each_metric_from_the_first_provider_that_has_it(landed: Landed) -> None:
