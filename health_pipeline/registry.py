@@ -17,7 +17,7 @@ from typing import Any
 from health_pipeline import config as loader
 from health_pipeline.config import Config
 from health_pipeline.declarations import Registry
-from health_pipeline.sources import fitbit, fitbit_takeout, health_sync, hevy, oura, polar, strava, whoop, withings
+from health_pipeline.sources import fitbit, fitbit_takeout, garmin_export, health_sync, hevy, oura, polar, strava, whoop, withings
 from health_pipeline.tidy.catalog import TidyTable, all_tables_of, tables_of
 
 REGISTRY = Registry((
@@ -29,6 +29,7 @@ REGISTRY = Registry((
     strava.SOURCE,
     polar.SOURCE,
     fitbit_takeout.SOURCE,
+    garmin_export.SOURCE,
     health_sync.SOURCE,
 ))
 
