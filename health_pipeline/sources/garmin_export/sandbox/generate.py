@@ -308,10 +308,15 @@ def _biometrics(out: _Writer, world: SandboxWorld, first: date, last: date) -> N
 
 
 def monitoring_parts(world: SandboxWorld, day: date, every_s: int) -> list[tuple[int, list[tuple[datetime, int]]]]:
-    """A day's heart rate as the watch files it: (UTC offset, samples) per stretch of one clock."""
+    """A day's heart rate as the watch files it: (UTC offset, samples) per stretch of one clock. On the
+    flight out the watch takes the destination's clock at the home zone's midnight (the world's day runs
+    on to the destination's midnight), so every sample falls on the world's day on the watch's clock."""
     parts: list[tuple[int, list[tuple[datetime, int]]]] = []
+    next_zone = world.tz_for(day + timedelta(days=1))
     for beat in tracker.heart_rate(world, day, every_s):
-        offset = int(beat.at.astimezone(beat.zone).utcoffset().total_seconds())  # type: ignore[union-attr]
+        own_midnight = datetime.combine(day + timedelta(days=1), datetime.min.time(), beat.zone)
+        zone = beat.zone if beat.at < own_midnight else next_zone
+        offset = int(beat.at.astimezone(zone).utcoffset().total_seconds())  # type: ignore[union-attr]
         if not parts or parts[-1][0] != offset:
             parts.append((offset, []))
         parts[-1][1].append((beat.at, beat.bpm))
