@@ -58,6 +58,8 @@ def test_lineage_goes_from_metric_to_endpoint() -> None:
         "       <- polar     polar_physical_information : vo2-max  <- POST /users/{user-id}/physical-information-transactions",
         "       <- fitbit_takeout import_fitbit_takeout : item.weight  <- Fitbit export: weight files",
         "       <- fitbit_takeout import_fitbit_takeout : item.fat  <- Fitbit export: weight files",
+        *(f"       <- garmin_export import_garmin_export : item.weight.{field}  <- Garmin export: biometrics files"
+          for field in ("weight", "bodyFat", "muscleMass", "boneMass")),
     ]
 
 
@@ -68,7 +70,8 @@ def test_lineage_line_names_tidy_columns_raw_fields_and_requests() -> None:
         "fitbit_steps.steps.countSum (POST /v4/users/me/dataTypes/steps/dataPoints:dailyRollUp); "
         "withings_activity.steps (POST /v2/measure action=getactivity); "
         "polar_activities.steps (GET /users/activities); "
-        "import_fitbit_takeout.rows[].value (Fitbit export: steps files).")
+        "import_fitbit_takeout.rows[].value (Fitbit export: steps files); "
+        "import_garmin_export.totalSteps (Garmin export: uds files).")
     assert lineage_line("fitbit_heart_rate_zone_minutes") == (
         "Lineage: heart_rate_zones.duration_s <- fitbit_time_in_heart_rate_zone."
         "timeInHeartRateZone.timeInHeartRateZones[].duration "
