@@ -7,6 +7,7 @@
 -- lineage: ts <- monitoring:samples[][0], activity_fit:samples[][0]
 -- lineage: day <- monitoring:samples[][0], activity_fit:samples[][0]
 -- lineage: bpm <- monitoring:samples[][1], activity_fit:samples[][1]
+-- lineage: source <- monitoring:samples, activity_fit:samples
 -- per day: a day's rows come from the records of that day only, so a long window is modelled in slices
 WITH records AS (
     SELECT resource, day, payload->'samples' AS samples_json FROM raw WHERE resource IN ('monitoring', 'activity_fit')

@@ -2,10 +2,12 @@
 -- `calendarDate` (the wake-up day; Garmin's id of the night). Start and end are UTC: zone-less ISO strings
 -- (`2026-02-13T21:40:09.0`) in the export, epoch ms in the Connect API's shape; both are read. Stage
 -- times are seconds; time in bed is end - start. The only heart rate of the night is
--- `spo2SleepSummary.averageHR`. Nights Garmin marks `OFF_WRIST` are none. The export has no naps.
+-- `spo2SleepSummary.averageHR`. Nights Garmin marks `OFF_WRIST` are none. The export has no naps: every
+-- night of it (one a `calendarDate`) is the main sleep.
 -- raw record: 'sleep/' || sleep_id
 -- lineage: sleep_id <- sleep:calendarDate
 -- lineage: day <- sleep:calendarDate
+-- lineage: is_main <- sleep:calendarDate
 -- lineage: start_ts <- sleep:sleepStartTimestampGMT
 -- lineage: end_ts <- sleep:sleepEndTimestampGMT
 -- lineage: time_in_bed_s <- sleep:sleepStartTimestampGMT, sleep:sleepEndTimestampGMT
