@@ -4,7 +4,7 @@ little-endian, CRCs computed by fitdecode.
 
 Why not a library: the one well-kept encoder on PyPI, fit-tool (0.9.16, BSD-3, a community fork), wrote
 one day's monitoring file (1,440 messages) in 0.68 s here; a ten-year export for the benchmark has
-3,650 of them (41 minutes of writing), this writer takes about 10 ms a day. garmin-fit-sdk's encoder is
+3,650 of them (41 minutes of writing); this writer takes about 6 ms a day. garmin-fit-sdk's encoder is
 under the FIT Protocol License, not an OSI licence. This is test tooling only: the importer reads every
 file with fitdecode, and the tests decode this writer's files with it, so a wrong byte here fails there.
 """
