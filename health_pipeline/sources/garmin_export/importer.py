@@ -6,9 +6,10 @@ family (garmin-export.md). Records are kept verbatim, by the records' own ids an
   health_status  `<calendarDate>`            the night's HRV, heart rate, breathing, SpO2 (`*_healthStatusData.json`)
   activities     `<activityId>`              an activity summary (`*_summarizedActivities.json`)
   biometrics     `<timestampGMT, epoch ms>`  {"measured_ms", "item"}: a weigh-in snapshot (`*_userBioMetrics.json`)
-  monitoring     `<upload>#<day>`            {"utc_offset_s", "offset_from", "samples": [[unix s, bpm], …]}
+  monitoring     `<upload>#<day>`            {"upload", "file_sha256", "utc_offset_s", "offset_from",
+                                             "samples": [[unix s, bpm], …]}
                                              a monitoring FIT file's heart rate on one local day
-  activity_fit   `<activityId>#<day>`        {"activity_id", "upload", "utc_offset_s", "offset_from", "sport",
+  activity_fit   `<activityId>#<day>`        {"activity_id", "upload", "file_sha256", "utc_offset_s", "offset_from", "sport",
                                              "avg_heart_rate", "samples"}: an activity FIT file's heart rate,
                                              joined to its summary by start time (`upload-<n>#<day>` unmatched)
 
@@ -22,6 +23,7 @@ file's samples are dated with the file's own offset (`monitoring_info` / `activi
 `timestamp`); what has no offset of its own (weigh-ins, a FIT file without one) in the configured zone.
 """
 
+import hashlib
 import io
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -167,6 +169,7 @@ class _Importer:
         self.winners: dict[str, dict[str, tuple[str, RawRecord]]] = {f: {} for f in FAMILIES}
         self.starts: list[tuple[int, str, str]] = []  # (start unix s, activityId, local day) of the summaries
         self.claimed: set[str] = set()
+        self.landed = _landed_fits(store)
         total = sum(e.size for e in (*export.files, *export.fits))
         self.total, self.done = total or 1, 0
 
@@ -232,18 +235,40 @@ class _Importer:
 
     def land_fits(self) -> None:
         for entry in self.export.fits:
-            records = self._guard(entry, lambda: self._fit_records(entry))
+            data = self._guard(entry, entry.read)
+            if data is None:
+                self._advance(entry)
+                continue
+            digest = hashlib.sha256(data).hexdigest()
+            upload = entry.number or entry.base.rsplit(".", 1)[0]
+            known = self.landed.get(upload)
+            if known is not None and known[0] == digest:
+                # The same file as landed before (its records carry its hash): decoding it again would land the
+                # same records (a ten-year export's FIT files take minutes to decode, their hashes a second).
+                self._count_unchanged(known[1], known[2])
+                if known[3] is not None:
+                    self.claimed.add(known[3])
+                self._advance(entry)
+                continue
+            records = self._guard(entry, lambda: self._fit_records(entry, data, upload, digest))
             if records is not None and records[0]:
                 self._land(entry, records[0], records[1])
             elif records is not None:
                 self.summary.fit_skipped += 1
             self._advance(entry)
 
-    def _fit_records(self, entry: Entry) -> tuple[str, list[RawRecord]]:
+    def _count_unchanged(self, resource: str, days: list[str]) -> None:
+        self.summary.counts += LandingCounts(unchanged=len(days))
+        family = self.summary.families.setdefault(resource, FamilySummary())
+        family.files += 1
+        family.records += len(days)
+        family.days.update(days)
+
+    def _fit_records(self, entry: Entry, data: bytes, upload: str, digest: str) -> tuple[str, list[RawRecord]]:
         kind, info_offset, samples, session, local_stamp = None, None, [], {}, None
         last_full: int | None = None  # FIT seconds of the last full timestamp, for `timestamp_16`
         try:
-            with fitdecode.FitReader(io.BytesIO(entry.read()), check_crc=fitdecode.CrcCheck.RAISE,
+            with fitdecode.FitReader(io.BytesIO(data), check_crc=fitdecode.CrcCheck.RAISE,
                                      keep_raw_chunks=False) as reader:
                 for frame in reader:
                     if not isinstance(frame, fitdecode.FitDataMessage):
@@ -292,16 +317,16 @@ class _Importer:
             raise FileError(f"{entry.name}: not a readable FIT file, truncated or corrupt ({err})") from None
         if kind is None:
             raise FileError(f"{entry.name}: not a FIT file with a file_id")
-        upload = entry.number or entry.base.rsplit(".", 1)[0]
         if kind == "activity":
-            return "activity_fit", self._activity_fit(upload, samples, session, local_stamp)
+            return "activity_fit", self._activity_fit(upload, digest, samples, session, local_stamp)
         by_day = self._by_day(samples, info_offset)
-        return "monitoring", [RawRecord(f"{upload}#{day}", day, {"utc_offset_s": info_offset,
+        return "monitoring", [RawRecord(f"{upload}#{day}", day, {"upload": upload, "file_sha256": digest,
+                                                                  "utc_offset_s": info_offset,
                                                                   "offset_from": "file" if info_offset is not None else "zone",
                                                                   "samples": rows})
                               for day, rows in by_day.items()]
 
-    def _activity_fit(self, upload: str, samples: list[tuple[int, int]], session: dict[str, Any],
+    def _activity_fit(self, upload: str, digest: str, samples: list[tuple[int, int]], session: dict[str, Any],
                       offset: int | None) -> list[RawRecord]:
         start = session.get("start")
         start_unix = start + FIT_EPOCH_S if start is not None else (samples[0][0] if samples else None)
@@ -309,7 +334,7 @@ class _Importer:
         if activity_id is None:
             self.summary.fits_unmatched += 1
         key = activity_id or f"upload-{upload}"
-        envelope = {"activity_id": activity_id, "upload": upload, "utc_offset_s": offset,
+        envelope = {"activity_id": activity_id, "upload": upload, "file_sha256": digest, "utc_offset_s": offset,
                     "offset_from": "file" if offset is not None else "zone", "sport": session.get("sport"),
                     "avg_heart_rate": session.get("avg_heart_rate"), "start": start_unix}
         return [RawRecord(f"{key}#{day}", day, {**envelope, "samples": rows})
@@ -363,6 +388,25 @@ class _Importer:
             self.failed.add(entry.name)
             self.summary.failed.append(str(err))
             return None
+
+
+def _landed_fits(store: RawStore) -> dict[str, tuple[str, str, list[str], str | None]]:
+    """The FIT files landed before, by upload number: (their bytes' sha256, resource, their records' days, the
+    activity they were joined to).
+    An activity file that found no summary is left out (a later export may hold its summary)."""
+    found: dict[str, tuple[str, str, list[str], str | None]] = {}
+    with store.connection() as conn:
+        rows = conn.execute(
+            "SELECT resource, day, json_extract(payload, '$.upload'), json_extract(payload, '$.file_sha256'), "
+            "json_extract(payload, '$.activity_id') FROM records WHERE provider = ? AND deleted_at IS NULL "
+            "AND resource IN ('monitoring', 'activity_fit')", (PROVIDER,)).fetchall()
+    for resource, day, upload, digest, activity_id in rows:
+        if upload is None or digest is None or (resource == "activity_fit" and activity_id is None):
+            continue
+        known = found.setdefault(str(upload), (digest, resource, [], activity_id))
+        if known[0] == digest:
+            known[2].append(day)
+    return found
 
 
 def _fit_s(value: Any) -> int | None:
