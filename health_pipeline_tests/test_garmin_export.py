@@ -4,6 +4,7 @@ included), re-import a no-op, a later export rewriting only what changed, bad fi
 and a live Garmin source winning the days both have once one exists."""
 
 import io
+import shutil
 import zipfile
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
@@ -18,7 +19,7 @@ from health_pipeline.registry import REGISTRY, TABLES
 from health_pipeline.sandbox import tracker
 from health_pipeline.sandbox.world import SandboxClock, SandboxWorld, night_for
 from health_pipeline.sources.garmin_export.archive import ArchiveError, shown
-from health_pipeline.sources.garmin_export.importer import PROVIDER, epoch_ms, import_garmin_export
+from health_pipeline.sources.garmin_export.importer import PROVIDER, ImportSummary, epoch_ms, import_garmin_export
 from health_pipeline.sources.garmin_export.sandbox import generate as gen
 from health_pipeline.sources.garmin_export.sandbox.fit_writer import FIT_EPOCH_S, monitoring_file
 from health_pipeline.storage.raw_store import RawStore
@@ -43,7 +44,19 @@ def exports(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
             "folder": gen.write_export(WORLD, root / "export", SPEC, zipped=False)}
 
 
-def _import(path: Path, tmp: Path) -> tuple[RawStore, object]:
+@pytest.fixture(scope="module")
+def imported(exports: dict[str, Path], tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, ImportSummary]:
+    """The zip imported once for the module into a raw store that tests copy before writing to it."""
+    store = RawStore(tmp_path_factory.mktemp("garmin-raw") / "raw.sqlite")
+    return store.path, import_garmin_export(exports["zip"], store, BERLIN)
+
+
+def _copy(imported: tuple[Path, ImportSummary], tmp: Path) -> tuple[RawStore, ImportSummary]:
+    shutil.copy(imported[0], tmp / "raw.sqlite")
+    return RawStore(tmp / "raw.sqlite"), imported[1]
+
+
+def _import(path: Path, tmp: Path) -> tuple[RawStore, ImportSummary]:
     store = RawStore(tmp / "raw.sqlite")
     return store, import_garmin_export(path, store, BERLIN)
 
@@ -83,8 +96,9 @@ def _heart_rate_truth() -> dict[datetime, tuple[float, date, str]]:
 
 
 @pytest.mark.parametrize("form", ["zip", "folder"])
-def test_every_family_lands_once_by_its_own_ids_and_days(exports: dict[str, Path], tmp_path: Path, form: str) -> None:
-    store, summary = _import(exports[form], tmp_path)
+def test_every_family_lands_once_by_its_own_ids_and_days(exports: dict[str, Path], imported: tuple[Path, ImportSummary],
+                                                         tmp_path: Path, form: str) -> None:
+    store, summary = _copy(imported, tmp_path) if form == "zip" else _import(exports[form], tmp_path)
     worn = [d for d in DAYS if tracker.minutes(WORLD, d)]
     nights = [d for d in DAYS if gen.sleep_record(WORLD, d)]
     assert _ids(store, "uds") == [str(d) for d in DAYS]  # overlapping files: each day once
@@ -107,8 +121,9 @@ def test_every_family_lands_once_by_its_own_ids_and_days(exports: dict[str, Path
         assert secret not in text and secret not in ids
 
 
-def test_the_monitoring_files_give_every_sample_at_its_instant_on_the_day_lived(exports: dict[str, Path], tmp_path: Path) -> None:
-    store, _ = _import(exports["zip"], tmp_path)
+def test_the_monitoring_files_give_every_sample_at_its_instant_on_the_day_lived(imported: tuple[Path, ImportSummary],
+                                                                               tmp_path: Path) -> None:
+    store, _ = _copy(imported, tmp_path)
     got = {}
     for record in store.records(PROVIDER, "monitoring"):
         for at, bpm in orjson.loads(record.payload)["samples"]:
@@ -226,8 +241,9 @@ def test_a_family_missing_is_fine(exports: dict[str, Path], tmp_path: Path) -> N
     assert _ids(store, "uds") == [str(d) for d in DAYS]
 
 
-def test_importing_again_changes_nothing_and_a_later_export_rewrites_what_changed(exports: dict[str, Path], tmp_path: Path) -> None:
-    store, first = _import(exports["zip"], tmp_path)
+def test_importing_again_changes_nothing_and_a_later_export_rewrites_what_changed(
+        exports: dict[str, Path], imported: tuple[Path, ImportSummary], tmp_path: Path) -> None:
+    store, first = _copy(imported, tmp_path)
     again = import_garmin_export(exports["folder"], store, BERLIN)  # the same export, unpacked
     assert (again.counts.new, again.counts.changed, again.counts.unchanged) == (0, 0, first.counts.new)
     assert again.counts.days == set()
@@ -242,10 +258,11 @@ def test_importing_again_changes_nothing_and_a_later_export_rewrites_what_change
     assert (result.counts.new, result.counts.changed) == (0, 1) and result.counts.days == {rows[3]["calendarDate"]}
 
 
-def test_a_live_garmin_source_wins_the_days_it_has_and_disagreements_are_reported(exports: dict[str, Path], tmp_path: Path) -> None:
+def test_a_live_garmin_source_wins_the_days_it_has_and_disagreements_are_reported(imported: tuple[Path, ImportSummary],
+                                                                                  tmp_path: Path) -> None:
     """No live Garmin source exists yet: one is stood in (its rows are provider `garmin` too), landing two
     days of summaries, one of them with other steps; the export's rows give way to it, the difference recorded."""
-    store, _ = _import(exports["zip"], tmp_path)
+    store, _ = _copy(imported, tmp_path)
     live_days = (LAST - timedelta(days=2), LAST - timedelta(days=1))
     live = [r for r in store.records(PROVIDER, "uds") if r.day in map(str, live_days)]
     changed = orjson.loads(live[0].payload)
