@@ -17,8 +17,8 @@ from typing import Any
 from health_pipeline import config as loader
 from health_pipeline.config import Config
 from health_pipeline.declarations import Registry
-from health_pipeline.sources import (apple_health, fitbit, fitbit_takeout, health_sync, hevy, oura, polar, strava, whoop,
-                                    withings)
+from health_pipeline.sources import (apple_health, fitbit, fitbit_takeout, garmin_export, health_sync, hevy, oura, polar,
+                                    strava, whoop, withings)
 from health_pipeline.tidy.catalog import TidyTable, all_tables_of, tables_of
 
 REGISTRY = Registry((
@@ -30,6 +30,7 @@ REGISTRY = Registry((
     strava.SOURCE,
     polar.SOURCE,
     fitbit_takeout.SOURCE,
+    garmin_export.SOURCE,
     health_sync.SOURCE,
     apple_health.SOURCE,
 ))

@@ -231,6 +231,19 @@ class ImportConfig(Section):
         "name another."))
 
 
+def table_names(allowed: tuple[str, ...], what: str) -> Callable[[Any], tuple[str, ...]]:
+    """A validator of an import's `archive_wins`: a list of the tidy tables `what` (an export) feeds."""
+
+    def check(value: Any) -> tuple[str, ...]:
+        if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
+            raise ValueError(f"must be a list of tidy table names, got {value!r}")
+        unknown = [v for v in value if v not in allowed]
+        if unknown:
+            raise ValueError(f"unknown table {unknown[0]!r} ({what} feeds: {', '.join(allowed)})")
+        return tuple(value)
+    return check
+
+
 def _ca_bundle(value: Any, info: ValidationInfo) -> Path | None:
     """A CA certificate file to verify the server with (self-signed setups); "" for none."""
     if value is None or value == "":

@@ -183,7 +183,7 @@ def test_each_default_is_written_once_in_its_model() -> None:
     assert {s.name: found[s.name]["requests_per_minute"] for s in REGISTRY.apis} == {
         "oura": 1000, "fitbit": 300, "withings": 120, "hevy": 120, "whoop": 100, "strava": 100, "polar": 100}
     assert found["withings"]["meastypes"] == [] and found["fitbit"]["heart_rate_samples"] is False
-    assert found["summary"]["steps"] == ["fitbit", "withings", "oura", "polar", "apple_health"]
+    assert found["summary"]["steps"] == ["fitbit", "withings", "oura", "polar", "apple_health", "garmin"]
     assert found["summary"]["strength_volume_kg"] == ["hevy"]
 
 

@@ -67,7 +67,7 @@ def test_the_asset_graph_has_one_asset_per_oura_endpoint_and_the_slice_downstrea
         **{key: [] for key in UNPARTITIONED},
         # Strava's follow-ups, one per activity (streams only when switched on)
         **{f"strava_activity_{f}": ["strava_activities"] for f in ("detail", "laps", "zones")},
-        "import_fitbit_takeout": [], "import_health_sync": [], "import_apple_health": [],
+        "import_fitbit_takeout": [], "import_garmin_export": [], "import_health_sync": [], "import_apple_health": [],
         **{f"oura_{resource}": [] for resource in OURA_DATED},
         **{f"fitbit_{t.replace('-', '_')}": [] for t in FITBIT_TYPES},
         **{f"whoop_{resource}": [] for resource in WHOOP_DATED},
@@ -83,7 +83,8 @@ def test_the_asset_graph_has_one_asset_per_oura_endpoint_and_the_slice_downstrea
     assert parents["daily_activity"] == ["fitbit_active_energy_burned", "fitbit_active_minutes", "fitbit_altitude",
                                          "fitbit_daily_resting_heart_rate", "fitbit_distance", "fitbit_floors",
                                          "fitbit_steps", "fitbit_total_calories", "import_apple_health",
-                                         "import_fitbit_takeout", "import_health_sync", "oura_daily_activity", "polar_activities",
+                                         "import_fitbit_takeout", "import_garmin_export", "import_health_sync",
+                                         "oura_daily_activity", "polar_activities",
                                          "whoop_cycles", "whoop_recoveries", "withings_activity"]
 
 
@@ -109,6 +110,8 @@ def test_the_export_asset_shows_each_metrics_tidy_columns_as_column_lineage(defs
         "polar_continuous_heart_rate.heart_rate_samples[].heart_rate (GET /users/continuous-heart-rate); "
         "import_fitbit_takeout.rows[].value.bpm (Fitbit export: heart_rate files); "
         "import_fitbit_takeout.rows[].beats per minute (Fitbit export: google_heart_rate files); "
+        "import_garmin_export.samples[][1] (Garmin export: monitoring files); "
+        "import_garmin_export.samples[][1] (Garmin export: activity_fit files); "
         "import_apple_health.records[].value (Apple Health export: heart_rate files); "
         "import_apple_health.records[].unit (Apple Health export: heart_rate files).")
 

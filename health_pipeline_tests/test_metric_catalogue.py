@@ -60,6 +60,8 @@ def test_lineage_goes_from_metric_to_endpoint() -> None:
         "       <- fitbit_takeout import_fitbit_takeout : item.fat  <- Fitbit export: weight files",
         "       <- fitbit_takeout import_fitbit_takeout : rows[].weight grams  <- Fitbit export: google_weight files",
         "       <- fitbit_takeout import_fitbit_takeout : rows[].body fat percentage  <- Fitbit export: google_body_fat files",
+        *(f"       <- garmin_export import_garmin_export : item.weight.{field}  <- Garmin export: biometrics files"
+          for field in ("weight", "bodyFat", "muscleMass", "boneMass")),
         "       <- apple_health import_apple_health : records[].value  <- Apple Health export: body_mass files",
         "       <- apple_health import_apple_health : records[].unit  <- Apple Health export: body_mass files",
         *(f"       <- apple_health import_apple_health : records[].value  <- Apple Health export: {t} files"
@@ -77,6 +79,7 @@ def test_lineage_line_names_tidy_columns_raw_fields_and_requests() -> None:
         "polar_activities.steps (GET /users/activities); "
         "import_fitbit_takeout.rows[].value (Fitbit export: steps files); "
         "import_fitbit_takeout.rows[].steps (Fitbit export: google_steps files); "
+        "import_garmin_export.totalSteps (Garmin export: uds files); "
         "import_apple_health.records[].value (Apple Health export: step_count files).")
     assert lineage_line("fitbit_heart_rate_zone_minutes") == (
         "Lineage: heart_rate_zones.duration_s <- fitbit_time_in_heart_rate_zone."

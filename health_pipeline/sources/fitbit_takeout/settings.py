@@ -1,22 +1,13 @@
 """`[fitbit_takeout]`: where the Fitbit export is, and who wins where it and the live API both have a day."""
 
-from typing import Annotated, Any, ClassVar
+from typing import Annotated, ClassVar
 
 from pydantic import BeforeValidator, Field
 
-from health_pipeline.settings import ImportConfig, Positive
+from health_pipeline.settings import ImportConfig, Positive, table_names
 
 ARCHIVE_TABLES = ("daily_activity", "heart_rate", "heart_rate_zones", "sleep_sessions", "body_measurements",
                   "daily_vitals", "workouts")
-
-
-def _tables(value: Any) -> tuple[str, ...]:
-    if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
-        raise ValueError(f"must be a list of tidy table names, got {value!r}")
-    unknown = [v for v in value if v not in ARCHIVE_TABLES]
-    if unknown:
-        raise ValueError(f"unknown table {unknown[0]!r} (an export feeds: {', '.join(ARCHIVE_TABLES)})")
-    return tuple(value)
 
 
 class FitbitTakeoutConfig(ImportConfig):
@@ -29,7 +20,7 @@ class FitbitTakeoutConfig(ImportConfig):
     path: str = Field("", description=(
         "A Fitbit export to import with `health-pipeline import fitbit-takeout` (or the import_fitbit_takeout "
         "asset): a Google Takeout .zip, a folder of .zip parts, or an unpacked folder. Relative to this file."))
-    archive_wins: Annotated[tuple[str, ...], BeforeValidator(_tables)] = Field((), description=(
+    archive_wins: Annotated[tuple[str, ...], BeforeValidator(table_names(ARCHIVE_TABLES, "an export"))] = Field((), description=(
         "Tidy tables where the export wins the days the Google Health API also has (default: the API wins)."))
     tolerance_pct: Positive = Field(5.0, description=(
         "How far the two may differ on a day (%) before the tables' origins_agree check warns."))
