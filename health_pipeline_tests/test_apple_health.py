@@ -190,6 +190,14 @@ def test_a_damaged_export_is_one_line_naming_it_and_lands_nothing(tmp_path: Path
     assert [p for p in tmp_path.iterdir() if p.name.startswith(".apple-health-")] == []  # the staging is gone
 
 
+def _oura_days(raw: Path) -> dict[tuple[str, str], int]:
+    """The type-days with Oura's copies in them."""
+    import sqlite3
+    with sqlite3.connect(raw) as conn:
+        return {(resource, day): 1 for resource, day in conn.execute(
+            "SELECT resource, day FROM records WHERE provider = 'apple_health' AND payload LIKE '%\"name\":\"Oura\"%'")}
+
+
 def test_the_same_export_twice_changes_nothing_and_a_later_one_only_its_new_days(tmp_path: Path) -> None:
     early = small_world()
     later = SandboxWorld(seed=5, days=14, timezone=TIMEZONE, clock=SandboxClock(FROZEN_NOW + timedelta(days=2)))
@@ -198,7 +206,13 @@ def test_the_same_export_twice_changes_nothing_and_a_later_one_only_its_new_days
                           lambda *a: None)
     assert first.counts.new == sum(d[2] for d in first.days.values()) and first.counts.changed == 0
     again = import_export(tmp_path / "a.zip", store, AppleHealthConfig(), lambda *a: None)
+    assert again.same_as_last and "nothing read, nothing changed" in again.lines()[0]  # recognised, not parsed
     assert (again.counts.new, again.counts.changed, again.counts.deleted, again.counts.days) == (0, 0, 0, set())
+    reranked = import_export(tmp_path / "a.zip", store, AppleHealthConfig(exclude_apps=["Health Mate"]),
+                             lambda *a: None)  # Oura's copies now count: the days they are on change, no others
+    assert not reranked.same_as_last and reranked.counts.new == 0 and reranked.counts.deleted == 0
+    assert reranked.counts.changed == len(_oura_days(tmp_path / "raw.sqlite"))  # type-days
+    import_export(tmp_path / "a.zip", store, AppleHealthConfig(), lambda *a: None)
     newer = import_export(gen.write_export(later, gen.ExportSpec(), tmp_path / "b.zip"), store, AppleHealthConfig(),
                           lambda *a: None)
     new_days = {(TODAY + timedelta(days=i)).isoformat() for i in (0, 1)}  # the days the later export adds
