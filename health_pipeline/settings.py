@@ -170,6 +170,9 @@ class AppConfig(Section):
     lock_wait_s: Positive = Field(120.0, description=(
         "The longest a run waits for the DuckDB file while another process (a SQL client, another run) "
         "holds it, before failing with a message saying so."))
+    duckdb_memory_mb: Annotated[int, Field(ge=64)] = Field(512, description=(
+        "The most memory DuckDB may hold while modelling (MiB); past it, it works on disk beside the file "
+        "(ten years of per-reading heart rate fit in the default)."))
 
     @property
     def tz(self) -> ZoneInfo:

@@ -110,6 +110,7 @@ class TidyStoreResource(DuckDBResource):
         with super().get_connection() as conn:
             try:  # closed whatever happens: DuckDBResource leaves a connection open when its block raises
                 conn.execute("SET TimeZone = 'UTC'")
+                conn.execute(f"SET memory_limit = '{int(self.config.loaded.app.duckdb_memory_mb)}MB'")
                 private(path)
                 yield conn
             finally:
