@@ -3,25 +3,31 @@ models the sandbox world exactly with each minute counted once and the synced ap
 re-import is a no-op and a later export changes only its new days; bad files fail cleanly."""
 
 import io
+import sqlite3
 import zipfile
-from contextlib import redirect_stdout
 from collections import Counter
 from collections.abc import Iterator
+from contextlib import redirect_stdout
 from dataclasses import dataclass, replace
 from datetime import date, timedelta, timezone
 from pathlib import Path
+from xml.etree import ElementTree
 
+import dagster as dg
 import duckdb
 import orjson
 import pytest
 
 from health_pipeline.cli import main
 from health_pipeline.dev.local_victoriametrics import LocalVictoriaMetrics
+from health_pipeline.naming import DAYS_TAG, MODELS_TAG
+from health_pipeline.pipeline.build import build_definitions
+from health_pipeline.pipeline.follow import FOLLOW_JOB
 from health_pipeline.pipeline.partitions import daily_partitions
 from health_pipeline.registry import load_config
 from health_pipeline.sandbox.world import SandboxClock, SandboxWorld
 from health_pipeline.sources.apple_health.archive import ExportError, locate
-from health_pipeline.sources.apple_health.importer import PROVIDER, import_export
+from health_pipeline.sources.apple_health.importer import import_export
 from health_pipeline.sources.apple_health.reader import ExportReader, Part, resource_of
 from health_pipeline.sources.apple_health.sandbox import generate as gen
 from health_pipeline.sources.apple_health.settings import AppleHealthConfig
@@ -120,7 +126,6 @@ def test_every_format_the_health_app_wrote_reads_the_same_records(variant: str) 
 
 def test_a_broken_dtd_is_what_a_strict_parser_refuses() -> None:
     """The fixture for the iOS 16 bug is real in kind: the standard library's parser fails on it."""
-    from xml.etree import ElementTree
     world = SandboxWorld(seed=3, days=3, timezone=TIMEZONE, clock=SandboxClock(FROZEN_NOW))
     out = io.StringIO()
     gen.write_xml(world, gen.ExportSpec(broken_dtd=True), out)
@@ -192,7 +197,6 @@ def test_a_damaged_export_is_one_line_naming_it_and_lands_nothing(tmp_path: Path
 
 def _oura_days(raw: Path) -> dict[tuple[str, str], int]:
     """The type-days with Oura's copies in them."""
-    import sqlite3
     with sqlite3.connect(raw) as conn:
         return {(resource, day): 1 for resource, day in conn.execute(
             "SELECT resource, day FROM records WHERE provider = 'apple_health' AND payload LIKE '%\"name\":\"Oura\"%'")}
@@ -376,3 +380,41 @@ def test_importing_the_same_export_again_changes_and_models_nothing(imported: Im
         assert main(["--config", str(imported.config), "import", "apple-health", str(imported.root / "export.zip")]) == 0
     assert "nothing changed: no day to model again" in printed.getvalue()
     assert "records_new=0, records_changed=0" in printed.getvalue()
+
+
+def test_an_import_run_from_the_ui_is_followed_over_the_days_it_changed(tmp_path: Path) -> None:
+    """Materializing import_apple_health (as the UI's launchpad does) is followed by one model-and-export run:
+    one partition, the changed days in its tags, only apple_health re-modelled."""
+    world = small_world()
+    path = gen.write_export(world, gen.ExportSpec(), tmp_path / "export.zip")
+    config_path = tmp_path / "health-pipeline.toml"
+    config_path.write_text(f'[app]\ntimezone = "{TIMEZONE}"\nraw_db = "raw.sqlite"\nduckdb = "health.duckdb"\n',
+                           encoding="utf-8")
+    config = load_config(config_path)
+    with dg.instance_for_test() as instance:
+        defs = build_definitions(config)
+        landed = dg.materialize(list(defs.assets or []), selection=["import_apple_health"], instance=instance,
+                                resources=dict(defs.resources or {}),
+                                run_config={"ops": {"import_apple_health": {"config": {"path": str(path)}}}})
+        assert landed.success
+        defs = build_definitions(config)  # as the code server does on a reload: the partitions reach back
+        sensor = defs.resolve_sensor_def("tidy_follows_raw")
+        success = next(e for e in landed.all_events if e.event_type == dg.DagsterEventType.RUN_SUCCESS)
+        run = instance.get_run_by_id(landed.run_id)
+        request = sensor(dg.build_run_status_sensor_context("tidy_follows_raw", success, instance, run))
+        days = list(gen.days_of(world, gen.ExportSpec()))
+        last = max(day for (day,) in _raw_days(tmp_path / "raw.sqlite"))
+        assert isinstance(request, dg.RunRequest)
+        assert request.tags["dagster/asset_partition_range_start"] == request.tags["dagster/asset_partition_range_end"] \
+            == last
+        assert request.tags[DAYS_TAG] == f"{days[0].isoformat()}..{last}" and request.tags[MODELS_TAG] == "apple_health"
+        followed = defs.resolve_job_def(FOLLOW_JOB).execute_in_process(instance=instance, tags=request.tags)
+        assert followed.success
+        assert instance.get_materialized_partitions(dg.AssetKey("daily_activity")) == {last}
+    modelled = tidy(tmp_path, "SELECT DISTINCT day FROM daily_activity WHERE provider = 'apple_health' ORDER BY 1")
+    assert [d for (d,) in modelled] == days
+
+
+def _raw_days(raw: Path) -> list[tuple[str]]:
+    with sqlite3.connect(raw) as conn:
+        return conn.execute("SELECT DISTINCT day FROM records WHERE provider = 'apple_health' AND day IS NOT NULL").fetchall()
