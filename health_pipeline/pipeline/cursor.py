@@ -27,7 +27,7 @@ from datetime import date, datetime, time, timezone
 
 import dagster as dg
 
-from health_pipeline.declarations import ApiSource, Changes, Cursor, CursorResource
+from health_pipeline.declarations import ApiSource, Cursor, CursorResource
 from health_pipeline.naming import PROVIDER_TAG, fetch_tags, landing_key
 from health_pipeline.pipeline.follow_ups import waiting
 from health_pipeline.pipeline.landing import RETRY_POLICY, provider_failures
