@@ -78,29 +78,42 @@ def no_future_days(conn: duckdb.DuckDBPyConnection, table: str, today: date) -> 
 
 
 def rows_match_raw(conn: duckdb.DuckDBPyConnection, raw_store: RawStore, table: TidyTable,
-                   precedence: Mapping[str, Sequence[str]] | None = None) -> CheckOutcome:
-    """Each provider's rows equal what its source yields from every live raw record (nothing unmodelled or stale)."""
+                   precedence: Mapping[str, Sequence[str]] | None = None,
+                   windows: Sequence[tuple[date, date]] | None = None,
+                   providers: Sequence[str] | None = None) -> CheckOutcome:
+    """Each provider's rows equal what its source yields from the live raw records (nothing unmodelled or
+    stale). With `windows`, a date-driven provider is compared on those local days only (what the run
+    re-modelled: a day's run must not re-model ten years of history to check itself), a change-driven
+    one whole; with `providers` (raw providers), only the groups they feed."""
     counts: dict[str, dict[str, int]] = {}
+    spans: Sequence[tuple[date | None, date | None]] = windows if windows is not None else [(None, None)]
     for provider, members in table.groups().items():
-        if len(members) > 1:  # an API and its archive: the merged rows (rejections already applied)
-            try:
-                stage_group(conn, raw_store, table, ordered(members, (precedence or {}).get(provider)), None, None)
-                expected = int(scalar(conn, "SELECT count(*) FROM _staged") or 0)
-            finally:
-                drop_group_staging(conn, len(members))
-            dropped = 0
-        else:
-            source = members[0]
-            expected = 0
-            for records in record_slices(raw_store, source):
-                conn.register("raw", raw_relation(records))
+        if providers is not None and provider not in providers and not any(m.provider in providers for m in members):
+            continue
+        dated = all(m.driver == "window" for m in members)
+        checked = spans if dated else [(None, None)]
+        expected = dropped = actual = 0
+        for start, end in checked:
+            days = " AND day BETWEEN ? AND ?" if start is not None else ""
+            window: list[object] = [start, end] if start is not None else []
+            scope, params = "provider = ?" + days, [provider, *window]
+            if len(members) > 1:  # an API and its archive: the merged rows (rejections already applied)
                 try:
-                    expected += int(scalar(conn, f"SELECT count(*) FROM ({source.sql})") or 0)
+                    stage_group(conn, raw_store, table, ordered(members, (precedence or {}).get(provider)), start, end)
+                    expected += int(scalar(conn, f"SELECT count(*) FROM _staged WHERE true{days}", window) or 0)
                 finally:
-                    conn.unregister("raw")
-            dropped = int(scalar(conn, "SELECT count(*) FROM rejected_values WHERE table_name = ? AND provider = ? "
-                                       "AND action = 'dropped'", [table.name, provider]) or 0)
-        actual = int(scalar(conn, f"SELECT count(*) FROM {table.name} WHERE provider = ?", [provider]) or 0)
+                    drop_group_staging(conn, len(members))
+            else:
+                source = members[0]
+                for records in record_slices(raw_store, source, start, end):
+                    conn.register("raw", raw_relation(records))
+                    try:
+                        expected += int(scalar(conn, f"SELECT count(*) FROM ({source.sql}) WHERE true{days}", window) or 0)
+                    finally:
+                        conn.unregister("raw")
+                dropped += int(scalar(conn, f"SELECT count(*) FROM rejected_values WHERE table_name = ? AND {scope} "
+                                            "AND action = 'dropped'", [table.name, *params]) or 0)
+            actual += int(scalar(conn, f"SELECT count(*) FROM {table.name} WHERE {scope}", params) or 0)
         counts[provider] = {"rows": actual, "from_raw": expected - dropped}
     off = {p: c for p, c in counts.items() if c["rows"] != c["from_raw"]}
     summary = (", ".join(f"{p}: {c['rows']} rows, raw records give {c['from_raw']}" for p, c in off.items())

@@ -40,8 +40,8 @@ def check_specs(table: TidyTable, key: dg.AssetKey, with_sources: bool) -> list[
                             "0-100 000, durations non-negative, sleep stages adding up to the time asleep within a "
                             "minute, scores 0-100, no day after today.",
         "no_future_days": "No row is dated after today (in the configured time zone).",
-        "rows_match_raw": "Each provider's rows equal what the raw store's live records give: nothing unmodelled, "
-                          "nothing stale.",
+        "rows_match_raw": "Each provider's rows of the days the run modelled (a change-driven one's: all) equal "
+                          "what the raw store's live records give: nothing unmodelled, nothing stale.",
         "fresh": f"Each enabled date-driven provider has a row within the last {table.fresh_within_days} days.",
         "origins_agree": "Warns of days where the live API and an imported export both have data and differ by "
                          f"more than the importer's `tolerance_pct` in {table.compare}; the preferred one was kept "
@@ -184,7 +184,8 @@ def build_tidy_asset(registry: Registry, table: TidyTable, partitions: dg.Partit
                 "no_future_days": checks.no_future_days(conn, table.name, today),
             }
             if sources:
-                outcomes["rows_match_raw"] = checks.rows_match_raw(conn, raw, modelled, precedence)
+                outcomes["rows_match_raw"] = checks.rows_match_raw(conn, raw, modelled, precedence, windows=windows,
+                                                                   providers=providers)
             if any(spec.name == "origins_agree" for spec in check_specs(modelled, key, bool(sources))):
                 outcomes["origins_agree"] = checks.origins_agree(conn, modelled, tolerance)
             if table.fresh_within_days is not None:
