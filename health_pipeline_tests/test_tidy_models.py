@@ -390,7 +390,9 @@ def test_column_lineage_names_the_raw_field_of_each_provider(landed: Landed) -> 
     assert isinstance(lineage, dg.TableColumnLineage)
     steps = {(d.asset_key.to_user_string(), d.column_name) for d in lineage.deps_by_column["steps"]}
     assert steps == {("oura_daily_activity", "steps"), ("fitbit_steps", "steps.countSum"), ("withings_activity", "steps"),
-                     ("polar_activities", "steps"), ("import_fitbit_takeout", "rows[].value")}
+                     ("polar_activities", "steps"), ("import_fitbit_takeout", "rows[].value"),
+                     ("import_fitbit_takeout", "rows[].steps"), ("import_garmin_export", "totalSteps"),
+                     ("import_apple_health", "records[].value")}
     schema = metadata("daily_activity")["dagster/column_schema"]
     assert isinstance(schema, dg.TableSchema)
     assert next(c for c in schema.columns if c.name == "distance_m").description == \
@@ -451,7 +453,12 @@ def test_per_record_sources_model_a_long_window_in_slices_with_the_same_rows(
                       ("sleep_sessions", "polar"), ("daily_activity", "polar"), ("workouts", "polar"),
                       ("body_measurements", "polar"),
                       *((t, "fitbit_takeout") for t in ("heart_rate", "daily_activity", "heart_rate_zones", "sleep_sessions",
-                                                        "body_measurements", "daily_vitals", "workouts"))}
+                                                        "body_measurements", "daily_vitals", "workouts")),
+                      *((t, "apple_health") for t in ("heart_rate", "daily_activity", "sleep_sessions",
+                                                      "body_measurements", "daily_vitals", "workouts")),
+                      *((t, "garmin_export") for t in ("heart_rate", "daily_activity", "heart_rate_zones",
+                                                       "sleep_sessions", "body_measurements", "daily_vitals",
+                                                       "workouts", "daily_scores"))}
     tables = ("heart_rate", "sleep_samples")
     before = {t: landed.rows(f"SELECT * FROM {t} ORDER BY ALL") for t in tables}
     store = RawStore(landed.config.app.raw_db)
