@@ -258,6 +258,7 @@ client_secret = "sandbox-secret"
 
 PARTS = ((date(2026, 9, 15), date(2026, 9, 24)), (date(2026, 10, 29), date(2026, 11, 3)))
 HR_EVERY_S = 300
+VITALS_LAST = date(2026, 9, 20)  # layout D's category folders (`Heart Rate Variability/`, …) end here
 
 
 def _lived_days() -> list[date]:
@@ -274,7 +275,8 @@ class Imported:
         parts.mkdir()
         for i, (first, last) in enumerate(PARTS, start=1):
             write_takeout(self.world, parts / f"takeout-20261201T101500Z-00{i}.zip",
-                          ArchiveSpec(layout, hr_every_s=HR_EVERY_S, first=first, last=last, global_export=global_export))
+                          ArchiveSpec(layout, hr_every_s=HR_EVERY_S, first=first, last=last, global_export=global_export,
+                                      legacy_vitals_last=VITALS_LAST if layout == "D" else None))
         self.store = RawStore(base / "raw.sqlite")
         self.summary = import_takeout(parts, self.store, self.zone)
         self.tidy = duckdb.connect(str(base / "health.duckdb"))
@@ -395,7 +397,7 @@ def test_weigh_ins_in_kg_at_their_instants(imported: Imported) -> None:
             lb = round(kg * 2.20462262185, 1)
             expected += [(at, d, "weight", round(lb * 0.45359237, 3)), (at, d, "fat_ratio", logged.fat_pct)]
     got = imported.rows("SELECT measured_at, day, metric, value FROM body_measurements WHERE provider = 'fitbit' "
-                        "ORDER BY measured_at, metric DESC")
+                        "AND metric IN ('weight', 'fat_ratio') ORDER BY measured_at, metric DESC")
     assert [(at.astimezone(timezone.utc), day, metric, value) for at, day, metric, value in got] == \
         sorted(expected, key=lambda e: (e[0], e[2] != "weight"))
 
@@ -418,9 +420,48 @@ def test_sleep_and_workouts(imported: Imported) -> None:
     assert [(d, s.astimezone(timezone.utc), dur) for d, s, dur in workouts] == expected
 
 
+def test_nightly_vitals_from_the_folders_then_googles_csvs(imported: Imported) -> None:
+    world, google = imported.world, imported.summary.layout == "Google Takeout, Google Health"
+    folders: dict[str, dict[date, float]] = {k: {} for k in ("hrv", "spo2", "breathing", "deviation", "skin", "vo2")}
+    csv = {k: dict[date, float]() for k in folders}
+    for d in _lived_days():
+        vitals = {stream: tracker.vitals(world, d, stream) for stream in tracker.VITAL_STREAMS}
+        night = night_for(world, d)
+        if vitals["daily-heart-rate-variability"] is None or night is None:
+            continue
+        hrv, spo2 = vitals["daily-heart-rate-variability"].hrv_ms, vitals["daily-oxygen-saturation"].spo2_avg_pct
+        temperature, breathing = vitals["daily-sleep-temperature-derivations"], vitals["daily-respiratory-rate"]
+        if not google or d <= VITALS_LAST:  # the category folders: a row a night, on the night's date
+            for key, value in (("hrv", hrv), ("spo2", spo2), ("breathing", breathing.breaths_per_min),
+                               ("skin", temperature.skin_temp_c),
+                               ("deviation", round(round((temperature.skin_temp_c - temperature.skin_temp_baseline_c)
+                                                         * 500, 4) / 500, 3))):
+                folders[key][d] = value
+        if google:  # Google's: on the night's date, breathing at the sleep's end (milli-breaths) on the zone's day
+            for key, value in (("hrv", hrv), ("spo2", spo2), ("skin", temperature.skin_temp_c),
+                               ("deviation", round(temperature.skin_temp_c - temperature.skin_temp_baseline_c, 3)),
+                               ("vo2", round(15.3 * 190 / vitals["daily-resting-heart-rate"].resting_hr_bpm, 1))):
+                csv[key][d] = value
+            csv["breathing"][imported.day_of(night.wake)] = round(breathing.breaths_per_min * 1000) / 1000
+    expected = {key: {**csv[key], **folders[key]} for key in folders}  # the folders keep the days they have
+    got = imported.rows("SELECT day, hrv_ms, spo2_pct, respiratory_rate_brpm, temperature_deviation_c, skin_temp_c, "
+                        "vo2_max FROM daily_vitals WHERE provider = 'fitbit' ORDER BY day")
+    for i, key in enumerate(("hrv", "spo2", "breathing", "deviation", "skin", "vo2"), start=1):
+        assert {row[0]: row[i] for row in got if row[i] is not None} == expected[key], key
+    if google:  # some days from each
+        assert {d for d in expected["hrv"] if d > VITALS_LAST} and {d for d in expected["hrv"] if d <= VITALS_LAST}
+    heights = imported.rows("SELECT measured_at, day, value, unit FROM body_measurements WHERE provider = 'fitbit' "
+                            "AND metric = 'height' ORDER BY measured_at")
+    measured = [world.local_midnight(first) + timedelta(hours=8, minutes=30) for first, _ in PARTS]
+    assert [(at.astimezone(timezone.utc), day, value, unit) for at, day, value, unit in heights] == \
+        ([(at.astimezone(timezone.utc), imported.day_of(at), 1.8, "m") for at in measured] if google else [])
+
+
 def test_each_layout_reads_the_families_it_has(imported: Imported) -> None:
     google = {"google_steps", "google_distance", "google_calories", "google_floors", "google_altitude",
-              "google_active_minutes", "google_active_zone_minutes", "google_weight", "google_body_fat", "google_resting_heart_rate", "google_heart_rate"}
+              "google_active_minutes", "google_active_zone_minutes", "google_weight", "google_body_fat", "google_resting_heart_rate", "google_heart_rate",
+              "google_daily_hrv", "google_daily_spo2", "google_respiratory_rate_sleep", "google_sleep_temperature",
+              "google_daily_vo2_max", "google_height"}
     assert imported.summary.failed == []
     if imported.summary.layout == "Google Takeout, Fitbit":
         assert not google & set(imported.summary.kinds)

@@ -41,8 +41,11 @@ SOURCE = ImportSource(
         TidyInput("heart_rate", ("heart_rate", "google_heart_rate"), _W),
         TidyInput("heart_rate_zones", ("time_in_heart_rate_zones", "google_active_zone_minutes"), _W),
         TidyInput("sleep_sessions", ("sleep",), _W),
-        TidyInput("body_measurements", ("weight", "google_weight", "google_body_fat"), _W),
+        TidyInput("body_measurements", ("weight", "google_weight", "google_body_fat", "google_height"), _W),
         TidyInput("workouts", ("exercise",), _W),
-        TidyInput("daily_vitals", ("daily_hrv", "daily_spo2", "daily_respiratory_rate", "computed_temperature"), _W),
+        TidyInput("daily_vitals", ("daily_hrv", "daily_spo2", "daily_respiratory_rate", "computed_temperature",
+                                    "google_daily_hrv", "google_daily_spo2", "google_daily_respiratory_rate",
+                                    "google_respiratory_rate_sleep", "google_sleep_temperature",
+                                    "google_daily_vo2_max"), _W),
     ),
 )

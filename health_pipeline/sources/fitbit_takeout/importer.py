@@ -35,7 +35,7 @@ import orjson
 from health_pipeline.sources.fitbit_takeout.archive import Entry, Export, FileError, open_export
 from health_pipeline.sources.fitbit_takeout.clock import (ClockDecision, by_google_csv, by_sleep, naive_seconds,
                                                           offset_at, zone_days)
-from health_pipeline.sources.fitbit_takeout.formats import GOOGLE_CSV, JSON_DAY, JSON_TIME
+from health_pipeline.sources.fitbit_takeout.formats import GOOGLE_CSV, GOOGLE_DAILY_CSV, JSON_DAY, JSON_TIME
 from health_pipeline.storage.raw_store import LandingCounts, RawRecord, RawStore
 
 PROVIDER = "fitbit_takeout"
@@ -123,23 +123,47 @@ def _csv_rows(entry: Entry) -> list[dict[str, str]]:
     return rows
 
 
-_GOOGLE_COLUMNS = {resource: columns for resource, columns in GOOGLE_CSV.values()}
+_GOOGLE_COLUMNS = {resource: columns for resource, columns in (*GOOGLE_CSV.values(), *GOOGLE_DAILY_CSV.values())}
+_INSTANT = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:?\d{2})$")
+_WALL = re.compile(r"^\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$")
 
 
 def _google_rows(entry: Entry) -> tuple[list[dict[str, str]], np.ndarray]:
     """A Google CSV's rows and their instants (UTC seconds); its value columns checked by header name."""
-    rows = _csv_rows(entry)
+    rows = _checked_rows(entry)
     if not rows:
         return [], np.zeros(0, "int64")
-    missing = [c for c in _GOOGLE_COLUMNS[entry.kind.family] if c not in rows[0]]
-    if missing:
-        raise FileError(f"{entry.name}: no {missing[0]!r} column (found {', '.join(rows[0])})")
     # `2026-08-01T01:15:09.096319Z`: the instant to the second (Fitbit's own series are whole seconds)
     utc = naive_seconds([r["timestamp"][:19] for r in rows], "%Y-%m-%dT%H:%M:%S")
     if (utc < 0).any():
         bad = rows[int(np.flatnonzero(utc < 0)[0])]["timestamp"]
         raise FileError(f"{entry.name}: a timestamp is not an ISO instant ({bad!r})")
     return rows, utc
+
+
+def _checked_rows(entry: Entry) -> list[dict[str, str]]:
+    """A Google CSV's rows, its value columns checked by header name."""
+    rows = _csv_rows(entry)
+    missing = [c for c in _GOOGLE_COLUMNS[entry.kind.family] if rows and c not in rows[0]]
+    if missing:
+        raise FileError(f"{entry.name}: no {missing[0]!r} column (found {', '.join(rows[0])})")
+    return rows
+
+
+def _google_daily_days(entry: Entry, rows: list[dict[str, str]], zone: ZoneInfo) -> np.ndarray:
+    """The day of each row of a Google daily CSV (days since 1970): an instant with `Z` or an offset on the
+    configured zone's calendar, a date or a wall-clock time (no zone) on its own date."""
+    days = np.zeros(len(rows), "int64")
+    for i, row in enumerate(rows):
+        stamp = (row.get("timestamp") or "").strip()
+        if _INSTANT.match(stamp):
+            moment = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+            days[i] = zone_days(np.array([int(moment.timestamp())], "int64"), zone)[0]
+        elif _WALL.match(stamp):
+            days[i] = date.fromisoformat(stamp[:10]).toordinal() - 719163
+        else:
+            raise FileError(f"{entry.name}: a timestamp is neither a date nor an ISO time ({stamp!r})")
+    return days
 
 
 def _times(rows: list[Any], entry: Entry) -> np.ndarray:
@@ -269,6 +293,9 @@ class _Importer:
             return self._daily_csv(entry)
         if form == "google_csv":
             return self._google_csv(entry)
+        if form == "google_daily":
+            rows = _checked_rows(entry)
+            return list(self._group(entry, rows, _google_daily_days(entry, rows, self.zone), {}))
         return self._items(entry)
 
     def _offset(self, day: date) -> int:
