@@ -590,3 +590,39 @@ def test_importing_again_in_another_zone_re_dates_the_records(tmp_path: Path) ->
     assert again.counts.days == {"2026-05-26", "2026-05-27", "2026-05-28"}  # the days to model again
     same = import_takeout(archive, store, ZoneInfo("UTC"))
     assert (same.counts.new, same.counts.changed, same.counts.deleted) == (0, 0, 0)
+
+
+def test_files_with_the_bytes_of_their_last_import_are_not_read_again(tmp_path: Path, world: SandboxWorld,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    from health_pipeline.sources.fitbit_takeout import importer
+
+    target = write_takeout(world, tmp_path / "export", ArchiveSpec("D", first=LAST - timedelta(days=6), last=LAST),
+                           zipped=False)
+    store = RawStore(tmp_path / "raw.sqlite")
+    first = import_takeout(target, store, BERLIN)
+    files = sum(k.files for k in first.kinds.values())
+    assert first.failed == [] and first.unchanged_files == 0 and files > 40
+
+    def never(*args: object) -> None:
+        raise AssertionError("a file of the same bytes was parsed again")
+    with monkeypatch.context() as patched:  # neither the clock detected again nor any file parsed
+        patched.setattr(importer._Importer, "_records", never)
+        patched.setattr(importer._Importer, "detect", never)
+        same = import_takeout(target, store, BERLIN)
+    assert same.unchanged_files == files
+    assert (same.counts.new, same.counts.changed, same.counts.deleted, same.counts.days) == (0, 0, 0, set())
+    assert {k: (v.files, v.records, v.days) for k, v in same.kinds.items()} == \
+        {k: (v.files, v.records, v.days) for k, v in first.kinds.items()}
+    assert (same.clock.intraday, same.clock.method, same.weight_unit) == (first.clock.intraday, first.clock.method, "lb")
+
+    # one file changed: that file alone is read (a step more in its first reading)
+    steps = next((target / "Takeout/Google\u00a0Health/Physical Activity_GoogleData").glob("steps_*.csv"))
+    header, row, *rest = steps.read_text().splitlines()
+    stamp, count, source = row.split(",")
+    steps.write_text("\n".join([header, f"{stamp},{int(count) + 1},{source}", *rest]) + "\n")
+    changed = import_takeout(target, store, BERLIN)
+    assert changed.unchanged_files == files - 1
+    assert (changed.counts.new, changed.counts.changed, changed.counts.deleted) == (0, 1, 0)
+    # another zone: the same bytes read otherwise, every file read again
+    moved = import_takeout(target, store, ZoneInfo("Asia/Tokyo"))
+    assert moved.unchanged_files == 0 and moved.counts.changed > 0
