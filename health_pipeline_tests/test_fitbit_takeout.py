@@ -626,3 +626,42 @@ def test_files_with_the_bytes_of_their_last_import_are_not_read_again(tmp_path: 
     # another zone: the same bytes read otherwise, every file read again
     moved = import_takeout(target, store, ZoneInfo("Asia/Tokyo"))
     assert moved.unchanged_files == 0 and moved.counts.changed > 0
+
+
+def test_googles_nightly_files_in_their_readmes_shapes(tmp_path: Path) -> None:
+    # Headers as Google's `*_readme.txt` texts name them (public repositories hold these READMEs; the
+    # rows are ours): single files and dated ones, a date, a wall-clock time and a UTC instant.
+    breathing = ",".join(f"{stage} sleep stats - {what}" for stage in ("deep", "light", "rem", "full")
+                         for what in ("milli breaths per minute", "standard deviation milli breaths per minute",
+                                      "signal to noise"))
+    archive = _zip(tmp_path / "takeout.zip", {
+        f"{GH}/daily_heart_rate_variability.csv": "timestamp,average heart rate variability milliseconds,"
+        "non rem heart rate beats per minute,entropy,deep sleep root mean square of successive differences milliseconds,"
+        "data source\n2026-05-27,41.5,55,2.9,48.2,Google Health App\n2026-05-28T00:00:00,43.25,54,2.8,50.1,Google Health App\n",
+        f"{GH}/daily_respiratory_rate.csv": "timestamp,breaths per minute,data source\n2026-05-27,14.8,Google Health App\n",
+        # one sleep ending 22:30Z: the 28th in Tokyo; the 27th has the daily file's value, which wins
+        f"{GH}/respiratory_rate_sleep_summary_2026-05-01.csv": f"timestamp,{breathing},data source\n"
+        f"2026-05-27T22:30:00Z,{','.join(['15250', '800', '20.1'] * 4)},Pixel Watch\n"
+        f"2026-05-27T06:30:00Z,{','.join(['13000', '800', '20.1'] * 4)},Pixel Watch\n",
+        f"{GH}/daily_sleep_temperature_derivations.csv": "timestamp,nightly temperature celsius,baseline temperature celsius,"
+        "relative nightly stddev 30d celsius,data source\n2026-05-28,34.31,34.2,0.4,Google Health App\n",
+        f"{GH}/daily_vo2_max.csv": "timestamp,daily vo2 max value,data source\n2026-05-28,44.7,Google Health App\n",
+        f"{GH}/daily_oxygen_saturation_2026-05-01.csv": "timestamp,average percentage,data source\n2026-05-28,96.4,Pixel Watch\n",
+        f"{GH}/height.csv": "timestamp,height millimeters,data source\n2026-05-27T06:00:00Z,1765,Fitbit App\n"})
+    store = RawStore(tmp_path / "raw.sqlite")
+    summary = import_takeout(archive, store, ZoneInfo("Asia/Tokyo"))
+    assert summary.failed == [] and summary.skipped == 0
+    with duckdb.connect() as conn:
+        for table in ("daily_vitals", "body_measurements"):
+            rebuild_table(conn, store, TABLES[table], date(2026, 5, 20), date(2026, 5, 31), timezone="Asia/Tokyo")
+        vitals = conn.execute("SELECT day, hrv_ms, spo2_pct, respiratory_rate_brpm, temperature_deviation_c, skin_temp_c, "
+                              "vo2_max FROM daily_vitals ORDER BY day").fetchall()
+        height = conn.execute("SELECT measured_at, day, metric, value, unit FROM body_measurements").fetchall()
+    assert vitals == [(date(2026, 5, 27), 41.5, None, 14.8, None, None, None),
+                      (date(2026, 5, 28), 43.25, 96.4, 15.25, 0.11, 34.31, 44.7)]
+    assert [(at.astimezone(timezone.utc), *rest) for at, *rest in height] == [
+        (datetime(2026, 5, 27, 6, tzinfo=timezone.utc), date(2026, 5, 27), "height", 1.765, "m")]
+    bad = _zip(tmp_path / "bad.zip", {f"{GH}/daily_vo2_max.csv": "timestamp,daily vo2 max value\nyesterday,44.7\n"})
+    assert import_takeout(bad, RawStore(tmp_path / "bad.sqlite"), ZoneInfo("UTC")).failed == [
+        "Takeout/Google Health/Physical Activity_GoogleData/daily_vo2_max.csv: a timestamp is neither a date nor an ISO "
+        "time ('yesterday')"]
