@@ -21,7 +21,8 @@ Importing again. Each file's sha256 is kept (sync_state `archive` detail, `files
 were derived with besides its bytes (`context`: the configured zone, and per family the clock found, the
 nights' offsets, the other files a family's records depend on). A file with the same bytes and context is
 not read again; when every sleep and heart-rate file is unchanged, the clock found last time is reused
-instead of detected again. The ten-year export again: 239 s -> see bench/README.md.
+instead of detected again: the ten-year export of bench/import_takeout.py again took 3.1 s (49.7 s when
+every file was read again, on the same busy machine).
 """
 
 import csv
