@@ -125,6 +125,7 @@ def test_each_layout_imports_and_models_the_world_exactly(tmp_path: Path, world:
                                           for r in s.resources])
     again = import_takeout(target, store, BERLIN)
     assert (again.counts.new, again.counts.changed, again.counts.deleted) == (0, 0, 0)
+    assert again.unchanged_files == sum(k.files for k in again.kinds.values())  # none read again: same sha256
     assert store.fingerprint(PROVIDER, [r for t in TABLES.values() for s in t.sources if s.provider == PROVIDER
                                         for r in s.resources]) == before
 
