@@ -648,7 +648,9 @@ def test_googles_nightly_files_in_their_readmes_shapes(tmp_path: Path) -> None:
         "relative nightly stddev 30d celsius,data source\n2026-05-28,34.31,34.2,0.4,Google Health App\n",
         f"{GH}/daily_vo2_max.csv": "timestamp,daily vo2 max value,data source\n2026-05-28,44.7,Google Health App\n",
         f"{GH}/daily_oxygen_saturation_2026-05-01.csv": "timestamp,average percentage,data source\n2026-05-28,96.4,Pixel Watch\n",
-        f"{GH}/height.csv": "timestamp,height millimeters,data source\n2026-05-27T06:00:00Z,1765,Fitbit App\n"})
+        f"{GH}/height.csv": "timestamp,height millimeters,data source\n2026-05-27T06:00:00Z,1765,Fitbit App\n",
+        "Takeout/Google\u00a0Health/Body Temperature_GoogleData/body_temperature_2026-05-01.csv":
+            "timestamp,temperature celsius,data source\n2026-05-27T20:10:00Z,37.2,Google Health App\n"})
     store = RawStore(tmp_path / "raw.sqlite")
     summary = import_takeout(archive, store, ZoneInfo("Asia/Tokyo"))
     assert summary.failed == [] and summary.skipped == 0
@@ -657,11 +659,14 @@ def test_googles_nightly_files_in_their_readmes_shapes(tmp_path: Path) -> None:
             rebuild_table(conn, store, TABLES[table], date(2026, 5, 20), date(2026, 5, 31), timezone="Asia/Tokyo")
         vitals = conn.execute("SELECT day, hrv_ms, spo2_pct, respiratory_rate_brpm, temperature_deviation_c, skin_temp_c, "
                               "vo2_max FROM daily_vitals ORDER BY day").fetchall()
-        height = conn.execute("SELECT measured_at, day, metric, value, unit FROM body_measurements").fetchall()
+        height = conn.execute("SELECT measured_at, day, metric, value, unit FROM body_measurements "
+                              "ORDER BY measured_at").fetchall()
     assert vitals == [(date(2026, 5, 27), 41.5, None, 14.8, None, None, None),
                       (date(2026, 5, 28), 43.25, 96.4, 15.25, 0.11, 34.31, 44.7)]
     assert [(at.astimezone(timezone.utc), *rest) for at, *rest in height] == [
-        (datetime(2026, 5, 27, 6, tzinfo=timezone.utc), date(2026, 5, 27), "height", 1.765, "m")]
+        (datetime(2026, 5, 27, 6, tzinfo=timezone.utc), date(2026, 5, 27), "height", 1.765, "m"),
+        # a thermometer's reading, not the night's skin: a body measurement, on Tokyo's calendar
+        (datetime(2026, 5, 27, 20, 10, tzinfo=timezone.utc), date(2026, 5, 28), "body_temperature", 37.2, "degC")]
     bad = _zip(tmp_path / "bad.zip", {f"{GH}/daily_vo2_max.csv": "timestamp,daily vo2 max value\nyesterday,44.7\n"})
     assert import_takeout(bad, RawStore(tmp_path / "bad.sqlite"), ZoneInfo("UTC")).failed == [
         "Takeout/Google Health/Physical Activity_GoogleData/daily_vo2_max.csv: a timestamp is neither a date nor an ISO "

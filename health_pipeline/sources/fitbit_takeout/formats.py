@@ -60,6 +60,8 @@ GOOGLE_CSV: dict[str, tuple[str, tuple[str, ...]]] = {
     "resting_heart_rate": ("google_resting_heart_rate", ("beats per minute",)),
     "daily_resting_heart_rate": ("google_resting_heart_rate", ("beats per minute",)),
     "height": ("google_height", ("height millimeters",)),  # one file, `height.csv`
+    # a thermometer's reading (README: "The body temperature in Celsius"), not the nightly skin temperature
+    "body_temperature": ("google_body_temperature", ("temperature celsius",)),
 }
 # Google's nightly and daily vitals, one reading a night or day (`<family>_YYYY-MM-DD.csv` or `<family>.csv`),
 # dated by their own `timestamp`: a date (`2024-09-26`) or a wall-clock time on its date, an instant (`Z`, an
@@ -81,7 +83,7 @@ _JSON_FILE = re.compile(r"^(?P<family>[a-z_]+)-(?P<tail>\d{4}-\d{2}-\d{2}|\d+)\.
 _CSV_FILE = re.compile(r"^(?P<prefix>[A-Za-z0-9 ()]+?) - (?P<tail>[0-9()-]+?)\.csv$")
 # anchored: `daily_heart_rate_zones.csv` is its own family, never heart rate
 _GOOGLE_FILE = re.compile(r"^(?P<family>[a-z_0-9]+?)(?:_\d{4}-\d{2}-\d{2})?\.csv$")
-GOOGLE_FOLDERS = ("Physical Activity_GoogleData", "TIMESERIES_GoogleData")
+GOOGLE_FOLDERS = ("Physical Activity_GoogleData", "TIMESERIES_GoogleData", "Body Temperature_GoogleData")
 
 
 @dataclass(frozen=True)
