@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import duckdb  # noqa: E402
 
 from health_pipeline.sandbox.world import SandboxClock, SandboxWorld  # noqa: E402
-from health_pipeline.sources.fitbit_takeout import IMPORTER  # noqa: E402
+from health_pipeline.sources.fitbit_takeout import SOURCE  # noqa: E402
 from health_pipeline.sources.fitbit_takeout.sandbox.generate import ArchiveSpec, write_takeout  # noqa: E402
 from health_pipeline.sources.fitbit_takeout.importer import import_takeout  # noqa: E402
 from health_pipeline.storage.raw_store import RawStore  # noqa: E402
@@ -55,7 +55,7 @@ def main() -> None:
         imported = time.perf_counter() - started
         started = time.perf_counter()
         with duckdb.connect(str(Path(work) / "health.duckdb")) as conn:
-            for name in {t.table for t in IMPORTER.tidy}:
+            for name in {t.table for t in SOURCE.tidy}:
                 rebuild_table(conn, store, TABLES[name], world.first_day(), world.today() - timedelta(days=1),
                               providers=["fitbit"], timezone=world.timezone)
             modelled = time.perf_counter() - started

@@ -125,6 +125,7 @@ def test_each_layout_imports_and_models_the_world_exactly(tmp_path: Path, world:
                                           for r in s.resources])
     again = import_takeout(target, store, BERLIN)
     assert (again.counts.new, again.counts.changed, again.counts.deleted) == (0, 0, 0)
+    assert again.unchanged_files == sum(k.files for k in again.kinds.values())  # none read again: same sha256
     assert store.fingerprint(PROVIDER, [r for t in TABLES.values() for s in t.sources if s.provider == PROVIDER
                                         for r in s.resources]) == before
 
@@ -258,6 +259,7 @@ client_secret = "sandbox-secret"
 
 PARTS = ((date(2026, 9, 15), date(2026, 9, 24)), (date(2026, 10, 29), date(2026, 11, 3)))
 HR_EVERY_S = 300
+VITALS_LAST = date(2026, 9, 20)  # layout D's category folders (`Heart Rate Variability/`, …) end here
 
 
 def _lived_days() -> list[date]:
@@ -274,7 +276,8 @@ class Imported:
         parts.mkdir()
         for i, (first, last) in enumerate(PARTS, start=1):
             write_takeout(self.world, parts / f"takeout-20261201T101500Z-00{i}.zip",
-                          ArchiveSpec(layout, hr_every_s=HR_EVERY_S, first=first, last=last, global_export=global_export))
+                          ArchiveSpec(layout, hr_every_s=HR_EVERY_S, first=first, last=last, global_export=global_export,
+                                      legacy_vitals_last=VITALS_LAST if layout == "D" else None))
         self.store = RawStore(base / "raw.sqlite")
         self.summary = import_takeout(parts, self.store, self.zone)
         self.tidy = duckdb.connect(str(base / "health.duckdb"))
@@ -395,7 +398,7 @@ def test_weigh_ins_in_kg_at_their_instants(imported: Imported) -> None:
             lb = round(kg * 2.20462262185, 1)
             expected += [(at, d, "weight", round(lb * 0.45359237, 3)), (at, d, "fat_ratio", logged.fat_pct)]
     got = imported.rows("SELECT measured_at, day, metric, value FROM body_measurements WHERE provider = 'fitbit' "
-                        "ORDER BY measured_at, metric DESC")
+                        "AND metric IN ('weight', 'fat_ratio') ORDER BY measured_at, metric DESC")
     assert [(at.astimezone(timezone.utc), day, metric, value) for at, day, metric, value in got] == \
         sorted(expected, key=lambda e: (e[0], e[2] != "weight"))
 
@@ -418,9 +421,48 @@ def test_sleep_and_workouts(imported: Imported) -> None:
     assert [(d, s.astimezone(timezone.utc), dur) for d, s, dur in workouts] == expected
 
 
+def test_nightly_vitals_from_the_folders_then_googles_csvs(imported: Imported) -> None:
+    world, google = imported.world, imported.summary.layout == "Google Takeout, Google Health"
+    folders: dict[str, dict[date, float]] = {k: {} for k in ("hrv", "spo2", "breathing", "deviation", "skin", "vo2")}
+    csv = {k: dict[date, float]() for k in folders}
+    for d in _lived_days():
+        vitals = {stream: tracker.vitals(world, d, stream) for stream in tracker.VITAL_STREAMS}
+        night = night_for(world, d)
+        if vitals["daily-heart-rate-variability"] is None or night is None:
+            continue
+        hrv, spo2 = vitals["daily-heart-rate-variability"].hrv_ms, vitals["daily-oxygen-saturation"].spo2_avg_pct
+        temperature, breathing = vitals["daily-sleep-temperature-derivations"], vitals["daily-respiratory-rate"]
+        if not google or d <= VITALS_LAST:  # the category folders: a row a night, on the night's date
+            for key, value in (("hrv", hrv), ("spo2", spo2), ("breathing", breathing.breaths_per_min),
+                               ("skin", temperature.skin_temp_c),
+                               ("deviation", round(round((temperature.skin_temp_c - temperature.skin_temp_baseline_c)
+                                                         * 500, 4) / 500, 3))):
+                folders[key][d] = value
+        if google:  # Google's: on the night's date, breathing at the sleep's end (milli-breaths) on the zone's day
+            for key, value in (("hrv", hrv), ("spo2", spo2), ("skin", temperature.skin_temp_c),
+                               ("deviation", round(temperature.skin_temp_c - temperature.skin_temp_baseline_c, 3)),
+                               ("vo2", round(15.3 * 190 / vitals["daily-resting-heart-rate"].resting_hr_bpm, 1))):
+                csv[key][d] = value
+            csv["breathing"][imported.day_of(night.wake)] = round(breathing.breaths_per_min * 1000) / 1000
+    expected = {key: {**csv[key], **folders[key]} for key in folders}  # the folders keep the days they have
+    got = imported.rows("SELECT day, hrv_ms, spo2_pct, respiratory_rate_brpm, temperature_deviation_c, skin_temp_c, "
+                        "vo2_max FROM daily_vitals WHERE provider = 'fitbit' ORDER BY day")
+    for i, key in enumerate(("hrv", "spo2", "breathing", "deviation", "skin", "vo2"), start=1):
+        assert {row[0]: row[i] for row in got if row[i] is not None} == expected[key], key
+    if google:  # some days from each
+        assert {d for d in expected["hrv"] if d > VITALS_LAST} and {d for d in expected["hrv"] if d <= VITALS_LAST}
+    heights = imported.rows("SELECT measured_at, day, value, unit FROM body_measurements WHERE provider = 'fitbit' "
+                            "AND metric = 'height' ORDER BY measured_at")
+    measured = [world.local_midnight(first) + timedelta(hours=8, minutes=30) for first, _ in PARTS]
+    assert [(at.astimezone(timezone.utc), day, value, unit) for at, day, value, unit in heights] == \
+        ([(at.astimezone(timezone.utc), imported.day_of(at), 1.8, "m") for at in measured] if google else [])
+
+
 def test_each_layout_reads_the_families_it_has(imported: Imported) -> None:
     google = {"google_steps", "google_distance", "google_calories", "google_floors", "google_altitude",
-              "google_active_minutes", "google_active_zone_minutes", "google_weight", "google_body_fat", "google_resting_heart_rate", "google_heart_rate"}
+              "google_active_minutes", "google_active_zone_minutes", "google_weight", "google_body_fat", "google_resting_heart_rate", "google_heart_rate",
+              "google_daily_hrv", "google_daily_spo2", "google_respiratory_rate_sleep", "google_sleep_temperature",
+              "google_daily_vo2_max", "google_height"}
     assert imported.summary.failed == []
     if imported.summary.layout == "Google Takeout, Fitbit":
         assert not google & set(imported.summary.kinds)
@@ -549,3 +591,83 @@ def test_importing_again_in_another_zone_re_dates_the_records(tmp_path: Path) ->
     assert again.counts.days == {"2026-05-26", "2026-05-27", "2026-05-28"}  # the days to model again
     same = import_takeout(archive, store, ZoneInfo("UTC"))
     assert (same.counts.new, same.counts.changed, same.counts.deleted) == (0, 0, 0)
+
+
+def test_files_with_the_bytes_of_their_last_import_are_not_read_again(tmp_path: Path, world: SandboxWorld,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    from health_pipeline.sources.fitbit_takeout import importer
+
+    target = write_takeout(world, tmp_path / "export", ArchiveSpec("D", first=LAST - timedelta(days=6), last=LAST),
+                           zipped=False)
+    store = RawStore(tmp_path / "raw.sqlite")
+    first = import_takeout(target, store, BERLIN)
+    files = sum(k.files for k in first.kinds.values())
+    assert first.failed == [] and first.unchanged_files == 0 and files > 40
+
+    def never(*args: object) -> None:
+        raise AssertionError("a file of the same bytes was parsed again")
+    with monkeypatch.context() as patched:  # neither the clock detected again nor any file parsed
+        patched.setattr(importer._Importer, "_records", never)
+        patched.setattr(importer._Importer, "detect", never)
+        same = import_takeout(target, store, BERLIN)
+    assert same.unchanged_files == files
+    assert (same.counts.new, same.counts.changed, same.counts.deleted, same.counts.days) == (0, 0, 0, set())
+    assert {k: (v.files, v.records, v.days) for k, v in same.kinds.items()} == \
+        {k: (v.files, v.records, v.days) for k, v in first.kinds.items()}
+    assert (same.clock.intraday, same.clock.method, same.weight_unit) == (first.clock.intraday, first.clock.method, "lb")
+
+    # one file changed: that file alone is read (a step more in its first reading)
+    steps = next((target / "Takeout/Google\u00a0Health/Physical Activity_GoogleData").glob("steps_*.csv"))
+    header, row, *rest = steps.read_text().splitlines()
+    stamp, count, source = row.split(",")
+    steps.write_text("\n".join([header, f"{stamp},{int(count) + 1},{source}", *rest]) + "\n")
+    changed = import_takeout(target, store, BERLIN)
+    assert changed.unchanged_files == files - 1
+    assert (changed.counts.new, changed.counts.changed, changed.counts.deleted) == (0, 1, 0)
+    # another zone: the same bytes read otherwise, every file read again
+    moved = import_takeout(target, store, ZoneInfo("Asia/Tokyo"))
+    assert moved.unchanged_files == 0 and moved.counts.changed > 0
+
+
+def test_googles_nightly_files_in_their_readmes_shapes(tmp_path: Path) -> None:
+    # Headers as Google's `*_readme.txt` texts name them (public repositories hold these READMEs; the
+    # rows are ours): single files and dated ones, a date, a wall-clock time and a UTC instant.
+    breathing = ",".join(f"{stage} sleep stats - {what}" for stage in ("deep", "light", "rem", "full")
+                         for what in ("milli breaths per minute", "standard deviation milli breaths per minute",
+                                      "signal to noise"))
+    archive = _zip(tmp_path / "takeout.zip", {
+        f"{GH}/daily_heart_rate_variability.csv": "timestamp,average heart rate variability milliseconds,"
+        "non rem heart rate beats per minute,entropy,deep sleep root mean square of successive differences milliseconds,"
+        "data source\n2026-05-27,41.5,55,2.9,48.2,Google Health App\n2026-05-28T00:00:00,43.25,54,2.8,50.1,Google Health App\n",
+        f"{GH}/daily_respiratory_rate.csv": "timestamp,breaths per minute,data source\n2026-05-27,14.8,Google Health App\n",
+        # one sleep ending 22:30Z: the 28th in Tokyo; the 27th has the daily file's value, which wins
+        f"{GH}/respiratory_rate_sleep_summary_2026-05-01.csv": f"timestamp,{breathing},data source\n"
+        f"2026-05-27T22:30:00Z,{','.join(['15250', '800', '20.1'] * 4)},Pixel Watch\n"
+        f"2026-05-27T06:30:00Z,{','.join(['13000', '800', '20.1'] * 4)},Pixel Watch\n",
+        f"{GH}/daily_sleep_temperature_derivations.csv": "timestamp,nightly temperature celsius,baseline temperature celsius,"
+        "relative nightly stddev 30d celsius,data source\n2026-05-28,34.31,34.2,0.4,Google Health App\n",
+        f"{GH}/daily_vo2_max.csv": "timestamp,daily vo2 max value,data source\n2026-05-28,44.7,Google Health App\n",
+        f"{GH}/daily_oxygen_saturation_2026-05-01.csv": "timestamp,average percentage,data source\n2026-05-28,96.4,Pixel Watch\n",
+        f"{GH}/height.csv": "timestamp,height millimeters,data source\n2026-05-27T06:00:00Z,1765,Fitbit App\n",
+        "Takeout/Google\u00a0Health/Body Temperature_GoogleData/body_temperature_2026-05-01.csv":
+            "timestamp,temperature celsius,data source\n2026-05-27T20:10:00Z,37.2,Google Health App\n"})
+    store = RawStore(tmp_path / "raw.sqlite")
+    summary = import_takeout(archive, store, ZoneInfo("Asia/Tokyo"))
+    assert summary.failed == [] and summary.skipped == 0
+    with duckdb.connect() as conn:
+        for table in ("daily_vitals", "body_measurements"):
+            rebuild_table(conn, store, TABLES[table], date(2026, 5, 20), date(2026, 5, 31), timezone="Asia/Tokyo")
+        vitals = conn.execute("SELECT day, hrv_ms, spo2_pct, respiratory_rate_brpm, temperature_deviation_c, skin_temp_c, "
+                              "vo2_max FROM daily_vitals ORDER BY day").fetchall()
+        height = conn.execute("SELECT measured_at, day, metric, value, unit FROM body_measurements "
+                              "ORDER BY measured_at").fetchall()
+    assert vitals == [(date(2026, 5, 27), 41.5, None, 14.8, None, None, None),
+                      (date(2026, 5, 28), 43.25, 96.4, 15.25, 0.11, 34.31, 44.7)]
+    assert [(at.astimezone(timezone.utc), *rest) for at, *rest in height] == [
+        (datetime(2026, 5, 27, 6, tzinfo=timezone.utc), date(2026, 5, 27), "height", 1.765, "m"),
+        # a thermometer's reading, not the night's skin: a body measurement, on Tokyo's calendar
+        (datetime(2026, 5, 27, 20, 10, tzinfo=timezone.utc), date(2026, 5, 28), "body_temperature", 37.2, "degC")]
+    bad = _zip(tmp_path / "bad.zip", {f"{GH}/daily_vo2_max.csv": "timestamp,daily vo2 max value\nyesterday,44.7\n"})
+    assert import_takeout(bad, RawStore(tmp_path / "bad.sqlite"), ZoneInfo("UTC")).failed == [
+        "Takeout/Google Health/Physical Activity_GoogleData/daily_vo2_max.csv: a timestamp is neither a date nor an ISO "
+        "time ('yesterday')"]

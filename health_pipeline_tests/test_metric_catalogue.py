@@ -60,6 +60,8 @@ def test_lineage_goes_from_metric_to_endpoint() -> None:
         "       <- fitbit_takeout import_fitbit_takeout : item.fat  <- Fitbit export: weight files",
         "       <- fitbit_takeout import_fitbit_takeout : rows[].weight grams  <- Fitbit export: google_weight files",
         "       <- fitbit_takeout import_fitbit_takeout : rows[].body fat percentage  <- Fitbit export: google_body_fat files",
+        "       <- fitbit_takeout import_fitbit_takeout : rows[].height millimeters  <- Fitbit export: google_height files",
+        "       <- fitbit_takeout import_fitbit_takeout : rows[].temperature celsius  <- Fitbit export: google_body_temperature files",
         *(f"       <- garmin_export import_garmin_export : item.weight.{field}  <- Garmin export: biometrics files"
           for field in ("weight", "bodyFat", "muscleMass", "boneMass")),
         "       <- apple_health import_apple_health : records[].value  <- Apple Health export: body_mass files",

@@ -59,14 +59,31 @@ GOOGLE_CSV: dict[str, tuple[str, tuple[str, ...]]] = {
     # The same readings twice (`51` in one, `51.0` in the other): one resource, deduplicated when modelled.
     "resting_heart_rate": ("google_resting_heart_rate", ("beats per minute",)),
     "daily_resting_heart_rate": ("google_resting_heart_rate", ("beats per minute",)),
+    "height": ("google_height", ("height millimeters",)),  # one file, `height.csv`
+    # a thermometer's reading (README: "The body temperature in Celsius"), not the nightly skin temperature
+    "body_temperature": ("google_body_temperature", ("temperature celsius",)),
 }
-GOOGLE_RESOURCES = tuple(dict.fromkeys(resource for resource, _ in GOOGLE_CSV.values()))
+# Google's nightly and daily vitals, one reading a night or day (`<family>_YYYY-MM-DD.csv` or `<family>.csv`),
+# dated by their own `timestamp`: a date (`2024-09-26`) or a wall-clock time on its date, an instant (`Z`, an
+# offset) on the configured zone's calendar. Headers from Google's `*_readme.txt` texts (fitbit-takeout.md §6).
+GOOGLE_DAILY_CSV: dict[str, tuple[str, tuple[str, ...]]] = {
+    "daily_heart_rate_variability": ("google_daily_hrv", ("average heart rate variability milliseconds",)),
+    "daily_oxygen_saturation": ("google_daily_spo2", ("average percentage",)),
+    "daily_respiratory_rate": ("google_daily_respiratory_rate", ("breaths per minute",)),
+    # per sleep, in milli-breaths a minute (`full sleep stats - milli breaths per minute` 14500 = 14.5/min)
+    "respiratory_rate_sleep_summary": ("google_respiratory_rate_sleep", ("full sleep stats - milli breaths per minute",)),
+    # the mean of the night's skin temperature samples and the 30-day median of those means (degC)
+    "daily_sleep_temperature_derivations": ("google_sleep_temperature",
+                                            ("nightly temperature celsius", "baseline temperature celsius")),
+    "daily_vo2_max": ("google_daily_vo2_max", ("daily vo2 max value",)),  # ml/kg/min
+}
+GOOGLE_RESOURCES = tuple(dict.fromkeys(resource for resource, _ in (*GOOGLE_CSV.values(), *GOOGLE_DAILY_CSV.values())))
 
 _JSON_FILE = re.compile(r"^(?P<family>[a-z_]+)-(?P<tail>\d{4}-\d{2}-\d{2}|\d+)\.json$")
 _CSV_FILE = re.compile(r"^(?P<prefix>[A-Za-z0-9 ()]+?) - (?P<tail>[0-9()-]+?)\.csv$")
 # anchored: `daily_heart_rate_zones.csv` is its own family, never heart rate
 _GOOGLE_FILE = re.compile(r"^(?P<family>[a-z_0-9]+?)(?:_\d{4}-\d{2}-\d{2})?\.csv$")
-GOOGLE_FOLDERS = ("Physical Activity_GoogleData", "TIMESERIES_GoogleData")
+GOOGLE_FOLDERS = ("Physical Activity_GoogleData", "TIMESERIES_GoogleData", "Body Temperature_GoogleData")
 
 
 @dataclass(frozen=True)
@@ -74,7 +91,7 @@ class Kind:
     """What one archive file is: its family and how it is read."""
 
     family: str
-    form: Literal["minutes", "daily", "items", "daily_csv", "google_csv"]
+    form: Literal["minutes", "daily", "items", "daily_csv", "google_csv", "google_daily"]
 
 
 def kind_of(name: str, folder: str) -> Kind | None:
@@ -93,6 +110,8 @@ def kind_of(name: str, folder: str) -> Kind | None:
         match = _GOOGLE_FILE.match(name)
         if match and match.group("family") in GOOGLE_CSV:
             return Kind(GOOGLE_CSV[match.group("family")][0], "google_csv")
+        if match and match.group("family") in GOOGLE_DAILY_CSV:
+            return Kind(GOOGLE_DAILY_CSV[match.group("family")][0], "google_daily")
         return None
     match = _CSV_FILE.match(name)
     if match and match.group("prefix") in DAILY_CSV:

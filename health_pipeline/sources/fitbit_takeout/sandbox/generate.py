@@ -13,7 +13,7 @@ import csv
 import io
 import json
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
@@ -38,6 +38,9 @@ class ArchiveSpec:
     google_csv: bool | None = None  # also `Physical Activity_GoogleData/*.csv` (default: layout D)
     global_export: bool = True  # the JSON of `Global Export Data` (a D slice of only Google's CSVs: False)
     steps_factor_on: tuple[date, ...] = ()  # days whose steps the archive has 30 % higher (a disagreement)
+    # the last night the vitals' category folders (`Heart Rate Variability/`, …) have (default: every night);
+    # in the catalog's 2026 export `Temperature/` ends mid-2024 and Google's CSVs go on
+    legacy_vitals_last: date | None = None
     first: date | None = None
     last: date | None = None  # default: the world's first day .. yesterday
 
@@ -116,7 +119,7 @@ def write_takeout(world: SandboxWorld, target: Path, spec: ArchiveSpec, *, zippe
             _exercise(out, folders["activity"], world, spec, first, last)
             out.write(f"{folders['activity']}/badge.json", "[]")  # a file the importer does not read
         if folders.get("csv_sleep"):
-            _vitals_csv(out, folders, world, first, last)
+            _vitals_csv(out, folders, world, first, min(last, spec.legacy_vitals_last or last))
         if spec.google_csv if spec.google_csv is not None else spec.layout == "D":
             _google_csv(out, folders["google"], world, spec, first, last)
     finally:
@@ -388,4 +391,59 @@ def _google_csv(out: _Writer, folder: str, world: SandboxWorld, spec: ArchiveSpe
     out.write(f"{folder}/daily_resting_heart_rate.csv",  # the same readings, written 51.0 here
               _csv(["timestamp", "beats per minute", "data source"], [[at, float(bpm), SOURCE] for at, bpm in resting]))
     out.write(f"{folder}/daily_heart_rate_zones.csv", "timestamp,heart rate zones\n1970-01-01T00:00:00Z,\"{LIGHT}\"\n")
+    _google_vitals(out, folder, world, first, last, stamp)
     out.write(f"{folder}/steps_readme.txt", "Time Series Data Export\n")
+
+
+HR_MAX = 190  # the sandbox person's maximum heart rate, for the VO2 max estimate
+
+
+def vo2_max(resting_hr: int) -> float:
+    """The night's VO2 max (ml/kg/min) as the sandbox tracker estimates it from resting heart rate (Uth et
+    al.: 15.3 x HRmax / HRrest); the world has no VO2 max of its own and the fake API serves none."""
+    return round(15.3 * HR_MAX / resting_hr, 1)
+
+
+_BREATHING_STATS = [f"{stage} sleep stats - {what}" for stage in ("deep", "light", "rem", "full")
+                    for what in ("milli breaths per minute", "standard deviation milli breaths per minute",
+                                 "signal to noise")]
+
+
+def _google_vitals(out: _Writer, folder: str, world: SandboxWorld, first: date, last: date,
+                   stamp: Callable[[datetime], str]) -> None:
+    """Google's nightly vitals (the fake API's daily values): HRV, SpO2, skin temperature and VO2 max a row a
+    night on its date; breathing a row a sleep at its end (an instant), in milli-breaths a minute; height once."""
+    hrv, spo2, temperature, vo2, breathing = [], [], [], [], []
+    for day in _days(first, last):
+        night = night_for(world, day)
+        if (v := tracker.vitals(world, day, "daily-heart-rate-variability")) is not None:
+            hrv.append([day, v.hrv_ms, v.non_rem_hr_bpm, v.hrv_entropy, v.deep_rmssd_ms, SOURCE])
+        if (v := tracker.vitals(world, day, "daily-oxygen-saturation")) is not None:
+            spo2.append([day, v.spo2_avg_pct, v.spo2_low_pct, v.spo2_high_pct, v.spo2_sd_pct, SOURCE])
+        if (v := tracker.vitals(world, day, "daily-sleep-temperature-derivations")) is not None:
+            temperature.append([day, v.skin_temp_c, v.skin_temp_baseline_c, v.skin_temp_sd_c, SOURCE])
+        if (v := tracker.vitals(world, day, "daily-resting-heart-rate")) is not None:
+            vo2.append([day, vo2_max(v.resting_hr_bpm), SOURCE])
+        if (v := tracker.vitals(world, day, "daily-respiratory-rate")) is not None and night is not None:
+            milli = round(v.breaths_per_min * 1000)
+            breathing.append((night.wake.astimezone(timezone.utc).date().replace(day=1),
+                              [stamp(night.wake), *[milli, 900, 21.5] * 4, SOURCE]))
+    out.write(f"{folder}/daily_heart_rate_variability_{first}.csv", _csv(
+        ["timestamp", "average heart rate variability milliseconds", "non rem heart rate beats per minute", "entropy",
+         "deep sleep root mean square of successive differences milliseconds", "data source"], hrv))
+    out.write(f"{folder}/daily_oxygen_saturation_{first}.csv", _csv(
+        ["timestamp", "average percentage", "lower bound percentage", "upper bound percentage",
+         "standard deviation percentage", "data source"], spo2))
+    out.write(f"{folder}/daily_sleep_temperature_derivations_{first}.csv", _csv(
+        ["timestamp", "nightly temperature celsius", "baseline temperature celsius",
+         "relative nightly stddev 30d celsius", "data source"], temperature))
+    out.write(f"{folder}/daily_vo2_max_{first}.csv", _csv(["timestamp", "daily vo2 max value", "data source"], vo2))
+    months: dict[date, list[list[object]]] = {}
+    for month, row in breathing:
+        months.setdefault(month, []).append(row)
+    for month, rows in sorted(months.items()):
+        out.write(f"{folder}/respiratory_rate_sleep_summary_{month}.csv",
+                  _csv(["timestamp", *_BREATHING_STATS, "data source"], rows))
+    measured = world.local_midnight(first) + timedelta(hours=8, minutes=30)
+    out.write(f"{folder}/height.csv", _csv(["timestamp", "height millimeters", "data source"],
+                                           [[stamp(measured), round(HEIGHT_M * 1000), "Fitbit App"]]))
