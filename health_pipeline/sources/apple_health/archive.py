@@ -39,11 +39,6 @@ class Opener:
     def __init__(self, path: Path, member: str | None = None) -> None:
         self.path, self.member = path, member
 
-    @property
-    def member_file(self) -> Path:
-        """The file on disk that holds the XML: the zip, or the XML itself."""
-        return self.path
-
     @contextmanager
     def __call__(self) -> Iterator[IO[bytes]]:
         if self.member is None:

@@ -49,7 +49,6 @@ class ImportSummary:
     counts: LandingCounts = field(default_factory=LandingCounts)
     days: dict[str, tuple[str, str, int]] = field(default_factory=dict)  # resource -> (first, last, days)
     excluded: Counter[str] = field(default_factory=Counter)  # excluded app -> records
-    by_source: Counter[str] = field(default_factory=Counter)  # source -> records
     same_as_last: bool = False  # the very file imported last time, with the same settings: not read again
 
     @property
@@ -144,7 +143,7 @@ def fingerprint(located: Located, settings: AppleHealthConfig) -> str:
     """The sha256 of the file handed over (the zip, or the XML) and of the settings that rank its sources:
     the same export again is recognised without parsing it (seconds, not minutes, for ten years)."""
     digest = hashlib.sha256(orjson.dumps([settings.source_priority, settings.exclude_apps]))
-    with open(located.open.member_file, "rb") as stream:
+    with open(located.open.path, "rb") as stream:  # the zip, or the XML itself
         while chunk := stream.read(1 << 22):
             digest.update(chunk)
     return digest.hexdigest()
@@ -181,7 +180,6 @@ def import_export(path: Path, store: RawStore, settings: AppleHealthConfig, prog
                 for day, parts, sources in staging.days(resource):
                     days.append(day)
                     for name, n in sources.items():
-                        summary.by_source[name] += n
                         if settings.rank(name) is None:
                             summary.excluded[name] += n
                     yield RawRecord(day, day, None, envelope(kind, day, parts, sources, settings))
