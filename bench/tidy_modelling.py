@@ -81,7 +81,7 @@ def main() -> None:
             t0 = time.perf_counter()
             conn.execute(f"""
                 INSERT INTO heart_rate BY NAME
-                SELECT 'fitbit' AS provider, CAST(p.startTime AS TIMESTAMPTZ) AS ts, CAST(day AS DATE) AS day,
+                SELECT 'me' AS person, 'fitbit' AS provider, CAST(p.startTime AS TIMESTAMPTZ) AS ts, CAST(day AS DATE) AS day,
                        p.heartRate.beatsPerMinuteAvg AS bpm, 'minute_avg' AS source
                 FROM (SELECT day, unnest(points) AS p FROM read_json('{folder / "payloads.ndjson"}',
                       columns={{day: 'VARCHAR', points: 'STRUCT(startTime VARCHAR, heartRate STRUCT(beatsPerMinuteAvg DOUBLE))[]'}},

@@ -28,8 +28,8 @@ from urllib.parse import urlsplit
 from pydantic import ValidationError
 
 from health_pipeline.declarations import Registry
-from health_pipeline.settings import (SECRET_KEYS, AppConfig, ConfigError, ImportConfig, ProviderConfig, Secret,
-                                      Section, VictoriaMetricsConfig)
+from health_pipeline.settings import (SECRET_KEYS, AppConfig, ConfigError, ImportConfig, PersonConfig, ProviderConfig,
+                                      Secret, Section, VictoriaMetricsConfig, person_id_problem)
 from health_pipeline.tidy.summary import METRICS
 
 CONFIG_ENV = "HEALTH_PIPELINE_CONFIG"
@@ -49,6 +49,7 @@ class Config:
     sources: Mapping[str, ProviderConfig]  # each API source's section
     summary: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     imports: Mapping[str, ImportConfig] = field(default_factory=dict)  # each import's section
+    people: Mapping[str, PersonConfig] = field(default_factory=dict)  # `[people.<id>]`: a household's people
     registry: Registry = field(default_factory=lambda: Registry(()), compare=False, repr=False)
 
     @property
@@ -82,6 +83,8 @@ class Config:
         shown = {name: {key: _fingerprint_value(value) for key, value in section.model_dump().items()}
                  for name, section in sections.items()}
         shown["summary"] = {metric: list(providers) for metric, providers in self.summary.items()}
+        if self.people:  # absent from a file without people, so older homes keep their fingerprint
+            shown["people"] = {person: section.model_dump() for person, section in self.people.items()}
         text = json.dumps(shown, sort_keys=True, default=str)
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
@@ -263,7 +266,7 @@ def parse_config(data: dict[str, Any], path: Path | None, registry: Registry,
     where = str(path) if path else "(defaults)"
     models = section_models(registry)
     precedence = summary_precedence(registry)
-    known = [*models, "summary"]
+    known = [*models, "summary", "people"]
     for section, value in data.items():
         if section not in known:
             raise ConfigError(f"{where}: unknown section [{section}] (known: {', '.join(known)})")
@@ -293,6 +296,7 @@ def parse_config(data: dict[str, Any], path: Path | None, registry: Registry,
     sources = {s.name: section(s.name) for s in registry.apis}
     imports = {s.name: section(s.name) for s in registry.imports}
     vm = section("victoriametrics")
+    people = _people(data.get("people", {}), where, context, [*sources, *imports])
 
     summary_data = data.get("summary", {})
     for key in summary_data:
@@ -305,7 +309,30 @@ def parse_config(data: dict[str, Any], path: Path | None, registry: Registry,
             raise ConfigError(f"{where}: [summary] {metric}: must be a list, got {value!r}")
         summary[metric] = _precedence(metric, value, list(summary_providers(registry)), default, where)
     return Config(path=path, app=app, victoriametrics=vm, sources=sources, summary=summary, imports=imports,
-                  registry=registry)
+                  people=people, registry=registry)
+
+
+def _people(data: dict[str, Any], where: str, context: dict[str, Any], sources: list[str]) -> dict[str, PersonConfig]:
+    """`[people.<id>]`: each a table of a person's settings, the id a person id."""
+    found = {}
+    for person, values in data.items():
+        problem = person_id_problem(person)
+        if problem:
+            raise ConfigError(f"{where}: [people.{person}]: {problem}")
+        if not isinstance(values, dict):
+            raise ConfigError(f"{where}: [people] {person}: must be a table ([people.{person}]), got {values!r}")
+        try:
+            parsed = PersonConfig.model_validate(values, context=context)
+        except ValidationError as err:
+            key, problem = _one_problem(err, PersonConfig)
+            raise ConfigError(f"{where}: [people.{person}] {key}: {problem}" if key else
+                              f"{where}: [people.{person}]: {problem}") from None
+        unknown = [s for s in parsed.sources or () if s not in sources]
+        if unknown:
+            raise ConfigError(f"{where}: [people.{person}] sources: unknown source {unknown[0]!r} "
+                              f"(known: {', '.join(sources)})")
+        found[person] = parsed
+    return found
 
 
 def _precedence(metric: str, value: list[Any], names: list[str], default: tuple[str, ...], where: str) -> tuple[str, ...]:

@@ -27,6 +27,20 @@ DEFAULT_REDIRECT_URI = "http://localhost:8484/callback"
 RESERVED_LABELS = ("activity", "device", "level", "provider", "segment", "stage", "type", "user", "zone")
 
 
+# A person's id keys their raw records, tokens, tidy rows and the `user` label of their series, and
+# names their cohort's partition in a household: letters, digits, `.`, `_`, `-`, at most 64.
+PERSON_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+DEFAULT_PERSON = "me"  # the single-person home's person (`[app] user`'s default)
+
+
+def person_id_problem(value: str) -> str | None:
+    """Why `value` cannot be a person's id, or None."""
+    if PERSON_ID.fullmatch(value):
+        return None
+    return (f"{value!r} is not a person id: use 1 to 64 letters, digits, '.', '_' or '-', starting with a "
+            "letter or digit (it becomes a metric label and part of partition keys)")
+
+
 class ConfigError(Exception):
     """A configuration problem, phrased as one line for a person to fix."""
 
@@ -92,6 +106,15 @@ def _start_date(value: Any, info: ValidationInfo) -> date:
     return value
 
 
+def _names(value: Any) -> Any:
+    """A list of names, as a tuple (TOML has lists)."""
+    if value is None:
+        return None
+    if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
+        raise ValueError(f"must be a list of names, got {value!r}")
+    return tuple(value)
+
+
 def _relative_path(value: Any, info: ValidationInfo) -> Path:
     """A path as written, relative to the config file's folder."""
     if not isinstance(value, (str, Path)) or not str(value).strip():
@@ -133,6 +156,7 @@ PositiveInt = Annotated[int, BeforeValidator(_checked(lambda v: _positive(v) if 
 StartDate = Annotated[date, BeforeValidator(_start_date)]
 StorePath = Annotated[Path, BeforeValidator(_store_path)]
 LabelValue = Annotated[str, BeforeValidator(_checked(lambda v: _label_value_problem(v) if isinstance(v, str) else None))]
+PersonId = Annotated[str, BeforeValidator(_checked(lambda v: person_id_problem(v) if isinstance(v, str) else None))]
 Timezone = Annotated[str, BeforeValidator(_checked(lambda v: timezone_problem(v) if isinstance(v, str) else None))]
 
 
@@ -164,7 +188,9 @@ class AppConfig(Section):
     duckdb: StorePath = Field(Path("data/health.duckdb"), description="DuckDB file with the tidy tables.")
     timezone: Timezone = Field("UTC", description=(
         "Your IANA time zone: days (partitions, `day` columns, daily metric timestamps) are counted in it."))
-    user: LabelValue = Field("me", description="The `user` label on every exported metric.")
+    user: PersonId = Field(DEFAULT_PERSON, description=(
+        "The person whose data this is when no other people are added (`health-pipeline people`): the "
+        "`user` label on their exported metrics and the key of their records."))
     max_wait_s: Positive = Field(300.0, description=(
         "The longest a run waits on a provider's rate limit before failing (resumably) instead."))
     lock_wait_s: Positive = Field(120.0, description=(
@@ -174,9 +200,23 @@ class AppConfig(Section):
         "The most memory DuckDB may hold while modelling (MiB); past it, it works on disk beside the file "
         "(ten years of per-reading heart rate fit in the default)."))
 
+    cohort_size: PositiveInt = Field(1, description=(
+        "People `health-pipeline people add` puts in one cohort (a Dagster partition of people synced in one "
+        "run): 1 for a household (each person their own), 25-50 for a study of hundreds."))
+
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+
+class PersonConfig(Section):
+    """A person listed in the config file (`[people.<id>]`); everyone else is added with `health-pipeline people add`."""
+
+    timezone: Timezone | None = Field(None, description="Their IANA time zone (default: `[app] timezone`).")
+    start_date: StartDate | None = Field(None, description="Their first day to backfill (default: each source's).")
+    sources: Annotated[tuple[str, ...] | None, BeforeValidator(_names)] = Field(None, description=(
+        "The sources they use (default: every enabled one)."))
+    cohort: PersonId | None = Field(None, description="Their cohort (default: their own id).")
 
 
 class ProviderConfig(Section):

@@ -29,12 +29,15 @@ def conn(tmp_path: Path):  # type: ignore[no-untyped-def]
         ledger.prepare(connection)
         connection.execute("""
             INSERT INTO heart_rate VALUES
-                ('fitbit', TIMESTAMPTZ '2026-11-01 08:00:00+00', DATE '2026-11-01', 61, 'minute_avg'),
-                ('fitbit', TIMESTAMPTZ '2026-11-02 08:00:00+00', DATE '2026-11-02', 62, 'minute_avg'),
-                ('fitbit', TIMESTAMPTZ '2026-11-03 08:00:00+00', DATE '2026-11-03', 63, 'minute_avg'),
-                ('oura',   TIMESTAMPTZ '2026-11-02 09:00:00+00', DATE '2026-11-02', 72, 'minute_avg')
+                ('me', 'fitbit', TIMESTAMPTZ '2026-11-01 08:00:00+00', DATE '2026-11-01', 61, 'minute_avg'),
+                ('me', 'fitbit', TIMESTAMPTZ '2026-11-02 08:00:00+00', DATE '2026-11-02', 62, 'minute_avg'),
+                ('me', 'fitbit', TIMESTAMPTZ '2026-11-03 08:00:00+00', DATE '2026-11-03', 63, 'minute_avg'),
+                ('me', 'oura',   TIMESTAMPTZ '2026-11-02 09:00:00+00', DATE '2026-11-02', 72, 'minute_avg'),
+                -- another person's rows never enter this person's series
+                ('bob', 'fitbit', TIMESTAMPTZ '2026-11-02 08:00:00+00', DATE '2026-11-02', 99, 'minute_avg')
         """)
-        connection.execute("INSERT INTO daily_activity (provider, day, steps) VALUES ('oura', DATE '2026-11-02', 7000)")
+        connection.execute("INSERT INTO daily_activity (person, provider, day, steps) VALUES "
+                           "('me', 'oura', DATE '2026-11-02', 7000), ('bob', 'oura', DATE '2026-11-02', 1)")
         yield connection
 
 

@@ -49,12 +49,12 @@ def test_two_tidy_rows_making_one_sample_are_refused_before_anything_is_sent(tmp
     (tmp_path / "c.toml").write_text('[app]\ntimezone = "Europe/Berlin"\n')
     with LocalVictoriaMetrics(tmp_path / "vm") as server, TidyStore(tmp_path / "health.duckdb").connect() as conn:
         create_tables(conn)
-        conn.execute("INSERT INTO workouts (provider, workout_id, day, start_ts, end_ts, activity, duration_s) VALUES "
-                     "('hevy', 'a', DATE '2026-11-01', TIMESTAMPTZ '2026-11-01 17:00:00+00', "
+        conn.execute("INSERT INTO workouts (person, provider, workout_id, day, start_ts, end_ts, activity, duration_s) "
+                     "VALUES ('me', 'hevy', 'a', DATE '2026-11-01', TIMESTAMPTZ '2026-11-01 17:00:00+00', "
                      "TIMESTAMPTZ '2026-11-01 18:00:00+00', 'strength_training', 3600), "
-                     "('hevy', 'b', DATE '2026-11-01', TIMESTAMPTZ '2026-11-01 17:00:00+00', "
+                     "('me', 'hevy', 'b', DATE '2026-11-01', TIMESTAMPTZ '2026-11-01 17:00:00+00', "
                      "TIMESTAMPTZ '2026-11-01 17:30:00+00', 'strength_training', 1800)")
-        conn.execute("INSERT INTO _tidy_state VALUES ('workouts', 'hevy', 'modelled', now())")  # as a run leaves it
+        conn.execute("INSERT INTO _tidy_state VALUES ('workouts', 'me', 'hevy', 'modelled', now())")  # as a run leaves it
         vm = VictoriaMetrics(load_config(tmp_path / "c.toml").victoriametrics.model_copy(update=dict(enabled=True, url=server.url)))
         with pytest.raises(ExportRefused, match=r'two tidy rows map to one sample \(\{"__name__":'
                                                 r'"health_workout_duration_seconds",.*\} at 2026-11-01T17:00:00\+00:00\)'):

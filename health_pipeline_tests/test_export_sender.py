@@ -49,13 +49,13 @@ def fill(conn: duckdb.DuckDBPyConnection) -> None:
     """Six days of Oura activity (one sample a day per metric), three days of hourly Fitbit heart rate."""
     create_tables(conn)
     conn.execute("""
-        INSERT INTO daily_activity (provider, day, steps, distance_m, active_kcal)
-        SELECT 'oura', d, 5000 + 100 * day(d), 4000.5, 300.25
+        INSERT INTO daily_activity (person, provider, day, steps, distance_m, active_kcal)
+        SELECT 'me', 'oura', d, 5000 + 100 * day(d), 4000.5, 300.25
         FROM (SELECT CAST(unnest(generate_series(DATE '2026-11-01', DATE '2026-11-06', INTERVAL 1 DAY)) AS DATE) AS d)
     """)
     conn.execute(f"""
         INSERT INTO heart_rate
-        SELECT 'fitbit', ts, CAST(timezone('{TZ}', ts) AS DATE), 50 + hour(ts), 'minute_avg'
+        SELECT 'me', 'fitbit', ts, CAST(timezone('{TZ}', ts) AS DATE), 50 + hour(ts), 'minute_avg'
         FROM (SELECT unnest(generate_series(TIMESTAMPTZ '2026-11-01 00:00:00+01', TIMESTAMPTZ '2026-11-03 23:00:00+01',
                                             INTERVAL 1 HOUR)) AS ts)
     """)

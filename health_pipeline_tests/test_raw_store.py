@@ -31,15 +31,18 @@ def doc(record_id: str, day: str, steps: int) -> RawRecord:
 def test_init_creates_the_contract_tables_with_mode_0600_and_wal(store: RawStore) -> None:
     assert stat.S_IMODE(store.path.stat().st_mode) == 0o600
     tables = {name for (name,) in rows(store, "SELECT name FROM sqlite_master WHERE type = 'table'")}
-    assert tables == {"records", "sync_state", "oauth_tokens", "schema_version"}
+    assert tables == {"records", "sync_state", "oauth_tokens", "people", "schema_version"}
     assert [c[1] for c in rows(store, "PRAGMA table_info(records)")] == [
-        "provider", "resource", "record_id", "day", "payload", "payload_sha256", "fetched_at", "deleted_at"
+        "person", "provider", "resource", "record_id", "day", "payload", "payload_sha256", "fetched_at", "deleted_at"
     ]
     assert [c[1] for c in rows(store, "PRAGMA table_info(sync_state)")] == [
-        "provider", "resource", "watermark", "detail", "updated_at"
+        "person", "provider", "resource", "watermark", "detail", "updated_at"
+    ]
+    assert [c[1] for c in rows(store, "PRAGMA table_info(people)")] == [
+        "person", "cohort", "timezone", "start_date", "sources", "origin", "added_at"
     ]
     assert [c[1] for c in rows(store, "PRAGMA table_info(oauth_tokens)")] == [
-        "provider", "access_token", "refresh_token", "token_type", "scope", "expires_at", "updated_at"
+        "person", "provider", "access_token", "refresh_token", "token_type", "scope", "expires_at", "updated_at"
     ]
     assert rows(store, "PRAGMA journal_mode") == [("wal",)]
     assert rows(store, "SELECT version FROM schema_version") == [(SCHEMA_VERSION,)]
@@ -150,3 +153,92 @@ def test_tokens_round_trip_and_never_show_in_repr(store: RawStore) -> None:
 
 def test_payloads_are_stored_verbatim_as_compact_json() -> None:
     assert canonical_json({"b": 1, "a": [1, None, "é"]}) == '{"b":1,"a":[1,null,"é"]}'
+
+
+# -- people --------------------------------------------------------------------------------------
+
+_SCHEMA_1 = """
+CREATE TABLE schema_version (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL);
+INSERT INTO schema_version VALUES (1, '2025-01-01T00:00:00Z');
+CREATE TABLE records (provider TEXT NOT NULL, resource TEXT NOT NULL, record_id TEXT NOT NULL, day TEXT,
+    payload TEXT NOT NULL, payload_sha256 TEXT NOT NULL, fetched_at TEXT NOT NULL, deleted_at TEXT,
+    PRIMARY KEY (provider, resource, record_id)) WITHOUT ROWID;
+CREATE INDEX records_by_day ON records (provider, resource, day);
+CREATE TABLE sync_state (provider TEXT NOT NULL, resource TEXT NOT NULL, watermark TEXT,
+    detail TEXT NOT NULL DEFAULT '{}', updated_at TEXT NOT NULL, PRIMARY KEY (provider, resource));
+CREATE TABLE oauth_tokens (provider TEXT PRIMARY KEY, access_token TEXT NOT NULL, refresh_token TEXT,
+    token_type TEXT NOT NULL DEFAULT 'Bearer', scope TEXT, expires_at TEXT, updated_at TEXT NOT NULL);
+INSERT INTO records VALUES ('oura', 'daily_activity', 'a1', '2025-01-02', '{"steps":5}', 'x', '2025-01-03T00:00:00Z', NULL);
+INSERT INTO records VALUES ('hevy', 'workouts', 'w1', '2025-01-02', '{"id":"w1"}', 'y', '2025-01-03T00:00:00Z',
+                            '2025-01-04T00:00:00Z');
+INSERT INTO sync_state VALUES ('hevy', 'workouts', '2025-01-03T00:00:00Z', '{"pages":2}', '2025-01-03T00:00:00Z');
+INSERT INTO oauth_tokens VALUES ('oura', 'access-1', 'refresh-1', 'Bearer', 'daily', '2025-01-04T00:00:00+00:00',
+                                 '2025-01-03T00:00:00Z');
+"""
+
+
+def test_two_people_share_a_file_and_never_see_each_others_rows(store: RawStore) -> None:
+    alice, bob = store.for_person("alice"), store.for_person("bob")
+    alice.land("oura", "daily_activity", [doc("a1", "2025-01-02", 100)], window=(date(2025, 1, 2), date(2025, 1, 2)))
+    # bob's window of the same days is empty: it must not tombstone alice's record
+    counts = bob.land("oura", "daily_activity", [], window=(date(2025, 1, 2), date(2025, 1, 2)))
+    assert counts.deleted == 0
+    bob.land("oura", "daily_activity", [doc("a1", "2025-01-02", 7)], watermark="w-bob")
+    alice.save_token("oura", access_token="alice-token", refresh_token=None)
+    assert [json_steps(r.payload) for r in alice.records("oura", "daily_activity")] == [100]
+    assert [json_steps(r.payload) for r in bob.records("oura", "daily_activity")] == [7]
+    assert bob.token("oura") is None and alice.token("oura").access_token == "alice-token"
+    assert alice.sync_state("oura", "daily_activity") is None
+    assert bob.sync_state("oura", "daily_activity") == ("w-bob", {})
+    assert rows(store, "SELECT person, record_id FROM records ORDER BY person") == [("alice", "a1"), ("bob", "a1")]
+    assert store.people_with_data() == {"alice", "bob"}
+
+
+def json_steps(payload: str) -> int:
+    return int(payload.split('"steps":')[1].rstrip("}"))
+
+
+def test_a_store_from_before_people_migrates_in_place_to_the_person_it_is_opened_for(tmp_path: Path) -> None:
+    path = tmp_path / "raw.sqlite"
+    with sqlite3.connect(path) as conn:
+        conn.executescript(_SCHEMA_1)
+    before = rows(RawStore(path), "SELECT provider, resource, record_id, day, payload, payload_sha256, fetched_at, "
+                                  "deleted_at FROM records ORDER BY record_id")
+    store = RawStore(path, "jane")
+    store.init()
+    assert rows(store, "SELECT max(version) FROM schema_version") == [(SCHEMA_VERSION,)]
+    assert rows(store, "SELECT provider, resource, record_id, day, payload, payload_sha256, fetched_at, deleted_at "
+                       "FROM records ORDER BY record_id") == before  # nothing lost or rewritten
+    assert rows(store, "SELECT DISTINCT person FROM records") == [("jane",)]
+    assert store.sync_state("hevy", "workouts") == ("2025-01-03T00:00:00Z", {"pages": 2})
+    token = store.token("oura")
+    assert (token.access_token, token.refresh_token, token.scope) == ("access-1", "refresh-1", "daily")
+    assert [(p.person, p.cohort, p.origin) for p in store.people()] == [("jane", "jane", "migrated")]
+    tables = {name for (name,) in rows(store, "SELECT name FROM sqlite_master WHERE type = 'table'")}
+    assert tables == {"records", "sync_state", "oauth_tokens", "people", "schema_version"}
+    RawStore(path, "someone-else").init()  # opening it again migrates nothing twice
+    assert rows(store, "SELECT DISTINCT person FROM records") == [("jane",)]
+
+
+def test_erasing_a_person_removes_every_row_of_theirs_and_their_text_from_the_file(store: RawStore) -> None:
+    alice, bob = store.for_person("alice"), store.for_person("bob")
+    for person in (alice, bob):
+        person.save_person(person.person, timezone="Asia/Tokyo")
+        person.land("oura", "sleep", [RawRecord("s1", "2025-01-02", {"secret": f"diary-of-{person.person}"})],
+                    watermark="w")
+        person.save_token("oura", access_token=f"token-of-{person.person}", refresh_token="r")
+    erased = alice.erase_person()
+    assert (erased.records, erased.sync_states, erased.tokens, erased.person) == (1, 1, 1, True)
+    assert store.people_with_data() == {"bob"}
+    assert [p.person for p in store.people()] == ["bob"]
+    text = store.path.read_bytes() + (store.path.with_name(store.path.name + "-wal").read_bytes()
+                                      if store.path.with_name(store.path.name + "-wal").exists() else b"")
+    assert b"diary-of-alice" not in text and b"token-of-alice" not in text
+    assert b"diary-of-bob" in text
+
+
+def test_a_person_id_must_be_label_and_key_safe(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="not a person id"):
+        RawStore(tmp_path / "raw.sqlite", "jane doe")
+    with pytest.raises(ValueError, match="not a person id"):
+        RawStore(tmp_path / "raw.sqlite", "a|b")

@@ -173,7 +173,8 @@ def test_a_table_made_by_an_older_release_gains_the_new_columns_and_keeps_its_ro
     from health_pipeline.tidy.models import create_tables
 
     with TidyStore(tmp_path / "health.duckdb").connect() as conn:
-        old_ddl = "\n".join(line for line in TABLES["daily_activity"].ddl.splitlines() if "elevation_gain_m" not in line)
+        old_ddl = "\n".join(line for line in TABLES["daily_activity"].ddl.splitlines()
+                            if "elevation_gain_m" not in line and "person " not in line)
         conn.execute(old_ddl)
         conn.execute("INSERT INTO daily_activity (provider, day, steps) VALUES ('withings', DATE '2026-11-01', 4321)")
         conn.execute("CREATE TABLE _tidy_state (table_name VARCHAR, provider VARCHAR, fingerprint VARCHAR, "
@@ -181,10 +182,13 @@ def test_a_table_made_by_an_older_release_gains_the_new_columns_and_keeps_its_ro
         conn.execute("INSERT INTO _tidy_state VALUES ('daily_activity', 'withings', 'abc', now()), "
                      "('workouts', 'hevy', 'def', now())")
         create_tables(conn)
+        # the rows of a home from before people are its one person's, the column first
+        assert conn.execute("SELECT * FROM daily_activity").fetchall()[0][:4] == \
+            ("me", "withings", date(2026, 11, 1), 4321)
         assert conn.execute("SELECT provider, steps, elevation_gain_m FROM daily_activity").fetchall() == \
             [("withings", 4321, None)]
         # the change-driven sources of the table are re-modelled next time; other tables' state is kept
-        assert conn.execute("SELECT table_name FROM _tidy_state").fetchall() == [("workouts",)]
+        assert conn.execute("SELECT table_name, person FROM _tidy_state").fetchall() == [("workouts", "me")]
         create_tables(conn)  # a second time changes nothing
         assert conn.execute("SELECT count(*) FROM daily_activity").fetchall() == [(1,)]
 
@@ -194,15 +198,16 @@ def test_an_older_release_s_not_null_is_main_becomes_nullable_and_its_rows_stay(
     from health_pipeline.tidy.models import create_tables
 
     with TidyStore(tmp_path / "health.duckdb").connect() as conn:
-        conn.execute(TABLES["sleep_sessions"].ddl.replace("is_main        BOOLEAN,", "is_main        BOOLEAN NOT NULL,"))
+        conn.execute("\n".join(line for line in TABLES["sleep_sessions"].ddl.splitlines() if "person " not in line)
+                     .replace("is_main        BOOLEAN,", "is_main        BOOLEAN NOT NULL,"))
         assert conn.execute("SELECT is_nullable FROM duckdb_columns() WHERE table_name = 'sleep_sessions' "
                             "AND column_name = 'is_main'").fetchall() == [(False,)]
         conn.execute("INSERT INTO sleep_sessions (provider, sleep_id, day, start_ts, end_ts, is_main) VALUES "
                      "('oura', 'a', DATE '2026-11-01', TIMESTAMPTZ '2026-10-31 22:00:00+00', "
                      "TIMESTAMPTZ '2026-11-01 06:00:00+00', true)")
         create_tables(conn)
-        conn.execute("INSERT INTO sleep_sessions (provider, sleep_id, day, start_ts, end_ts, is_main) VALUES "
-                     "('oura', 'b', DATE '2026-11-01', TIMESTAMPTZ '2026-11-01 20:00:00+00', "
+        conn.execute("INSERT INTO sleep_sessions (person, provider, sleep_id, day, start_ts, end_ts, is_main) VALUES "
+                     "('me', 'oura', 'b', DATE '2026-11-01', TIMESTAMPTZ '2026-11-01 20:00:00+00', "
                      "TIMESTAMPTZ '2026-11-01 20:30:00+00', NULL)")
         assert conn.execute("SELECT sleep_id, is_main FROM sleep_sessions ORDER BY sleep_id").fetchall() == \
             [("a", True), ("b", None)]

@@ -52,10 +52,11 @@ def build(conn: duckdb.DuckDBPyConnection, metrics: Sequence[Metric], settings: 
     small inline table: the sample rows are read once.
     """
     filled = _tables_with_rows(conn, {m.table for m in metrics})
-    keys_sql = "\nUNION ALL\n".join(_keys_select(i, m, scopes) for i, m in enumerate(metrics) if m.table in filled)
+    keys_sql = "\nUNION ALL\n".join(_keys_select(i, m, scopes, settings) for i, m in enumerate(metrics)
+                                     if m.table in filled)
     keys = conn.execute(f"SELECT DISTINCT * FROM ({keys_sql})").fetchall() if keys_sql else []
     wanted = {key: _series(metrics[key[0]], key[1], key[2], settings) for key in keys}
-    ids = ledger.series_ids(conn, [(metrics[k[0]].name, k[1], series) for k, series in wanted.items()])
+    ids = ledger.series_ids(conn, [(metrics[k[0]].name, k[1], series) for k, series in wanted.items()], settings.user)
     by_entry: dict[int, list[tuple[str, str, int]]] = {}
     for (entry, provider, labels), series in wanted.items():
         by_entry.setdefault(entry, []).append((provider, labels, ids[series]))
@@ -118,23 +119,25 @@ def _select(metric: Metric, settings: ExportSettings, scopes: Sequence[Scope]) -
     else:
         ts = f"epoch_ms({metric.time})"
     rows = (f"SELECT {metric.provider_column} AS provider, {_labels_sql(metric)} AS labels, day, {ts} AS ts_ms, "
-            f"CAST({metric.value_sql} AS DOUBLE) AS value {_rows_in_scope(metric, scopes)}")
+            f"CAST({metric.value_sql} AS DOUBLE) AS value {_rows_in_scope(metric, scopes, settings)}")
     if metric.aggregate:
         rows = f"SELECT provider, labels, day, ts_ms, sum(value) AS value FROM ({rows}) GROUP BY ALL"
     return rows
 
 
-def _keys_select(index: int, metric: Metric, scopes: Sequence[Scope]) -> str:
+def _keys_select(index: int, metric: Metric, scopes: Sequence[Scope], settings: ExportSettings) -> str:
     """The distinct (entry, provider, label values) of one catalogue entry's rows in scope."""
     return (f"SELECT DISTINCT {index} AS entry, {metric.provider_column} AS provider, {_labels_sql(metric)} AS labels "
-            f"{_rows_in_scope(metric, scopes)}")
+            f"{_rows_in_scope(metric, scopes, settings)}")
 
 
-def _rows_in_scope(metric: Metric, scopes: Sequence[Scope]) -> str:
-    """FROM and WHERE of an entry: its table's rows with a value, a provider it covers, inside the scopes."""
+def _rows_in_scope(metric: Metric, scopes: Sequence[Scope], settings: ExportSettings) -> str:
+    """FROM and WHERE of an entry: the person's rows of its table with a value, a provider it covers,
+    inside the scopes (the series are labelled `user` = the person: another's rows never enter them)."""
     provider = metric.provider_column
     only = f" AND {provider} IN ({', '.join(map(_literal, metric.providers))})" if metric.providers else ""
-    return (f"FROM {metric.table} t WHERE ({metric.where}) AND ({metric.value_sql}) IS NOT NULL "
+    return (f"FROM {metric.table} t WHERE t.person = {_literal(settings.user)} AND ({metric.where}) "
+            f"AND ({metric.value_sql}) IS NOT NULL "
             f"AND {provider} IS NOT NULL{only} AND {in_scope(scopes, metric.table, f't.{provider}', 't.day')}")
 
 

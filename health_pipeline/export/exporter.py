@@ -67,13 +67,13 @@ def export(
     create_tables(conn)  # a table no run has modelled yet exports nothing rather than failing
     ledger.prepare(conn)
     requests_before = vm.requests_made
-    planned, tokens = scopes.plan(conn, metrics, settings.fingerprint(), start, end, tables)
-    ledger.add_pending(conn, planned)  # first: if VictoriaMetrics is down, the next run still covers them
+    planned, tokens = scopes.plan(conn, metrics, settings.fingerprint(), start, end, tables, settings.user)
+    ledger.add_pending(conn, planned, settings.user)  # first: if VictoriaMetrics is down, the next run still covers them
     vm.health()
     result = ExportResult(scopes=planned)
     scopes.register(conn, metrics)
     desired.build(conn, metrics, settings, planned)
-    rewrite, append = _compare(conn, result, planned)
+    rewrite, append = _compare(conn, result, planned, settings.user)
     rewrite = _with_siblings(conn, rewrite, append)
     _full_series(conn, metrics, settings, rewrite)
     _refuse_lost_samples(conn, vm, append, now or datetime.now(timezone.utc))
@@ -82,12 +82,13 @@ def export(
         result.series_removed = int(scalar(conn, "SELECT count(*) FROM _retired") or 0)
         result.samples_rewritten = _rewrite(conn, vm, rewrite, result.series_rewritten)
     result.samples_appended = send(conn, vm, append, staged=False)
-    ledger.finish(conn, tokens, settings.fingerprint())
+    ledger.finish(conn, tokens, settings.fingerprint(), settings.user)
     result.requests = vm.requests_made - requests_before
     return result
 
 
-def _compare(conn: duckdb.DuckDBPyConnection, result: ExportResult, planned: list[Scope]) -> tuple[list[int], str]:
+def _compare(conn: duckdb.DuckDBPyConnection, result: ExportResult, planned: list[Scope],
+             person: str) -> tuple[list[int], str]:
     """Compare the desired samples with the ledger's days in scope: which series to rewrite, and
     the table of samples to append (`_desired` itself when nothing in scope was written yet).
 
@@ -99,14 +100,16 @@ def _compare(conn: duckdb.DuckDBPyConnection, result: ExportResult, planned: lis
     conn.execute(f"""
         CREATE OR REPLACE TEMP TABLE _written AS
         SELECT w.* FROM _vm_days w JOIN _vm_series s USING (series_id) JOIN _metric_table m USING (metric)
-        WHERE {in_scope}
-    """)
+        WHERE s.person = $person AND {in_scope}
+    """, {"person": person})
     conn.execute("""
         CREATE OR REPLACE TEMP TABLE _retired AS
         SELECT series_id FROM _vm_series WHERE metric NOT IN (SELECT metric FROM _metric_table)
-        AND series_id IN (SELECT series_id FROM _vm_days)
-    """)
-    if not scalar(conn, "SELECT EXISTS (SELECT series_id FROM _written UNION ALL SELECT series_id FROM _vm_dirty "
+        AND person = ? AND series_id IN (SELECT series_id FROM _vm_days)
+    """, [person])
+    conn.execute("CREATE OR REPLACE TEMP TABLE _dirty AS SELECT series_id FROM _vm_dirty "
+                 "WHERE series_id IN (SELECT series_id FROM _vm_series WHERE person = ?)", [person])
+    if not scalar(conn, "SELECT EXISTS (SELECT series_id FROM _written UNION ALL SELECT series_id FROM _dirty "
                         "UNION ALL SELECT series_id FROM _retired)"):
         conn.execute("CREATE OR REPLACE TEMP TABLE _rewrite (series_id BIGINT)")
         return [], "_desired"  # nothing in scope written yet: everything is appended, nothing compared
@@ -120,7 +123,7 @@ def _compare(conn: duckdb.DuckDBPyConnection, result: ExportResult, planned: lis
         CREATE OR REPLACE TEMP TABLE _rewrite AS
         SELECT w.series_id FROM _written w LEFT JOIN _desired_days d USING (series_id, day)
         WHERE d.series_id IS NULL OR d.n_old <> w.n OR d.digest_old <> w.digest
-        UNION SELECT series_id FROM _vm_dirty
+        UNION SELECT series_id FROM _dirty
         UNION SELECT series_id FROM _retired
     """)
     conn.execute("""

@@ -9,6 +9,7 @@
 """
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import date
 
 import duckdb
@@ -21,13 +22,13 @@ from health_pipeline.tidy.catalog import TidyTable
 
 def plan(
     conn: duckdb.DuckDBPyConnection, metrics: Sequence[Metric], fingerprint: str, start: date, end: date,
-    tables: Mapping[str, TidyTable],
+    tables: Mapping[str, TidyTable], person: str,
 ) -> tuple[list[Scope], dict[tuple[str, str], str]]:
-    """This export's scopes, and the modelling token of each change-driven source it brings up to date
+    """`person`'s export scopes, and the modelling token of each change-driven source it brings up to date
     (`tables`: the tidy tables with the sources feeding them)."""
-    whole = ledger.settings_changed(conn, fingerprint)
-    exported = ledger.exported_tokens(conn)
-    modelled = _modelled_tokens(conn)
+    whole = ledger.settings_changed(conn, fingerprint, person)
+    exported = ledger.exported_tokens(conn, person)
+    modelled = _modelled_tokens(conn, person)
     scopes: list[Scope] = []
     tokens: dict[tuple[str, str], str] = {}
     for table in sorted({m.table for m in metrics}):
@@ -44,13 +45,14 @@ def plan(
             if token is not None and token != exported.get((table, source.provider)):
                 scopes.append(Scope(table, source.tidy_provider, FIRST_DAY, LAST_DAY))
                 tokens[(table, source.provider)] = token
-    return scopes + [s for s in ledger.pending(conn) if s not in scopes], tokens
+    scopes = [replace(s, person=person) for s in scopes]
+    return scopes + [s for s in ledger.pending(conn, person) if s not in scopes], tokens
 
 
-def _modelled_tokens(conn: duckdb.DuckDBPyConnection) -> dict[tuple[str, str], str]:
-    """When each change-driven source was last modelled (`_tidy_state`), as an opaque token."""
+def _modelled_tokens(conn: duckdb.DuckDBPyConnection, person: str) -> dict[tuple[str, str], str]:
+    """When each of `person`'s change-driven sources was last modelled (`_tidy_state`), as an opaque token."""
     rows = conn.execute("SELECT table_name, provider, fingerprint || '@' || CAST(modelled_at AS VARCHAR) "
-                        "FROM _tidy_state").fetchall()
+                        "FROM _tidy_state WHERE person = ?", [person]).fetchall()
     return {(table, provider): token for table, provider, token in rows}
 
 

@@ -30,6 +30,7 @@ from health_pipeline.settings import ConfigError, ProviderConfig
 from health_pipeline.storage.duckdb_store import TidyStore, TidyStoreError, TidyStoreLocked, private
 from health_pipeline.storage.raw_store import RawStore
 from health_pipeline.storage.victoriametrics import VictoriaMetrics
+from health_pipeline.tidy.models import adopt_person
 
 
 class ConfigResource(dg.ConfigurableResource):
@@ -112,6 +113,7 @@ class TidyStoreResource(DuckDBResource):
                 conn.execute("SET TimeZone = 'UTC'")
                 conn.execute(f"SET memory_limit = '{int(self.config.loaded.app.duckdb_memory_mb)}MB'")
                 private(path)
+                adopt_person(conn, self.config.loaded.app.user)  # a home from before people: its rows are theirs
                 yield conn
             finally:
                 conn.close()

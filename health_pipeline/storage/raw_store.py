@@ -1,10 +1,16 @@
 """The SQLite raw store: provider JSON kept verbatim, the source of truth for everything above.
 
-Tables (the user-facing contract in design.md):
-  records(provider, resource, record_id, day, payload, payload_sha256, fetched_at, deleted_at)
-  sync_state(provider, resource, watermark, detail, updated_at)
-  oauth_tokens(provider, access_token, refresh_token, token_type, scope, expires_at, updated_at)
+Tables (the user-facing contract in design.md; the person leads every key):
+  records(person, provider, resource, record_id, day, payload, payload_sha256, fetched_at, deleted_at)
+  sync_state(person, provider, resource, watermark, detail, updated_at)
+  oauth_tokens(person, provider, access_token, refresh_token, token_type, scope, expires_at, updated_at)
+  people(person, cohort, timezone, start_date, sources, origin, added_at)
   schema_version(version, applied_at)
+
+A `RawStore` reads and writes one person's rows (`person`, default the single-person home's "me");
+`for_person` gives another's, `erase_person` removes everything of one. A store written by a release
+before people existed (schema 1) is migrated in place, in one transaction, to the person the store
+is opened for: nothing refetched, nothing lost.
 
 Every landed window is one transaction: a crash leaves either the old window or the new one.
 The file is created with mode 0600 because it holds OAuth tokens.
@@ -21,7 +27,9 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any
 
-SCHEMA_VERSION = 1
+from health_pipeline.settings import DEFAULT_PERSON, person_id_problem
+
+SCHEMA_VERSION = 2
 BUSY_TIMEOUT_MS = 30_000
 
 _SCHEMA = """
@@ -30,6 +38,7 @@ CREATE TABLE IF NOT EXISTS schema_version (
     applied_at  TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS records (
+    person          TEXT NOT NULL,
     provider        TEXT NOT NULL,
     resource        TEXT NOT NULL,
     record_id       TEXT NOT NULL,
@@ -38,27 +47,49 @@ CREATE TABLE IF NOT EXISTS records (
     payload_sha256  TEXT NOT NULL,
     fetched_at      TEXT NOT NULL,
     deleted_at      TEXT,
-    PRIMARY KEY (provider, resource, record_id)
+    PRIMARY KEY (person, provider, resource, record_id)
 ) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS records_by_day ON records (provider, resource, day);
+CREATE INDEX IF NOT EXISTS records_by_day ON records (person, provider, resource, day);
 CREATE TABLE IF NOT EXISTS sync_state (
+    person      TEXT NOT NULL,
     provider    TEXT NOT NULL,
     resource    TEXT NOT NULL,
     watermark   TEXT,
     detail      TEXT NOT NULL DEFAULT '{}',
     updated_at  TEXT NOT NULL,
-    PRIMARY KEY (provider, resource)
+    PRIMARY KEY (person, provider, resource)
 );
 CREATE TABLE IF NOT EXISTS oauth_tokens (
-    provider       TEXT PRIMARY KEY,
+    person         TEXT NOT NULL,
+    provider       TEXT NOT NULL,
     access_token   TEXT NOT NULL,
     refresh_token  TEXT,
     token_type     TEXT NOT NULL DEFAULT 'Bearer',
     scope          TEXT,
     expires_at     TEXT,
-    updated_at     TEXT NOT NULL
+    updated_at     TEXT NOT NULL,
+    PRIMARY KEY (person, provider)
+);
+CREATE TABLE IF NOT EXISTS people (
+    person      TEXT PRIMARY KEY,
+    cohort      TEXT NOT NULL,
+    timezone    TEXT,
+    start_date  TEXT,
+    sources     TEXT,
+    origin      TEXT NOT NULL,
+    added_at    TEXT NOT NULL
 );
 """
+
+# Schema 1 (before people): the same tables without the person. Migrated by copying each row under
+# the person the store is opened for; the copy and the drop are one transaction.
+_MIGRATE_1_TO_2 = """
+ALTER TABLE records RENAME TO records_v1;
+ALTER TABLE sync_state RENAME TO sync_state_v1;
+ALTER TABLE oauth_tokens RENAME TO oauth_tokens_v1;
+DROP INDEX IF EXISTS records_by_day;
+"""
+_RECORD_COLUMNS = "provider, resource, record_id, day, payload, payload_sha256, fetched_at, deleted_at"
 
 
 class RawStoreError(Exception):
@@ -147,11 +178,43 @@ def canonical_json(payload: Any) -> str:
     return json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
 
 
-class RawStore:
-    """Reads and writes the raw store at `path`. Cheap to construct; opens connections per use."""
+@dataclass(frozen=True)
+class StoredPerson:
+    """A person of the store's `people` table: whose data, their cohort (partition), their calendar."""
 
-    def __init__(self, path: Path | str) -> None:
+    person: str
+    cohort: str
+    timezone: str | None  # None: the configured `[app] timezone`
+    start_date: str | None  # None: each source's `start_date`
+    sources: tuple[str, ...] | None  # None: every enabled source
+    origin: str  # "config" (listed in the config file), "cli" (added with `people add`), "migrated"
+    added_at: str
+
+
+@dataclass
+class Erased:
+    """What erasing a person removed from the raw store."""
+
+    records: int = 0
+    sync_states: int = 0
+    tokens: int = 0
+    person: bool = False
+
+
+class RawStore:
+    """Reads and writes one person's rows of the raw store at `path` (cheap to construct; opens
+    connections per use). `person` defaults to the single-person home's."""
+
+    def __init__(self, path: Path | str, person: str = DEFAULT_PERSON) -> None:
+        problem = person_id_problem(person)
+        if problem:
+            raise ValueError(problem)
         self.path = Path(path)
+        self.person = person
+
+    def for_person(self, person: str) -> "RawStore":
+        """The same store, reading and writing `person`'s rows."""
+        return RawStore(self.path, person)
 
     # -- connections -------------------------------------------------------------------------
 
@@ -162,10 +225,14 @@ class RawStore:
             os.close(os.open(self.path, os.O_CREAT | os.O_WRONLY, 0o600))
         os.chmod(self.path, 0o600)
         with closing(self._connect()) as conn:  # sqlite3's own context manager commits but never closes
-            conn.executescript(_SCHEMA)
+            conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, "
+                         "applied_at TEXT NOT NULL)")
             row = conn.execute("SELECT max(version) FROM schema_version").fetchone()
             current = row[0]
-            if current is None:
+            if current == 1:
+                self._migrate_from_1(conn)
+            elif current is None:
+                conn.executescript(_SCHEMA)
                 conn.execute(
                     "INSERT INTO schema_version (version, applied_at) VALUES (?, ?)",
                     (SCHEMA_VERSION, utc_now_text()),
@@ -175,7 +242,40 @@ class RawStore:
                     f"{self.path}: raw store schema version {current} is newer than this "
                     f"health-pipeline understands ({SCHEMA_VERSION}); upgrade health-pipeline"
                 )
+            else:
+                conn.executescript(_SCHEMA)  # a table a release added since (none yet), created
             conn.commit()
+
+    def _migrate_from_1(self, conn: sqlite3.Connection) -> None:
+        """Bring a schema-1 store (one person, no person column) to schema 2: every row becomes this
+        store's person's, and the person is listed in `people` (origin "migrated"). One transaction."""
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            if conn.execute("SELECT max(version) FROM schema_version").fetchone()[0] != 1:
+                conn.execute("ROLLBACK")  # another process migrated it while this one waited
+                return
+            for statement in filter(str.strip, _MIGRATE_1_TO_2.split(";")):
+                conn.execute(statement)
+            for statement in filter(str.strip, _SCHEMA.split(";")):
+                conn.execute(statement)
+            conn.execute(f"INSERT INTO records (person, {_RECORD_COLUMNS}) SELECT ?, {_RECORD_COLUMNS} "
+                         "FROM records_v1", (self.person,))
+            conn.execute("INSERT INTO sync_state (person, provider, resource, watermark, detail, updated_at) "
+                         "SELECT ?, provider, resource, watermark, detail, updated_at FROM sync_state_v1",
+                         (self.person,))
+            conn.execute("INSERT INTO oauth_tokens (person, provider, access_token, refresh_token, token_type, "
+                         "scope, expires_at, updated_at) SELECT ?, provider, access_token, refresh_token, "
+                         "token_type, scope, expires_at, updated_at FROM oauth_tokens_v1", (self.person,))
+            now = utc_now_text()
+            conn.execute("INSERT INTO people (person, cohort, origin, added_at) VALUES (?, ?, 'migrated', ?)",
+                         (self.person, self.person, now))
+            for table in ("records_v1", "sync_state_v1", "oauth_tokens_v1"):
+                conn.execute(f"DROP TABLE {table}")
+            conn.execute("INSERT INTO schema_version (version, applied_at) VALUES (?, ?)", (SCHEMA_VERSION, now))
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
 
     def _connect(self) -> sqlite3.Connection:
         try:
@@ -245,55 +345,57 @@ class RawStore:
                 sha = hashlib.sha256(text.encode()).hexdigest()
                 row = conn.execute(
                     "SELECT payload_sha256, deleted_at, day FROM records "
-                    "WHERE provider = ? AND resource = ? AND record_id = ?",
-                    (provider, resource, record.record_id),
+                    "WHERE person = ? AND provider = ? AND resource = ? AND record_id = ?",
+                    (self.person, provider, resource, record.record_id),
                 ).fetchone()
                 if row is None:
                     conn.execute(
-                        "INSERT INTO records VALUES (?, ?, ?, ?, ?, ?, ?, NULL)",
-                        (provider, resource, record.record_id, record.day, text, sha, now),
+                        f"INSERT INTO records (person, {_RECORD_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL)",
+                        (self.person, provider, resource, record.record_id, record.day, text, sha, now),
                     )
                     counts.new += 1
                     if record.day:
                         counts.days.add(record.day)
                 elif row[1] is None and row[2] == record.day and (row[0] == sha or self._same_json(
-                        conn, provider, resource, record.record_id, text)):
+                        conn, self.person, provider, resource, record.record_id, text)):
                     # the same payload, or the same JSON written differently (a copy another tool
                     # stored with its keys sorted and `70.0` as `70`): not a change
                     counts.unchanged += 1
                     if touch:
-                        conn.execute("UPDATE records SET fetched_at = ? WHERE provider = ? AND resource = ? "
-                                     "AND record_id = ?", (now, provider, resource, record.record_id))
+                        conn.execute("UPDATE records SET fetched_at = ? WHERE person = ? AND provider = ? "
+                                     "AND resource = ? AND record_id = ?",
+                                     (now, self.person, provider, resource, record.record_id))
                 else:
                     conn.execute(
                         "UPDATE records SET day = ?, payload = ?, payload_sha256 = ?, fetched_at = ?, "
-                        "deleted_at = NULL WHERE provider = ? AND resource = ? AND record_id = ?",
-                        (record.day, text, sha, now, provider, resource, record.record_id),
+                        "deleted_at = NULL WHERE person = ? AND provider = ? AND resource = ? AND record_id = ?",
+                        (record.day, text, sha, now, self.person, provider, resource, record.record_id),
                     )
                     counts.changed += 1
                     counts.days.update(d for d in (record.day, row[2]) if d)
             if window is not None or complete:
-                gone = self._tombstone_missing(conn, provider, resource, window, seen, now)
+                gone = self._tombstone_missing(conn, self.person, provider, resource, window, seen, now)
                 counts.deleted += len(gone)
                 counts.days.update(d for d in gone if d)
-            retired = [(now, provider, resource, rid) for rid in retire if rid not in seen]
+            retired = [(now, self.person, provider, resource, rid) for rid in retire if rid not in seen]
             if retired:
-                counts.days.update(day for _, _, _, rid in retired for (day,) in conn.execute(
-                    "SELECT day FROM records WHERE provider = ? AND resource = ? AND record_id = ? "
-                    "AND deleted_at IS NULL AND day IS NOT NULL", (provider, resource, rid)))
+                counts.days.update(day for *_, rid in retired for (day,) in conn.execute(
+                    "SELECT day FROM records WHERE person = ? AND provider = ? AND resource = ? AND record_id = ? "
+                    "AND deleted_at IS NULL AND day IS NOT NULL", (self.person, provider, resource, rid)))
                 before = conn.total_changes
-                conn.executemany("UPDATE records SET deleted_at = ? WHERE provider = ? AND resource = ? "
-                                 "AND record_id = ? AND deleted_at IS NULL", retired)
+                conn.executemany("UPDATE records SET deleted_at = ? WHERE person = ? AND provider = ? "
+                                 "AND resource = ? AND record_id = ? AND deleted_at IS NULL", retired)
                 counts.deleted += conn.total_changes - before
             if watermark is not None or detail is not None:
-                self._set_sync_state(conn, provider, resource, watermark, detail, now)
+                self._set_sync_state(conn, self.person, provider, resource, watermark, detail, now)
         return counts
 
     @staticmethod
-    def _same_json(conn: sqlite3.Connection, provider: str, resource: str, record_id: str, text: str) -> bool:
+    def _same_json(conn: sqlite3.Connection, person: str, provider: str, resource: str, record_id: str,
+                   text: str) -> bool:
         """Whether the stored payload is equal JSON to `text` (numbers compared by value)."""
-        stored = conn.execute("SELECT payload FROM records WHERE provider = ? AND resource = ? AND record_id = ?",
-                              (provider, resource, record_id)).fetchone()
+        stored = conn.execute("SELECT payload FROM records WHERE person = ? AND provider = ? AND resource = ? "
+                              "AND record_id = ?", (person, provider, resource, record_id)).fetchone()
         try:
             return stored is not None and json.loads(stored[0]) == json.loads(text)
         except ValueError:
@@ -301,20 +403,21 @@ class RawStore:
 
     @staticmethod
     def _tombstone_missing(
-        conn: sqlite3.Connection, provider: str, resource: str, window: tuple[date, date] | None,
+        conn: sqlite3.Connection, person: str, provider: str, resource: str, window: tuple[date, date] | None,
         seen: set[str], now: str,
     ) -> list[str | None]:
         """Tombstone the live records of the window (or resource) not in `seen`; their days."""
-        sql = "SELECT record_id, day FROM records WHERE provider = ? AND resource = ? AND deleted_at IS NULL"
-        params: tuple[str, ...] = (provider, resource)
+        sql = ("SELECT record_id, day FROM records WHERE person = ? AND provider = ? AND resource = ? "
+               "AND deleted_at IS NULL")
+        params: tuple[str, ...] = (person, provider, resource)
         if window is not None:
             sql += " AND day BETWEEN ? AND ?"
             params += (window[0].isoformat(), window[1].isoformat())
         live = conn.execute(sql, params).fetchall()
         gone = [(rid, day) for rid, day in live if rid not in seen]
         conn.executemany(
-            "UPDATE records SET deleted_at = ? WHERE provider = ? AND resource = ? AND record_id = ?",
-            [(now, provider, resource, rid) for rid, _ in gone],
+            "UPDATE records SET deleted_at = ? WHERE person = ? AND provider = ? AND resource = ? AND record_id = ?",
+            [(now, person, provider, resource, rid) for rid, _ in gone],
         )
         return [day for _, day in gone]
 
@@ -324,9 +427,9 @@ class RawStore:
         with self.transaction() as conn:
             before = conn.total_changes
             conn.executemany(
-                "UPDATE records SET deleted_at = ? WHERE provider = ? AND resource = ? "
+                "UPDATE records SET deleted_at = ? WHERE person = ? AND provider = ? AND resource = ? "
                 "AND record_id = ? AND deleted_at IS NULL",
-                [(now, provider, resource, rid) for rid in record_ids],
+                [(now, self.person, provider, resource, rid) for rid in record_ids],
             )
             return conn.total_changes - before
 
@@ -338,17 +441,17 @@ class RawStore:
         marked = 0
         with self.transaction() as conn:
             for record_id, payload, deleted_at in deleted:
-                row = conn.execute("SELECT deleted_at FROM records WHERE provider = ? AND resource = ? AND record_id = ?",
-                                   (provider, resource, record_id)).fetchone()
+                key = (self.person, provider, resource, record_id)
+                row = conn.execute("SELECT deleted_at FROM records WHERE person = ? AND provider = ? AND resource = ? "
+                                   "AND record_id = ?", key).fetchone()
                 if row is None:
                     text = canonical_json(payload)
-                    conn.execute("INSERT INTO records VALUES (?, ?, ?, NULL, ?, ?, ?, ?)",
-                                 (provider, resource, record_id, text, hashlib.sha256(text.encode()).hexdigest(),
-                                  now, deleted_at))
+                    conn.execute(f"INSERT INTO records (person, {_RECORD_COLUMNS}) VALUES (?, ?, ?, ?, NULL, ?, ?, ?, ?)",
+                                 (*key, text, hashlib.sha256(text.encode()).hexdigest(), now, deleted_at))
                     marked += 1
                 elif row[0] is None:
-                    conn.execute("UPDATE records SET deleted_at = ? WHERE provider = ? AND resource = ? AND record_id = ?",
-                                 (deleted_at, provider, resource, record_id))
+                    conn.execute("UPDATE records SET deleted_at = ? WHERE person = ? AND provider = ? AND resource = ? "
+                                 "AND record_id = ?", (deleted_at, *key))
                     marked += 1
         return marked
 
@@ -362,8 +465,8 @@ class RawStore:
         include_deleted: bool = False,
     ) -> list[StoredRecord]:
         """Records of one resource, optionally limited to local days [start_day, end_day]."""
-        sql = "SELECT * FROM records WHERE provider = ? AND resource = ?"
-        params: list[Any] = [provider, resource]
+        sql = f"SELECT {_RECORD_COLUMNS} FROM records WHERE person = ? AND provider = ? AND resource = ?"
+        params: list[Any] = [self.person, provider, resource]
         if start_day is not None:
             sql += " AND day >= ?"
             params.append(start_day.isoformat())
@@ -379,11 +482,13 @@ class RawStore:
     def due_follow_ups(self, provider: str, parent: str, child: str, limit: int | None = None) -> list[StoredRecord]:
         """Live records of `parent` whose `child` record (same id) is missing, tombstoned, or fetched before the
         parent last changed: what a follow-up still has to fetch, the most recent days first."""
-        sql = ("SELECT p.* FROM records p LEFT JOIN records c ON c.provider = p.provider AND c.resource = ? "
-               "AND c.record_id = p.record_id WHERE p.provider = ? AND p.resource = ? AND p.deleted_at IS NULL "
+        columns = ", ".join(f"p.{c}" for c in _RECORD_COLUMNS.split(", "))
+        sql = (f"SELECT {columns} FROM records p LEFT JOIN records c ON c.person = p.person AND c.provider = p.provider "
+               "AND c.resource = ? AND c.record_id = p.record_id WHERE p.person = ? AND p.provider = ? "
+               "AND p.resource = ? AND p.deleted_at IS NULL "
                "AND (c.record_id IS NULL OR c.deleted_at IS NOT NULL OR c.fetched_at < p.fetched_at) "
                "ORDER BY p.day DESC, p.record_id DESC")
-        params: list[Any] = [child, provider, parent]
+        params: list[Any] = [child, self.person, provider, parent]
         if limit is not None:
             sql += " LIMIT ?"
             params.append(limit)
@@ -397,18 +502,20 @@ class RawStore:
         marks = ", ".join("?" for _ in wanted)
         with self.connection() as conn:
             rows = conn.execute(
-                f"SELECT DISTINCT day FROM records WHERE provider = ? AND resource = ? AND deleted_at IS NULL "
-                f"AND day BETWEEN ? AND ? AND json_extract(payload, ?) IN ({marks}) ORDER BY day",
-                [provider, resource, since.isoformat(), until.isoformat(), json_path, *wanted]).fetchall()
+                f"SELECT DISTINCT day FROM records WHERE person = ? AND provider = ? AND resource = ? "
+                f"AND deleted_at IS NULL AND day BETWEEN ? AND ? AND json_extract(payload, ?) IN ({marks}) "
+                f"ORDER BY day",
+                [self.person, provider, resource, since.isoformat(), until.isoformat(), json_path, *wanted]).fetchall()
         return [date.fromisoformat(row[0]) for row in rows]
 
     def orphans(self, provider: str, parent: str, child: str) -> list[str]:
         """Ids of live `child` records whose `parent` record is gone or tombstoned."""
         with self.connection() as conn:
             return [row[0] for row in conn.execute(
-                "SELECT c.record_id FROM records c LEFT JOIN records p ON p.provider = c.provider AND p.resource = ? "
-                "AND p.record_id = c.record_id WHERE c.provider = ? AND c.resource = ? AND c.deleted_at IS NULL "
-                "AND (p.record_id IS NULL OR p.deleted_at IS NOT NULL)", (parent, provider, child))]
+                "SELECT c.record_id FROM records c LEFT JOIN records p ON p.person = c.person "
+                "AND p.provider = c.provider AND p.resource = ? AND p.record_id = c.record_id "
+                "WHERE c.person = ? AND c.provider = ? AND c.resource = ? AND c.deleted_at IS NULL "
+                "AND (p.record_id IS NULL OR p.deleted_at IS NOT NULL)", (parent, self.person, provider, child))]
 
     def day_span(self, provider: str, resources: Iterable[str]) -> tuple[date | None, date | None, int]:
         """The first and last local day of the resources' live records, and how many live records have no day."""
@@ -417,7 +524,8 @@ class RawStore:
         with self.connection() as conn:
             first, last, undated = conn.execute(
                 f"SELECT min(day), max(day), count(*) FILTER (WHERE day IS NULL) FROM records "
-                f"WHERE provider = ? AND resource IN ({marks}) AND deleted_at IS NULL", [provider, *names]).fetchone()
+                f"WHERE person = ? AND provider = ? AND resource IN ({marks}) AND deleted_at IS NULL",
+                [self.person, provider, *names]).fetchone()
         return (date.fromisoformat(first) if first else None, date.fromisoformat(last) if last else None, int(undated))
 
     def first_day(self, providers: Iterable[str]) -> date | None:
@@ -430,11 +538,12 @@ class RawStore:
             if conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'records'").fetchone() is None:
                 return None
             for provider in providers:  # per resource, so each minimum is read from the day index
-                resources = [r for (r,) in conn.execute("SELECT DISTINCT resource FROM records WHERE provider = ?",
-                                                        (provider,))]
+                resources = [r for (r,) in conn.execute("SELECT DISTINCT resource FROM records WHERE person = ? "
+                                                        "AND provider = ?", (self.person, provider))]
                 for resource in resources:
-                    (first,) = conn.execute("SELECT min(day) FROM records WHERE provider = ? AND resource = ? "
-                                            "AND deleted_at IS NULL", (provider, resource)).fetchone()
+                    (first,) = conn.execute("SELECT min(day) FROM records WHERE person = ? AND provider = ? "
+                                            "AND resource = ? AND deleted_at IS NULL",
+                                            (self.person, provider, resource)).fetchone()
                     if first:
                         firsts.append(first)
         return date.fromisoformat(min(firsts)) if firsts else None
@@ -446,7 +555,8 @@ class RawStore:
             for resource in sorted(resources):
                 rows = conn.execute(
                     "SELECT record_id, payload_sha256, deleted_at IS NOT NULL FROM records "
-                    "WHERE provider = ? AND resource = ? ORDER BY record_id", (provider, resource))
+                    "WHERE person = ? AND provider = ? AND resource = ? ORDER BY record_id",
+                    (self.person, provider, resource))
                 digest.update(resource.encode() + b"\x00")
                 for record_id, sha, deleted in rows:
                     digest.update(f"{record_id}\x00{sha}\x00{deleted}\n".encode())
@@ -456,23 +566,23 @@ class RawStore:
 
     @staticmethod
     def _set_sync_state(
-        conn: sqlite3.Connection, provider: str, resource: str, watermark: str | None,
+        conn: sqlite3.Connection, person: str, provider: str, resource: str, watermark: str | None,
         detail: dict[str, Any] | None, now: str,
     ) -> None:
         conn.execute(
-            "INSERT INTO sync_state (provider, resource, watermark, detail, updated_at) VALUES (?, ?, ?, ?, ?) "
-            "ON CONFLICT (provider, resource) DO UPDATE SET "
+            "INSERT INTO sync_state (person, provider, resource, watermark, detail, updated_at) "
+            "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (person, provider, resource) DO UPDATE SET "
             "watermark = coalesce(excluded.watermark, sync_state.watermark), "
             "detail = excluded.detail, updated_at = excluded.updated_at",
-            (provider, resource, watermark, json.dumps(detail or {}, sort_keys=True), now),
+            (person, provider, resource, watermark, json.dumps(detail or {}, sort_keys=True), now),
         )
 
     def sync_state(self, provider: str, resource: str) -> tuple[str | None, dict[str, Any]] | None:
         """(watermark, detail) of one resource, or None if it never synced."""
         with self.connection() as conn:
             row = conn.execute(
-                "SELECT watermark, detail FROM sync_state WHERE provider = ? AND resource = ?",
-                (provider, resource),
+                "SELECT watermark, detail FROM sync_state WHERE person = ? AND provider = ? AND resource = ?",
+                (self.person, provider, resource),
             ).fetchone()
         return (row[0], json.loads(row[1])) if row else None
 
@@ -480,7 +590,8 @@ class RawStore:
         """(provider, resource, records still to fetch, when the quota that stopped it resets) of each
         follow-up a spent quota left unfinished (for `status`)."""
         with self.connection() as conn:
-            rows = conn.execute("SELECT provider, resource, detail FROM sync_state ORDER BY provider, resource").fetchall()
+            rows = conn.execute("SELECT provider, resource, detail FROM sync_state WHERE person = ? "
+                                "ORDER BY provider, resource", (self.person,)).fetchall()
         found = []
         for provider, resource, text in rows:
             detail = json.loads(text) if text else {}
@@ -496,9 +607,10 @@ class RawStore:
                 SELECT r.provider, r.resource,
                        sum(r.deleted_at IS NULL), sum(r.deleted_at IS NOT NULL), max(r.fetched_at),
                        min(r.day), max(r.day), s.watermark
-                FROM records r LEFT JOIN sync_state s USING (provider, resource)
+                FROM records r LEFT JOIN sync_state s USING (person, provider, resource)
+                WHERE r.person = ?
                 GROUP BY r.provider, r.resource ORDER BY r.provider, r.resource
-                """
+                """, (self.person,)
             ).fetchall()
         keys = ("provider", "resource", "live", "deleted", "last_fetched", "first_day", "last_day", "watermark")
         return [dict(zip(keys, row)) for row in rows]
@@ -519,18 +631,72 @@ class RawStore:
         expires = expires_at.astimezone(timezone.utc).isoformat(timespec="seconds") if expires_at else None
         with self.transaction() as conn:
             conn.execute(
-                "INSERT INTO oauth_tokens VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (provider) DO UPDATE SET "
+                "INSERT INTO oauth_tokens (person, provider, access_token, refresh_token, token_type, scope, "
+                "expires_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (person, provider) DO UPDATE SET "
                 "access_token = excluded.access_token, refresh_token = excluded.refresh_token, "
                 "token_type = excluded.token_type, scope = excluded.scope, "
                 "expires_at = excluded.expires_at, updated_at = excluded.updated_at",
-                (provider, access_token, refresh_token, token_type, scope, expires, utc_now_text()),
+                (self.person, provider, access_token, refresh_token, token_type, scope, expires, utc_now_text()),
             )
 
     def token(self, provider: str) -> StoredToken | None:
         """The stored token of a provider, or None."""
         with self.connection() as conn:
-            row = conn.execute("SELECT * FROM oauth_tokens WHERE provider = ?", (provider,)).fetchone()
+            row = conn.execute("SELECT provider, access_token, refresh_token, token_type, scope, expires_at, "
+                               "updated_at FROM oauth_tokens WHERE person = ? AND provider = ?",
+                               (self.person, provider)).fetchone()
         if row is None:
             return None
         expires = datetime.fromisoformat(row[5]) if row[5] else None
         return StoredToken(row[0], row[1], row[2], row[3], row[4], expires, row[6])
+
+    # -- people ------------------------------------------------------------------------------
+
+    def people(self) -> list[StoredPerson]:
+        """Everyone listed in the store (every person, not only this store's), by id."""
+        with self.connection() as conn:
+            rows = conn.execute("SELECT person, cohort, timezone, start_date, sources, origin, added_at FROM people "
+                                "ORDER BY person").fetchall()
+        return [StoredPerson(p, c, tz, start, tuple(json.loads(src)) if src is not None else None, origin, added)
+                for p, c, tz, start, src, origin, added in rows]
+
+    def save_person(self, cohort: str, *, timezone: str | None = None, start_date: date | None = None,
+                    sources: Iterable[str] | None = None, origin: str = "cli") -> StoredPerson:
+        """List this store's person (or update their entry: the id stays, the rest is replaced)."""
+        problem = person_id_problem(cohort)
+        if problem:
+            raise ValueError(problem.replace("person id", "cohort id"))
+        listed = json.dumps(sorted(sources)) if sources is not None else None
+        start = start_date.isoformat() if start_date else None
+        now = utc_now_text()
+        with self.transaction() as conn:
+            conn.execute(
+                "INSERT INTO people (person, cohort, timezone, start_date, sources, origin, added_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (person) DO UPDATE SET cohort = excluded.cohort, "
+                "timezone = excluded.timezone, start_date = excluded.start_date, sources = excluded.sources, "
+                "origin = excluded.origin", (self.person, cohort, timezone, start, listed, origin, now))
+        return next(p for p in self.people() if p.person == self.person)
+
+    def people_with_data(self) -> set[str]:
+        """The ids that own a record, a sync state or a token (listed in `people` or not)."""
+        with self.connection() as conn:
+            return {p for (p,) in conn.execute(
+                "SELECT DISTINCT person FROM records UNION SELECT person FROM sync_state "
+                "UNION SELECT person FROM oauth_tokens")}
+
+    def erase_person(self) -> Erased:
+        """Delete every row of this store's person (records and tombstones, sync state, tokens, their
+        entry in `people`), in one transaction; then reclaim the space so nothing of theirs stays in the file."""
+        erased = Erased()
+        with self.transaction() as conn:
+            for table, attr in (("records", "records"), ("sync_state", "sync_states"), ("oauth_tokens", "tokens")):
+                before = conn.total_changes
+                conn.execute(f"DELETE FROM {table} WHERE person = ?", (self.person,))
+                setattr(erased, attr, conn.total_changes - before)
+            before = conn.total_changes
+            conn.execute("DELETE FROM people WHERE person = ?", (self.person,))
+            erased.person = conn.total_changes > before
+        with self.connection() as conn:  # freed pages still hold the deleted text until overwritten
+            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            conn.execute("VACUUM")
+        return erased

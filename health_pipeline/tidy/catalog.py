@@ -168,19 +168,19 @@ class TidyTable:
 
 
 _DECLARED: tuple[TidyTable, ...] = (
-    TidyTable("daily_activity", ("provider", "day"), "Steps, distance, energy and time per intensity, per local day.", fresh_within_days=2, compare="sum(steps)"),
-    TidyTable("heart_rate", ("provider", "ts"), "Heart-rate samples through the day and night.", fresh_within_days=2, compare="avg(bpm)"),
-    TidyTable("heart_rate_zones", ("provider", "day", "zone"), "Time and energy per heart-rate zone, per local day.", fresh_within_days=2,
+    TidyTable("daily_activity", ("person", "provider", "day"), "Steps, distance, energy and time per intensity, per local day.", fresh_within_days=2, compare="sum(steps)"),
+    TidyTable("heart_rate", ("person", "provider", "ts"), "Heart-rate samples through the day and night.", fresh_within_days=2, compare="avg(bpm)"),
+    TidyTable("heart_rate_zones", ("person", "provider", "day", "zone"), "Time and energy per heart-rate zone, per local day.", fresh_within_days=2,
               compare="sum(duration_s) FILTER (WHERE zone IN ('moderate', 'vigorous', 'peak'))"),
-    TidyTable("sleep_sessions", ("provider", "sleep_id"), "Nights and naps with their stages and vitals.", fresh_within_days=3,
+    TidyTable("sleep_sessions", ("person", "provider", "sleep_id"), "Nights and naps with their stages and vitals.", fresh_within_days=3,
               compare="sum(asleep_s)"),
-    TidyTable("sleep_samples", ("provider", "sleep_id", "ts"), "Five-minute heart rate and HRV inside each sleep."),
-    TidyTable("body_measurements", ("provider", "measured_at", "metric"), "Weigh-ins, body composition, blood pressure.",
+    TidyTable("sleep_samples", ("person", "provider", "sleep_id", "ts"), "Five-minute heart rate and HRV inside each sleep."),
+    TidyTable("body_measurements", ("person", "provider", "measured_at", "metric"), "Weigh-ins, body composition, blood pressure.",
               compare="avg(value) FILTER (WHERE metric = 'weight')"),
-    TidyTable("workouts", ("provider", "workout_id"), "Workouts from every provider, one row each.", compare="count(*)"),
-    TidyTable("workout_sets", ("provider", "workout_id", "exercise_index", "set_index"), "Every logged set of every strength workout."),
-    TidyTable("daily_scores", ("provider", "day"), "The providers' own daily scores, each in its own range.", fresh_within_days=3),
-    TidyTable("daily_vitals", ("provider", "day"), "Nightly vitals: HRV, SpO2, breathing, temperature; stress; VO2 max.", fresh_within_days=3,
+    TidyTable("workouts", ("person", "provider", "workout_id"), "Workouts from every provider, one row each.", compare="count(*)"),
+    TidyTable("workout_sets", ("person", "provider", "workout_id", "exercise_index", "set_index"), "Every logged set of every strength workout."),
+    TidyTable("daily_scores", ("person", "provider", "day"), "The providers' own daily scores, each in its own range.", fresh_within_days=3),
+    TidyTable("daily_vitals", ("person", "provider", "day"), "Nightly vitals: HRV, SpO2, breathing, temperature; stress; VO2 max.", fresh_within_days=3,
               compare="avg(hrv_ms)"),
 )
 
@@ -188,7 +188,7 @@ _DECLARED: tuple[TidyTable, ...] = (
 # Every table by name, without its sources: the DDL and columns (creating the tables needs no more).
 DECLARED: dict[str, TidyTable] = {t.name: t for t in _DECLARED}
 
-SUMMARY = TidyTable("daily_summary", ("day",), "One row per local day: each metric from the best available provider.")
+SUMMARY = TidyTable("daily_summary", ("person", "day"), "One row per local day: each metric from the best available provider.")
 
 
 @cache

@@ -96,7 +96,7 @@ def rows_match_raw(conn: duckdb.DuckDBPyConnection, raw_store: RawStore, table: 
         for start, end in checked:
             days = " AND day BETWEEN ? AND ?" if start is not None else ""
             window: list[object] = [start, end] if start is not None else []
-            scope, params = "provider = ?" + days, [provider, *window]
+            scope, params = "person = ? AND provider = ?" + days, [raw_store.person, provider, *window]
             if len(members) > 1:  # an API and its archive: the merged rows (rejections already applied)
                 try:
                     stage_group(conn, raw_store, table, ordered(members, (precedence or {}).get(provider)), start, end)

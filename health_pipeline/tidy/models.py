@@ -18,6 +18,7 @@ import duckdb
 import pyarrow as pa
 
 from health_pipeline.storage.duckdb_store import scalar
+from health_pipeline.settings import DEFAULT_PERSON
 from health_pipeline.storage.raw_store import RawStore, StoredRecord
 from health_pipeline.tidy.catalog import DECLARED, TidySource, TidyTable
 from health_pipeline.tidy.summary import SUMMARY_DDL
@@ -29,10 +30,11 @@ SLICE_DAYS = 31  # a per-record source's days read and modelled at once (a month
 STATE_DDL = """
 CREATE TABLE IF NOT EXISTS _tidy_state (
     table_name   VARCHAR NOT NULL,
+    person       VARCHAR NOT NULL,
     provider     VARCHAR NOT NULL,
     fingerprint  VARCHAR NOT NULL,
     modelled_at  TIMESTAMPTZ NOT NULL DEFAULT now(),
-    PRIMARY KEY (table_name, provider)
+    PRIMARY KEY (table_name, person, provider)
 )
 """
 
@@ -51,6 +53,7 @@ class SourceResult:
 DISAGREEMENTS_DDL = """
 CREATE TABLE IF NOT EXISTS origin_disagreements (
     table_name    VARCHAR NOT NULL,
+    person        VARCHAR NOT NULL,
     provider      VARCHAR NOT NULL,
     day           DATE    NOT NULL,
     measure       VARCHAR NOT NULL,
@@ -61,6 +64,46 @@ CREATE TABLE IF NOT EXISTS origin_disagreements (
     found_at      TIMESTAMPTZ NOT NULL
 )
 """
+
+
+def _columns_of(conn: duckdb.DuckDBPyConnection, table: str, default: set[str]) -> set[str]:
+    """A table's columns (`default` if it does not exist)."""
+    found = {c for (c,) in conn.execute(
+        "SELECT column_name FROM duckdb_columns() WHERE table_name = ? AND schema_name = 'main' "
+        "AND database_name = current_database()", [table]).fetchall()}
+    return found or default
+
+
+def adopt_person(conn: duckdb.DuckDBPyConnection, person: str) -> list[str]:
+    """Give the tables an older release made (before people) their leading `person` column, every row
+    `person`'s (the single-person home's `[app] user`), in one transaction; returns the tables changed.
+    A table is rebuilt to put the column first; rows and values are kept as they were."""
+    ddls = {**{t.name: t.ddl for t in DECLARED.values()}, "daily_summary": SUMMARY_DDL,
+            "rejected_values": REJECTED_DDL, "origin_disagreements": DISAGREEMENTS_DDL, "_tidy_state": STATE_DDL}
+    columns: dict[str, set[str]] = {}
+    for table, column in conn.execute(
+            "SELECT table_name, column_name FROM duckdb_columns() WHERE schema_name = 'main' "
+            "AND database_name = current_database()").fetchall():
+        columns.setdefault(table, set()).add(column)
+    old = [t for t in ddls if t in columns and "person" not in columns[t]]
+    if not old:
+        return []
+    conn.execute("BEGIN TRANSACTION")
+    try:
+        for table in old:
+            conn.execute(f"ALTER TABLE {table} RENAME TO {table}_before_people")
+            conn.execute(ddls[table])
+            conn.execute(f"INSERT INTO {table} BY NAME SELECT ?::VARCHAR AS person, * FROM {table}_before_people",
+                         [person])
+            conn.execute(f"DROP TABLE {table}_before_people")
+            if table in DECLARED and "_tidy_state" in columns and not set(c.name for c in DECLARED[table].columns) <= columns[table] | {"person"}:
+                # columns this release added are NULL until re-modelled: the change-driven sources are next time
+                conn.execute("DELETE FROM _tidy_state WHERE table_name = ?", [table])
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    return old
 
 
 def create_tables(conn: duckdb.DuckDBPyConnection) -> None:
@@ -78,6 +121,8 @@ def prepare_table(conn: duckdb.DuckDBPyConnection, table: TidyTable) -> None:
     Rows modelled before stay NULL in them until re-modelled; the change-driven sources are
     re-modelled on their next run (their state is forgotten), `health-pipeline rebuild` does the rest.
     """
+    if "person" not in _columns_of(conn, table.name, default={"person"}):
+        adopt_person(conn, DEFAULT_PERSON)  # a table from before people, opened outside a run's store
     conn.execute(STATE_DDL)
     conn.execute(REJECTED_DDL)
     conn.execute(table.ddl)
@@ -147,9 +192,10 @@ def rebuild_window(conn: duckdb.DuckDBPyConnection, raw_store: RawStore, source:
                    start: date, end: date, *, today: date | None = None) -> SourceResult:
     """Delete the provider's rows of [start, end] and insert them again from the raw store, in one
     transaction; a per-record source is read and modelled `SLICE_DAYS` at a time (bounded memory)."""
-    scope = "provider = ? AND day BETWEEN ? AND ?"
-    params = [source.tidy_provider, start, end]  # its rows carry the provider it models as
-    rejected = _replace(conn, source, record_slices(raw_store, source, start, end), scope, params, today=today)
+    scope = "person = ? AND provider = ? AND day BETWEEN ? AND ?"
+    params = [raw_store.person, source.tidy_provider, start, end]  # its rows carry the provider it models as
+    rejected = _replace(conn, raw_store.person, source, record_slices(raw_store, source, start, end), scope, params,
+                        today=today)
     rows = scalar(conn, f"SELECT count(*) FROM {source.table} WHERE {scope}", params)
     return SourceResult(source.provider, "window", True, int(rows or 0), rejected)
 
@@ -169,12 +215,12 @@ def rebuild_group(conn: duckdb.DuckDBPyConnection, raw_store: RawStore, table: T
     conn.execute(STATE_DDL)
     conn.execute(DISAGREEMENTS_DDL)
     rejected = stage_group(conn, raw_store, table, members, start, end, today=today)
-    scope = "provider = ?" + (" AND day BETWEEN ? AND ?" if start is not None else "")
-    params: list[object] = [provider, *([start, end] if start is not None else [])]
+    scope = "person = ? AND provider = ?" + (" AND day BETWEEN ? AND ?" if start is not None else "")
+    params: list[object] = [raw_store.person, provider, *([start, end] if start is not None else [])]
     try:
         conn.execute("CREATE OR REPLACE TEMP TABLE _disagreed AS SELECT * FROM origin_disagreements LIMIT 0")
         if table.compare:
-            _find_disagreements(conn, table, members, tolerance_pct)
+            _find_disagreements(conn, table, members, tolerance_pct, raw_store.person)
         conn.execute("BEGIN TRANSACTION")
         try:
             conn.execute(f"DELETE FROM {table.name} WHERE {scope}", params)
@@ -209,6 +255,7 @@ def stage_group(conn: duckdb.DuckDBPyConnection, raw_store: RawStore, table: Tid
                 conn.execute(f"INSERT INTO _staged BY NAME {member.sql}")
             finally:
                 conn.unregister("raw")
+        conn.execute("UPDATE _staged SET person = ?", [raw_store.person])
         found = reject_staged(conn, table, member, today)
         for rule, n in found.counts.items():
             counts[rule] = counts.get(rule, 0) + n
@@ -233,7 +280,7 @@ def drop_group_staging(conn: duckdb.DuckDBPyConnection, members: int) -> None:
 
 
 def _find_disagreements(conn: duckdb.DuckDBPyConnection, table: TidyTable, members: Sequence[TidySource],
-                        tolerance_pct: float) -> None:
+                        tolerance_pct: float, person: str) -> None:
     """Into `_disagreed`: each day two members both have, where the table's measure differs beyond tolerance."""
     kept = members[0]
     for i, other in enumerate(members[1:], start=1):
@@ -241,10 +288,10 @@ def _find_disagreements(conn: duckdb.DuckDBPyConnection, table: TidyTable, membe
             f"""INSERT INTO _disagreed
                 WITH a AS (SELECT day, CAST({table.compare} AS DOUBLE) AS v FROM _staged_0 GROUP BY day),
                      b AS (SELECT day, CAST({table.compare} AS DOUBLE) AS v FROM _staged_{i} GROUP BY day)
-                SELECT ?, ?, a.day, ?, ?, a.v, ?, b.v, now() FROM a JOIN b USING (day)
+                SELECT ?, ?, ?, a.day, ?, ?, a.v, ?, b.v, now() FROM a JOIN b USING (day)
                 WHERE a.v IS DISTINCT FROM b.v
                   AND (a.v IS NULL OR b.v IS NULL OR abs(a.v - b.v) > ? / 100.0 * greatest(abs(a.v), abs(b.v)))""",
-            [table.name, kept.tidy_provider, table.compare, kept.provider, other.provider, tolerance_pct])
+            [table.name, person, kept.tidy_provider, table.compare, kept.provider, other.provider, tolerance_pct])
 
 
 def follow_changes(conn: duckdb.DuckDBPyConnection, raw_store: RawStore, source: TidySource,
@@ -252,14 +299,16 @@ def follow_changes(conn: duckdb.DuckDBPyConnection, raw_store: RawStore, source:
     """Rebuild the provider's rows from every live record, if the records changed since last time."""
     fingerprint = raw_store.fingerprint(source.provider, source.resources)
     conn.execute(STATE_DDL)
-    known = scalar(conn, "SELECT fingerprint FROM _tidy_state WHERE table_name = ? AND provider = ?",
-                   [source.table, source.provider])
+    person = raw_store.person
+    known = scalar(conn, "SELECT fingerprint FROM _tidy_state WHERE table_name = ? AND person = ? AND provider = ?",
+                   [source.table, person, source.provider])
     rebuilt = force or known != fingerprint
     rejected = None
     if rebuilt:
-        rejected = _replace(conn, source, record_slices(raw_store, source), "provider = ?", [source.tidy_provider],
-                            fingerprint=fingerprint, today=today)
-    rows = scalar(conn, f"SELECT count(*) FROM {source.table} WHERE provider = ?", [source.tidy_provider])
+        rejected = _replace(conn, person, source, record_slices(raw_store, source), "person = ? AND provider = ?",
+                            [person, source.tidy_provider], fingerprint=fingerprint, today=today)
+    rows = scalar(conn, f"SELECT count(*) FROM {source.table} WHERE person = ? AND provider = ?",
+                  [person, source.tidy_provider])
     return SourceResult(source.provider, "changes", rebuilt, int(rows or 0), rejected)
 
 
@@ -288,8 +337,8 @@ def record_slices(raw_store: RawStore, source: TidySource, start: date | None = 
         first = last + timedelta(days=1)
 
 
-def _replace(conn: duckdb.DuckDBPyConnection, source: TidySource, batches: Iterable[list[StoredRecord]], scope: str,
-             params: list[object], fingerprint: str | None = None, today: date | None = None) -> Rejected:
+def _replace(conn: duckdb.DuckDBPyConnection, person: str, source: TidySource, batches: Iterable[list[StoredRecord]],
+             scope: str, params: list[object], fingerprint: str | None = None, today: date | None = None) -> Rejected:
     """Model each batch of raw records into a staging table and keep the implausible values out of it,
     then in one transaction: delete the scope's rows and rejections, insert the staged rows and the
     new rejections, record the fingerprint. Any failure changes nothing.
@@ -309,6 +358,7 @@ def _replace(conn: duckdb.DuckDBPyConnection, source: TidySource, batches: Itera
                 conn.execute(f"INSERT INTO _staged BY NAME {source.sql}")
             finally:
                 conn.unregister("raw")
+        conn.execute("UPDATE _staged SET person = ?", [person])  # the source's SQL knows no person
         rejected = reject_staged(conn, table, source, today)
         conn.execute("BEGIN TRANSACTION")
         try:
@@ -317,8 +367,9 @@ def _replace(conn: duckdb.DuckDBPyConnection, source: TidySource, batches: Itera
             conn.execute(f"DELETE FROM rejected_values WHERE table_name = ? AND {scope}", [source.table, *params])
             conn.execute(f"INSERT INTO rejected_values SELECT * FROM {STAGED_REJECTIONS}")
             if fingerprint is not None:
-                conn.execute("INSERT OR REPLACE INTO _tidy_state (table_name, provider, fingerprint, modelled_at) "
-                             "VALUES (?, ?, ?, now())", [source.table, source.provider, fingerprint])
+                conn.execute("INSERT OR REPLACE INTO _tidy_state (table_name, person, provider, fingerprint, "
+                             "modelled_at) VALUES (?, ?, ?, ?, now())", [source.table, person, source.provider,
+                                                                        fingerprint])
             conn.execute("COMMIT")
         except BaseException:
             conn.execute("ROLLBACK")

@@ -23,6 +23,7 @@ Action = Literal["null", "drop"]
 
 REJECTED_DDL = """
 CREATE TABLE IF NOT EXISTS rejected_values (
+    person       VARCHAR     NOT NULL,  -- whose data it is
     provider     VARCHAR     NOT NULL,  -- the provider that sent the value
     table_name   VARCHAR     NOT NULL,  -- the tidy table the value was meant for
     day          DATE,                  -- the row's local day
@@ -118,7 +119,8 @@ def reject_staged(conn: duckdb.DuckDBPyConnection, table: TidyTable, source: Tid
     conn.execute(REJECTED_DDL)
     conn.execute(f"CREATE OR REPLACE TEMP TABLE {STAGED_REJECTIONS} AS SELECT * FROM rejected_values LIMIT 0")
     columns = [c.name for c in table.columns]
-    key = " || ', ' || ".join(f"'{c}=' || coalesce(CAST({c} AS VARCHAR), 'NULL')" for c in table.grain if c != "provider")
+    key = " || ', ' || ".join(f"'{c}=' || coalesce(CAST({c} AS VARCHAR), 'NULL')" for c in table.grain
+                              if c not in ("person", "provider"))
     day = "day" if "day" in columns else "CAST(NULL AS DATE)"
     counts: dict[str, int] = {}
     for rule in rules_for(table.name, columns, today):
@@ -128,8 +130,8 @@ def reject_staged(conn: duckdb.DuckDBPyConnection, table: TidyTable, source: Tid
         raw = source.raw_record_sql.replace("{resource}", source.resources_of(rule.columns[0]))
         action = "dropped" if rule.action == "drop" else "nulled"
         found = conn.execute(
-            f"INSERT INTO {STAGED_REJECTIONS} (provider, table_name, day, key, column_name, value, rule, raw_record, action, "
-            f"rejected_at) SELECT provider, '{table.name}', {day}, {key}, '{', '.join(rule.columns)}', {value}, ?, {raw}, "
+            f"INSERT INTO {STAGED_REJECTIONS} (person, provider, table_name, day, key, column_name, value, rule, raw_record, "
+            f"action, rejected_at) SELECT person, provider, '{table.name}', {day}, {key}, '{', '.join(rule.columns)}', {value}, ?, {raw}, "
             f"'{action}', now() FROM {staged} WHERE {where}", [rule.name]).fetchall()
         if not found or not found[0][0]:
             continue

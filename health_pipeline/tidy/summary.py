@@ -38,8 +38,8 @@ class SummaryMetric:
             agg = f"arg_max({value}, measured_at)"
         else:
             agg = f"{self.pick}({value})"
-        return (f"SELECT '{self.name}' AS metric, provider, day, CAST({agg} AS DOUBLE) AS value "
-                f"FROM {self.table} WHERE ({self.where}) AND {value} IS NOT NULL GROUP BY provider, day")
+        return (f"SELECT '{self.name}' AS metric, person, provider, day, CAST({agg} AS DOUBLE) AS value "
+                f"FROM {self.table} WHERE ({self.where}) AND {value} IS NOT NULL GROUP BY person, provider, day")
 
 
 METRICS: tuple[SummaryMetric, ...] = (
@@ -82,7 +82,8 @@ METRIC_NAMES = tuple(m.name for m in METRICS)
 
 def summary_columns() -> tuple[Column, ...]:
     """The documented columns of daily_summary."""
-    columns = [Column("day", "DATE", "local date", "the user's calendar day")]
+    columns = [Column("person", "VARCHAR", "id", "whose data it is", nullable=False),
+               Column("day", "DATE", "local date", "the user's calendar day")]
     for m in METRICS:
         columns.append(Column(m.name, m.type, m.unit, f"{m.description} (from {m.table}.{m.column})"))
         columns.append(Column(f"{m.name}_provider", "VARCHAR", "-", f"the provider `{m.name}` was taken from"))
@@ -90,7 +91,7 @@ def summary_columns() -> tuple[Column, ...]:
 
 
 SUMMARY_DDL = "CREATE TABLE IF NOT EXISTS daily_summary (\n    " + ",\n    ".join(
-    f"{c.name} {c.type}{' NOT NULL' if c.name == 'day' else ''}" for c in summary_columns()) + "\n)"
+    f"{c.name} {c.type}{' NOT NULL' if c.name in ('person', 'day') else ''}" for c in summary_columns()) + "\n)"
 
 
 def rebuild_summary(conn: duckdb.DuckDBPyConnection, precedence: Mapping[str, tuple[str, ...]]) -> int:
@@ -105,12 +106,12 @@ def rebuild_summary(conn: duckdb.DuckDBPyConnection, precedence: Mapping[str, tu
 WITH precedence(metric, provider, rank) AS (VALUES {', '.join(ranks) or "('', '', 0)"}),
 candidates AS ({candidates}),
 best AS (
-    SELECT metric, provider, day, value FROM candidates JOIN precedence USING (metric, provider)
-    QUALIFY row_number() OVER (PARTITION BY metric, day ORDER BY rank) = 1
+    SELECT metric, person, provider, day, value FROM candidates JOIN precedence USING (metric, provider)
+    QUALIFY row_number() OVER (PARTITION BY metric, person, day ORDER BY rank) = 1
 )
-SELECT day,
+SELECT person, day,
     {picked}
-FROM best GROUP BY day
+FROM best GROUP BY person, day
 """
     conn.execute("BEGIN TRANSACTION")
     try:

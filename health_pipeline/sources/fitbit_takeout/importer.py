@@ -379,8 +379,8 @@ class _Importer:
             with self.store.connection() as conn:
                 found: dict[str, set[str]] = {}
                 for (record_id,) in conn.execute(
-                        "SELECT record_id FROM records WHERE provider = ? AND resource = ? AND deleted_at IS NULL",
-                        (PROVIDER, entry.kind.family)):
+                        "SELECT record_id FROM records WHERE person = ? AND provider = ? AND resource = ? "
+                        "AND deleted_at IS NULL", (self.store.person, PROVIDER, entry.kind.family)):
                     found.setdefault(record_id.split("#", 1)[0], set()).add(record_id)
             self.landed[entry.kind.family] = found
         return sorted(self.landed[entry.kind.family].get(entry.base, set()) - {r.record_id for r in records})

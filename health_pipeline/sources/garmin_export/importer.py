@@ -400,8 +400,8 @@ def _landed_fits(store: RawStore) -> dict[str, tuple[str, str, list[str], str | 
     with store.connection() as conn:
         rows = conn.execute(
             "SELECT resource, day, json_extract(payload, '$.upload'), json_extract(payload, '$.file_sha256'), "
-            "json_extract(payload, '$.activity_id') FROM records WHERE provider = ? AND deleted_at IS NULL "
-            "AND resource IN ('monitoring', 'activity_fit')", (PROVIDER,)).fetchall()
+            "json_extract(payload, '$.activity_id') FROM records WHERE person = ? AND provider = ? "
+            "AND deleted_at IS NULL AND resource IN ('monitoring', 'activity_fit')", (store.person, PROVIDER)).fetchall()
     for resource, day, upload, digest, activity_id in rows:
         if upload is None or digest is None or (resource == "activity_fit" and activity_id is None):
             continue

@@ -1,8 +1,9 @@
--- body_measurements: one row per (provider, measured_at, metric), long format. Withings values are
+-- body_measurements: one row per (person, provider, measured_at, metric), long format. Withings values are
 -- `value x 10^unit`; ambiguous weigh-ins (attrib 1: maybe another person) are left out. A segmental
 -- value (Withings Body Scan) is its own metric, named after the segment (`muscle_mass_left_arm`),
 -- with `segment` set; a whole-body value has `segment` NULL.
 CREATE TABLE IF NOT EXISTS body_measurements (
+    person          VARCHAR NOT NULL,  -- [id] whose data it is (`[app] user`, or a person added with `health-pipeline people`)
     provider     VARCHAR     NOT NULL,  -- [-] withings or fitbit
     measured_at  TIMESTAMPTZ NOT NULL,  -- [UTC instant] when it was measured
     day          DATE        NOT NULL,  -- [local date] the user's calendar day it was measured on

@@ -1,5 +1,6 @@
--- daily_activity: one row per (provider, day). NULL: the provider does not report that figure.
+-- daily_activity: one row per (person, provider, day). NULL: the provider does not report that figure.
 CREATE TABLE IF NOT EXISTS daily_activity (
+    person          VARCHAR NOT NULL,  -- [id] whose data it is (`[app] user`, or a person added with `health-pipeline people`)
     provider        VARCHAR NOT NULL,  -- [-] oura, fitbit or withings
     day             DATE    NOT NULL,  -- [local date] the user's calendar day
     steps           BIGINT,            -- [steps] steps counted over the day

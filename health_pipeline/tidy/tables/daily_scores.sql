@@ -1,5 +1,6 @@
--- daily_scores: one row per (provider, day): the providers' own daily scores, each in its own range.
+-- daily_scores: one row per (person, provider, day): the providers' own daily scores, each in its own range.
 CREATE TABLE IF NOT EXISTS daily_scores (
+    person          VARCHAR NOT NULL,  -- [id] whose data it is (`[app] user`, or a person added with `health-pipeline people`)
     provider                 VARCHAR NOT NULL,  -- [-] oura, withings, whoop or polar
     day                      DATE    NOT NULL,  -- [local date] the day the score is for
     readiness_score          INTEGER,           -- [score 0-100] readiness (Oura)

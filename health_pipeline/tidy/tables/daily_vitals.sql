@@ -1,6 +1,7 @@
--- daily_vitals: one row per (provider, day): nightly vitals of the night ending on `day`, and
+-- daily_vitals: one row per (person, provider, day): nightly vitals of the night ending on `day`, and
 -- daily stress and VO2 max.
 CREATE TABLE IF NOT EXISTS daily_vitals (
+    person          VARCHAR NOT NULL,  -- [id] whose data it is (`[app] user`, or a person added with `health-pipeline people`)
     provider                     VARCHAR NOT NULL,  -- [-] oura, fitbit, withings, whoop, polar or apple_health
     day                          DATE    NOT NULL,  -- [local date] the day (for nightly values: the wake-up day)
     hrv_ms                       DOUBLE,            -- [ms] average nightly heart-rate variability (RMSSD)

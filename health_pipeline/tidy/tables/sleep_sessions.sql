@@ -1,6 +1,7 @@
--- sleep_sessions: one row per (provider, sleep_id). Oura `deleted` and `rest` periods are left out;
+-- sleep_sessions: one row per (person, provider, sleep_id). Oura `deleted` and `rest` periods are left out;
 -- a sleep whose kind the provider does not say (Oura `type` null) is kept with is_main NULL.
 CREATE TABLE IF NOT EXISTS sleep_sessions (
+    person          VARCHAR NOT NULL,  -- [id] whose data it is (`[app] user`, or a person added with `health-pipeline people`)
     provider       VARCHAR     NOT NULL,  -- [-] oura, fitbit or withings
     sleep_id       VARCHAR     NOT NULL,  -- [-] the provider's id of the sleep
     day            DATE        NOT NULL,  -- [local date] the wake-up day (the day the sleep counts towards)

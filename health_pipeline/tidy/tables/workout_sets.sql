@@ -1,5 +1,6 @@
--- workout_sets: one row per (provider, workout_id, exercise_index, set_index), every set as logged.
+-- workout_sets: one row per (person, provider, workout_id, exercise_index, set_index), every set as logged.
 CREATE TABLE IF NOT EXISTS workout_sets (
+    person          VARCHAR NOT NULL,  -- [id] whose data it is (`[app] user`, or a person added with `health-pipeline people`)
     provider              VARCHAR NOT NULL,  -- [-] hevy
     workout_id            VARCHAR NOT NULL,  -- [-] the workout (workouts.workout_id)
     exercise_index        INTEGER NOT NULL,  -- [-] the exercise's position in the workout

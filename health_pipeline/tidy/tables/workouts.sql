@@ -1,6 +1,7 @@
--- workouts: one row per (provider, workout_id). `activity` is normalised across providers
+-- workouts: one row per (person, provider, workout_id). `activity` is normalised across providers
 -- (strength_training, running, walking, cycling, swimming, hiking, ...); `title` is the provider's.
 CREATE TABLE IF NOT EXISTS workouts (
+    person          VARCHAR NOT NULL,  -- [id] whose data it is (`[app] user`, or a person added with `health-pipeline people`)
     provider     VARCHAR     NOT NULL,  -- [-] oura, fitbit, withings, hevy, whoop, strava or polar
     workout_id   VARCHAR     NOT NULL,  -- [-] the provider's id of the workout
     day          DATE        NOT NULL,  -- [local date] the day the workout started
