@@ -106,7 +106,7 @@ def measure(args: argparse.Namespace, instance: str) -> tuple[str, dict[str, flo
 
 def bare_fetch(bench: Bench, entries: list[LoggedRequest]) -> tuple[float, int]:
     """Replay the logged data requests with one plain session; seconds and bytes received."""
-    store = RawStore(bench.config.app.raw_db)
+    store = bench.config.raw_store()
     config = bench.config
     bearer = {
         "oura": OAuthTokens(config.oura, store, oura.OAUTH).access_token(),

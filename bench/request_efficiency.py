@@ -50,7 +50,7 @@ def main() -> None:
     started = time.monotonic()
     with sandbox_for(world) as sandbox, tempfile.TemporaryDirectory() as tmp:
         config = _config(sandbox, Path(tmp), start)
-        store = RawStore(config.app.raw_db)
+        store = config.raw_store()
         store.init()
         for name, profile in (("oura", oura.OAUTH), ("fitbit", google_health.OAUTH), ("withings", withings.OAUTH)):
             authorize_with_sandbox(OAuthTokens(config.provider(name), store, profile))  # type: ignore[arg-type]
@@ -109,7 +109,7 @@ def _new_sources(sandbox: Sandbox, tmp: Path, start: date, end: date, days: int)
             + "".join(fake.config_text(sandbox.url(fake.mount), start) for fake in (WHOOP_FAKE, STRAVA_FAKE, POLAR_FAKE))
             .replace("[strava]\n", "[strava]\nstreams = true\n"))
     config = write_sandbox_config(tmp / "new.toml", text)
-    store = RawStore(config.app.raw_db)
+    store = config.raw_store()
     rows = []
     api = whoop.SOURCE.build_client(config.provider("whoop"), config.app, store)
     for resource in ("cycles", "recoveries", "sleeps", "workouts"):

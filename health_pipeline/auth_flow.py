@@ -95,11 +95,13 @@ def authorize(
     timeout_s: float = DEFAULT_TIMEOUT_S,
     say: Callable[[str], None] = print,
     ask: Callable[[str], str] = input,
+    login_hint: str | None = None,
 ) -> StoredToken:
-    """Run the flow for one provider and store the tokens it yields."""
+    """Run the flow for one provider and store the tokens it yields (`login_hint`: the account to sign in
+    with, sent as OpenID Connect's `login_hint`; the sandbox opens that person's world)."""
     provider = tokens.provider
     state = secrets.token_urlsafe(24)
-    url = tokens.authorization_url(state)
+    url = tokens.authorization_url(state, **({"login_hint": login_hint} if login_hint else {}))
     redirect = urlsplit(tokens.config.redirect_uri)
     if manual:
         say(f"Open this URL, approve access, then paste the URL your browser ends up on:\n\n  {url}\n")

@@ -29,7 +29,9 @@ from health_pipeline.instance.home import (POSTGRES_DRIVER, POSTGRES_URL_ENV, In
                                            ensure_instance_settings, history_location, open_instance,
                                            postgres_url_problem, register_pools, storage_kind)
 from health_pipeline.instance.settings import apply_dagster_settings
-from health_pipeline.naming import DAYS_TAG, MODELS_TAG, REBUILD_TAG, TAKE_TOKENS_TAG, window_tag
+from health_pipeline.naming import DAYS_TAG, MODELS_TAG, PEOPLE_TAG, REBUILD_TAG, TAKE_TOKENS_TAG, window_tag
+from health_pipeline.people import Person, default_person, everyone, select
+from health_pipeline.people_commands import people_command
 from health_pipeline.pipeline.imports import CHANGED, import_providers
 from health_pipeline.pipeline.resources import ImportProgress
 from health_pipeline.pipeline.windows import parse_ranges, ranges_text
@@ -106,7 +108,8 @@ def build_parser() -> argparse.ArgumentParser:
     init = commands.add_parser("init", help="create the raw store, the tidy database and Dagster's home settings")
     init.add_argument("--postgres", action="store_true",
                       help="keep Dagster's history in PostgreSQL at $DAGSTER_POSTGRES_URL (a new $DAGSTER_HOME)")
-    commands.add_parser("status", help="providers, tokens, and what has landed per resource")
+    status = commands.add_parser("status", help="providers, tokens, and what has landed per resource")
+    status.add_argument("--person", action="append", metavar="ID", help="only this person (repeatable)")
     commands.add_parser("doctor", help="check config, stores, credentials, each provider and VictoriaMetrics; "
                                       "exit 0 only when all is well")
 
@@ -115,6 +118,7 @@ def build_parser() -> argparse.ArgumentParser:
     sync.add_argument("--start", type=_day, metavar="YYYY-MM-DD", help="with --end: fetch these days (all providers)")
     sync.add_argument("--end", type=_day, metavar="YYYY-MM-DD")
     sync.add_argument("--provider", action="append", choices=REGISTRY.api_names(), help="only this provider (repeatable)")
+    sync.add_argument("--person", action="append", metavar="ID", help="only this person (repeatable; default everyone)")
 
     rebuild = commands.add_parser("rebuild", help="re-model tidy tables and re-export from the raw store (no API calls)")
     rebuild.add_argument("--start", type=_day, metavar="YYYY-MM-DD")
@@ -126,16 +130,19 @@ def build_parser() -> argparse.ArgumentParser:
     auth.add_argument("--manual", action="store_true",
                       help="paste the redirected URL yourself (for redirect URIs that are not on this machine)")
     auth.add_argument("--timeout", type=_positive, default=300, help="seconds to wait for the redirect (default 300)")
+    auth.add_argument("--person", metavar="ID", help="whose account (default: the single-person home's [app] user); "
+                                                     "sent to the provider as login_hint")
 
     tokens = commands.add_parser("tokens", help="manage stored OAuth tokens")
     tokens_commands = tokens.add_subparsers(dest="tokens_command", metavar="SUBCOMMAND", required=True)
     token_import = tokens_commands.add_parser(
         "import", help="store tokens obtained elsewhere (authorise on a laptop, run on a server)")
-    token_import.add_argument("provider", choices=_oauth_sources())
+    token_import.add_argument("provider", choices=_token_sources())
     token_import.add_argument("--access-token", required=True, metavar="TOKEN", help="the token, or - to read it from stdin")
     token_import.add_argument("--refresh-token", metavar="TOKEN", help="the token, or - to read it from stdin")
     token_import.add_argument("--expires-at", type=_instant, metavar="ISO-8601", help="e.g. 2026-11-23T10:00:00Z")
     token_import.add_argument("--scope", default=None, help="the granted scopes, as the provider wrote them")
+    token_import.add_argument("--person", metavar="ID", help="whose tokens (default: [app] user)")
     token_import.add_argument("--user-id", type=int, default=None,
                               help="the user id a token answer carried beside the token (`x_user_id`); the user is registered with it")
 
@@ -159,9 +166,26 @@ def build_parser() -> argparse.ArgumentParser:
     for importer in REGISTRY.imports:
         command = import_commands.add_parser(importer.name.replace("_", "-"), help=importer.help)
         command.add_argument("path", type=Path, nargs="?", help=f"the export (default: [{importer.name}] path)")
+        command.add_argument("--person", metavar="ID", help="whose export it is (needed when there are several people)")
         if "take_tokens" in importer.settings.model_fields:
             command.add_argument("--take-tokens", action="store_true",
                                  help="also take its OAuth tokens (stop that program first: refresh tokens rotate)")
+
+    people = commands.add_parser("people", help="the people this deployment syncs (a household, a study)")
+    people_commands = people.add_subparsers(dest="people_command", metavar="ACTION", required=True)
+    add = people_commands.add_parser("add", help="add a person (or everyone in a CSV) without touching the config")
+    add.add_argument("person", nargs="?", metavar="ID", help="letters, digits, '.', '_', '-' (their metric label)")
+    add.add_argument("--csv", type=Path, metavar="PATH",
+                     help="add everyone in this CSV (columns id, and any of timezone, start_date, sources, cohort)")
+    add.add_argument("--timezone", type=_timezone, help="their IANA time zone (default: [app] timezone)")
+    add.add_argument("--start-date", type=_day, metavar="YYYY-MM-DD", help="their first day (default: each source's)")
+    add.add_argument("--source", action="append", metavar="NAME", help="a source they use (repeatable; default all)")
+    add.add_argument("--cohort", metavar="ID", help="their cohort (default: their own id, or [app] cohort_size)")
+    people_commands.add_parser("list", help="everyone, with their cohort, time zone, sources and tokens")
+    remove = people_commands.add_parser("remove", help="erase a person from every store (records, tokens, tidy rows, "
+                                                       "series, runs)")
+    remove.add_argument("person", metavar="ID")
+    remove.add_argument("--yes", action="store_true", help="do not ask for confirmation")
 
     example = commands.add_parser("example-config", help="print a config file with every section and key at its "
                                                          "default, each explained (the models' own words)")
@@ -191,7 +215,7 @@ def main(argv: list[str] | None = None) -> int:
     handlers: dict[str, Callable[[argparse.Namespace], int]] = {
         "init": _init, "status": _status, "sync": _sync, "rebuild": _rebuild, "auth": _auth,
         "tokens": _tokens, "sandbox": _sandbox, "demo": _demo, "lineage": _lineage, "doctor": _doctor,
-        "import": _import, "example-config": _example_config,
+        "import": _import, "example-config": _example_config, "people": _people,
     }
     try:
         return handlers[args.command](args)
@@ -233,7 +257,7 @@ def _init(args: argparse.Namespace) -> int:
     if home and ensure_instance_settings(Path(home), postgres=args.postgres):
         print(f"dagster.yaml written to {home} (telemetry off, pools, run queue"
               f"{', history in Postgres at $DAGSTER_POSTGRES_URL' if args.postgres else ''})")
-    RawStore(config.app.raw_db).init()
+    config.raw_store().init()
     with TidyStore(config.app.duckdb).connect() as conn:
         create_tables(conn)
     with open_instance(config) as instance:
@@ -268,16 +292,32 @@ def _refuse_postgres_init(home: str | None) -> None:
 def _status(args: argparse.Namespace) -> int:
     config = _config(args)
     print(f"config: {config.path or '(none found: defaults)'}")
-    print(f"time zone: {config.app.timezone}   user: {config.app.user}")
-    store = RawStore(config.app.raw_db)
     exists = config.app.raw_db.exists()
+    base = config.raw_store()
+    if exists:
+        base.init()
+    chosen = select(everyone(config, base), args.person or ()) if exists else [default_person(config)]
+    if len(chosen) > 1 or args.person:
+        print(f"people: {len(chosen)} of {len(everyone(config, base)) if exists else 1}")
+    for person in chosen:
+        _person_status(config, person, base.for_person(person.id), exists, several=len(chosen) > 1)
+    return 0
+
+
+def _person_status(config: Config, person: Person, store: RawStore, exists: bool, several: bool) -> None:
+    """One person's part of `status`: their tokens per source and what has landed."""
+    if several:
+        print()
+        print(f"== {person.id} (cohort {person.cohort})")
+    print(f"time zone: {person.timezone}   user: {person.id}")
     print(f"raw store: {config.app.raw_db}{'' if exists else ' (not created yet: run `health-pipeline init`)'}")
     print(f"tidy store: {config.app.duckdb}{'' if config.app.duckdb.exists() else ' (not created yet)'}")
     print()
     print(f"{'provider':<10} {'enabled':<8} {'start':<11} credentials")
     for name in config.sources:
         provider = config.provider(name)
-        credentials = _credential_status(name, config, store if exists else None) if provider.enabled else "-"
+        credentials = (_credential_status(name, config, store if exists else None)
+                       if provider.enabled and person.uses(name) else "-")
         print(f"{name:<10} {'yes' if provider.enabled else 'no':<8} {provider.start_date.isoformat():<11} {credentials}")
     vm = config.victoriametrics
     print(f"{'victoriametrics':<19} {'yes' if vm.enabled else 'no':<8} {vm.display_url}")
@@ -295,7 +335,6 @@ def _status(args: argparse.Namespace) -> int:
         for provider, resource, left, resets in store.backlog():
             why = f"the quota is spent until {watermark_text(resets)}" if resets else "the last run stopped early"
             print(f"{provider} {resource}: {left} still to fetch ({why}; the next run goes on from there)")
-    return 0
 
 
 def watermark_text(value: str | None) -> str:
@@ -350,6 +389,9 @@ def _sync(args: argparse.Namespace) -> int:
     with open_instance(config) as instance:
         plan = plan_sync(config, instance, args.provider)
         tags = sync_tags(plan)
+        if args.person:
+            select(everyone(config, config.raw_store()), args.person)  # unknown ids: one line, exit 2
+            tags[PEOPLE_TAG] = ",".join(dict.fromkeys(args.person))
         if args.start is not None:
             start, end = args.start, args.end
             check_range(config, start, end)
@@ -373,6 +415,7 @@ def _import(args: argparse.Namespace) -> int:
         raise ConfigError(f"no export to import: pass PATH or set [{name}] path in the config file")
     source = REGISTRY.importer(name)
     key = dg.AssetKey(source.asset)
+    whose = {PEOPLE_TAG: _one_person(config, args.person).id} if args.person else {}
     today = today_in(config)
     bar = _progress_bar() if sys.stderr.isatty() else None
     try:
@@ -380,7 +423,8 @@ def _import(args: argparse.Namespace) -> int:
             try:
                 result = materialize_range(config, instance, [key], today, today,
                                            ops={key.to_python_identifier(): {"config": {"path": str(path or "")}}},
-                                           tags={TAKE_TOKENS_TAG: "true"} if getattr(args, "take_tokens", False) else {},
+                                           tags={**whose, **({TAKE_TOKENS_TAG: "true"}
+                                                             if getattr(args, "take_tokens", False) else {})},
                                            progress=ImportProgress(bar))
             finally:
                 if bar is not None:
@@ -393,7 +437,7 @@ def _import(args: argparse.Namespace) -> int:
             if ranges:  # one partition (the last day it changed) stands for them: the tag says which days
                 last = min(ranges[-1][1], today)
                 modelled = materialize_range(config, instance, downstream_keys(config), last, last,
-                                             tags={DAYS_TAG: ranges_text(ranges),
+                                             tags={DAYS_TAG: ranges_text(ranges), **whose,
                                                    MODELS_TAG: ",".join(import_providers(source))})
                 _print_result(modelled)
             else:
@@ -445,7 +489,7 @@ def _rebuild(args: argparse.Namespace) -> int:
     if (args.start is None) != (args.end is None):
         raise ConfigError("--start and --end go together")
     if args.start is None:
-        days = [(r["first_day"], r["last_day"]) for r in RawStore(config.app.raw_db).resource_summary() if r["first_day"]]
+        days = [(r["first_day"], r["last_day"]) for r in config.raw_store().resource_summary() if r["first_day"]]
         if not days:
             print("the raw store is empty: nothing to rebuild")
             return 0
@@ -499,6 +543,18 @@ def _oauth_sources() -> list[str]:
     return [s.name for s in REGISTRY.apis if s.uses_oauth]
 
 
+def _token_sources() -> list[str]:
+    """The sources whose credentials may be stored per person: OAuth tokens, or an API key (Hevy's)."""
+    return [s.name for s in REGISTRY.apis]
+
+
+def _one_person(config: Config, person: str) -> Person:
+    """The person named on the command line (a `ConfigError` naming the known ones if unknown)."""
+    store = config.raw_store()
+    store.init()
+    return select(everyone(config, store), [person])[0]
+
+
 def _auth(args: argparse.Namespace) -> int:
     config = _config(args)
     source = REGISTRY.api(args.provider)
@@ -512,20 +568,24 @@ def _auth(args: argparse.Namespace) -> int:
             answer = source.probe.call(api, datetime.now(config.app.tz).date())
         finally:
             api.http.close()
-        print(f"{args.provider}: the API key works ({source.probe.answer(answer)})")
+        print(f"{args.provider}: the API key works ({source.probe.answer(answer)})"
+              + (f"; another person's key: `health-pipeline tokens import {args.provider} --person ID "
+                 "--access-token KEY`" if args.person else ""))
         return 0
 
     settings = config.provider(args.provider)
     if not settings.client_id or not settings.client_secret:  # type: ignore[union-attr]
         raise ConfigError(f"[{args.provider}] client_id and client_secret are needed to authorise (see the README)")
     source.check_settings(settings)
-    store = RawStore(config.app.raw_db)
+    person = _one_person(config, args.person) if args.person else None
+    store = RawStore(config.app.raw_db, person.id if person else config.app.user)
     store.init()
     tokens = OAuthTokens(settings, store, source.oauth)  # type: ignore[arg-type]
     token = authorize(tokens, open_browser=not args.no_browser, manual=args.manual, timeout_s=args.timeout,
-                      say=lambda line: print(line, flush=True))
+                      say=lambda line: print(line, flush=True), login_hint=person.id if person else None)
     expiry = f", access token valid until {token.expires_at:%Y-%m-%d %H:%M} UTC" if token.expires_at else ""
-    print(f"{args.provider}: authorised; tokens stored in {store.path}{expiry}")
+    whose = f" for {person.id}" if person else ""
+    print(f"{args.provider}: authorised{whose}; tokens stored in {store.path}{expiry}")
     granted = tokens.granted_scopes()
     missing = [s for s in tokens.scopes if granted and s not in granted]
     if missing:
@@ -538,7 +598,8 @@ def _after_authorize(source: ApiSource, config: Config, store: RawStore, answer:
     """What the provider needs once its tokens are stored (Polar: registering the user)."""
     if source.after_authorize is None:
         return
-    api = source.build_client(config.provider(source.name), config.app, store)
+    person = next((p for p in everyone(config, store) if p.id == store.person), None)
+    api = source.build_client(config.provider(source.name), person.app(config.app) if person else config.app, store)
     try:
         print(f"{source.name}: {source.after_authorize(api, answer)}")
     finally:
@@ -559,11 +620,14 @@ def _tokens(args: argparse.Namespace) -> int:
     access = value(args.access_token)
     if not access:
         raise ConfigError("--access-token must not be empty")
-    store = RawStore(config.app.raw_db)
+    person = _one_person(config, args.person).id if args.person else config.app.user
+    store = RawStore(config.app.raw_db, person)
     store.init()
     store.save_token(args.provider, access_token=access, refresh_token=value(args.refresh_token),
                      scope=args.scope, expires_at=args.expires_at)
-    print(f"{args.provider}: tokens stored in {store.path}")
+    print(f"{args.provider}: tokens stored in {store.path}" + (f" for {person}" if args.person else ""))
+    if not REGISTRY.api(args.provider).uses_oauth:  # an API key: nothing to register
+        return 0
     _after_authorize(REGISTRY.api(args.provider), config, store,
                      {"x_user_id": args.user_id} if args.user_id is not None else {})
     return 0
@@ -625,3 +689,7 @@ def _demo(args: argparse.Namespace) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+def _people(args: argparse.Namespace) -> int:
+    return people_command(args, _config(args), say=print)

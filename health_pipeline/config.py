@@ -30,6 +30,7 @@ from pydantic import ValidationError
 from health_pipeline.declarations import Registry
 from health_pipeline.settings import (SECRET_KEYS, AppConfig, ConfigError, ImportConfig, PersonConfig, ProviderConfig,
                                       Secret, Section, VictoriaMetricsConfig, person_id_problem)
+from health_pipeline.storage.raw_store import RawStore
 from health_pipeline.tidy.summary import METRICS
 
 CONFIG_ENV = "HEALTH_PIPELINE_CONFIG"
@@ -70,6 +71,11 @@ class Config:
             if name in sections:
                 return sections[name]
         raise AttributeError(name)
+
+    def raw_store(self) -> RawStore:
+        """The raw store, as the single-person home's person (`[app] user`) reads and writes it; another
+        person's rows: `.for_person(id)`."""
+        return RawStore(self.app.raw_db, self.app.user)
 
     @property
     def enabled_providers(self) -> list[str]:

@@ -134,7 +134,7 @@ def _provider(config: Config, source: ApiSource, store_ok: bool) -> list[Finding
 
 
 def _token(config: Config, name: str) -> Finding:
-    token = RawStore(config.app.raw_db).token(name)
+    token = config.raw_store().token(name)
     fix = f"health-pipeline auth {name}"
     if token is None:
         return Finding(f"{name} credentials", FAIL, "no token", fix)
@@ -152,7 +152,7 @@ def _probe(config: Config, source: ApiSource) -> Finding:
     """One cheap authenticated request, the smallest each API offers (the source's `probe`)."""
     name, what = source.name, source.probe.what
     today = datetime.now(config.app.tz).date()
-    store = RawStore(config.app.raw_db)
+    store = config.raw_store()
 
     def call() -> None:
         api = source.build_client(config.provider(name), config.app, store)

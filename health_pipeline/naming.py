@@ -33,6 +33,10 @@ TAKE_TOKENS_TAG = "health/take_tokens"  # `true`: `import health-sync --take-tok
 # the raw providers it wrote (`apple_health`); the tidy tables re-model only those.
 DAYS_TAG = "health/days"
 MODELS_TAG = "health/models"
+# Whose data a run syncs, models and exports: person ids (`alice,bob`) or cohorts (`c001`), comma-separated;
+# a run with neither covers everyone. One run per cohort at a time (dagster.yaml).
+PEOPLE_TAG = "health/people"
+COHORT_TAG = "health/cohort"
 
 
 def raw_asset_name(source: str, resource: str) -> str:

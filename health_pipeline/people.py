@@ -156,3 +156,8 @@ def csv_person(row: dict[str, str], line: int, path: Path) -> dict[str, object]:
     sources = row["sources"].replace(";", " ").split() if row.get("sources") else None
     return {"person": row["id"], "timezone": row.get("timezone") or None, "start_date": start,
             "sources": sources, "cohort": row.get("cohort") or None}
+
+
+def default_person(config: Config) -> Person:
+    """The single-person home's person (`[app] user`), before any store exists."""
+    return Person(config.app.user, config.app.user, config.app.timezone, None, None, "default")

@@ -65,7 +65,7 @@ def make_config(tmp_path: Path, sandbox: Sandbox) -> ConfigFactory:
             f"""
 [app]
 timezone = "{TIMEZONE}"
-user = "tester"
+user = "me"
 
 [oura]
 enabled = true

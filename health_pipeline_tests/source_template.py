@@ -28,7 +28,7 @@ START, END = date(2026, 10, 1), date(2026, 10, 7)
 
 def sandbox_config(tmp_path: Path, sandbox: Sandbox) -> Config:
     """Every source against the sandbox (each writes its own section; the OAuth ones authorised)."""
-    return write_sandbox_config(tmp_path / "health-pipeline.toml", sandbox_config_text(sandbox, START, TIMEZONE, "tester"))
+    return write_sandbox_config(tmp_path / "health-pipeline.toml", sandbox_config_text(sandbox, START, TIMEZONE, "me"))
 
 
 def expected_records(sandbox: Sandbox) -> list[dict]:

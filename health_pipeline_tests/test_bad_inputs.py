@@ -146,14 +146,14 @@ def test_series_written_with_such_a_label_by_an_older_release_are_corrected_once
         assert run_range(config, instance, ["oura_daily_activity", "daily_activity"], TODAY - timedelta(days=6), TODAY).success
     metrics = [m for m in metrics_for(False) if m.table == "daily_activity"]
     vm = VictoriaMetrics(config.victoriametrics)
-    old = ExportSettings("tester", "Europe/Berlin", {"é": "x"}, "charge6")  # what an older release let through
+    old = ExportSettings("me", "Europe/Berlin", {"é": "x"}, "charge6")  # what an older release let through
     try:
         with TidyStore(config.app.duckdb).connect() as conn:
             export(conn, vm, metrics, old, start=TODAY - timedelta(days=6), end=TODAY, tables=TABLES)
         vm.force_flush()
         assert any(s["metric"].get("é") == "x" for s in vm.export('{__name__="health_steps"}'))
         with TidyStore(config.app.duckdb).connect() as conn:  # the label removed from the config
-            result = export(conn, vm, metrics, ExportSettings("tester", "Europe/Berlin", {}, "charge6"),
+            result = export(conn, vm, metrics, ExportSettings("me", "Europe/Berlin", {}, "charge6"),
                             start=TODAY - timedelta(days=6), end=TODAY, tables=TABLES)
     finally:
         vm.close()

@@ -31,7 +31,7 @@ CURSOR_SOURCES = [s for s in REGISTRY.apis if s.cursor is not None]
 @pytest.fixture
 def config(tmp_path: Path, sandbox: Sandbox) -> Config:
     return write_sandbox_config(tmp_path / "health-pipeline.toml",
-                                sandbox_config_text(sandbox, TODAY - timedelta(days=20), TIMEZONE, "tester"))
+                                sandbox_config_text(sandbox, TODAY - timedelta(days=20), TIMEZONE, "me"))
 
 
 @pytest.fixture

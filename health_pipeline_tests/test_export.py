@@ -50,7 +50,7 @@ def instance() -> Iterator[dg.DagsterInstance]:
 
 
 def key(name: str, **labels: str) -> str:
-    return ",".join(f"{k}={v}" for k, v in sorted({"__name__": name, "user": "tester", **labels}.items()))
+    return ",".join(f"{k}={v}" for k, v in sorted({"__name__": name, "user": "me", **labels}.items()))
 
 
 
@@ -143,7 +143,7 @@ def test_every_metric_stays_exact_through_revisions_deletions_and_relabelling(
     config = all_providers_config(path, sandbox, FIRST, TIMEZONE, vm_config(victoriametrics.url))
     assert run_range(config, instance, ["export_victoriametrics"], END, END).success
     assert not any(k.startswith("__name__=fitbit_") for k in assert_exact(config))
-    path.write_text(path.read_text().replace('user = "tester"', 'user = "renamed"'))
+    path.write_text(path.read_text().replace('user = "me"', 'user = "renamed"'))
     config = load_config(path)
     assert run_range(config, instance, ["export_victoriametrics"], END, END).success
     relabelled = assert_exact(config)
@@ -180,7 +180,7 @@ def test_a_server_keeping_too_little_history_gets_a_clear_refusal_and_nothing_is
         assert held(config) == {}
         with TidyStore(config.app.duckdb).connect(read_only=True) as conn:  # the window stays pending
             assert conn.execute("SELECT count(*) FROM _vm_days").fetchone() == (0,)
-            assert ("daily_activity", "oura", START, END) in conn.execute("SELECT * FROM _vm_pending").fetchall()
+            assert ("daily_activity", "oura", START, END, "me") in conn.execute("SELECT * FROM _vm_pending").fetchall()
 
 
 def test_an_export_that_failed_is_caught_up_by_the_next_run_whatever_its_window(

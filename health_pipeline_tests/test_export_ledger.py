@@ -63,3 +63,30 @@ def test_two_tidy_rows_making_one_sample_are_refused_before_anything_is_sent(tmp
         assert conn.execute("SELECT count(*) FROM _vm_days").fetchone() == (0,)
         assert vm.export('{__name__=~"health_.*"}', start_ms=0) == []
         vm.close()
+
+
+def test_a_ledger_from_before_people_becomes_its_user_s_and_keeps_every_figure(tmp_path: Path) -> None:
+    series = '{"__name__":"health_steps","provider":"oura","user":"jane"}'
+    with TidyStore(tmp_path / "health.duckdb").connect() as conn:
+        conn.execute("CREATE TABLE _vm_series (series_id BIGINT PRIMARY KEY, metric VARCHAR NOT NULL, "
+                     "provider VARCHAR NOT NULL, series VARCHAR NOT NULL UNIQUE)")
+        conn.execute("CREATE TABLE _vm_pending (table_name VARCHAR NOT NULL, provider VARCHAR NOT NULL, "
+                     "start_day DATE NOT NULL, end_day DATE NOT NULL)")
+        conn.execute("CREATE TABLE _vm_sources (table_name VARCHAR NOT NULL, provider VARCHAR NOT NULL, "
+                     "token VARCHAR NOT NULL, PRIMARY KEY (table_name, provider))")
+        conn.execute("CREATE TABLE _vm_settings (name VARCHAR PRIMARY KEY, value VARCHAR NOT NULL)")
+        conn.execute("INSERT INTO _vm_series VALUES (7, 'health_steps', 'oura', ?)", [series])
+        conn.execute("INSERT INTO _vm_pending VALUES ('daily_activity', 'oura', DATE '2026-11-01', DATE '2026-11-02')")
+        conn.execute("INSERT INTO _vm_sources VALUES ('workouts', 'hevy', 'tok')")
+        conn.execute("INSERT INTO _vm_settings VALUES ('labels', 'fp')")
+        ledger.prepare(conn)
+        ledger.prepare(conn)  # a second time changes nothing
+        assert conn.execute("SELECT series_id, series, person FROM _vm_series").fetchall() == [(7, series, "jane")]
+        assert ledger.pending(conn, "jane") == [ledger.Scope("daily_activity", "oura", date(2026, 11, 1),
+                                                             date(2026, 11, 2), person="jane")]
+        assert ledger.pending(conn, "bob") == []
+        assert ledger.exported_tokens(conn, "jane") == {("workouts", "hevy"): "tok"}
+        assert ledger.exported_tokens(conn, "bob") == {}
+        assert not ledger.settings_changed(conn, "fp", "jane")  # her series keep their labels: nothing re-sent
+        assert ledger.settings_changed(conn, "other", "jane")
+        assert not ledger.settings_changed(conn, "fp", "bob")  # nothing of bob's written yet

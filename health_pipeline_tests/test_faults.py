@@ -68,7 +68,7 @@ def instance() -> Iterator[dg.DagsterInstance]:
 def full_config(root: Path, sandbox: Sandbox, vm_url: str | None) -> Config:
     root.mkdir(parents=True, exist_ok=True)
     return write_sandbox_config(root / "health-pipeline.toml",
-                                sandbox_config_text(sandbox, START, TIMEZONE, "tester", vm_url))
+                                sandbox_config_text(sandbox, START, TIMEZONE, "me", vm_url))
 
 
 def test_a_backfill_through_flaky_providers_ends_equal_to_a_fault_free_one(
@@ -181,14 +181,14 @@ def test_victoriametrics_down_during_the_export_then_back_gets_everything_pendin
     materialize_range(config, instance, [dg.AssetKey("export_victoriametrics")], END, END)
     held = assert_exact(config)
     days = truth.oura_daily_activity(sandbox.world, START, END)
-    assert len(held["__name__=health_steps,provider=oura,user=tester"]) == len(days) > 20
+    assert len(held["__name__=health_steps,provider=oura,user=me"]) == len(days) > 20
 
 
 def test_duckdb_held_by_another_process_waits_then_fails_with_a_clear_line(
     tmp_path: Path, make_config: ConfigFactory, sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     config = make_config(extra="")
-    text = config.path.read_text().replace('user = "tester"', 'user = "tester"\nlock_wait_s = 2')
+    text = config.path.read_text().replace('user = "me"', 'user = "me"\nlock_wait_s = 2')
     config.path.write_text(text)
     monkeypatch.setenv("DAGSTER_HOME", str(tmp_path))
     assert main(["--config", str(config.path), "init"]) == 0

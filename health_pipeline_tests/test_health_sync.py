@@ -43,7 +43,7 @@ BERLIN = ZoneInfo(TIMEZONE)
 def _config(folder: Path, sandbox: Sandbox) -> Path:
     fakes = {fake.mount: fake for fake in sandbox.fakes}
     sections = "".join(fakes[name].config_text(sandbox.url(name), START) for name in IMPORTED)
-    text = (f'[app]\nraw_db = "raw.sqlite"\nduckdb = "health.duckdb"\ntimezone = "{TIMEZONE}"\nuser = "tester"\n\n'
+    text = (f'[app]\nraw_db = "raw.sqlite"\nduckdb = "health.duckdb"\ntimezone = "{TIMEZONE}"\nuser = "me"\n\n'
             + sections + f'\n[fitbit]\nstart_date = "{START}"\n')
     write_sandbox_config(folder / "health-pipeline.toml", text)
     return folder / "health-pipeline.toml"

@@ -46,7 +46,7 @@ def test_a_run_with_one_impossible_value_per_provider_lands_models_and_exports(
     world = sandbox.world
     assert world.implausible_day() == BAD_DAY
     config = write_sandbox_config(tmp_path / "health-pipeline.toml",
-                                  sandbox_config_text(sandbox, START, TIMEZONE, "tester", vm_url=victoriametrics.url))
+                                  sandbox_config_text(sandbox, START, TIMEZONE, "me", vm_url=victoriametrics.url))
     defs = build_definitions(config)
     assets = list(defs.assets or [])
     with dg.instance_for_test() as instance:

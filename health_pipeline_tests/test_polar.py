@@ -48,7 +48,7 @@ def window() -> list[date]:
 def polar_config(path: Path, sandbox: Sandbox) -> Config:
     """A config with Polar alone enabled against the sandbox, authorised and registered."""
     return write_sandbox_config(path, (
-        f'[app]\nraw_db = "data/raw.sqlite"\nduckdb = "data/health.duckdb"\ntimezone = "{TIMEZONE}"\nuser = "tester"\n\n'
+        f'[app]\nraw_db = "data/raw.sqlite"\nduckdb = "data/health.duckdb"\ntimezone = "{TIMEZONE}"\nuser = "me"\n\n'
         + FAKE.config_text(sandbox.url("polar"), FIRST)))
 
 

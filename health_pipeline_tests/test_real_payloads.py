@@ -114,7 +114,7 @@ def test_withings_body_scan_manual_and_blood_pressure_groups(config: Config, ins
     expected += [("withings", manual, date(2026, 11, 6), "weight", 84.0, "kg", "7204502277", None)]
     expected += [("withings", pressure, date(2026, 11, 5), metric, value, "mmHg" if metric != "heart_pulse" else "bpm",
                   "7204600913", None) for metric, value in (("diastolic_bp", 81.0), ("heart_pulse", 64.0), ("systolic_bp", 127.0))]
-    got = rows(config, "SELECT * FROM body_measurements ORDER BY measured_at DESC, metric")
+    got = rows(config, "SELECT * EXCLUDE (person) FROM body_measurements ORDER BY measured_at DESC, metric")
     assert got == sorted(expected, key=lambda r: (-r[1].timestamp(), r[3]))
     assert len([r for r in got if r[1] == scan]) == 11 + 15  # each whole-body value once; 3 types x 5 segments
     # the ambiguous weigh-in (attrib 1) is not the user's; nothing else was left out
@@ -130,7 +130,7 @@ def test_withings_phone_activities_and_a_workout_without_heart_rate(config: Conf
     ids = sorted(r.record_id for r in RawStore(config.app.raw_db).records("withings", "activity"))
     assert ids == ["2026-11-05:a8f2c4e6b0d2f4a6c8e0b2d4f6a8c0e2b4d6f8a0", "2026-11-05:app-1055-18",
                    "2026-11-06:app-1055-18", "2026-11-06:app-1056-18"]  # two apps on one day: two records
-    assert rows(config, "SELECT * FROM daily_activity ORDER BY day") == [
+    assert rows(config, "SELECT * EXCLUDE (person) FROM daily_activity ORDER BY day") == [
         ("withings", date(2026, 11, 5), 10311, 8112.404, 512.77, 2398.5, 6.0, None, None, 4020, 1560, 720, None, None),
         ("withings", date(2026, 11, 6), 5102, 4130.4, 209.182, 1919.182, 0.0, None, None, 1275, 728, 0, None, None),
     ]  # the watch wins its day; a day only phones counted takes the app with the most steps
@@ -166,7 +166,7 @@ def test_google_sleep_main_sleep_naps_and_a_night_not_yet_processed(config: Conf
     serve(sandbox, "google-health", "/sleep/", "google_sleep_list.json")
     landed_and_modelled(config, instance, ["fitbit_sleep", "sleep_sessions"], date(2026, 11, 5), TODAY, sandbox,
                         "google-health")
-    assert rows(config, "SELECT * FROM sleep_sessions ORDER BY start_ts") == [
+    assert rows(config, "SELECT * EXCLUDE (person) FROM sleep_sessions ORDER BY start_ts") == [
         ("fitbit", "users/me/dataTypes/sleep/dataPoints/3151875200431", date(2026, 11, 9), at("2026-11-08T22:41:00Z"),
          at("2026-11-09T06:05:00Z"), True, 26640, 24120, 4260, 14160, 5700, 2520, None, None, None),
         # no `mainSleep` (false is left out): a nap; REM without minutes is 0 in a processed summary
@@ -190,13 +190,13 @@ def test_a_traveller_weigh_in_lands_on_its_own_civil_date_even_at_a_window_edge(
                      'weight.sample_time.physical_time < "2026-11-09T23:00:00Z"']  # a day of padding each side
     expected = [("fitbit", at("2026-11-09T01:24:00Z"), date(2026, 11, 8), "weight", 81.35, "kg",
                  "users/me/dataTypes/weight/dataPoints/1794191040000", None)]
-    assert rows(config, "SELECT * FROM body_measurements") == expected
+    assert rows(config, "SELECT * EXCLUDE (person) FROM body_measurements") == expected
     # The next window holds the instant but not the civil date: the weigh-in is neither lost nor landed twice.
     result = run_range(config, instance, ["fitbit_weight", "body_measurements"], date(2026, 11, 9), TODAY)
     assert result.success
     assert [(r.record_id, r.day, r.deleted_at) for r in RawStore(config.app.raw_db).records("fitbit", "weight", include_deleted=True)] \
         == [("users/me/dataTypes/weight/dataPoints/1794191040000", "2026-11-08", None)]
-    assert rows(config, "SELECT * FROM body_measurements") == expected
+    assert rows(config, "SELECT * EXCLUDE (person) FROM body_measurements") == expected
 
 
 @pytest.mark.parametrize("empty", ["omit", "empty_list"])
@@ -223,7 +223,7 @@ def test_a_roll_up_whose_zero_sum_is_left_out_is_zero(config: Config, instance: 
     landed_and_modelled(config, instance, ["fitbit_steps", "daily_activity"], date(2026, 11, 3), date(2026, 11, 4),
                         sandbox, "google-health")
     nulls = (None,) * 10
-    assert rows(config, "SELECT * FROM daily_activity ORDER BY day") == [
+    assert rows(config, "SELECT * EXCLUDE (person) FROM daily_activity ORDER BY day") == [
         ("fitbit", date(2026, 11, 3), 0, *nulls, None), ("fitbit", date(2026, 11, 4), 8412, *nulls, None)]
 
 
@@ -234,7 +234,7 @@ def test_oura_sleep_of_unknown_type_is_kept_and_an_impossible_heart_rate_is_kept
     result = landed_and_modelled(config, instance, ["oura_sleep", "sleep_sessions", "sleep_samples"],
                                  date(2026, 11, 5), date(2026, 11, 8), sandbox, "oura")
     night, doze = "6b1e0c4a-7f2d-4e9b-a3c8-2d5f91e07b46", "0d7a93e5-1c4b-4f60-8e2a-b95c3d7f1a08"
-    assert rows(config, "SELECT * FROM sleep_sessions ORDER BY start_ts") == [
+    assert rows(config, "SELECT * EXCLUDE (person) FROM sleep_sessions ORDER BY start_ts") == [
         ("oura", night, date(2026, 11, 7), at("2026-11-06T22:12:04Z"), at("2026-11-07T05:30:34Z"), True, 26310, 24000,
          4470, 13290, 6240, 2310, None, 48.0, 41.0),  # 4.25 bpm: kept out
         ("oura", doze, date(2026, 11, 7), at("2026-11-07T20:05:00Z"), at("2026-11-07T20:41:00Z"), None, 2160, 1800,
@@ -258,7 +258,7 @@ def test_oura_equivalent_walking_distance_is_not_distance(config: Config, instan
     serve(sandbox, "oura", "daily_activity", "oura_daily_activity.json")
     landed_and_modelled(config, instance, ["oura_daily_activity", "daily_activity"], date(2026, 11, 5),
                         date(2026, 11, 5), sandbox, "oura")
-    assert rows(config, "SELECT * FROM daily_activity") == [
+    assert rows(config, "SELECT * EXCLUDE (person) FROM daily_activity") == [
         ("oura", date(2026, 11, 5), 18430, None, 1222.0, 3446.0, None, None, 21000, 10020, 6060, 3000, None, 20122.0)]
 
 
@@ -270,7 +270,7 @@ def test_hevy_live_event_page(config: Config, instance: dg.DagsterInstance, sand
         ("hevy", workout, date(2026, 11, 7), at("2026-11-07T17:05:12Z"), at("2026-11-07T18:01:40Z"), "strength_training",
          "Upper A", 3388, None, None, None)]
     day = date(2026, 11, 7)
-    assert rows(config, "SELECT * FROM workout_sets ORDER BY exercise_index, set_index") == [
+    assert rows(config, "SELECT * EXCLUDE (person) FROM workout_sets ORDER BY exercise_index, set_index") == [
         ("hevy", workout, 0, 0, day, "Bench Press (Barbell)", "79D0BB3A", None, "warmup", 40.0, 10, None, None, None),
         ("hevy", workout, 0, 1, day, "Bench Press (Barbell)", "79D0BB3A", None, "normal", 82.5, 6, None, None, 8.0),
         ("hevy", workout, 0, 2, day, "Bench Press (Barbell)", "79D0BB3A", None, "normal", 82.5, 5, None, None, 9.0),
@@ -287,7 +287,7 @@ def test_every_real_shape_lands_models_and_exports_in_one_run(tmp_path: Path, sa
     """All the fixtures at once, beside the sandbox's own answers for everything else: one run of every
     asset, export included, with no failed step, and VictoriaMetrics exactly the tidy tables."""
     config = write_sandbox_config(tmp_path / "health-pipeline.toml", sandbox_config_text(
-        sandbox, date(2026, 11, 1), TIMEZONE, "tester", vm_url=victoriametrics.url))
+        sandbox, date(2026, 11, 1), TIMEZONE, "me", vm_url=victoriametrics.url))
     for provider, path, name, action in SERVED:
         serve(sandbox, provider, path, name, action=action)
     defs = build_definitions(config)

@@ -113,7 +113,7 @@ def test_after_a_full_run_no_secret_is_anywhere_but_the_token_store(
     monkeypatch.setenv("HEALTH_PIPELINE_VICTORIAMETRICS_PASSWORD", WRONG_PASSWORD)
     vm_args = ["-httpAuth.username=health", f"-httpAuth.password={VM_PASSWORD}"]
     with LocalVictoriaMetrics(tmp_path / "vm", extra_args=vm_args) as server:
-        text = sandbox_config_text(sandbox, START, TIMEZONE, "tester", server.url)
+        text = sandbox_config_text(sandbox, START, TIMEZONE, "me", server.url)
         text = text.replace('client_secret = "sandbox-secret"\n', "").replace('api_key = "sandbox-api-key"\n', "")
         text = text.replace(f'url = "{server.url}"\n', f'url = "{server.url}"\nusername = "health"\n')
         config = write_sandbox_config(tmp_path / "health-pipeline.toml", text)
@@ -160,7 +160,7 @@ def test_after_a_full_run_no_secret_is_anywhere_but_the_token_store(
     assert {place: found for place, found in leaks.items() if found} == {}
     assert duckdb_hits(config.app.duckdb, "|".join(map(re.escape, secrets))) == {}
     # ... and the searches had something to search
-    assert "health_steps" in vm_text and '"user":"tester"' in vm_text
+    assert "health_steps" in vm_text and '"user":"me"' in vm_text
     assert "health_steps" in output.out and "HTTP 401 (check [victoriametrics] username and password)" in output.out
     assert "HTTP 401 (check [victoriametrics] username and password)" in output.err  # the refused sync
     assert len(places["raw store (except oauth_tokens)"]) > 100_000

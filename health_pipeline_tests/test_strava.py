@@ -50,7 +50,7 @@ def strava_config(path: Path, sandbox: Sandbox, extra: str = "streams = true\n",
     if read_per_day is not None:
         section = section.replace(f"read_limit_daily = {READ_PER_DAY}", f"read_limit_daily = {read_per_day}")
     return write_sandbox_config(path, (
-        f'[app]\nraw_db = "data/raw.sqlite"\nduckdb = "data/health.duckdb"\ntimezone = "{TIMEZONE}"\nuser = "tester"\n\n'
+        f'[app]\nraw_db = "data/raw.sqlite"\nduckdb = "data/health.duckdb"\ntimezone = "{TIMEZONE}"\nuser = "me"\n\n'
         + section + extra + "\n" + vm))
 
 

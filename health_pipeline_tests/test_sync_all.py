@@ -41,7 +41,7 @@ def write_config(path: Path, sandbox: Sandbox, vm_url: str, extra: str = "") -> 
     path.write_text(f"""
 [app]
 timezone = "{TIMEZONE}"
-user = "tester"
+user = "me"
 {extra}
 
 [withings]

@@ -89,7 +89,7 @@ def test_daily_activity_oura_is_exact(landed: Landed) -> None:
                  d["low_activity_time"], d["medium_activity_time"], d["high_activity_time"], None,
                  float(d["equivalent_walking_distance"]))
                 for d in truth.oura_daily_activity(landed.world, START, END)]
-    assert landed.rows("SELECT * FROM daily_activity WHERE provider = 'oura' ORDER BY day") == expected
+    assert landed.rows("SELECT * EXCLUDE (person) FROM daily_activity WHERE provider = 'oura' ORDER BY day") == expected
 
 
 def test_daily_activity_fitbit_sums_the_minutes_and_maps_active_levels(landed: Landed) -> None:
@@ -112,7 +112,7 @@ def test_daily_activity_fitbit_sums_the_minutes_and_maps_active_levels(landed: L
             round(sum(m.total_kcal for m in minutes), 3) if minutes else None, float(floors) if floors else None,
             gain_m if floors else None, None, *((levels["LIGHT"], levels["MODERATE"], levels["VIGOROUS"]) if active else (None, None, None)), resting,
             None))
-    assert landed.rows("SELECT * FROM daily_activity WHERE provider = 'fitbit' ORDER BY day") == expected
+    assert landed.rows("SELECT * EXCLUDE (person) FROM daily_activity WHERE provider = 'fitbit' ORDER BY day") == expected
 
 
 def chosen_activity(world: SandboxWorld, day: date) -> dict | None:
@@ -132,7 +132,7 @@ def test_daily_activity_withings_takes_floors_from_elevation(landed: Landed) -> 
                              float(a["totalcalories"]), float(a["elevation"]), None, None, a["soft"], a["moderate"],
                              a["intense"], None, None))
     assert phone_days >= 1  # a day only the phone counted (no device id) has its row too
-    got = landed.rows("SELECT * FROM daily_activity WHERE provider = 'withings' AND day > ? ORDER BY day", [FIRST])
+    got = landed.rows("SELECT * EXCLUDE (person) FROM daily_activity WHERE provider = 'withings' AND day > ? ORDER BY day", [FIRST])
     assert got == expected
 
 
@@ -154,7 +154,7 @@ def test_heart_rate_zones_fitbit_and_withings_are_exact(landed: Landed) -> None:
         if a and a["hr_average"]:  # a phone's summary has no heart-rate source: no zones
             withings += [("withings", day, zone, a[f"hr_zone_{i}"], None)
                          for i, zone in sorted(enumerate(("light", "moderate", "vigorous", "peak")), key=lambda z: z[1])]
-    assert landed.rows("SELECT * FROM heart_rate_zones WHERE provider = 'withings' AND day > ? ORDER BY day, zone",
+    assert landed.rows("SELECT * EXCLUDE (person) FROM heart_rate_zones WHERE provider = 'withings' AND day > ? ORDER BY day, zone",
                        [FIRST]) == withings
 
 
@@ -165,10 +165,10 @@ def test_heart_rate_oura_and_fitbit_are_exact_across_the_25_hour_day(landed: Lan
     end = world.local_midnight(END + timedelta(days=1)).astimezone(timezone.utc)
     oura_rows = [("oura", utc(r["timestamp"]), utc(r["timestamp"]).astimezone(tz).date(), float(r["bpm"]), r["source"])
                  for r in truth.oura_heartrate(world, start, end)]
-    assert landed.rows("SELECT * FROM heart_rate WHERE provider = 'oura' ORDER BY ts") == oura_rows
+    assert landed.rows("SELECT * EXCLUDE (person) FROM heart_rate WHERE provider = 'oura' ORDER BY ts") == oura_rows
     fitbit_rows = [("fitbit", p["_t"], day, float(p["heartRate"]["beatsPerMinute"]), "minute_avg")
                    for day in window_days() for p in gd.heart_rate_points(world, day, 60)]
-    assert landed.rows("SELECT * FROM heart_rate WHERE provider = 'fitbit' ORDER BY ts") == fitbit_rows
+    assert landed.rows("SELECT * EXCLUDE (person) FROM heart_rate WHERE provider = 'fitbit' ORDER BY ts") == fitbit_rows
     long_day = date(2026, 10, 25)
     worn_minutes = 25 * 60 - sum(e - s for s, e in world.plan(long_day).nonwear_gaps)
     assert landed.rows("SELECT count(*) FROM heart_rate WHERE provider = 'fitbit' AND day = ?", [long_day]) == [(worn_minutes,)]
@@ -185,7 +185,7 @@ def test_heart_rate_withings_intraday_is_exact(landed: Landed) -> None:
     expected = [("withings", datetime.fromtimestamp(int(k), timezone.utc),
                  datetime.fromtimestamp(int(k), timezone.utc).astimezone(world.tz).date(), float(v["heart_rate"]), "intraday")
                 for k, v in sorted(samples.items(), key=lambda kv: int(kv[0]))]
-    assert landed.rows("SELECT * FROM heart_rate WHERE provider = 'withings' ORDER BY ts") == expected
+    assert landed.rows("SELECT * EXCLUDE (person) FROM heart_rate WHERE provider = 'withings' ORDER BY ts") == expected
 
 
 def test_sleep_samples_expand_arrays_keeping_the_slots_of_null_items(landed: Landed) -> None:
@@ -202,7 +202,7 @@ def test_sleep_samples_expand_arrays_keeping_the_slots_of_null_items(landed: Lan
                 expected.append(("oura", doc["id"], t0 + timedelta(seconds=i * hr["interval"]), date.fromisoformat(doc["day"]),
                                  None if h is None else float(h), None if v is None else float(v)))
     assert nulls > 20  # the ring lost contact now and then
-    got = landed.rows("SELECT * FROM sleep_samples ORDER BY sleep_id, ts")
+    got = landed.rows("SELECT * EXCLUDE (person) FROM sleep_samples ORDER BY sleep_id, ts")
     assert got == sorted(expected, key=lambda r: (r[1], r[2]))
 
 
@@ -219,7 +219,7 @@ def test_sleep_sessions_withings_main_sleep_and_stages(landed: Landed) -> None:
                              full["total_sleep_time"], full["deepsleepduration"], full["lightsleepduration"],
                              full["remsleepduration"], full["wakeupduration"], float(full["hr_average"]),
                              float(full["hr_min"]), None))
-    got = landed.rows("SELECT * FROM sleep_sessions WHERE provider = 'withings' AND day > ? ORDER BY day", [FIRST])
+    got = landed.rows("SELECT * EXCLUDE (person) FROM sleep_sessions WHERE provider = 'withings' AND day > ? ORDER BY day", [FIRST])
     assert got == expected
 
 
@@ -310,7 +310,7 @@ def test_workout_sets_hold_every_set_with_its_type(landed: Landed) -> None:
                 expected.append(("hevy", w["id"], e["index"], s["index"], day, e["title"], e["exercise_template_id"],
                                  e["superset_id"], s["type"], s["weight_kg"], s["reps"], s["distance_meters"],
                                  s["duration_seconds"], s["rpe"]))
-    got = landed.rows("SELECT * FROM workout_sets ORDER BY workout_id, exercise_index, set_index")
+    got = landed.rows("SELECT * EXCLUDE (person) FROM workout_sets ORDER BY workout_id, exercise_index, set_index")
     assert got == sorted(expected, key=lambda r: (r[1], r[2], r[3]))
     assert {r[8] for r in got} == {"normal", "warmup", "dropset", "failure"}
     assert {r[0] for r in landed.rows("SELECT DISTINCT exercise_title FROM workout_sets WHERE weight_kg IS NULL")} >= \

@@ -49,7 +49,7 @@ def whoop_config(path: Path, sandbox: Sandbox, vm_url: str | None = None) -> Con
     """A config with WHOOP alone enabled against the sandbox, authorised."""
     vm = f'[victoriametrics]\nenabled = true\nurl = "{vm_url}"\n' if vm_url else ""
     return write_sandbox_config(path, (
-        f'[app]\nraw_db = "data/raw.sqlite"\nduckdb = "data/health.duckdb"\ntimezone = "{TIMEZONE}"\nuser = "tester"\n\n'
+        f'[app]\nraw_db = "data/raw.sqlite"\nduckdb = "data/health.duckdb"\ntimezone = "{TIMEZONE}"\nuser = "me"\n\n'
         + FAKE.config_text(sandbox.url("whoop"), FIRST) + vm))
 
 

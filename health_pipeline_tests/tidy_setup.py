@@ -14,7 +14,7 @@ from health_pipeline.sandbox.server import Sandbox
 
 def all_providers_config(path: Path, sandbox: Sandbox, start: date, timezone: str, extra: str = "") -> Config:
     """Write and load a config enabling Oura, Fitbit, Withings (with intraday) and Hevy; authorise them."""
-    return write_sandbox_config(path, sandbox_config_text(sandbox, start, timezone, "tester", extra=extra))
+    return write_sandbox_config(path, sandbox_config_text(sandbox, start, timezone, "me", extra=extra))
 
 
 def run_range(config: Config, instance: dg.DagsterInstance, keys: list[str] | None, start: date, end: date,

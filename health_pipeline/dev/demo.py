@@ -67,7 +67,7 @@ def write_sandbox_config(path: Path, text: str) -> Config:
     path.write_text(text, encoding="utf-8")
     path.chmod(0o600)
     config = load_config(path)
-    store = RawStore(config.app.raw_db)
+    store = config.raw_store()
     store.init()
     with TidyStore(config.app.duckdb).connect() as conn:
         create_tables(conn)

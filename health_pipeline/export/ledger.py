@@ -204,3 +204,15 @@ def mark_dirty(conn: duckdb.DuckDBPyConnection, ids: list[int]) -> None:
     conn.execute("INSERT INTO _vm_dirty SELECT i FROM (SELECT unnest(?::BIGINT[]) AS i) "
                  "WHERE i NOT IN (SELECT series_id FROM _vm_dirty)", [ids])
     conn.execute("COMMIT")
+
+
+def forget_person(conn: duckdb.DuckDBPyConnection, person: str) -> None:
+    """Drop every record of `person`'s series (their series deleted from VictoriaMetrics by the caller);
+    inside the caller's transaction."""
+    mine = "SELECT series_id FROM _vm_series WHERE person = ?"
+    conn.execute(f"DELETE FROM _vm_days WHERE series_id IN ({mine})", [person])
+    conn.execute(f"DELETE FROM _vm_dirty WHERE series_id IN ({mine})", [person])
+    conn.execute("DELETE FROM _vm_series WHERE person = ?", [person])
+    conn.execute("DELETE FROM _vm_pending WHERE person = ?", [person])
+    conn.execute("DELETE FROM _vm_sources WHERE person = ?", [person])
+    conn.execute("DELETE FROM _vm_settings WHERE name = ?", [f"labels/{person}"])

@@ -24,13 +24,17 @@ How a cursor source is kept current (Withings' `lastupdate`, Hevy's workout even
 import json
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timezone
+from typing import Any
+from zoneinfo import ZoneInfo
 
 import dagster as dg
 
 from health_pipeline.declarations import ApiSource, Cursor, CursorResource
 from health_pipeline.naming import PROVIDER_TAG, fetch_tags, landing_key
+from health_pipeline.people import Person
 from health_pipeline.pipeline.follow_ups import waiting
 from health_pipeline.pipeline.landing import RETRY_POLICY, provider_failures
+from health_pipeline.pipeline.people_runs import per_person
 from health_pipeline.pipeline.resources import RawStoreResource, SourceClientResource, with_client_param
 from health_pipeline.pipeline.runs import active_fetches
 from health_pipeline.pipeline.windows import sync_window
@@ -118,24 +122,28 @@ def build_cursor_asset(source: ApiSource, resource: CursorResource) -> dg.Assets
 
     def _land(context: dg.AssetExecutionContext, raw_store: RawStoreResource,
               **clients: SourceClientResource) -> dg.MaterializeResult:
-        settings = clients[provider]
-        store = raw_store.store()
-        client = settings.client(store)
+        return dg.MaterializeResult(metadata=per_person(
+            context, raw_store.people(context, provider),
+            lambda person: _land_person(context, raw_store.for_person(person), clients[provider], person)))
+
+    def _land_person(context: dg.AssetExecutionContext, store: RawStore, settings: SourceClientResource,
+                     person: Person) -> dict[str, Any]:
+        client = settings.client(store, person)
         made = client.requests_made
-        today = datetime.now(settings.config.loaded.app.tz).date()
-        start_date = settings.settings.start_date
+        today = datetime.now(ZoneInfo(person.timezone)).date()
+        start_date = settings.settings_for(person, store).start_date
         window = sync_window(context)
         with provider_failures(client):
             if window is None:
                 outcome = sync_changes(source, client, store, name, start_date, today)
             else:
                 outcome = sync_days(source, client, store, name, *window, start_date, today)
-        return dg.MaterializeResult(metadata={
+        return {
             **({"window": f"{window[0]}..{window[1]}"} if window else {}),
             "first_sync": outcome.first_sync, "watermark_before": outcome.watermark_before or "none",
             "watermark_after": outcome.watermark_after or "none", "requests": client.requests_made - made,
             **outcome.counts.as_metadata(),
-        })
+        }
 
     return dg.asset(
         key=landing_key(provider, name),
@@ -166,27 +174,34 @@ def build_cursor_sensor(source: ApiSource, settings: ProviderConfig | None = Non
             return dg.SensorResult(skip_reason=f"{title} is disabled in the config")
         if active_fetches(context.instance, provider):
             return dg.SensorResult(skip_reason=f"a {title} run is queued or running")
-        store = raw_store.store()
         changed: dict[str, str] = {}
-        client = None
-        try:
-            for resource in resources:
-                position = cursor.landed(store, provider, resource)
-                if position is None:
-                    changed[resource] = "first"
-                    continue
-                client = client or settings.client(store)
-                newer = cursor.newest(client, resource, position)
-                if newer is not None:
-                    changed[resource] = cursor.position.encode(newer)
-        except ProviderError as err:
-            return dg.SensorResult(skip_reason=f"cannot ask {title}: {err}")
-        finally:
-            if client is not None:
-                client.http.close()
+        people = raw_store.people(context, provider)
+        unreachable: list[str] = []
+        for person in people:  # what changed for anyone (a person's position is the newest of theirs)
+            store = raw_store.for_person(person)
+            client = None
+            try:
+                for resource in resources:
+                    position = cursor.landed(store, provider, resource)
+                    if position is None:
+                        changed[resource] = _newer_of(changed.get(resource), "first")
+                        continue
+                    client = client or settings.client(store, person)
+                    newer = cursor.newest(client, resource, position)
+                    if newer is not None:
+                        changed[resource] = _newer_of(changed.get(resource), cursor.position.encode(newer))
+            except ProviderError as err:
+                unreachable.append(f"{person.id}: {err}" if len(people) > 1 else str(err))
+            finally:
+                if client is not None:
+                    client.http.close()
+        if unreachable and not changed:
+            return dg.SensorResult(skip_reason=f"cannot ask {title}: {'; '.join(unreachable)}")
         now = datetime.now(timezone.utc)
-        backlog = [f for f in follow_ups if store.due_follow_ups(provider, f.of, f.resource, limit=1)
-                   and waiting(store, provider, f.resource, now) is None]
+        backlog = [f for f in follow_ups for person in people
+                   if raw_store.for_person(person).due_follow_ups(provider, f.of, f.resource, limit=1)
+                   and waiting(raw_store.for_person(person), provider, f.resource, now) is None]
+        backlog = list(dict.fromkeys(backlog))
         if not changed and not backlog:
             return dg.SensorResult(skip_reason=cursor.nothing_new or f"nothing changed at {title} since the last landed sync")
         if changed:
@@ -212,6 +227,13 @@ def build_cursor_sensor(source: ApiSource, settings: ProviderConfig | None = Non
         minimum_interval_seconds=INTERVAL_S,
         default_status=dg.DefaultSensorStatus.RUNNING,
     )(with_client_param(_tick, provider))
+
+
+def _newer_of(known: str | None, found: str) -> str:
+    """Of two people's change positions, the one the run key should name (a first sync wins: it is news)."""
+    if known is None or found == "first":
+        return found
+    return known if known == "first" else max(known, found)
 
 
 def next_attempt(cursor: str | None, position: str) -> int:

@@ -11,12 +11,15 @@ parent's follow-up is tombstoned.
 
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from typing import Any
 
 import dagster as dg
 
 from health_pipeline.declarations import ApiSource, FollowUp
 from health_pipeline.naming import landing_key
+from health_pipeline.people import Person
 from health_pipeline.pipeline.landing import RETRY_POLICY, provider_failures
+from health_pipeline.pipeline.people_runs import per_person
 from health_pipeline.pipeline.resources import RawStoreResource, SourceClientResource, with_client_param
 from health_pipeline.providers.errors import QuotaExhausted
 from health_pipeline.storage.raw_store import LandingCounts, RawRecord, RawStore
@@ -77,20 +80,25 @@ def build_follow_up_asset(source: ApiSource, follow_up: FollowUp) -> dg.AssetsDe
 
     def _land(context: dg.AssetExecutionContext, raw_store: RawStoreResource,
               **clients: SourceClientResource) -> dg.MaterializeResult:
-        store = raw_store.store()
-        client = clients[provider].client(store)
+        return dg.MaterializeResult(metadata=per_person(
+            context, raw_store.people(context, provider),
+            lambda person: _land_person(context, raw_store.for_person(person), clients[provider], person)))
+
+    def _land_person(context: dg.AssetExecutionContext, store: RawStore, settings: SourceClientResource,
+                     person: Person) -> dict[str, Any]:
+        client = settings.client(store, person)
         made = client.requests_made
         with provider_failures(client):
             outcome = fetch_follow_ups(source, follow_up, client, store)
         if outcome.stopped is not None:
             context.log.warning(f"{outcome.stopped} ({outcome.left} {follow_up.of} still need their {resource})")
         quota = client.http.quota.state() if getattr(client.http, "quota", None) is not None else {}
-        return dg.MaterializeResult(metadata={
+        return {
             "fetched": outcome.fetched, "left": outcome.left, "requests": client.requests_made - made,
             **({"stopped": str(outcome.stopped)} if outcome.stopped else {}),
             **({"quota": dg.MetadataValue.json(quota)} if quota else {}),
             **outcome.counts.as_metadata(),
-        })
+        }
 
     return dg.asset(
         key=landing_key(provider, resource),

@@ -27,8 +27,8 @@ class RecordingStore(RawStore):
     """The raw store as an import writes it: the local days every landing changed are collected, so
     that only those are modelled and exported afterwards."""
 
-    def __init__(self, path: Path | str) -> None:
-        super().__init__(path)
+    def __init__(self, path: Path | str, person: str) -> None:
+        super().__init__(path, person)
         self.changed_days: set[str] = set()
 
     def land(self, provider: str, resource: str, records: Any, **kwargs: Any) -> LandingCounts:
@@ -76,8 +76,15 @@ def build_import_asset(source: ImportSource) -> dg.AssetsDefinition:
             context.log_event(dg.AssetMaterialization(asset_key=landing_key(provider, resource), partition=day.isoformat(),
                                                       metadata={"imported_from": source.title}))
 
-        store = RecordingStore(raw_store.store().path)
-        run = ImportRun(path=path, store=store, app=settings.app, settings=settings.importer(name),
+        people = raw_store.people(context)
+        if len(people) != 1:
+            raise dg.Failure(description=(f"an export is one person's and this run covers {len(people)} "
+                                          f"({', '.join(p.id for p in people[:5])}{', ...' if len(people) > 5 else ''}): "
+                                          f"name whose it is (`health-pipeline import {name.replace('_', '-')} PATH "
+                                          "--person ID`, or the run tag health/people=ID)"), allow_retries=False)
+        person = people[0]
+        store = RecordingStore(raw_store.store().path, person.id)
+        run = ImportRun(path=path, store=store, app=person.app(settings.app), settings=settings.importer(name),
                         tags=context.run.tags, progress=import_progress.reporter(context.log.info, path),
                         log=context.log.info, warn=context.log.warning, materialized=materialized,
                         start_dates={name: section.start_date for name, section in settings.sources.items()})

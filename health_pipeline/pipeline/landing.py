@@ -14,11 +14,13 @@ import dagster as dg
 
 from health_pipeline.declarations import ApiSource, DailyResource
 from health_pipeline.naming import landing_key
+from health_pipeline.people import Person
+from health_pipeline.pipeline.people_runs import per_person
 from health_pipeline.pipeline.resources import RawStoreResource, SourceClientResource, with_client_param
 from health_pipeline.pipeline.windows import partition_days
 from health_pipeline.providers.errors import ProviderError
 from health_pipeline.providers.windows import FetchedChunk, read_ahead
-from health_pipeline.storage.raw_store import LandingCounts
+from health_pipeline.storage.raw_store import LandingCounts, RawStore
 
 RETRY_POLICY = dg.RetryPolicy(max_retries=2, delay=30, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS)
 
@@ -66,15 +68,20 @@ def build_daily_landing_asset(source: ApiSource, daily: DailyResource,
               **clients: SourceClientResource) -> dg.MaterializeResult:
         first, last = partition_days(context)
         client = clients[provider]
-        store = raw_store.store()
+        return dg.MaterializeResult(metadata=per_person(
+            context, raw_store.people(context, provider),
+            lambda person: _land_person(context, raw_store.for_person(person), client, person, first, last)))
+
+    def _land_person(context: dg.AssetExecutionContext, store: RawStore, client: SourceClientResource,
+                     person: Person, first: date, last: date) -> dict[str, Any]:
         state = store.sync_state(provider, resource)
         run = context.run
         run_ids = {i for i in (run.run_id, run.parent_run_id, run.root_run_id) if i}
-        requested = max(first, client.settings.start_date)
+        requested = max(first, client.settings_for(person, store).start_date)
         start = resume_start(state[1] if state else {}, run_ids, requested, last)
         if start != requested:
             context.log.info(f"resuming after {start - timedelta(days=1)}: earlier chunks of this run already landed")
-        api: WindowClient = client.client(store)
+        api: WindowClient = client.client(store, person)
         made = api.requests_made  # the run's client is shared by its assets: count this asset's own
         counts = LandingCounts()
         chunks = 0
@@ -93,17 +100,15 @@ def build_daily_landing_asset(source: ApiSource, daily: DailyResource,
                     context.log.info(f"landed {chunk.start}..{chunk.end}: {len(chunk.records)} records")
         except source.skip_errors as err:  # partial consent: this resource was not granted
             context.log.warning(f"skipped: {err}")
-            return dg.MaterializeResult(metadata={"skipped": str(err), "requests": api.requests_made - made})
+            return {"skipped": str(err), "requests": api.requests_made - made}
         resumed = {"resumed_from": start.isoformat()} if start != requested else {}
-        return dg.MaterializeResult(
-            metadata={
-                "window": f"{requested.isoformat()}..{last.isoformat()}" if requested <= last else "before start_date",
-                **resumed,
-                "requests": api.requests_made - made,
-                "chunks": chunks,
-                **counts.as_metadata(),
-            }
-        )
+        return {
+            "window": f"{requested.isoformat()}..{last.isoformat()}" if requested <= last else "before start_date",
+            **resumed,
+            "requests": api.requests_made - made,
+            "chunks": chunks,
+            **counts.as_metadata(),
+        }
 
     return dg.asset(
         key=landing_key(provider, resource),

@@ -21,7 +21,7 @@ def daily_partitions(config: Config) -> dg.DailyPartitionsDefinition:
     providers = list(config.sources.values())
     enabled = [provider.start_date for provider in providers if provider.enabled]
     start = min(enabled or [provider.start_date for provider in providers])
-    imported = RawStore(config.app.raw_db).first_day(
+    imported = config.raw_store().first_day(
         dict.fromkeys(p for i in config.registry.imports for p in (i.name, *i.lands_as)))
     if imported is not None and (imported < start or not enabled):
         start = imported

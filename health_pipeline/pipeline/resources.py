@@ -26,11 +26,13 @@ from pydantic import PrivateAttr
 from health_pipeline.config import Config, load_config
 from health_pipeline.declarations import Registry
 from health_pipeline.instance.internals import fingerprint_launched_with
-from health_pipeline.settings import ConfigError, ProviderConfig
+from health_pipeline.naming import COHORT_TAG, PEOPLE_TAG
+from health_pipeline.people import Person, everyone, select
+from health_pipeline.settings import ConfigError, ProviderConfig, Secret
 from health_pipeline.storage.duckdb_store import TidyStore, TidyStoreError, TidyStoreLocked, private
 from health_pipeline.storage.raw_store import RawStore
 from health_pipeline.storage.victoriametrics import VictoriaMetrics
-from health_pipeline.tidy.models import adopt_person
+from health_pipeline.tidy.models import adopt_person, follow_home
 
 
 class ConfigResource(dg.ConfigurableResource):
@@ -77,7 +79,8 @@ def config_resource(config: Config) -> ConfigResource:
 
 
 class RawStoreResource(dg.ConfigurableResource):
-    """The SQLite raw store: verbatim records, watermarks, tokens."""
+    """The SQLite raw store: verbatim records, watermarks, tokens; `store()` is the single-person home's
+    person's, `people(context)` everyone a run covers and `for_person` each one's."""
 
     config: ConfigResource
     _store: Optional[RawStore] = PrivateAttr(default=None)
@@ -85,10 +88,26 @@ class RawStoreResource(dg.ConfigurableResource):
     def store(self) -> RawStore:
         """The raw store, created (or its schema checked) once per resource, not per call."""
         if self._store is None:
-            store = RawStore(self.config.loaded.app.raw_db)
+            store = self.config.loaded.raw_store()
             store.init()
+            store.adopt_home(self.config.loaded.people)  # `[app] user` renamed in a single-person home
             self._store = store
         return self._store
+
+    def for_person(self, person: Person) -> RawStore:
+        return self.store().for_person(person.id)
+
+    def people(self, context: Any, source: str | None = None) -> list[Person]:
+        """The people a run covers (its `health/people` or `health/cohort` tags; neither: everyone), those
+        using `source` when it is given, or a failure naming an unknown id."""
+        tags = context.run.tags if getattr(context, "run", None) is not None else {}
+        ids = [i for i in tags.get(PEOPLE_TAG, "").split(",") if i]
+        cohorts = [c for c in tags.get(COHORT_TAG, "").split(",") if c]
+        try:
+            chosen = select(everyone(self.config.loaded, self.store()), ids, cohorts)
+        except ConfigError as err:
+            raise dg.Failure(description=str(err), allow_retries=False) from None
+        return [p for p in chosen if source is None or p.uses(source)]
 
 
 class TidyStoreResource(DuckDBResource):
@@ -113,7 +132,10 @@ class TidyStoreResource(DuckDBResource):
                 conn.execute("SET TimeZone = 'UTC'")
                 conn.execute(f"SET memory_limit = '{int(self.config.loaded.app.duckdb_memory_mb)}MB'")
                 private(path)
-                adopt_person(conn, self.config.loaded.app.user)  # a home from before people: its rows are theirs
+                config = self.config.loaded
+                adopt_person(conn, config.app.user)  # a home from before people: its rows are theirs
+                single = not config.people and all(p.origin == "migrated" for p in config.raw_store().people())
+                follow_home(conn, config.app.user, single)
                 yield conn
             finally:
                 conn.close()
@@ -146,15 +168,35 @@ class SourceClientResource(dg.ConfigurableResource):
     def settings(self) -> ProviderConfig:
         return self.config.loaded.provider(self.source)
 
-    def client(self, store: RawStore) -> Any:
-        """The client, its tokens kept in `store` (the run's `raw_store`)."""
+    def settings_for(self, person: Person | None, store: RawStore | None = None) -> ProviderConfig:
+        """The section as `person`'s client sees it: their start date; for an API-key source, their own key
+        when one is stored for them (`health-pipeline tokens import hevy --person ID`)."""
+        settings = self.settings
+        if person is None:
+            return settings
+        update: dict[str, Any] = {"start_date": person.start_for(settings.start_date)}
+        if "api_key" in type(settings).model_fields and store is not None:
+            token = store.token(self.source)
+            if token is not None:
+                update["api_key"] = Secret(token.access_token)
+            elif person.id != self.config.loaded.app.user:  # the config's key is the home's person's account
+                raise dg.Failure(description=(
+                    f"{person.id}: no {self.source} API key of theirs is stored (the one in the config is "
+                    f"{self.config.loaded.app.user}'s): `health-pipeline tokens import {self.source} --person "
+                    f"{person.id} --access-token KEY`"), allow_retries=False)
+        return settings.model_copy(update=update)
+
+    def client(self, store: RawStore, person: Person | None = None) -> Any:
+        """The client of `store`'s person (their tokens, their time zone; `person` as resolved for the run)."""
         if not self.settings.enabled:
             raise dg.Failure(f"{self.source} is disabled: set [{self.source}] enabled = true in the config file",
                              allow_retries=False)
-        key = str(store.path)
+        key = f"{store.path}#{store.person}"
         if key not in self._clients:
             config = self.config.loaded
-            self._clients[key] = config.registry.api(self.source).build_client(self.settings, config.app, store)
+            app = person.app(config.app) if person is not None else config.app
+            self._clients[key] = config.registry.api(self.source).build_client(
+                self.settings_for(person, store), app, store)
         return self._clients[key]
 
 

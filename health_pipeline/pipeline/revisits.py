@@ -39,7 +39,7 @@ def build_revisit_sensor(source: ApiSource, settings: ProviderConfig) -> dg.Sens
         if active_fetches(context.instance, provider):
             return dg.SensorResult(skip_reason=f"a {title} run is queued or running")
         config = raw_store.config.loaded
-        store = raw_store.store()
+        stores = [raw_store.for_person(person) for person in raw_store.people(context, provider)]
         now = datetime.now(config.app.tz)
         older_than = now.date() - timedelta(days=RECENT_DAYS)
         days: set = set()
@@ -47,10 +47,11 @@ def build_revisit_sensor(source: ApiSource, settings: ProviderConfig) -> dg.Sens
         for resource in declared:
             rule = resource.unsettled
             assert rule is not None
-            found = store.days_where(provider, resource.resource, rule.path, rule.values,
-                                     since=max(client.settings.start_date, now.date() - timedelta(days=rule.for_days)),
-                                     until=older_than - timedelta(days=1))
-            days.update(found)
+            for store in stores:  # anyone's unsettled day is fetched again (for everyone the run covers)
+                days.update(store.days_where(
+                    provider, resource.resource, rule.path, rule.values,
+                    since=max(client.settings.start_date, now.date() - timedelta(days=rule.for_days)),
+                    until=older_than - timedelta(days=1)))
             keys.append(landing_key(provider, resource.resource))
         if not days:
             return dg.SensorResult(skip_reason=f"no {title} record older than a week waits to be settled")

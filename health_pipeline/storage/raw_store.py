@@ -529,8 +529,8 @@ class RawStore:
         return (date.fromisoformat(first) if first else None, date.fromisoformat(last) if last else None, int(undated))
 
     def first_day(self, providers: Iterable[str]) -> date | None:
-        """The earliest local day of a live record of `providers` (None: none, or no store yet: reading
-        never creates one)."""
+        """The earliest local day of anyone's live record of `providers` (None: none, or no store yet:
+        reading never creates one): where the shared daily partitions must start."""
         if not self.path.exists():
             return None
         firsts: list[str] = []
@@ -538,12 +538,12 @@ class RawStore:
             if conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'records'").fetchone() is None:
                 return None
             for provider in providers:  # per resource, so each minimum is read from the day index
-                resources = [r for (r,) in conn.execute("SELECT DISTINCT resource FROM records WHERE person = ? "
-                                                        "AND provider = ?", (self.person, provider))]
-                for resource in resources:
+                found = conn.execute("SELECT DISTINCT person, resource FROM records WHERE provider = ?",
+                                     (provider,)).fetchall()
+                for person, resource in found:
                     (first,) = conn.execute("SELECT min(day) FROM records WHERE person = ? AND provider = ? "
                                             "AND resource = ? AND deleted_at IS NULL",
-                                            (self.person, provider, resource)).fetchone()
+                                            (person, provider, resource)).fetchone()
                     if first:
                         firsts.append(first)
         return date.fromisoformat(min(firsts)) if firsts else None
@@ -676,6 +676,27 @@ class RawStore:
                 "timezone = excluded.timezone, start_date = excluded.start_date, sources = excluded.sources, "
                 "origin = excluded.origin", (self.person, cohort, timezone, start, listed, origin, now))
         return next(p for p in self.people() if p.person == self.person)
+
+    def adopt_home(self, listed: Iterable[str] = ()) -> str | None:
+        """Take over the single-person home after `[app] user` was changed: when this store's person owns
+        nothing, exactly one other person owns data, and nobody is listed (`listed`: the config file's people;
+        in `people`, only that person as migrated), that person's rows become this person's, in one
+        transaction. Returns the old id (None: nothing renamed)."""
+        if list(listed):
+            return None
+        with self.transaction() as conn:
+            owners = {p for (p,) in conn.execute("SELECT DISTINCT person FROM records UNION SELECT person FROM "
+                                                 "sync_state UNION SELECT person FROM oauth_tokens")}
+            if self.person in owners or len(owners) != 1:
+                return None
+            (old,) = owners
+            entries = conn.execute("SELECT person, origin FROM people").fetchall()
+            if any(person != old or origin != "migrated" for person, origin in entries):
+                return None
+            for table in ("records", "sync_state", "oauth_tokens", "people"):
+                conn.execute(f"UPDATE {table} SET person = ? WHERE person = ?", (self.person, old))
+            conn.execute("UPDATE people SET cohort = ? WHERE person = ?", (self.person, self.person))
+        return old
 
     def people_with_data(self) -> set[str]:
         """The ids that own a record, a sync state or a token (listed in `people` or not)."""

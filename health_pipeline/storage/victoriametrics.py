@@ -118,6 +118,11 @@ class VictoriaMetrics:
         matches = [selectors] if isinstance(selectors, str) else list(selectors)
         self._call("POST", "/api/v1/admin/tsdb/delete_series", expect=(200, 204), data={"match[]": matches})
 
+    def series(self, selector: str) -> list[dict[str, str]]:
+        """The label sets of the series matching `selector`, over all time."""
+        answer = self._call("POST", "/api/v1/series", expect=(200,), data={"match[]": selector, "start": 0}).json()
+        return list(answer.get("data") or [])
+
     def force_flush(self) -> None:
         """Make just-imported samples searchable at once."""
         self._call("GET", "/internal/force_flush", expect=(200,))

@@ -150,3 +150,15 @@ def fresh(conn: duckdb.DuckDBPyConnection, table: TidyTable, providers: list[str
     summary = (", ".join(f"{p}: newest day {d or 'none'}" for p, d in stale.items()) + f" (expected {oldest_ok} or later)"
                if stale else f"every provider has data since {oldest_ok}")
     return CheckOutcome(not stale, summary, {p: str(d) for p, d in newest.items()})
+
+
+def per_person(outcomes: Mapping[str, CheckOutcome]) -> CheckOutcome:
+    """One check's outcomes for several people as one: passed when all passed; a single person's as it is."""
+    if len(outcomes) == 1:
+        return next(iter(outcomes.values()))
+    failed = {p: o for p, o in outcomes.items() if not o.passed}
+    if not failed:
+        return CheckOutcome(True, f"{len(outcomes)} people: " + next(iter(outcomes.values())).summary,
+                            {"people": len(outcomes)})
+    return CheckOutcome(False, "; ".join(f"{p}: {o.summary}" for p, o in failed.items()),
+                        {"people": len(outcomes), "people_failing": ", ".join(failed)})

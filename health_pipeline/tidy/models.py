@@ -106,6 +106,48 @@ def adopt_person(conn: duckdb.DuckDBPyConnection, person: str) -> list[str]:
     return old
 
 
+HOME_DDL = "CREATE TABLE IF NOT EXISTS _home (person VARCHAR NOT NULL)"
+
+
+def follow_home(conn: duckdb.DuckDBPyConnection, person: str, single: bool) -> str | None:
+    """Keep the tidy rows with the single-person home's person after `[app] user` was changed (the raw store
+    renames its rows the same way, `RawStore.adopt_home`): while the home is `single` (nobody else is
+    listed) and the new id owns no rows, every row of the previous home person becomes `person`'s, in one
+    transaction; the export then moves their series to the new `user` label. Returns the old id, or None."""
+    conn.execute(HOME_DDL)
+    known = scalar(conn, "SELECT person FROM _home")
+    if known == person:
+        return None
+    renamed = None
+    conn.execute("BEGIN TRANSACTION")
+    try:
+        if known is not None and single:
+            tables = [t for (t,) in conn.execute(
+                "SELECT DISTINCT table_name FROM duckdb_columns() WHERE column_name = 'person' AND schema_name = 'main' "
+                "AND database_name = current_database() AND table_name <> '_home'").fetchall()]
+            owns = any(scalar(conn, f"SELECT count(*) FROM (SELECT 1 FROM {t} WHERE person = ? LIMIT 1)", [person])
+                       for t in tables)
+            if not owns:
+                for table in tables:
+                    conn.execute(f"UPDATE {table} SET person = ? WHERE person = ?", [person, known])
+                if "_vm_settings" in _all_tables(conn):  # their series' labels: the next export moves them
+                    conn.execute("UPDATE _vm_settings SET name = ? WHERE name = ?",
+                                 [f"labels/{person}", f"labels/{known}"])
+                renamed = known
+        conn.execute("DELETE FROM _home")
+        conn.execute("INSERT INTO _home VALUES (?)", [person])
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    return renamed
+
+
+def _all_tables(conn: duckdb.DuckDBPyConnection) -> set[str]:
+    return {t for (t,) in conn.execute("SELECT table_name FROM duckdb_tables() WHERE schema_name = 'main' "
+                                       "AND database_name = current_database()").fetchall()}
+
+
 def create_tables(conn: duckdb.DuckDBPyConnection) -> None:
     """Create every tidy table (and the bookkeeping table) that does not exist yet."""
     for table in DECLARED.values():

@@ -5,7 +5,7 @@ import dagster as dg
 from health_pipeline.declarations import Registry
 from health_pipeline.naming import EXPORT_ASSET
 from health_pipeline.pipeline.landing import RETRY_POLICY
-from health_pipeline.pipeline.resources import TidyStoreResource, VictoriaMetricsResource
+from health_pipeline.pipeline.resources import RawStoreResource, TidyStoreResource, VictoriaMetricsResource
 from health_pipeline.pipeline.windows import modelled_windows
 from health_pipeline.export.exporter import ExportRefused, ExportResult, ExportSettings, export
 from health_pipeline.export.lineage import lineage_line
@@ -59,7 +59,8 @@ def build_export_asset(registry: Registry, partitions: dg.PartitionsDefinition,
         metadata=export_lineage(registry, catalogued),
     )
     def export_victoriametrics(context: dg.AssetExecutionContext, tidy_store: TidyStoreResource,
-                               victoriametrics: VictoriaMetricsResource) -> dg.MaterializeResult:
+                               raw_store: RawStoreResource, victoriametrics: VictoriaMetricsResource
+                               ) -> dg.MaterializeResult:
         windows, _ = modelled_windows(context)  # an import's run: the days it changed
         start, end = windows[0][0], windows[-1][1]
         config = tidy_store.config.loaded
@@ -69,14 +70,15 @@ def build_export_asset(registry: Registry, partitions: dg.PartitionsDefinition,
         result = ExportResult()
         try:
             with tidy_store.get_connection() as conn:
-                for first, last in windows:
-                    found = export(
-                        conn, vm, metrics,
-                        ExportSettings(config.app.user, config.app.timezone, settings.extra_labels,
-                                       settings.syncbit_device),
-                        start=first, end=last, tables=tables_of(registry),
-                    )
-                    result = combined(result, found)
+                for person in raw_store.people(context):  # each person's series, labelled user=<their id>
+                    for first, last in windows:
+                        found = export(
+                            conn, vm, metrics,
+                            ExportSettings(person.id, person.timezone, settings.extra_labels,
+                                           settings.syncbit_device),
+                            start=first, end=last, tables=tables_of(registry),
+                        )
+                        result = combined(result, found)
         except ExportRefused as err:
             raise dg.Failure(description=str(err), allow_retries=False) from None
         except VictoriaMetricsError as err:

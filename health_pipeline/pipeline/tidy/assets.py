@@ -11,6 +11,7 @@ value is kept out of the table and reported by a warning (`plausible_values`), n
 from collections.abc import Collection
 from dataclasses import replace
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import dagster as dg
 
@@ -166,16 +167,24 @@ def build_tidy_asset(registry: Registry, table: TidyTable, partitions: dg.Partit
                tidy_store: TidyStoreResource) -> dg.MaterializeResult:
         windows, providers = modelled_windows(context)
         config = tidy_store.config.loaded
-        raw = raw_store.store()
+        people = raw_store.people(context)
         today = datetime.now(config.app.tz).date()
         force = context.run.tags.get(REBUILD_TAG) == "full"
         modelled = replace(table, sources=tuple(sources))
         precedence, tolerance = import_precedence(config, table.name)
         with tidy_store.get_connection() as conn:
-            results = [r for start, end in windows
-                       for r in rebuild_table(conn, raw, modelled, start, end, providers=providers, force=force,
-                                              today=today, precedence=precedence, tolerance_pct=tolerance,
-                                              timezone=config.app.timezone)]
+            results, matched = [], {}
+            for person in people:  # each person's rows from their records, on their calendar
+                raw = raw_store.for_person(person)
+                mine = [r for start, end in windows
+                        for r in rebuild_table(conn, raw, modelled, start, end, providers=providers, force=force,
+                                               today=datetime.now(ZoneInfo(person.timezone)).date(),
+                                               precedence=precedence, tolerance_pct=tolerance,
+                                               timezone=person.timezone)]
+                results += mine
+                if sources:
+                    matched[person.id] = checks.rows_match_raw(conn, raw, modelled, precedence, windows=windows,
+                                                               providers=providers)
             results = merged_results(results)
             rejected = {r.provider: r.rejected for r in results if r.rejected is not None}
             outcomes = {
@@ -184,8 +193,7 @@ def build_tidy_asset(registry: Registry, table: TidyTable, partitions: dg.Partit
                 "no_future_days": checks.no_future_days(conn, table.name, today),
             }
             if sources:
-                outcomes["rows_match_raw"] = checks.rows_match_raw(conn, raw, modelled, precedence, windows=windows,
-                                                                   providers=providers)
+                outcomes["rows_match_raw"] = checks.per_person(matched)
             if any(spec.name == "origins_agree" for spec in check_specs(modelled, key, bool(sources))):
                 outcomes["origins_agree"] = checks.origins_agree(conn, modelled, tolerance)
             if table.fresh_within_days is not None:
