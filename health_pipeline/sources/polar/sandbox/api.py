@@ -52,7 +52,7 @@ from health_pipeline.sandbox.http import Request, Response
 from health_pipeline.sandbox import oauth
 from health_pipeline.sandbox.oauth import FakeOAuthServer, OAuthRules
 from health_pipeline.sandbox.quota import FakeQuota, FakeWindow, WindowUse
-from health_pipeline.sandbox.world import SandboxWorld
+from health_pipeline.sandbox.world import DEFAULT_PERSON, SandboxWorld
 from health_pipeline.sources.polar.sandbox import data as polar_data
 
 MOUNT = "polar"
@@ -103,7 +103,8 @@ class _Transaction:
 class FakePolar:
     """The Polar app mounted at `/polar`."""
 
-    def __init__(self, world: SandboxWorld, settings: PolarSettings | None = None) -> None:
+    def __init__(self, world: SandboxWorld, settings: PolarSettings | None = None,
+                 registered_since_start: bool = False) -> None:
         self.world = world
         self.settings = settings or PolarSettings()
         self.oauth = FakeOAuthServer("polar", world.clock, OAuthRules(
@@ -120,11 +121,15 @@ class FakePolar:
         self._committed: dict[str, set[int]] = {kind: set() for kind in KINDS}
         self._next_transaction = 179_880
         self._household = [self]  # every person's app: the quota and the notifications are the client's
+        self._registered_since_start = registered_since_start
+        if registered_since_start:
+            member = "sandbox-person" if world.person == DEFAULT_PERSON else f"sandbox-{world.person}"
+            self.register(at=world.local_midnight(world.first_day()), member_id=member)
 
     def for_person(self, world: SandboxWorld) -> "FakePolar":
         """Another person's Polar: their own token, registration, transactions and world; the client's settings,
         quota and household."""
-        twin = FakePolar(world, self.settings)
+        twin = FakePolar(world, self.settings, self._registered_since_start)
         twin.quota = self.quota.for_person(world.person)
         twin._household = self._household
         self._household.append(twin)
