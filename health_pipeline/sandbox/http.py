@@ -86,10 +86,13 @@ class LoggedRequest:
     status: int  # 0 when the connection was dropped without an answer
     fault: str | None = None
     body: Any = None  # a JSON request body (rollups), secrets never included
+    person: str | None = None  # whose app answered (None: no provider under that prefix, or a bad login_hint)
 
 
 class ProviderApp(Protocol):
-    """A fake provider mounted under one prefix."""
+    """A fake provider mounted under one prefix, for one person. `oauth` says which codes and tokens it
+    `issued(credential)`; an optional `for_person(world)` builds the app of another person sharing what
+    is the app's rather than the person's (see `people.py`)."""
 
     oauth: Any
 
@@ -97,6 +100,14 @@ class ProviderApp(Protocol):
 
     def rate_limited(self, retry_after: int | None) -> Response:
         """The provider's own answer to a client over its rate limit."""
+        ...
+
+
+class Mount(Protocol):
+    """A provider's prefix: which person a request is for, and the app that answers them."""
+
+    def route(self, request: Request) -> tuple[str, ProviderApp]:
+        """Raises ValueError when the request names no valid person."""
         ...
 
 
@@ -127,15 +138,15 @@ _SECRET_PARAMS = {"client_secret", "code", "refresh_token", "access_token", "sig
 
 
 class SandboxHTTPServer(ThreadingHTTPServer):
-    """Routes `/<prefix>/...` to the provider app registered under that prefix."""
+    """Routes `/<prefix>/...` to the provider mounted under that prefix, and there to the person's app."""
 
     daemon_threads = True
     allow_reuse_address = True
 
     def __init__(
-        self, address: tuple[str, int], apps: dict[str, ProviderApp], log: RequestLog, faults: FaultInjector
+        self, address: tuple[str, int], mounts: dict[str, Mount], log: RequestLog, faults: FaultInjector
     ) -> None:
-        self.apps = apps
+        self.mounts = mounts
         self.log = log
         self.faults = faults
         super().__init__(address, _RequestHandler)
@@ -207,7 +218,15 @@ class _RequestHandler(BaseHTTPRequestHandler):
             headers={k.lower(): v for k, v in self.headers.items()},
             body=body,
         )
-        app = self.server.apps.get(prefix)
+        mount = self.server.mounts.get(prefix)
+        person: str | None = None
+        app: ProviderApp | None = None
+        refusal: Response | None = None
+        if mount is not None:
+            try:
+                person, app = mount.route(request)
+            except ValueError as err:
+                refusal = Response.json(400, {"error": "invalid_request", "error_description": str(err)})
         fault = self.server.faults.next_fault(prefix, request.path) if app is not None else None
         rewrite = (self.server.faults.next_rewrite(prefix, request.path, request.param)
                    if app is not None and fault is None else None)
@@ -216,7 +235,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
         json_body = _json_or_none(body) if "json" in (self.headers.get("Content-Type") or "") else None
 
         def log(status: int) -> None:
-            self.server.log.add(LoggedRequest(prefix, method, request.path, params, status, fault, json_body))
+            self.server.log.add(LoggedRequest(prefix, method, request.path, params, status, fault, json_body, person))
 
         if fault in ("reset", "timeout"):
             log(0)
@@ -225,7 +244,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
                 time.sleep(plan.hang_s if plan else 5.0)  # the fault itself: a server that stops answering
             self._drop_connection()
             return
-        response = self._respond(prefix, app, request, fault)
+        response = refusal if refusal is not None else self._respond(prefix, app, request, fault)
         if rewrite is not None:
             response = rewrite(response)
         log(response.status)

@@ -1,7 +1,9 @@
 """A fake OAuth2 authorization server: auto-approving authorize, code and refresh grants.
 
 Each provider gets its own instance with its own rules: code lifetime, access-token lifetime and
-whether refresh tokens rotate (single use) or stay valid.
+whether refresh tokens rotate (single use) or stay valid. A server belongs to one person's app (the
+sandbox routes `login_hint` and every credential to its person's app, see `people.py`), so its codes and
+tokens, refreshed ones included, are that person's.
 """
 
 import secrets
@@ -63,6 +65,7 @@ class FakeOAuthServer:
         self._retiring: dict[str, tuple[str, datetime]] = {}  # old refresh -> (new access, deadline)
         self._used: set[str] = set()  # access tokens presented at least once
         self._minted: list[str] = []  # every access and refresh token ever issued, in order
+        self._issued: set[str] = set()  # every code and token ever issued, used, revoked or not
         self._lock = threading.Lock()
         self.refresh_count = 0
 
@@ -84,6 +87,7 @@ class FakeOAuthServer:
         code = secrets.token_urlsafe(24)
         scope = request.query.get("scope") or self.rules.default_scopes
         with self._lock:
+            self._issued.add(code)
             self._codes[code] = _Grant(
                 scope=scope,
                 expires_at=self.clock.now() + self.rules.code_lifetime,
@@ -121,6 +125,7 @@ class FakeOAuthServer:
             if refreshable:
                 self._refresh[refresh] = scope
             self._minted += [access, refresh] if refreshable else [access]
+            self._issued.update([access, refresh] if refreshable else [access])
         payload: dict[str, object] = {
             "access_token": access,
             "token_type": self.rules.token_type,
@@ -142,6 +147,11 @@ class FakeOAuthServer:
         """Every access and refresh token this server has issued (tests search stores for them)."""
         with self._lock:
             return list(self._minted)
+
+    def issued(self, credential: str) -> bool:
+        """Whether this server ever issued `credential` (a code, an access or a refresh token)."""
+        with self._lock:
+            return credential in self._issued
 
     # -- checks used by the data endpoints ----------------------------------------------------
 

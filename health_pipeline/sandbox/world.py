@@ -1,5 +1,10 @@
 """The sandbox person: a deterministic, lazily generated life that every fake provider reports on.
 
+One world is one person. The default person (`me`) is the world as configured; every other person id
+gets a world of their own from `SandboxWorld.for_person`: the same clock, days and options, a seed
+derived from (seed, person id) and a home zone picked from `PERSON_TIMEZONES`, so an unknown id is
+simply someone new, and the same id always the same someone.
+
 Nothing is built up front. Each (stream, day) pair seeds its own random generator, so any day
 of any year can be produced on demand, in any order, identically for the same seed. The clock
 decides which days exist: data stops at "now", and days before the window start are empty.
@@ -7,9 +12,10 @@ decides which days exist: data stops at "now", and days before the window start 
 
 import hashlib
 import random
+import re
 import threading
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
@@ -17,6 +23,11 @@ DEFAULT_SEED = 42
 DEFAULT_DAYS = 90
 DEFAULT_TIMEZONE = "Europe/Berlin"
 DEFAULT_TRAVEL_TIMEZONE = "America/New_York"
+DEFAULT_PERSON = "me"  # the single-person home's person id (the product's default too)
+PERSON_ID = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")  # label-safe, as the product stores it
+# Home zones other people live in: real IANA zones on five continents, with and without DST.
+PERSON_TIMEZONES = ("Europe/Berlin", "America/New_York", "Asia/Tokyo", "Australia/Sydney", "America/Los_Angeles",
+                    "Europe/London", "America/Sao_Paulo", "Asia/Kolkata")
 # A four-day trip every 80 days, anchored to the calendar (so advancing the clock never moves
 # it): every window of 90 days holds at least one time-zone change and the flight back.
 TRIP_EVERY_DAYS = 80
@@ -99,6 +110,25 @@ class SandboxWorld:
     # Real devices send the odd impossible value (Oura's docs show a sleep heart rate of 4.25). With
     # this on, each provider reports exactly one on `implausible_day()` (see each generator).
     implausible_values: bool = False
+    person: str = DEFAULT_PERSON
+    # the default person's seed, which every other person's is derived from (None: this is the default person)
+    household_seed: int | None = None
+
+    def for_person(self, person: str) -> "SandboxWorld":
+        """The world of `person` in this household: the default person's world for `me`, otherwise a seed
+        derived from (seed, person) and a home zone (and a trip's zone) picked by it, same clock and days."""
+        if not PERSON_ID.fullmatch(person):
+            raise ValueError(f"{person!r} is not a person id (lower-case letters, digits, '_' and '-', at most 64)")
+        base = self.seed if self.household_seed is None else self.household_seed
+        if person == self.person:
+            return self
+        if person == DEFAULT_PERSON:
+            raise ValueError("the default person's world is the one the sandbox was started with, not derived")
+        rng = rng_for(base, "person", person)
+        home = rng.choice(PERSON_TIMEZONES)
+        trip = rng.choice([zone for zone in PERSON_TIMEZONES if zone != home]) if self.travel_timezone else None
+        return replace(self, seed=rng.getrandbits(48), timezone=home, travel_timezone=trip, person=person,
+                       household_seed=base)
 
     @property
     def tz(self) -> ZoneInfo:

@@ -11,7 +11,6 @@ import hashlib
 import json
 import re
 import threading
-import time
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
@@ -21,7 +20,8 @@ from urllib.parse import parse_qs, urlsplit
 from health_pipeline.sources.fitbit.sandbox import data as gd
 from health_pipeline.sandbox.http import Request, Response
 from health_pipeline.sandbox.oauth import FakeOAuthServer, OAuthRules
-from health_pipeline.sandbox.world import SandboxWorld
+from health_pipeline.sandbox.quota import FakeQuota, FakeWindow
+from health_pipeline.sandbox.world import DEFAULT_PERSON, SandboxWorld
 
 SCOPE_PREFIX = "https://www.googleapis.com/auth/googlehealth."
 ALL_SCOPES = " ".join(SCOPE_PREFIX + s for s in (gd.ACTIVITY, gd.METRICS, gd.SLEEP, "settings.readonly", "profile.readonly"))
@@ -198,9 +198,23 @@ class FakeGoogleHealth:
             default_scopes=ALL_SCOPES,
         ))
         self._consents: dict[str, _Consent] = {}
-        self._calls: dict[str, list[float]] = {}
+        # Google's quotas: 300 requests a minute per user, 120,000 a minute per project (every user's together)
+        self.quota = FakeQuota(world.clock, [
+            FakeWindow("minute per user", 60, self.settings.rate_limit_per_minute, per_person=True),
+            FakeWindow("minute per project", 60, 120_000)], world.person)
         self._lock = threading.Lock()
         self._days: OrderedDict[tuple[str, date, int], list[dict[str, Any]]] = OrderedDict()
+
+    def for_person(self, world: SandboxWorld) -> "FakeGoogleHealth":
+        """Another person's Google Health: their own tokens, consents and world; the project's settings and quota."""
+        twin = FakeGoogleHealth(world, self.settings)
+        twin.quota = self.quota.for_person(world.person)
+        return twin
+
+    @property
+    def health_user_id(self) -> str:
+        """The person's `healthUserId` (`users/{id}` names them as well as `users/me`)."""
+        return "sandbox-health-user" + ("" if self.world.person == DEFAULT_PERSON else f"-{self.world.person}")
 
     def rate_limited(self, retry_after: int | None) -> Response:
         error = GoogleError(429, "RESOURCE_EXHAUSTED",
@@ -222,7 +236,7 @@ class FakeGoogleHealth:
         problem = self.oauth.check_access(token)
         if problem:
             return _unauthenticated(problem)
-        if self._over_limit(token or ""):
+        if self._over_limit():
             return self.rate_limited(None)
         try:
             return self._v4(request, token or "")
@@ -256,20 +270,18 @@ class FakeGoogleHealth:
             payload.pop("refresh_token", None)
         return Response.json(200, payload)
 
-    def _over_limit(self, token: str) -> bool:
-        now = time.monotonic()
-        with self._lock:
-            calls = [t for t in self._calls.get(token, []) if now - t < 60]
-            calls.append(now)
-            self._calls[token] = calls
-            return len(calls) > self.settings.rate_limit_per_minute
+    def _over_limit(self) -> bool:
+        self.quota.windows[0].limit = self.settings.rate_limit_per_minute  # the settings may have changed
+        return self.quota.refuse(self.quota.count())
 
     # -- v4 -----------------------------------------------------------------------------------
 
     def _v4(self, request: Request, token: str) -> Response:
         parts = request.path.strip("/").split("/")
-        if parts[1:3] != ["users", "me"] or len(parts) < 4:
+        if parts[1:2] != ["users"] or len(parts) < 4:
             return _html_404()
+        if parts[2] not in ("me", self.health_user_id):
+            raise GoogleError(403, "PERMISSION_DENIED", "The caller does not have permission", "PERMISSION_DENIED")
         if len(parts) == 4 and request.method == "GET":
             return self._user_resource(parts[3])
         if len(parts) != 6 or parts[3] != "dataTypes":
@@ -297,7 +309,7 @@ class FakeGoogleHealth:
                                        "utcOffset": gd.offset(self.world, self.world.clock.now()),
                                        "distanceUnit": "KILOMETERS", "weightUnit": "KILOGRAMS", "languageLocale": "en_GB"})
         if name == "identity":
-            return Response.json(200, {"name": "users/me/identity", "healthUserId": "sandbox-health-user",
+            return Response.json(200, {"name": "users/me/identity", "healthUserId": self.health_user_id,
                                        "legacyUserId": "ABC123"})
         if name == "profile":
             return Response.json(200, {"name": "users/me/profile", "age": 38,

@@ -13,4 +13,4 @@ def _config_text(base_url: str, start: date) -> str:
             f'api_key = "{api.SANDBOX_API_KEY}"\n\n')
 
 
-FAKE = FakeApi("hevy", FakeHevy, _config_text)
+FAKE = FakeApi("hevy", FakeHevy, _config_text, api.person_of_key)

@@ -1,4 +1,9 @@
-"""Fake Hevy public API v1 under `/hevy`: `api-key` header, page/pageSize paging, workout events."""
+"""Fake Hevy public API v1 under `/hevy`: `api-key` header, page/pageSize paging, workout events.
+
+Hevy has no OAuth: the key names the account. The default person's key is `sandbox-api-key`, every
+other person's `sandbox-api-key-<person id>` (`api_key_for`), so a client of many people is configured
+with one key each and the sandbox knows whose world to answer from.
+"""
 
 import math
 import threading
@@ -9,19 +14,37 @@ from typing import Any
 
 from health_pipeline.sources.hevy.sandbox import data as hevy_data
 from health_pipeline.sandbox.http import Request, Response
-from health_pipeline.sandbox.world import SandboxWorld, stable_uuid
+from health_pipeline.sandbox.world import DEFAULT_PERSON, PERSON_ID, SandboxWorld, stable_uuid
 
 SANDBOX_API_KEY = "sandbox-api-key"
+
+
+def api_key_for(person: str) -> str:
+    """A person's Hevy API key in the sandbox."""
+    return SANDBOX_API_KEY if person == DEFAULT_PERSON else f"{SANDBOX_API_KEY}-{person}"
+
+
+def person_of_key(key: str) -> str | None:
+    """Whose sandbox key this is (None: not a sandbox key)."""
+    if key == SANDBOX_API_KEY:
+        return DEFAULT_PERSON
+    person = key.removeprefix(f"{SANDBOX_API_KEY}-")
+    return person if person != key and PERSON_ID.fullmatch(person) and person != DEFAULT_PERSON else None
 
 
 class ApiKeyAuth:
     """Hevy's credentials: a per-account API key that never expires but can be revoked."""
 
     def __init__(self, key: str) -> None:
+        self.key = key
         self._valid = {key}
 
     def check(self, key: str | None) -> bool:
         return key in self._valid
+
+    def issued(self, key: str) -> bool:
+        """Whether this is the account's key (revoked or not)."""
+        return key == self.key
 
     def expire_access_tokens(self) -> None:
         """API keys do not expire; the `expire` fault changes nothing here."""
@@ -43,9 +66,13 @@ class FakeHevy:
     def __init__(self, world: SandboxWorld, settings: HevySettings | None = None) -> None:
         self.world = world
         self.settings = settings or HevySettings()
-        self.oauth = ApiKeyAuth(SANDBOX_API_KEY)
+        self.oauth = ApiKeyAuth(api_key_for(world.person))
         self._changes: dict[str, dict[str, datetime]] = {}  # explicit edits/deletes made by tests
         self._lock = threading.Lock()
+
+    def for_person(self, world: SandboxWorld) -> "FakeHevy":
+        """Another person's Hevy account: their key and world, the same settings."""
+        return FakeHevy(world, self.settings)
 
     # -- test controls ------------------------------------------------------------------------
 
@@ -142,8 +169,9 @@ class FakeHevy:
         if resource == "body_measurements":  # the sandbox person logs their body on a Withings scale
             return self._page(request, "body_measurements", [], default=10, maximum=10)
         if resource == "user" and rest == ["info"]:
+            name = "sandbox_person" if self.world.person == DEFAULT_PERSON else f"sandbox_{self.world.person}"
             return Response.json(200, {"data": {"id": stable_uuid(self.world.seed, "hevy", "user"),
-                                                "name": "sandbox_person", "url": "https://hevy.com/user/sandbox_person"}})
+                                                "name": name, "url": f"https://hevy.com/user/{name}"}})
         if resource == "exercise_history" and len(rest) == 1:
             return self._exercise_history(rest[0])
         return Response.json(404, {"error": "Not found"})

@@ -7,7 +7,6 @@ heartrate instant), so serving two years never builds two years in memory.
 import base64
 import binascii
 import json
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -17,6 +16,7 @@ from typing import Any
 from health_pipeline.sources.oura.sandbox import data as oura_data
 from health_pipeline.sandbox.http import Request, Response
 from health_pipeline.sandbox.oauth import FakeOAuthServer, OAuthRules
+from health_pipeline.sandbox.quota import FakeQuota, FakeWindow
 from health_pipeline.sandbox.world import SandboxWorld
 
 DailyGenerator = Callable[[SandboxWorld, date], list[dict[str, Any]]]
@@ -69,8 +69,15 @@ class FakeOura:
         self.world = world
         self.settings = settings or OuraSettings()
         self.oauth = FakeOAuthServer("oura", world.clock, OAuthRules(access_lifetime=timedelta(days=1), default_scopes=" ".join(SCOPES)))
-        self._windows: dict[str, tuple[float, int]] = {}
-        self._lock = threading.Lock()
+        # the lore's limit is per token; here a person's tokens share one window (a client holds one at a time)
+        self.quota = FakeQuota(world.clock, [FakeWindow("window", self.settings.rate_window_s, self.settings.rate_limit,
+                                                        per_person=True)], world.person)
+
+    def for_person(self, world: SandboxWorld) -> "FakeOura":
+        """Another person's Oura: their own tokens and world, the same settings and quota ledger."""
+        twin = FakeOura(world, self.settings)
+        twin.quota = self.quota.for_person(world.person)
+        return twin
 
     def __call__(self, request: Request) -> Response:
         if request.path == "/oauth/authorize" and request.method == "GET":
@@ -89,7 +96,7 @@ class FakeOura:
             return Response.json(401, {"detail": _AUTH_DETAIL[problem]})
         if request.method != "GET":
             return Response.json(405, {"detail": "Method Not Allowed"})
-        limited = self._over_limit(token or "")
+        limited = self._over_limit()
         if limited is not None:
             return limited
         name, _, document_id = request.path[len(prefix):].partition("/")
@@ -120,18 +127,12 @@ class FakeOura:
             headers["Retry-After"] = str(retry_after)
         return Response.json(429, {"detail": "Rate limit exceeded"}, headers)
 
-    def _over_limit(self, token: str) -> Response | None:
-        """A fixed window per access token, on real time (the rate limit is not a data fact)."""
-        now = time.monotonic()
-        with self._lock:
-            started, count = self._windows.get(token, (now, 0))
-            if now - started >= self.settings.rate_window_s:
-                started, count = now, 0
-            count += 1
-            self._windows[token] = (started, count)
-        if count > self.settings.rate_limit:
-            return self.rate_limited(max(1, int(self.settings.rate_window_s - (now - started))))
-        return None
+    def _over_limit(self) -> Response | None:
+        """A fixed window per person, on real time (the rate limit is not a data fact)."""
+        window = self.quota.windows[0]
+        window.seconds, window.limit = self.settings.rate_window_s, self.settings.rate_limit  # settings may change
+        uses = self.quota.count()
+        return self.rate_limited(max(1, uses[0].resets_in_s)) if self.quota.refuse(uses) else None
 
     def _document(self, name: str, document_id: str) -> Response:
         """One document by id (404 when there is none), searched newest day first."""

@@ -19,11 +19,9 @@ def _config_text(root: str, start: date) -> str:
 
 def _build(world: SandboxWorld) -> FakePolar:
     """The person has used Polar AccessLink with this client since the world began (a fresh registration
-    would see no history: Polar serves what was uploaded after it); tests of the registration build
-    `FakePolar` themselves."""
-    fake = FakePolar(world)
-    fake.register(at=world.local_midnight(world.first_day()))
-    return fake
+    would see no history: Polar serves what was uploaded after it), and so has everyone else in the
+    sandbox; tests of the registration build `FakePolar` themselves."""
+    return FakePolar(world, registered_since_start=True)
 
 
 FAKE = FakeApi("polar", _build, _config_text)

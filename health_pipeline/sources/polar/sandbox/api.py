@@ -29,6 +29,9 @@ As the live API answers (research: /work/research/polar.md, Polar's docs where n
   per day (the sandbox clock's UTC day), said on every answer in `RateLimit-Usage`, `RateLimit-Limit`
   and `RateLimit-Reset` as "short, long"; 429 with an empty body over either.
 - Other errors: a missing, unknown or revoked token 401, an unknown exercise 404, all with empty bodies.
+- Each person has their own user id (`x_user_id`) and registers on their own; a `/v3/users/{user-id}`
+  path naming someone else's id answers 403 with an empty body. The quota counts the registered users
+  of every person, and `GET /v3/notifications` names every registered person's data.
 
 Test hooks: `register(at)` registers the person as if they had done it at `at` (data uploaded since then
 is served); `delete_exercise(id)` removes an exercise; `sync_exercise_at(id, at)` moves an exercise's
@@ -49,7 +52,7 @@ from health_pipeline.sandbox.http import Request, Response
 from health_pipeline.sandbox import oauth
 from health_pipeline.sandbox.oauth import FakeOAuthServer, OAuthRules
 from health_pipeline.sandbox.quota import FakeQuota, FakeWindow, WindowUse
-from health_pipeline.sandbox.world import SandboxWorld
+from health_pipeline.sandbox.world import DEFAULT_PERSON, SandboxWorld
 from health_pipeline.sources.polar.sandbox import data as polar_data
 
 MOUNT = "polar"
@@ -100,12 +103,13 @@ class _Transaction:
 class FakePolar:
     """The Polar app mounted at `/polar`."""
 
-    def __init__(self, world: SandboxWorld, settings: PolarSettings | None = None) -> None:
+    def __init__(self, world: SandboxWorld, settings: PolarSettings | None = None,
+                 registered_since_start: bool = False) -> None:
         self.world = world
         self.settings = settings or PolarSettings()
         self.oauth = FakeOAuthServer("polar", world.clock, OAuthRules(
             access_lifetime=timedelta(days=36_500), default_scopes=SCOPE, client_auth="basic",
-            issue_refresh_tokens=False, extra_token_fields=lambda payload: {"x_user_id": polar_data.USER_ID},
+            issue_refresh_tokens=False, extra_token_fields=lambda payload: {"x_user_id": polar_data.user_id(world)},
             error_body=_oauth_error))
         self.quota = FakeQuota(world.clock, [FakeWindow("15 minutes", 900, 0), FakeWindow("24 hours", 86_400, 0)])
         self._lock = threading.RLock()
@@ -116,6 +120,20 @@ class FakePolar:
         self._transactions: dict[int, _Transaction] = {}
         self._committed: dict[str, set[int]] = {kind: set() for kind in KINDS}
         self._next_transaction = 179_880
+        self._household = [self]  # every person's app: the quota and the notifications are the client's
+        self._registered_since_start = registered_since_start
+        if registered_since_start:
+            member = "sandbox-person" if world.person == DEFAULT_PERSON else f"sandbox-{world.person}"
+            self.register(at=world.local_midnight(world.first_day()), member_id=member)
+
+    def for_person(self, world: SandboxWorld) -> "FakePolar":
+        """Another person's Polar: their own token, registration, transactions and world; the client's settings,
+        quota and household."""
+        twin = FakePolar(world, self.settings, self._registered_since_start)
+        twin.quota = self.quota.for_person(world.person)
+        twin._household = self._household
+        self._household.append(twin)
+        return twin
 
     # -- test hooks --------------------------------------------------------------------------
 
@@ -192,7 +210,7 @@ class FakePolar:
         if parts[0] != "users" or len(parts) < 2:
             return Response(404, b"")
         if parts[1].isdigit():
-            if int(parts[1]) != polar_data.USER_ID:
+            if int(parts[1]) != polar_data.user_id(self.world):
                 return Response(403, b"")
             return self._transaction_request(request, registration, parts[2:])
         if method != "GET":
@@ -245,20 +263,29 @@ class FakePolar:
         member_id = _member_id(request.body)
         if not member_id:
             return Response(400, b"")
+        # another person's registration is looked at before taking this one's lock (two registering at once)
+        taken = any(person._member_id() == member_id for person in list(self._household) if person is not self)
         with self._lock:
-            if self._registration is not None:
+            if self._registration is not None or taken:
                 return Response(409, b"")  # "already registered or duplicated member-id"; no body seen live
             return Response.json(200, self.register(member_id=member_id))
+
+    def _member_id(self) -> str | None:
+        with self._lock:
+            return self._registration.member_id if self._registration is not None else None
 
     def _user(self, request: Request, user_id: int, token: str) -> Response:
         with self._lock:
             registration = self._registration
+        if user_id != polar_data.user_id(self.world) and any(
+                person.registered and polar_data.user_id(person.world) == user_id for person in list(self._household)):
+            return Response(403, b"")  # another registered person's user: not this token's to read or delete
         if request.method == "GET":
-            if registration is None or user_id != polar_data.USER_ID:
+            if registration is None or user_id != polar_data.user_id(self.world):
                 return Response(204)  # "no content when user with given userId is not found"
             return Response.json(200, polar_data.user(self.world, registration.member_id, registration.at))
         if request.method == "DELETE":
-            if registration is None or user_id != polar_data.USER_ID:
+            if registration is None or user_id != polar_data.user_id(self.world):
                 return Response(403, b"")
             with self._lock:
                 self._registration = None
@@ -388,7 +415,7 @@ class FakePolar:
                 return Response(200, b"")
         if len(rest) == 2 and request.method == "GET":
             segment = KINDS[kind][1]
-            base = f"{_base_url(request)}/users/{polar_data.USER_ID}/{kind}-transactions/{transaction.id}/{segment}"
+            base = f"{_base_url(request)}/users/{polar_data.user_id(self.world)}/{kind}-transactions/{transaction.id}/{segment}"
             return Response.json(200, {KINDS[kind][0]: [f"{base}/{item}" for item in transaction.items]})
         if len(rest) >= 4 and rest[2] == KINDS[kind][1] and rest[3].isdigit() and request.method == "GET":
             number = int(rest[3])
@@ -435,7 +462,7 @@ class FakePolar:
                                        self.world.clock.now())
             self._transactions[transaction.id] = transaction
             self._next_transaction += 1
-        uri = f"{_base_url(request)}/users/{polar_data.USER_ID}/{kind}-transactions/{transaction.id}"
+        uri = f"{_base_url(request)}/users/{polar_data.user_id(self.world)}/{kind}-transactions/{transaction.id}"
         return Response.json(201, {"transaction-id": transaction.id, "resource-uri": uri})
 
     def _item(self, request: Request, registration: _Registration, transaction: _Transaction, number: int,
@@ -469,28 +496,32 @@ class FakePolar:
                                                  types=(int(rest[1]),) if len(rest) == 2 and rest[1].isdigit() else None)
             if len(rest) == 2:
                 return Response.json(200, series[0]) if series else Response(204)
-            base = f"{_base_url(request)}/users/{polar_data.USER_ID}/exercise-transactions/{tid}/exercises/{number}/samples"
+            base = f"{_base_url(request)}/users/{polar_data.user_id(self.world)}/exercise-transactions/{tid}/exercises/{number}/samples"
             return Response.json(200, {"samples": [f"{base}/{s['sample-type']}" for s in series]}) if series else Response(204)
         if rest in (["fit"], ["gpx"], ["tcx"]):
             return Response(204)  # the sandbox has no files ("no FIT available for exercise")
         return Response(404, b"")
 
     def _notifications(self, request: Request) -> Response:
-        """`GET /v3/notifications`: one entry per data type that a new transaction would fill; 204 if none."""
+        """`GET /v3/notifications`: one entry per registered person and data type that a new transaction would
+        fill; 204 if none."""
+        available = [entry for person in list(self._household) for entry in person._available(request)]
+        return Response.json(200, {"available-user-data": available}) if available else Response(204)
+
+    def _available(self, request: Request) -> list[dict[str, Any]]:
         with self._lock:
             registration = self._registration
         if registration is None:
-            return Response(204)
-        available = [{"user-id": polar_data.USER_ID, "data-type": KINDS[kind][2],
-                      "url": f"{_base_url(request)}/users/{polar_data.USER_ID}/{kind}-transactions"}
-                     for kind in KINDS if self._candidates(registration, kind)]
-        return Response.json(200, {"available-user-data": available}) if available else Response(204)
+            return []
+        user = polar_data.user_id(self.world)
+        return [{"user-id": user, "data-type": KINDS[kind][2], "url": f"{_base_url(request)}/users/{user}/{kind}-transactions"}
+                for kind in KINDS if self._candidates(registration, kind)]
 
     # -- quota -------------------------------------------------------------------------------
 
     def _count(self, charge: bool = True) -> list[WindowUse]:
         """Count a request against today's limits: Polar's formula over the registered users, unless set."""
-        users = 1 if self.registered else 0
+        users = sum(1 for person in list(self._household) if person.registered)
         short, long = self.settings.per_15min, self.settings.per_day
         self.quota.windows[0].limit = 500 + 20 * users if short is None else short
         self.quota.windows[1].limit = 5000 + 100 * users if long is None else long

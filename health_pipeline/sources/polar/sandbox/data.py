@@ -31,7 +31,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 
 from health_pipeline.sandbox import tracker
-from health_pipeline.sandbox.world import SandboxWorld, night_for, rng_for
+from health_pipeline.sandbox.world import DEFAULT_PERSON, SandboxWorld, night_for, rng_for
 
 USER_ID = 47_052_118  # the sandbox person's Polar user id (`x_user_id`, `polar-user-id`)
 API = "https://www.polaraccesslink.com/v3"
@@ -87,8 +87,13 @@ def clock_duration(seconds: float, millis: bool = False) -> str:
     return text + (f"{secs}S" if secs or text == "PT" else "")
 
 
-def user_url(www: bool = True) -> str:
-    return f"{API if www else API_WITHOUT_WWW}/users/{USER_ID}"
+def user_id(world: SandboxWorld) -> int:
+    """The person's Polar user id: USER_ID for the default person, a number of their own for anyone else."""
+    return USER_ID if world.person == DEFAULT_PERSON else rng_for(world.seed, "polar", "user").randrange(10**7, 10**8)
+
+
+def user_url(world: SandboxWorld, www: bool = True) -> str:
+    return f"{API if www else API_WITHOUT_WWW}/users/{user_id(world)}"
 
 
 def _hashed_id(rng: random.Random) -> str:
@@ -205,7 +210,7 @@ def exercise_summary(world: SandboxWorld, found: PolarExercise, samples: bool = 
     """`GET /v3/exercises[/{id}]`: one exercise, keys in the live order, the inline details on request."""
     sport, detail = SPORTS[found.session.kind]
     start = local_at(world, found.start)
-    body: dict[str, Any] = {"id": found.id, "upload_time": utc_seconds(found.synced_at), "polar_user": user_url(),
+    body: dict[str, Any] = {"id": found.id, "upload_time": utc_seconds(found.synced_at), "polar_user": user_url(world),
                             "device": FLOW_APP if found.in_app else DEVICE}
     if not found.in_app:
         body["device_id"] = DEVICE_ID
@@ -287,7 +292,7 @@ def exercise_route(world: SandboxWorld, found: PolarExercise) -> list[dict[str, 
 def transactional_exercise(world: SandboxWorld, found: PolarExercise, transaction_id: int) -> dict[str, Any]:
     """An exercise of `exercise-transactions`: kebab keys, an integer id, `.000Z`, `PT21M54.002S` (live)."""
     sport, detail = SPORTS[found.session.kind]
-    body: dict[str, Any] = {"upload-time": utc_millis(found.synced_at), "id": found.number, "polar-user": user_url(),
+    body: dict[str, Any] = {"upload-time": utc_millis(found.synced_at), "id": found.number, "polar-user": user_url(world),
                             "transaction-id": transaction_id, "device": FLOW_APP if found.in_app else DEVICE}
     if not found.in_app:
         body["device-id"] = DEVICE_ID
@@ -318,7 +323,7 @@ def continuous_heart_rate(world: SandboxWorld, day: date, workout_synced_at: dat
     samples = continuous_samples(world, day, workout_synced_at)
     if not samples:
         return None
-    return {"polar_user": user_url(www=False), "date": day.isoformat(),
+    return {"polar_user": user_url(world, www=False), "date": day.isoformat(),
             "heart_rate_samples": [{"heart_rate": bpm, "sample_time": clock} for clock, bpm in samples]}
 
 
@@ -392,7 +397,7 @@ def sleep(world: SandboxWorld, day: date) -> dict[str, Any] | None:
              for d in (day - timedelta(days=1), day) for b in tracker.heart_rate(world, d, 300)
              if start <= b.at < night.wake}
     return {
-        "polar_user": user_url(), "date": day.isoformat(),
+        "polar_user": user_url(world), "date": day.isoformat(),
         "sleep_start_time": local_at(world, start).isoformat(timespec="seconds"),
         "sleep_end_time": local_at(world, night.wake).isoformat(timespec="seconds"),
         "device_id": DEVICE_ID,
@@ -437,7 +442,7 @@ def nightly_recharge(world: SandboxWorld, day: date) -> dict[str, Any] | None:
     start = night.bed + timedelta(minutes=5 * _onset(night.stages) + 30)
     slots = [start + timedelta(minutes=5 * i) for i in range(48) if start + timedelta(minutes=5 * i) < night.wake]
     return {
-        "polar_user": user_url(), "date": day.isoformat(),
+        "polar_user": user_url(world), "date": day.isoformat(),
         "heart_rate_avg": hrv.non_rem_hr_bpm,
         "beat_to_beat_avg": round(60_000 / hrv.non_rem_hr_bpm) if signal else 0,
         "heart_rate_variability_avg": round(hrv.hrv_ms) if signal else 0,
@@ -523,7 +528,7 @@ def transactional_activity(world: SandboxWorld, day: date, transaction_id: int) 
     if summary is None:
         return None
     minutes = tracker.minutes(world, day)
-    return {"id": activity_number(day), "polar-user": user_url(), "transaction-id": transaction_id, "date": day.isoformat(),
+    return {"id": activity_number(day), "polar-user": user_url(world), "transaction-id": transaction_id, "date": day.isoformat(),
             "created": utc_millis(activity_synced_at(world, day)), "calories": summary["calories"],
             "active-calories": summary["active_calories"],
             "duration": clock_duration(sum(1 for m in minutes if m.level != "SEDENTARY") * 60),
@@ -582,7 +587,7 @@ def weight_at(world: SandboxWorld, at: datetime) -> float:
 
 def user(world: SandboxWorld, member_id: str, registered_at: datetime) -> dict[str, Any]:
     """`GET /v3/users/{user-id}` (live keys and types: float weight and height, `extra-info: []`)."""
-    return {"polar-user-id": USER_ID, "member-id": member_id, "registration-date": utc_millis(registered_at),
+    return {"polar-user-id": user_id(world), "member-id": member_id, "registration-date": utc_millis(registered_at),
             "first-name": "Sandbox", "last-name": "Person", "birthdate": BIRTHDATE, "gender": "MALE",
             "weight": weight_at(world, world.clock.now()), "height": HEIGHT_CM, "extra-info": []}
 
@@ -594,7 +599,7 @@ def _thresholds(world: SandboxWorld, day: date) -> dict[str, int]:
 
 def physical_information(world: SandboxWorld, number: int, at: datetime, transaction_id: int) -> dict[str, Any]:
     """A physical-information entity: the full profile as it was at `at` (a weigh-in or the registration)."""
-    return {"id": number, "transaction-id": transaction_id, "created": utc_millis(at), "polar-user": user_url(),
+    return {"id": number, "transaction-id": transaction_id, "created": utc_millis(at), "polar-user": user_url(world),
             "weight": weight_at(world, at), "height": HEIGHT_CM, **_thresholds(world, world.day_of(at)),
             "weight-source": "SOURCE_USER"}  # typed into the app by hand
 

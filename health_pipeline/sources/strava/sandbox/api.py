@@ -108,10 +108,16 @@ class FakeStrava:
         self.oauth = FakeOAuthServer("strava", world.clock, self._oauth_rules())
         self.quota = FakeQuota(world.clock, [
             FakeWindow("overall-15min", 900, 0, aligned=True), FakeWindow("overall-day", 86_400, 0),
-            FakeWindow("read-15min", 900, 0, aligned=True), FakeWindow("read-day", 86_400, 0)])
+            FakeWindow("read-15min", 900, 0, aligned=True), FakeWindow("read-day", 86_400, 0)], world.person)
         self._deleted: set[int] = set()
         self._edits: dict[int, dict[str, Any]] = {}
         self._lock = threading.Lock()
+
+    def for_person(self, world: SandboxWorld) -> "FakeStrava":
+        """Another athlete's Strava: their own tokens, edits and world; the app's settings and quota."""
+        twin = FakeStrava(world, self.settings)
+        twin.quota = self.quota.for_person(world.person)
+        return twin
 
     # -- test hooks ---------------------------------------------------------------------------------------
 
@@ -359,7 +365,7 @@ class FakeStrava:
         if request.basic_auth() != (oauth.SANDBOX_CLIENT_ID, oauth.SANDBOX_CLIENT_SECRET):
             return answer(401, {"message": "Authorization Error", "errors": []})
         if request.param("token"):
-            self.oauth.revoke_all()  # revoking either token revokes the other: the sandbox has one athlete
+            self.oauth.revoke_all()  # revoking either token revokes the other: this app serves one athlete
         return Response(200, b"")
 
 

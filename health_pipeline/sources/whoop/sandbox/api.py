@@ -6,7 +6,8 @@ As the live API answers (research: /work/research/whoop.md): collections filtere
 labelled JSON; the quota is 100 a minute and 10,000 a day per app, said in `X-RateLimit-*` on
 every answer, 429 over it. OAuth: client credentials in the form body only (Basic: 401
 `invalid_client`), a refresh token only with the `offline` scope, refresh tokens rotate, a
-`state` shorter than 8 characters is refused, the callback names the granted scopes.
+`state` shorter than 8 characters is refused, the callback names the granted scopes. Every person
+has their own `user_id`; the app's quota is shared by them all.
 
 Test hooks: `delete(id)` removes a record (as a member deleting a workout or a sleep),
 `hold_scoring(day)` keeps the night counting towards `day` (its sleep and recovery) PENDING_SCORE
@@ -55,8 +56,14 @@ class FakeWhoop:
             access_lifetime=timedelta(seconds=3599), default_scopes=SCOPES, client_auth="body",
             refresh_scope="offline", min_state_length=8, scope_in_callback=True, token_type="bearer"))
         self.quota = FakeQuota(world.clock, [FakeWindow("minute", 60, self.settings.per_minute),
-                                             FakeWindow("day", 86_400, self.settings.per_day)])
+                                             FakeWindow("day", 86_400, self.settings.per_day)], world.person)
         self._lock = threading.Lock()
+
+    def for_person(self, world: SandboxWorld) -> "FakeWhoop":
+        """Another member's WHOOP: their own tokens and world, the app's settings and quota."""
+        twin = FakeWhoop(world, self.settings)
+        twin.quota = self.quota.for_person(world.person)
+        return twin
 
     def delete(self, record_id: str) -> None:
         """The member deletes a record (a workout, a sleep): it is gone from every answer."""

@@ -16,13 +16,18 @@ from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
 from health_pipeline.sandbox import tracker
-from health_pipeline.sandbox.world import Night, SandboxWorld, night_for, rng_for, stable_uuid
+from health_pipeline.sandbox.world import DEFAULT_PERSON, Night, SandboxWorld, night_for, rng_for, stable_uuid
 
 USER_ID = 26_500_000
 KJ_PER_KCAL = 4.184
 SCORED_AFTER = timedelta(hours=2)  # a sleep is scored two hours after waking
 WORKOUT_SCORED_AFTER = timedelta(minutes=30)
 SPORTS = {"WEIGHTLIFTING": ("weightlifting_msk", 123), "RUNNING": ("running", 0), "WALKING": ("walking", 63)}
+
+
+def user_id(world: SandboxWorld) -> int:
+    """The member's WHOOP user id: USER_ID for the default person, a number of their own for anyone else."""
+    return USER_ID if world.person == DEFAULT_PERSON else rng_for(world.seed, "whoop", "user").randrange(10**7, 10**8)
 
 
 def iso(at: datetime) -> str:
@@ -121,7 +126,7 @@ def _sleep(world: SandboxWorld, day: date, bed: datetime, wake: datetime, stages
         }
     return {
         "id": stable_uuid(world.seed, "whoop", "sleep", day.isoformat(), nap),
-        "cycle_id": cycle_id(day), "v1_id": None, "user_id": USER_ID,
+        "cycle_id": cycle_id(day), "v1_id": None, "user_id": user_id(world),
         "created_at": iso(_created(bed)), "updated_at": iso(_updated(world, bed, wake)),
         "start": iso(bed), "end": iso(wake), "timezone_offset": offset_text(world, bed),
         "nap": nap, "score_state": state, "score": score,
@@ -138,7 +143,7 @@ def cycles(world: SandboxWorld, day: date) -> list[dict[str, Any]]:
     hours = ((cycle.end or world.clock.now()) - cycle.night.bed).total_seconds() / 3600
     kcal = (plan.bmr_kcal + plan.active_kcal) * min(1.0, hours / 24)
     return [{
-        "id": cycle_id(day), "user_id": USER_ID,
+        "id": cycle_id(day), "user_id": user_id(world),
         "created_at": iso(cycle.night.bed + timedelta(minutes=29)),
         "updated_at": iso(min(world.clock.now(), cycle.end or world.clock.now())),
         "start": iso(cycle.night.bed), "end": iso(cycle.end) if cycle.end else None,
@@ -168,7 +173,7 @@ def recoveries(world: SandboxWorld, day: date) -> list[dict[str, Any]]:
                  "spo2_percentage": round(rng.uniform(94.0, 98.5), 5), "skin_temp_celsius": round(rng.uniform(33.6, 35.0), 6)}
         if world.implausible(day):
             score["resting_heart_rate"] = 400.0  # a glitch: no heart rests at 400 bpm
-    return [{"cycle_id": cycle_id(day), "sleep_id": sleep["id"], "user_id": USER_ID,
+    return [{"cycle_id": cycle_id(day), "sleep_id": sleep["id"], "user_id": user_id(world),
              "created_at": sleep["created_at"], "updated_at": sleep["updated_at"],
              "score_state": sleep["score_state"], "score": score}]
 
@@ -192,7 +197,7 @@ def workouts(world: SandboxWorld, day: date) -> list[dict[str, Any]]:
              "zone_durations": dict(zip(("zone_zero_milli", "zone_one_milli", "zone_two_milli",
                                          "zone_three_milli", "zone_four_milli", "zone_five_milli"), zones))}
     return [{
-        "id": stable_uuid(world.seed, "whoop", "workout", day.isoformat()), "v1_id": None, "user_id": USER_ID,
+        "id": stable_uuid(world.seed, "whoop", "workout", day.isoformat()), "v1_id": None, "user_id": user_id(world),
         "created_at": iso(found.end + timedelta(minutes=4)),
         "updated_at": iso(found.end + (WORKOUT_SCORED_AFTER if state == "SCORED" else timedelta(minutes=4, seconds=5))),
         "start": iso(found.start), "end": iso(found.end), "timezone_offset": offset_text(world, found.start),
@@ -202,7 +207,8 @@ def workouts(world: SandboxWorld, day: date) -> list[dict[str, Any]]:
 
 
 def profile(world: SandboxWorld) -> dict[str, Any]:
-    return {"user_id": USER_ID, "email": "sandbox.person@example.org", "first_name": "Sandbox", "last_name": "Person"}
+    email = "sandbox.person@example.org" if world.person == DEFAULT_PERSON else f"{world.person}@example.org"
+    return {"user_id": user_id(world), "email": email, "first_name": "Sandbox", "last_name": "Person"}
 
 
 def body_measurement(world: SandboxWorld) -> dict[str, Any]:

@@ -1,8 +1,9 @@
 """Fake Withings API under `/withings`: POST + `action=`, always HTTP 200 with `{status, body}`.
 
 Parameters are read from the form body or the query string (clients do both). Errors are
-statuses inside the 200: 401 bad token, 503 invalid parameters, 601 too many requests,
-2554 unknown action.
+statuses inside the 200: 401 bad token (or a `userid` that is not the token's person's), 503 invalid
+parameters, 601 too many requests, 2554 unknown action. Each person has their own `userid`; the
+rate limit and the nonces are the application's, shared by every person.
 """
 
 import hashlib
@@ -10,7 +11,6 @@ import hmac
 import json
 import secrets
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
@@ -19,6 +19,7 @@ from typing import Any
 from health_pipeline.sources.withings.sandbox import data as withings_data
 from health_pipeline.sandbox.http import Request, Response
 from health_pipeline.sandbox.oauth import SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, FakeOAuthServer, OAuthRules
+from health_pipeline.sandbox.quota import FakeQuota, FakeWindow
 from health_pipeline.sandbox.world import SandboxWorld
 
 SCOPES = "user.info,user.metrics,user.activity,user.sleepevents"
@@ -61,7 +62,7 @@ class FakeWithings:
             default_scopes=SCOPES, rotation_grace=timedelta(hours=8),
         ))
         self._nonces: dict[str, datetime] = {}
-        self._calls: list[float] = []
+        self.quota = FakeQuota(world.clock, [FakeWindow("minute", 60, self.settings.rate_limit_per_minute)], world.person)
         self._lock = threading.Lock()
         self._routes: dict[tuple[str, str], Callable[[Request], dict[str, Any]]] = {
             ("/measure", "getmeas"): self._getmeas,
@@ -71,6 +72,13 @@ class FakeWithings:
             ("/v2/sleep", "getsummary"): self._getsummary,
             ("/v2/sleep", "get"): self._sleep_get,
         }
+
+    def for_person(self, world: SandboxWorld) -> "FakeWithings":
+        """Another person's Withings: their own tokens, userid and world; the app's settings, quota and nonces."""
+        twin = FakeWithings(world, self.settings)
+        twin.quota = self.quota.for_person(world.person)
+        twin._nonces, twin._lock = self._nonces, self._lock  # a nonce is the client's, not a person's
+        return twin
 
     def rate_limited(self, retry_after: int | None) -> Response:
         """Withings signals its rate limit inside a 200, never with Retry-After."""
@@ -98,6 +106,8 @@ class FakeWithings:
             return envelope(2554, error=f"Not implemented: action {action!r}")
         if self.oauth.check_access(request.bearer_token()):
             return envelope(401, error=INVALID_TOKEN)
+        if request.param("userid") not in (None, withings_data.user_id(self.world)):
+            return envelope(401, error=f"Invalid Params: userid {request.param('userid')} is not the access token's user")
         if self._over_limit():
             return self.rate_limited(None)
         try:
@@ -106,12 +116,9 @@ class FakeWithings:
             return envelope(503, error=f"Invalid Params: {err}")
 
     def _over_limit(self) -> bool:
-        """120 requests per sliding minute per application (real time, not the data clock)."""
-        now = time.monotonic()
-        with self._lock:
-            self._calls = [t for t in self._calls if now - t < 60]
-            self._calls.append(now)
-            return len(self._calls) > self.settings.rate_limit_per_minute
+        """120 requests a minute per application, every person's together (real time, not the data clock)."""
+        self.quota.windows[0].limit = self.settings.rate_limit_per_minute  # the settings may have changed
+        return self.quota.refuse(self.quota.count())
 
     # -- OAuth, nonce and signatures -----------------------------------------------------------
 
@@ -141,7 +148,7 @@ class FakeWithings:
         payload = json.loads(answer.body)
         if answer.status != 200:
             return envelope(503, error=f"Invalid Params: {payload.get('error_description') or payload.get('error')}")
-        payload.update(userid="13371337", csrf_token=secrets.token_hex(8), scope=SCOPES)
+        payload.update(userid=withings_data.user_id(self.world), csrf_token=secrets.token_hex(8), scope=SCOPES)
         return envelope(0, payload)
 
     # -- data ---------------------------------------------------------------------------------

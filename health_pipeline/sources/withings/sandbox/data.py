@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
-from health_pipeline.sandbox.world import SandboxWorld, night_for, rng_for
+from health_pipeline.sandbox.world import DEFAULT_PERSON, SandboxWorld, night_for, rng_for
 
 SCALE = {"deviceid": "a3f1c0de5ca1e0000000000000000001", "model": "Body Scan", "model_id": 10}
 CUFF = {"deviceid": "a3f1c0de5ca1e0000000000000000002", "model": "BPM Connect", "model_id": 45}
@@ -30,6 +30,11 @@ WHOLE_BODY = 7  # Withings' `position` of a whole-body value in a segmental grou
 # Segmental types (173 fat-free mass, 174 fat mass, 175 muscle mass) per position, with each
 # segment's share of the whole-body value.
 SEGMENT_SHARES = {12: 0.46, 10: 0.17, 11: 0.17, 2: 0.06, 3: 0.06}  # torso, left leg, right leg, right arm, left arm
+
+
+def user_id(world: SandboxWorld) -> str:
+    """The person's Withings `userid` (the token answer's): 13371337 for the default person."""
+    return "13371337" if world.person == DEFAULT_PERSON else str(rng_for(world.seed, "withings", "userid").randrange(10**7, 10**8))
 
 
 def _epoch(instant: datetime) -> int:
