@@ -150,8 +150,9 @@ def canonical_json(payload: Any) -> str:
 class RawStore:
     """Reads and writes the raw store at `path`. Cheap to construct; opens connections per use."""
 
-    def __init__(self, path: Path | str) -> None:
+    def __init__(self, path: Path | str, *, person: str = "me") -> None:
         self.path = Path(path)
+        self.person = person  # whose records and tokens these are (the single-person home: "me")
 
     # -- connections -------------------------------------------------------------------------
 
