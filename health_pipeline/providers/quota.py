@@ -67,12 +67,16 @@ class Quota:
         except CoordinationUnavailable as err:
             raise ProviderUnavailable(self.provider, str(err)) from None
 
-    def _current(self, window: Window, counts: dict[str, Count], now: float) -> Count:
+    def _current(self, window: Window, counts: dict[str, Count], now: float, *, keep: bool = True) -> Count:
+        """The window's count now: a new window's when the last one ended (kept, unless only read: a
+        window that starts with its first request does not start when `state` looks at it)."""
         key = self._keys[window.name]
         count = counts.get(key)
         if count is None or now >= count.start + window.seconds:
             start = now - now % window.seconds if window.aligned else now
-            count = counts[key] = Count(start, 0, window.seconds, count.limit if count else None)
+            count = Count(start, 0, window.seconds, count.limit if count else None)
+            if keep:
+                counts[key] = count
         return count
 
     def _limit(self, window: Window, count: Count) -> int:
@@ -137,7 +141,7 @@ class Quota:
         """The error `take` would raise now for a spent long window, or None while requests can go on."""
         def spent_long(now: float, counts: dict[str, Count]) -> QuotaExhausted | None:
             for window in reversed(self.windows.values()):
-                count = self._current(window, counts, now)
+                count = self._current(window, counts, now, keep=False)
                 if window.paced:
                     continue
                 limit = self._limit(window, count)
@@ -150,7 +154,7 @@ class Quota:
     def state(self) -> dict[str, dict[str, object]]:
         """Per window: used, limit and when it resets (UTC ISO), for a run's metadata and `status`."""
         def read(now: float, counts: dict[str, Count]) -> dict[str, dict[str, object]]:
-            return {name: {"used": (c := self._current(w, counts, now)).used, "limit": self._limit(w, c),
+            return {name: {"used": (c := self._current(w, counts, now, keep=False)).used, "limit": self._limit(w, c),
                            "resets_at": _utc(c.start + w.seconds).isoformat(timespec="seconds")}
                     for name, w in self.windows.items()}
 
