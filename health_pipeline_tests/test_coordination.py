@@ -92,7 +92,8 @@ def test_the_config_key_takes_redis_or_postgresql_and_refuses_anything_else(tmp_
     path.write_text('[app]\ncoordination_url = "http://u:s3cret@cache:6379"\n', encoding="utf-8")
     with pytest.raises(ConfigError) as bad:
         load_config(path)
-    assert "[app] coordination_url: must be empty, redis://host:port/db or postgresql://user@host:port/db" in str(bad.value)
+    assert ("[app] coordination_url: must be empty, redis://host:port/db or postgresql://user@host:port/db, got "
+            "'http://u:***@cache:6379'") in str(bad.value)
     assert "s3cret" not in str(bad.value)
     path.write_text("[app]\n", encoding="utf-8")
     assert load_config(path).app.coordination_url.reveal() == ""

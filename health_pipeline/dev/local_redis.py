@@ -35,8 +35,8 @@ class LocalRedis:
     def start(self, timeout_s: float = 30.0) -> "LocalRedis":
         binary = shutil.which("redis-server")
         if binary is None:
-            raise LocalRedisError("redis-server is not installed; on Debian/Ubuntu run "
-                                  "`sudo apt-get install -y redis-server` (scripts/bootstrap.sh ensure_test_tools does)")
+            raise LocalRedisError("redis-server is not installed; on Debian/Ubuntu run `sudo apt-get install -y "
+                                  "redis-server` (./test.sh does, through scripts/bootstrap.sh ensure_test_tools)")
         self.root = Path(tempfile.mkdtemp(prefix="health-redis-"))
         with open(self.root / "redis.log", "ab") as log:
             self.process = subprocess.Popen(

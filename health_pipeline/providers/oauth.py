@@ -3,21 +3,21 @@
 Refreshes happen shortly before expiry, one process at a time for each (provider, person): a lock
 file beside the raw store on one machine, or a lock on the server at `[app] coordination_url`
 (Redis, PostgreSQL) across machines; whoever takes the lock reads the stored token again, since
-another process may have refreshed it meanwhile. The rotated refresh token is stored in the same transaction as the new access token
-before that access token is ever used. A refused refresh token means the user must authorise
-again; the message says how. A token endpoint that is down, overloaded or rate limiting (a
-connection error, 5xx, 429, Withings' 601) is asked again like any other request, then reported
-as unavailable, never as a refused grant: the stored tokens stay good for the next run. Token
-text never reaches logs or exception messages.
+another process may have refreshed it meanwhile. The rotated refresh token is stored in the same
+transaction as the new access token before that access token is ever used. A refused refresh token
+means the user must authorise again; the message says how. A token endpoint that is down, overloaded
+or rate limiting (a connection error, 5xx, 429, Withings' 601) is asked again like any other
+request, then reported as unavailable, never as a refused grant: the stored tokens stay good for the
+next run. Token text never reaches logs or exception messages.
 """
 
 import ipaddress
 import logging
 import os
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlsplit

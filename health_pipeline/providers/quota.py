@@ -85,16 +85,16 @@ class Quota:
     def take(self) -> float:
         """A slot in every window for one request: wait for a short window, refuse when a long one is spent.
         Returns when the slot was taken (epoch seconds, on the counts' clock)."""
-        while True:
-            def slot(now: float, counts: dict[str, Count]) -> tuple[float, Window | None, Count | None]:
-                current = [(w, self._current(w, counts, now)) for w in self.windows.values()]
-                full = [(w, c) for w, c in current if c.used >= self._limit(w, c)]
-                if not full:
-                    for _, count in current:
-                        count.used += 1
-                    return now, None, None
-                return now, *max(full, key=lambda pair: pair[1].start + pair[0].seconds)
+        def slot(now: float, counts: dict[str, Count]) -> tuple[float, Window | None, Count | None]:
+            current = [(w, self._current(w, counts, now)) for w in self.windows.values()]
+            full = [(w, c) for w, c in current if c.used >= self._limit(w, c)]
+            if not full:
+                for _, count in current:
+                    count.used += 1
+                return now, None, None
+            return now, *max(full, key=lambda pair: pair[1].start + pair[0].seconds)  # the last to reset
 
+        while True:
             now, window, count = self._change(list(self.windows), slot)  # type: ignore[misc]
             if window is None or count is None:
                 return now
