@@ -148,6 +148,27 @@ def _extra_labels(value: Any) -> dict[str, str]:
     return dict(value)
 
 
+COORDINATION_SCHEMES = ("redis", "rediss", "postgresql", "postgres")
+
+
+def _coordination_url(value: Any) -> Secret:
+    """Empty, or a Redis or PostgreSQL server's URL (kept as a Secret: it may carry a password)."""
+    if isinstance(value, Secret):
+        return value
+    if not isinstance(value, str):
+        raise ValueError(f"must be a string, got {type(value).__name__}")
+    if value:
+        try:
+            parts = urlsplit(value)
+            parts.port  # noqa: B018 - parses the port, raising on a bad one
+        except ValueError as err:
+            raise ValueError(f"is not a URL ({err})") from None
+        if parts.scheme not in COORDINATION_SCHEMES or not parts.hostname:
+            raise ValueError(f"must be empty, redis://host:port/db or postgresql://user@host:port/db, "
+                             f"got {redact_url(value)!r}")
+    return Secret(value)
+
+
 # Each check runs before the strict type check and leaves other types to it ("must be a string").
 Url = Annotated[str, BeforeValidator(_checked(lambda v: _url_problem(v) if isinstance(v, str) else None))]
 SecretStr = Annotated[Secret, BeforeValidator(_secret)]
@@ -183,6 +204,8 @@ class Section(BaseModel):
 class AppConfig(Section):
     """Where the stores live, whose data it is, and the calendar days are counted in."""
 
+    secret_keys: ClassVar[tuple[str, ...]] = ("coordination_url",)  # a URL may carry a password
+
     raw_db: StorePath = Field(Path("data/raw.sqlite"), description=(
         "SQLite raw store: provider JSON kept verbatim, plus sync state and OAuth tokens (mode 0600)."))
     duckdb: StorePath = Field(Path("data/health.duckdb"), description="DuckDB file with the tidy tables.")
@@ -196,6 +219,10 @@ class AppConfig(Section):
     lock_wait_s: Positive = Field(120.0, description=(
         "The longest a run waits for the DuckDB file while another process (a SQL client, another run) "
         "holds it, before failing with a message saying so."))
+    coordination_url: Annotated[Secret, BeforeValidator(_coordination_url)] = Field(Secret(""), description=(
+        "Where every process and machine syncing for these apps counts the providers' rate windows and "
+        "takes the token refresh locks: empty (one machine: each process counts alone), "
+        "redis://host:6379/0 or postgresql://user@host:5432/db."))
     duckdb_memory_mb: Annotated[int, Field(ge=64)] = Field(512, description=(
         "The most memory DuckDB may hold while modelling (MiB); past it, it works on disk beside the file "
         "(ten years of per-reading heart rate fit in the default)."))

@@ -110,7 +110,8 @@ def oura_tokens(make_config: ConfigFactory) -> "OAuthTokens":
 # saying so instead of quietly making the tier slow.
 
 SLOW_FIXTURES = {"sandbox", "victoriametrics", "make_config", "oura_tokens"}
-SLOW_CALLS = ("Sandbox(", "sandbox_for(", "LocalVictoriaMetrics(", "DagsterDev(", "LocalPostgres(", "materialize_range(",
+SLOW_CALLS = ("Sandbox(", "sandbox_for(", "LocalVictoriaMetrics(", "DagsterDev(", "LocalPostgres(", "LocalRedis(",
+              "materialize_range(",
               "execute_in_process(", "run_demo(", "write_sandbox_config(", "main([", "subprocess.")
 
 
@@ -148,8 +149,9 @@ def _fast_tier_guard(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyP
     def refuse(*args: object, **kwargs: object) -> None:
         raise AssertionError(f"{request.node.nodeid} starts a real component: mark it slow")
 
-    from health_pipeline.dev import dagster_dev, local_postgres
+    from health_pipeline.dev import dagster_dev, local_postgres, local_redis
 
     for target, name in ((Sandbox, "start"), (LocalVictoriaMetrics, "__enter__"),
-                         (dagster_dev.DagsterDev, "__enter__"), (local_postgres.LocalPostgres, "__enter__")):
+                         (dagster_dev.DagsterDev, "__enter__"), (local_postgres.LocalPostgres, "__enter__"),
+                         (local_redis.LocalRedis, "__enter__")):
         monkeypatch.setattr(target, name, refuse)

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Shared by demo.sh, test.sh and .ci/run: install what the project needs on a fresh machine.
 #   uv (from PyPI if missing), the project and its locked dependencies in .venv,
-#   and VictoriaMetrics (Debian package) when missing and we may install it.
+#   and VictoriaMetrics (Debian package) when missing and we may install it; for the tests, openssl,
+#   Chromium, PostgreSQL and Redis (ensure_test_tools).
 set -euo pipefail
 
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -55,10 +56,12 @@ ensure_victoriametrics() {
 ensure_test_tools() {
     # openssl makes the TLS test's private certificate; the browser tests drive Debian's Chromium
     # through Playwright (never a downloaded browser); the Postgres instance test starts Debian's
-    # PostgreSQL server (its programs live in /usr/lib/postgresql/<version>/bin, not on PATH)
+    # PostgreSQL server (its programs live in /usr/lib/postgresql/<version>/bin, not on PATH); the
+    # shared quota tests start Debian's Redis and that PostgreSQL (`[app] coordination_url`)
     local missing=()
     command -v openssl >/dev/null || missing+=(openssl)
     command -v chromium >/dev/null || missing+=(chromium)
+    command -v redis-server >/dev/null || missing+=(redis-server)
     if ! command -v initdb >/dev/null && ! compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null; then
         missing+=(postgresql)
     fi

@@ -16,8 +16,10 @@ from typing import Any
 
 import requests
 
+from health_pipeline.coordination import window_counts
 from health_pipeline.providers.errors import MalformedResponse, ProviderRetired, ProviderUnavailable, RateLimited
 from health_pipeline.providers.quota import Quota, Window
+from health_pipeline.settings import Secret
 
 log = logging.getLogger(__name__)
 
@@ -208,10 +210,13 @@ def _origin(url: str) -> str:
 def provider_http(provider: str, requests_per_minute: int, max_wait_s: float,
                   limit_signal: Callable[[requests.Response], float | None] | None = None,
                   windows: tuple[Window, ...] = (),
-                  read_quota: Callable[[requests.Response, Quota], None] | None = None) -> ProviderHTTP:
+                  read_quota: Callable[[requests.Response, Quota], None] | None = None, *,
+                  person: str = "me", coordination_url: Secret | str = "") -> ProviderHTTP:
     """The HTTP layer for one provider, with its configured budget and patience, and (for providers that
-    publish them) its quota's windows, updated from what its answers' headers say."""
-    quota = Quota(provider, windows, max_wait_s) if windows else None
+    publish them) its quota's windows, updated from what its answers' headers say, counted for `person`
+    in this process or on the server at `coordination_url` (`[app] coordination_url`)."""
+    quota = Quota(provider, windows, max_wait_s, person=person,
+                  counts=window_counts(coordination_url)) if windows else None
     return ProviderHTTP(
         provider, RetrySettings(max_wait_s=max_wait_s), budget=RequestBudget(requests_per_minute, 60.0),
         limit_signal=limit_signal, quota=quota, read_quota=read_quota,

@@ -1,18 +1,21 @@
 """OAuth2 tokens for Oura, Google Health and Withings, kept in the raw store's `oauth_tokens`.
 
-Refreshes happen shortly before expiry, one process at a time (a file lock beside the raw
-store), and the rotated refresh token is stored in the same transaction as the new access token
-before that access token is ever used. A refused refresh token means the user must authorise
-again; the message says how. A token endpoint that is down, overloaded or rate limiting (a
-connection error, 5xx, 429, Withings' 601) is asked again like any other request, then reported
-as unavailable, never as a refused grant: the stored tokens stay good for the next run. Token
-text never reaches logs or exception messages.
+Refreshes happen shortly before expiry, one process at a time for each (provider, person): a lock
+file beside the raw store on one machine, or a lock on the server at `[app] coordination_url`
+(Redis, PostgreSQL) across machines; whoever takes the lock reads the stored token again, since
+another process may have refreshed it meanwhile. The rotated refresh token is stored in the same
+transaction as the new access token before that access token is ever used. A refused refresh token
+means the user must authorise again; the message says how. A token endpoint that is down, overloaded
+or rate limiting (a connection error, 5xx, 429, Withings' 601) is asked again like any other
+request, then reported as unavailable, never as a refused grant: the stored tokens stay good for the
+next run. Token text never reaches logs or exception messages.
 """
 
 import ipaddress
 import logging
 import os
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -20,13 +23,13 @@ from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import requests
-from filelock import FileLock
 from oauthlib.oauth2 import OAuth2Error
 from requests.adapters import HTTPAdapter
 from requests_oauthlib import OAuth2Session
 from urllib3.util.retry import Retry
 
-from health_pipeline.settings import OAuthProviderConfig
+from health_pipeline.coordination import CoordinationUnavailable, LockTimeout, token_lock
+from health_pipeline.settings import OAuthProviderConfig, Secret
 from health_pipeline.providers.errors import ProviderUnavailable, ReauthorizationNeeded
 from health_pipeline.storage.raw_store import RawStore, StoredToken
 
@@ -58,6 +61,7 @@ def _refuse_unavailable(response: requests.Response) -> requests.Response:
 for _name in ("requests_oauthlib", "oauthlib"):
     logging.getLogger(_name).setLevel(logging.WARNING)
 TOKEN_TIMEOUT_S = 30
+REFRESH_LOCK_WAIT_S = 120  # longer than a refresh takes when its token endpoint answers at all
 
 # Users may grant fewer scopes than asked (Google's granular consent); the stored `scope` says
 # which, and clients skip what was not granted instead of failing on oauthlib's scope check.
@@ -88,10 +92,12 @@ class OAuthProfile:
 class OAuthTokens:
     """Hands out a valid access token for one provider, refreshing it when needed."""
 
-    def __init__(self, config: OAuthProviderConfig, store: RawStore, profile: OAuthProfile | list[str]) -> None:
+    def __init__(self, config: OAuthProviderConfig, store: RawStore, profile: OAuthProfile | list[str], *,
+                 coordination_url: Secret | str = "") -> None:
         _allow_plain_http_on_loopback(config.token_url)
         self.config = config
         self.store = store
+        self.coordination_url = coordination_url  # `[app] coordination_url`: where the refresh lock is held
         self.profile = profile if isinstance(profile, OAuthProfile) else OAuthProfile(tuple(profile))
         self.refreshes = 0
         # The last token answer's fields other than the tokens (Polar's `x_user_id`, Strava's `athlete`).
@@ -127,10 +133,16 @@ class OAuthTokens:
     def provider(self) -> str:
         return self.config.name
 
-    def _lock(self) -> FileLock:
-        path = Path(f"{self.store.path}.{self.provider}.token.lock")
-        path.parent.mkdir(parents=True, exist_ok=True)
-        return FileLock(str(path), timeout=120, mode=0o600)  # beside the token store, like it private
+    @property
+    def person(self) -> str:
+        return self.store.person
+
+    def _lock(self) -> AbstractContextManager[None]:
+        """The refresh lock of this provider and person: on the coordination server, else a lock file
+        beside the token store (the one person's file keeps the name it had before people)."""
+        person = "" if self.person == "me" else f".{self.person}"
+        beside = Path(f"{self.store.path}.{self.provider}{person}.token.lock")
+        return token_lock(self.coordination_url, self.provider, self.person, beside, REFRESH_LOCK_WAIT_S)
 
     # -- the authorization-code flow -----------------------------------------------------------
 
@@ -182,14 +194,17 @@ class OAuthTokens:
             raise ReauthorizationNeeded(self.provider, "no token stored yet")
         if not force_refresh and not _expiring(stored):
             return stored.access_token
-        with self._lock():
-            # Another process may have refreshed while we waited for the lock.
-            current = self.store.token(self.provider)
-            if current is None:
-                raise ReauthorizationNeeded(self.provider, "no token stored yet")
-            if current.access_token != stored.access_token or not (force_refresh or _expiring(current)):
-                return current.access_token
-            return self._refresh(current).access_token
+        try:
+            with self._lock():
+                # Another process may have refreshed while we waited for the lock.
+                current = self.store.token(self.provider)
+                if current is None:
+                    raise ReauthorizationNeeded(self.provider, "no token stored yet")
+                if current.access_token != stored.access_token or not (force_refresh or _expiring(current)):
+                    return current.access_token
+                return self._refresh(current).access_token
+        except (CoordinationUnavailable, LockTimeout) as err:
+            raise ProviderUnavailable(self.provider, f"{err}; the stored tokens are kept: re-run later") from None
 
     def _refresh(self, current: StoredToken) -> StoredToken:
         if not current.refresh_token:

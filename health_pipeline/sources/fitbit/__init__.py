@@ -14,7 +14,8 @@ _VERBS = {"dailyRollUp": ("POST", ":dailyRollUp"), "rollUp": ("POST", ":rollUp")
 
 def _client(settings: FitbitConfig, app: AppConfig, store: RawStore) -> client.GoogleHealthClient:
     http = provider_http("fitbit", settings.requests_per_minute, app.max_wait_s)
-    return client.GoogleHealthClient(settings, OAuthTokens(settings, store, client.OAUTH), app.tz, http)
+    tokens = OAuthTokens(settings, store, client.OAUTH, coordination_url=app.coordination_url)
+    return client.GoogleHealthClient(settings, tokens, app.tz, http)
 
 
 def _daily(endpoint: client.GoogleEndpoint, option: str | None = None) -> DailyResource:

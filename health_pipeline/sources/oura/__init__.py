@@ -11,7 +11,8 @@ from health_pipeline.storage.raw_store import RawStore
 
 def _client(settings: OuraConfig, app: AppConfig, store: RawStore) -> client.OuraClient:
     http = provider_http("oura", settings.requests_per_minute, app.max_wait_s)
-    return client.OuraClient(settings, OAuthTokens(settings, store, client.OAUTH), app.tz, http)
+    tokens = OAuthTokens(settings, store, client.OAUTH, coordination_url=app.coordination_url)
+    return client.OuraClient(settings, tokens, app.tz, http)
 
 
 _W = "window"

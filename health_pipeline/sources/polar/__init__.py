@@ -20,8 +20,10 @@ from health_pipeline.storage.raw_store import RawRecord, RawStore
 
 def _client(settings: PolarConfig, app: AppConfig, store: RawStore) -> client.PolarClient:
     http = provider_http("polar", settings.requests_per_minute, app.max_wait_s, windows=client.WINDOWS,
-                         read_quota=client.read_quota)
-    return client.PolarClient(settings, OAuthTokens(settings, store, client.OAUTH), app.tz, http, store)
+                         read_quota=client.read_quota, person=store.person,
+                         coordination_url=app.coordination_url)
+    tokens = OAuthTokens(settings, store, client.OAUTH, coordination_url=app.coordination_url)
+    return client.PolarClient(settings, tokens, app.tz, http, store)
 
 
 def _register(api: client.PolarClient, answer: Mapping[str, Any]) -> str:

@@ -17,8 +17,10 @@ from health_pipeline.storage.raw_store import RawRecord, RawStore, StoredRecord
 
 def _client(settings: StravaConfig, app: AppConfig, store: RawStore) -> client.StravaClient:
     http = provider_http("strava", settings.requests_per_minute, app.max_wait_s,
-                         windows=client.windows(settings), read_quota=client.read_quota)
-    return client.StravaClient(settings, OAuthTokens(settings, store, client.OAUTH), app.tz, http)
+                         windows=client.windows(settings), read_quota=client.read_quota,
+                         person=store.person, coordination_url=app.coordination_url)
+    tokens = OAuthTokens(settings, store, client.OAUTH, coordination_url=app.coordination_url)
+    return client.StravaClient(settings, tokens, app.tz, http)
 
 
 def _landed(records: list[RawRecord], days: tuple[date, date] | None = None) -> Changes:

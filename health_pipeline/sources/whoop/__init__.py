@@ -15,8 +15,10 @@ from health_pipeline.storage.raw_store import RawStore
 
 def _client(settings: WhoopConfig, app: AppConfig, store: RawStore) -> client.WhoopClient:
     http = provider_http("whoop", settings.requests_per_minute, app.max_wait_s,
-                         windows=client.windows(settings.requests_per_minute), read_quota=client.read_quota)
-    return client.WhoopClient(settings, OAuthTokens(settings, store, client.OAUTH), app.tz, http)
+                         windows=client.windows(settings.requests_per_minute), read_quota=client.read_quota,
+                         person=store.person, coordination_url=app.coordination_url)
+    tokens = OAuthTokens(settings, store, client.OAUTH, coordination_url=app.coordination_url)
+    return client.WhoopClient(settings, tokens, app.tz, http)
 
 
 # Scored later (PENDING_SCORE until the strap has synced and WHOOP has computed it); UNSCORABLE is

@@ -17,7 +17,8 @@ from health_pipeline.storage.raw_store import RawRecord, RawStore
 def _client(settings: WithingsConfig, app: AppConfig, store: RawStore) -> client.WithingsClient:
     http = provider_http("withings", settings.requests_per_minute, app.max_wait_s,
                          limit_signal=client.rate_limit_signal())
-    return client.WithingsClient(settings, OAuthTokens(settings, store, client.OAUTH), app.tz, http)
+    tokens = OAuthTokens(settings, store, client.OAUTH, coordination_url=app.coordination_url)
+    return client.WithingsClient(settings, tokens, app.tz, http)
 
 
 def _newest(records: list[RawRecord]) -> datetime | None:
