@@ -22,7 +22,7 @@ from health_pipeline.naming import PEOPLE_TAG
 from health_pipeline.settings import ConfigError
 from health_pipeline.storage.duckdb_store import TidyStore
 from health_pipeline.storage.raw_store import Erased, RawStore
-from health_pipeline.storage.victoriametrics import VictoriaMetrics, series_selector
+from health_pipeline.storage.victoriametrics import VictoriaMetrics
 from health_pipeline.tidy.catalog import DECLARED, SUMMARY
 
 # Tables of the tidy store holding rows of a person besides the tidy tables.
@@ -82,7 +82,7 @@ def _erase_series(config: Config, person: str, erasure: Erasure) -> int:
         return -1
     vm = VictoriaMetrics(settings)
     try:
-        selector = series_selector({"user": person})
+        selector = f'{{user="{person}"}}'  # a person id holds no quote or backslash (settings.PERSON_ID)
         vm.force_flush()  # series imported moments ago are only then in the index
         found = len(vm.series(selector))
         vm.delete_series([selector])

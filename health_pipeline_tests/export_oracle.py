@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 from health_pipeline.config import Config
 from health_pipeline.export.metrics import Metric, metrics_for
+from health_pipeline.people import everyone
 from health_pipeline.storage.duckdb_store import TidyStore
 from health_pipeline.providers.windows import local_midnight
 from health_pipeline.storage.victoriametrics import VictoriaMetrics, series_selector
@@ -26,22 +27,25 @@ def series_key(labels: dict[str, str]) -> str:
 
 
 def expected(config: Config, metrics: tuple[Metric, ...] | None = None) -> Samples:
-    """Every sample the tidy tables call for, per series."""
+    """Every sample the tidy tables call for, per series: each person's under their `user` label, their days
+    stamped at their own midnight."""
     vm = config.victoriametrics
-    tz = ZoneInfo(config.app.timezone)
+    zones = {p.id: ZoneInfo(p.timezone) for p in everyone(config, config.raw_store())}
     out: Samples = defaultdict(dict)
     with TidyStore(config.app.duckdb).connect(read_only=True) as conn:
         for m in metrics or metrics_for(vm.syncbit_compat):
             labels_sql = "".join(f", CAST({sql} AS VARCHAR)" for _, sql in m.labels)
             time_sql = "NULL" if m.time == "day" else m.time
             rows = conn.execute(
-                f"SELECT {m.provider_column}, day, {time_sql}, CAST({m.value_sql} AS DOUBLE){labels_sql} FROM {m.table} "
+                f"SELECT person, {m.provider_column}, day, {time_sql}, CAST({m.value_sql} AS DOUBLE){labels_sql} "
+                f"FROM {m.table} "
                 f"WHERE ({m.where}) AND ({m.value_sql}) IS NOT NULL AND {m.provider_column} IS NOT NULL"
             ).fetchall()
-            for provider, day, instant, value, *label_values in rows:
+            for person, provider, day, instant, value, *label_values in rows:
                 if m.providers and provider not in m.providers:
                     continue
-                labels = {"__name__": m.name, "user": config.app.user, **vm.extra_labels}
+                tz = zones[person]
+                labels = {"__name__": m.name, "user": person, **vm.extra_labels}
                 if m.family == "syncbit":
                     labels["device"] = vm.syncbit_device
                 else:

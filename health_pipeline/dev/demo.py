@@ -85,10 +85,12 @@ def write_sandbox_config(path: Path, text: str) -> Config:
     return config
 
 
-def authorize_with_sandbox(tokens: OAuthTokens) -> None:
-    """The authorization-code flow against the sandbox, which approves without a browser."""
+def authorize_with_sandbox(tokens: OAuthTokens, login_hint: str | None = None) -> None:
+    """The authorization-code flow against the sandbox, which approves without a browser (as the person
+    `login_hint` names: the sandbox opens their world)."""
     state = secrets.token_urlsafe(16)
-    response = requests.get(tokens.authorization_url(state), allow_redirects=False, timeout=10)
+    extra = {"login_hint": login_hint} if login_hint else {}
+    response = requests.get(tokens.authorization_url(state, **extra), allow_redirects=False, timeout=10)
     location = response.headers.get("Location", "")
     query = parse_qs(urlsplit(location).query)
     if query.get("state", [""])[0] != state or "code" not in query:

@@ -75,7 +75,7 @@ class ProviderPeople:
         hint = request.query.get("login_hint")
         if hint is not None:
             if not PERSON_ID.fullmatch(hint):
-                raise ValueError(f"login_hint {hint!r} is not a person id (lower-case letters, digits, '_' and '-')")
+                raise ValueError(f"login_hint {hint!r} is not a person id (letters, digits, '.', '_' and '-')")
             return hint, self.app(hint)
         for credential in credentials(request):
             person = self.person_of(credential)

@@ -24,8 +24,9 @@ DEFAULT_DAYS = 90
 DEFAULT_TIMEZONE = "Europe/Berlin"
 DEFAULT_TRAVEL_TIMEZONE = "America/New_York"
 DEFAULT_PERSON = "me"  # the single-person home's person id (the product's default too)
-PERSON_ID = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")  # label-safe, as the product stores it
+PERSON_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")  # label-safe, as the product stores it
 # Home zones other people live in: real IANA zones on five continents, with and without DST.
+TRIP_MAX_HOURS = 6
 PERSON_TIMEZONES = ("Europe/Berlin", "America/New_York", "Asia/Tokyo", "Australia/Sydney", "America/Los_Angeles",
                     "Europe/London", "America/Sao_Paulo", "Asia/Kolkata")
 # A four-day trip every 80 days, anchored to the calendar (so advancing the clock never moves
@@ -118,7 +119,7 @@ class SandboxWorld:
         """The world of `person` in this household: the default person's world for `me`, otherwise a seed
         derived from (seed, person) and a home zone (and a trip's zone) picked by it, same clock and days."""
         if not PERSON_ID.fullmatch(person):
-            raise ValueError(f"{person!r} is not a person id (lower-case letters, digits, '_' and '-', at most 64)")
+            raise ValueError(f"{person!r} is not a person id (letters, digits, '.', '_' and '-', at most 64)")
         base = self.seed if self.household_seed is None else self.household_seed
         if person == self.person:
             return self
@@ -126,7 +127,10 @@ class SandboxWorld:
             raise ValueError("the default person's world is the one the sandbox was started with, not derived")
         rng = rng_for(base, "person", person)
         home = rng.choice(PERSON_TIMEZONES)
-        trip = rng.choice([zone for zone in PERSON_TIMEZONES if zone != home]) if self.travel_timezone else None
+        # a trip at most six hours away (as the default person's Berlin-New York): a longer jump would make two
+        # nights overlap, and nobody sleeps twice at once
+        near = [zone for zone in PERSON_TIMEZONES if zone != home and _hours_apart(home, zone) <= TRIP_MAX_HOURS]
+        trip = rng.choice(near) if self.travel_timezone and near else None
         return replace(self, seed=rng.getrandbits(48), timezone=home, travel_timezone=trip, person=person,
                        household_seed=base)
 
@@ -273,3 +277,10 @@ def night_for(world: "SandboxWorld", day: date) -> Night | None:
         latency_s=rng.randint(3, 25) * 60,
         resting_hr=plan.resting_hr,
     )
+
+
+def _hours_apart(a: str, b: str) -> float:
+    """How far two zones' clocks are apart in hours (at a fixed January instant: standard times)."""
+    instant = datetime(2026, 1, 15, 12, tzinfo=timezone.utc)
+    offset = instant.astimezone(ZoneInfo(a)).utcoffset() - instant.astimezone(ZoneInfo(b)).utcoffset()  # type: ignore[operator]
+    return abs(offset.total_seconds()) / 3600

@@ -120,7 +120,10 @@ class VictoriaMetrics:
 
     def series(self, selector: str) -> list[dict[str, str]]:
         """The label sets of the series matching `selector`, over all time."""
-        answer = self._call("POST", "/api/v1/series", expect=(200,), data={"match[]": selector, "start": 0}).json()
+        # over all time: VictoriaMetrics looks at the last day unless both ends are given (the end a day ahead:
+        # daily samples are stamped at a midnight that may be ahead of UTC)
+        window = {"start": 1, "end": int(time.time()) + 86_400}  # 1: VictoriaMetrics 1.79 reads 0 as unset
+        answer = self._call("POST", "/api/v1/series", expect=(200,), data={"match[]": selector, **window}).json()
         return list(answer.get("data") or [])
 
     def force_flush(self) -> None:

@@ -232,9 +232,12 @@ def sleep(world: SandboxWorld, day: date) -> list[dict[str, Any]]:
     documents = [_sleep_document(world, night, "long_sleep", 0, night.bed, _night_stages(world, night))]
     nap_start = world.local_midnight(day).astimezone(timezone.utc) + timedelta(hours=14, minutes=rng.randint(0, 120))
     extras: list[tuple[str | None, float]] = [("late_nap", 0.2), ("rest", 0.06), ("deleted", 0.04), (None, 0.08)]
+    following = _night(world, day + timedelta(days=1))
+    # an evening doze ends before the next night begins: nobody sleeps twice at once
+    before = following.bed - timedelta(minutes=10) if following is not None else world.clock.now()
     for n, (kind, chance) in enumerate(extras, start=1):
         start = nap_start + timedelta(hours=2 * (n - 1))
-        if rng.random() < chance and start + timedelta(minutes=40) <= world.clock.now():
+        if rng.random() < chance and start + timedelta(minutes=40) <= min(world.clock.now(), before):
             stages = tuple(rng.choice(("light", "light", "deep", "awake")) for _ in range(rng.randint(4, 8)))
             documents.append(_sleep_document(world, night, kind, n, start, stages))
     return documents
