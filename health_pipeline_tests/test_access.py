@@ -1,0 +1,328 @@
+"""Per-person read access through vmauth: each person reads only their own series, and only reads.
+
+The slow tests start a real VictoriaMetrics 1.79.5 and a real vmauth (Debian's `victoria-metrics`
+package) on loopback ports; the fast ones check the config and its file.
+"""
+
+import base64
+import json
+import os
+import shutil
+import signal
+import stat
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+import yaml
+
+from health_pipeline.dev.local_victoriametrics import LocalVictoriaMetrics, free_port
+from health_pipeline.export.access import (
+    READ_PATHS, AccessConfigError, new_secret, vmauth_config, write_vmauth_config,
+)
+from health_pipeline.settings import Secret
+
+ALICE = "alice-password-0123456789"
+BOB = "bob-password-0123456789ab"
+ADMIN = ("operator", "operator-password-0123456789")
+METRICS_KEY = "metrics-key-0123456789"
+DAY_MS = 1_793_491_200_000  # 2026-11-01 00:00 UTC
+WEEK_BEFORE = str(DAY_MS // 1000 - 7 * 86_400)  # series and label look-ups default to the last day
+PEOPLE = [("alice", ALICE), ("bob", BOB)]
+
+
+# ---- the config, without servers -----------------------------------------------------------------
+
+def test_each_person_gets_the_read_paths_filtered_by_their_user_label_and_the_admin_everything() -> None:
+    config = vmauth_config(PEOPLE, "http://victoriametrics:8428/", admin=ADMIN)
+
+    assert config == {"users": [
+        {"username": "alice", "password": ALICE, "url_map": [
+            {"src_paths": list(READ_PATHS), "url_prefix": "http://victoriametrics:8428?extra_label=user%3Dalice"}]},
+        {"username": "bob", "password": BOB, "url_map": [
+            {"src_paths": list(READ_PATHS), "url_prefix": "http://victoriametrics:8428?extra_label=user%3Dbob"}]},
+        {"username": "operator", "password": ADMIN[1], "url_prefix": "http://victoriametrics:8428"},
+    ]}
+
+
+def test_bearer_tokens_replace_user_names_and_secret_objects_are_accepted() -> None:
+    config = vmauth_config([("alice", Secret(ALICE))], "http://127.0.0.1:8428", admin=ADMIN, auth="bearer")
+
+    assert config["users"][0] == {"bearer_token": ALICE, "url_map": [
+        {"src_paths": list(READ_PATHS), "url_prefix": "http://127.0.0.1:8428?extra_label=user%3Dalice"}]}
+
+
+def test_a_person_id_is_encoded_into_the_filter_not_interpreted() -> None:
+    config = vmauth_config([("a&extra_label=user=bob", ALICE)], "http://vm:8428", admin=ADMIN)
+
+    assert config["users"][0]["url_map"][0]["url_prefix"] == (
+        "http://vm:8428?extra_label=user%3Da%26extra_label%3Duser%3Dbob")
+
+
+@pytest.mark.parametrize("people, admin, url, problem", [
+    ([("alice", ALICE), ("alice", BOB)], ADMIN, "http://vm:8428", "person 'alice' is listed twice"),
+    ([("alice", "short")], ADMIN, "http://vm:8428", "the secret of person 'alice' is shorter than 16"),
+    ([("alice", ALICE), ("bob", ALICE)], ADMIN, "http://vm:8428", "person 'bob' has a secret already used"),
+    ([("operator", ALICE)], ADMIN, "http://vm:8428", "person 'operator' has the admin's user name"),
+    ([("a:b", ALICE)], ADMIN, "http://vm:8428", "contains ':'"),
+    ([(" alice", ALICE)], ADMIN, "http://vm:8428", "without surrounding spaces"),
+    ([("alice", ALICE + " x")], ADMIN, "http://vm:8428", "contains spaces or control characters"),
+    ([("alice", ALICE)], ("operator", "short"), "http://vm:8428", "the secret of admin 'operator'"),
+    ([("alice", ALICE)], ADMIN, "vm:8428", "must be http(s)://host:port"),
+    ([("alice", ALICE)], ADMIN, "http://vm:8428/?extra_label=user=x", "no query, fragment or credentials"),
+    ([("alice", ALICE)], ADMIN, f"http://operator:{ADMIN[1]}@vm:8428", "no query, fragment or credentials"),
+])
+def test_an_unsafe_config_is_refused_in_one_line_that_names_no_secret(
+        people: list[tuple[str, str]], admin: tuple[str, str], url: str, problem: str, tmp_path: Path) -> None:
+    with pytest.raises(AccessConfigError) as refused:
+        write_vmauth_config(tmp_path / "auth.yml", people, url, admin=admin)
+
+    message = str(refused.value)
+    assert problem in message and "\n" not in message
+    assert not any(secret in message for secret in (ALICE, BOB, ADMIN[1]))
+    assert not (tmp_path / "auth.yml").exists()
+
+
+def test_the_file_is_mode_600_replaced_atomically_and_says_what_it_wrote(tmp_path: Path) -> None:
+    path = tmp_path / "vmauth" / "auth.yml"
+    path.parent.mkdir()
+    path.write_text("old: config\n")
+    path.chmod(0o644)
+
+    written = write_vmauth_config(path, PEOPLE, "http://vm:8428", admin=ADMIN)
+
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert yaml.safe_load(path.read_text()) == vmauth_config(PEOPLE, "http://vm:8428", admin=ADMIN)
+    assert sorted(p.name for p in path.parent.iterdir()) == ["auth.yml"]  # no temporary file left
+    assert written.people == ("alice", "bob") and written.admin == "operator"
+    shown = written.describe() + repr(written)
+    assert "2 people" in shown and str(path) in shown
+    assert not any(secret in shown for secret in (ALICE, BOB, ADMIN[1]))
+
+
+def test_new_secrets_are_long_random_and_fit_a_header() -> None:
+    first, second = new_secret(), new_secret()
+
+    assert first != second and len(first) >= 43
+    vmauth_config([("alice", first), ("bob", second)], "http://vm:8428", admin=ADMIN)  # accepted
+
+
+# ---- real VictoriaMetrics and vmauth -------------------------------------------------------------
+
+class Vmauth:
+    """A `vmauth` process on loopback, reading `config`, its status pages behind `METRICS_KEY`."""
+
+    def __init__(self, config: Path) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log = config.parent / "vmauth.log"
+        binary = shutil.which("vmauth")
+        if binary is None:
+            pytest.fail("vmauth is not installed; on Debian/Ubuntu run `sudo apt-get install -y victoria-metrics`")
+        env = {**os.environ, "metricsAuthKey": METRICS_KEY, "pprofAuthKey": METRICS_KEY,
+               "flagsAuthKey": METRICS_KEY, "reloadAuthKey": METRICS_KEY}
+        with open(self.log, "wb") as log:
+            self.process = subprocess.Popen(
+                ["vmauth", "-envflag.enable", f"-auth.config={config}", f"-httpListenAddr=127.0.0.1:{self.port}"],
+                stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
+        poll(lambda: self._answers(), "vmauth to answer")
+
+    def _answers(self) -> bool:
+        assert self.process.poll() is None, f"vmauth exited: {self.log.read_text()}"
+        try:
+            return requests.get(f"{self.url}/health", timeout=1).status_code == 200
+        except requests.ConnectionError:
+            return False
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            self.process.wait(timeout=10)
+
+
+def poll(check, what: str, timeout_s: float = 20.0):  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout_s
+    while True:
+        result = check()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out waiting for {what}")
+        time.sleep(0.05)  # polling a server with a deadline
+
+
+@pytest.fixture
+def servers(tmp_path: Path) -> Iterator[tuple[LocalVictoriaMetrics, Vmauth]]:
+    with LocalVictoriaMetrics(tmp_path / "vm-data") as vm:
+        lines = [
+            {"metric": {"__name__": "health_steps", "provider": "oura", "user": "alice"},
+             "values": [8123, 9001], "timestamps": [DAY_MS, DAY_MS + 86_400_000]},
+            {"metric": {"__name__": "health_steps", "provider": "fitbit", "user": "alice"},
+             "values": [7990], "timestamps": [DAY_MS]},
+            {"metric": {"__name__": "health_steps", "provider": "oura", "user": "bob"},
+             "values": [4321], "timestamps": [DAY_MS]},
+            {"metric": {"__name__": "health_body_weight_kg", "provider": "withings", "user": "bob", "arm": "b"},
+             "values": [81.5], "timestamps": [DAY_MS]},
+        ]
+        body = "\n".join(json.dumps(line) for line in lines).encode()
+        assert requests.post(f"{vm.url}/api/v1/import", data=body, timeout=5).status_code == 204
+        requests.get(f"{vm.url}/internal/force_flush", timeout=5).raise_for_status()
+        write_vmauth_config(tmp_path / "auth.yml", PEOPLE, vm.url, admin=ADMIN)
+        proxy = Vmauth(tmp_path / "auth.yml")
+        try:
+            poll(lambda: len(export(proxy, ADMIN, '{__name__=~"health_.*"}')) == 4, "the four series to be searchable")
+            yield vm, proxy
+        finally:
+            proxy.stop()
+
+
+def get(proxy: Vmauth, who: tuple[str, str] | None, path: str, **params: str) -> requests.Response:
+    return requests.get(proxy.url + path, params=params, auth=who, timeout=5)
+
+
+def post(proxy: Vmauth, who: tuple[str, str] | None, path: str, data: object) -> requests.Response:
+    return requests.post(proxy.url + path, data=data, auth=who, timeout=5)
+
+
+def query(proxy: Vmauth, who: tuple[str, str], promql: str, **extra: str) -> list[tuple[dict, str]]:
+    answer = get(proxy, who, "/api/v1/query", query=promql, time=str(DAY_MS // 1000 + 60), **extra)
+    assert answer.status_code == 200, answer.text
+    return sorted(((r["metric"], r["value"][1]) for r in answer.json()["data"]["result"]), key=str)
+
+
+def export(proxy: Vmauth, who: tuple[str, str], selector: str) -> list[dict]:
+    answer = post(proxy, who, "/api/v1/export", {"match[]": selector})
+    assert answer.status_code == 200, answer.text
+    return sorted((json.loads(line) for line in answer.text.splitlines()), key=str)
+
+
+def values(proxy: Vmauth, who: tuple[str, str], label: str) -> list[str]:
+    answer = get(proxy, who, f"/api/v1/label/{label}/values", start=WEEK_BEFORE)
+    assert answer.status_code == 200, answer.text
+    return answer.json()["data"]
+
+
+A = ("alice", ALICE)
+OURA_A = {"__name__": "health_steps", "provider": "oura", "user": "alice"}
+FITBIT_A = {"__name__": "health_steps", "provider": "fitbit", "user": "alice"}
+
+
+@pytest.mark.slow
+def test_a_person_reads_exactly_their_own_series(servers: tuple[LocalVictoriaMetrics, Vmauth]) -> None:
+    _, proxy = servers
+
+    assert query(proxy, A, "health_steps") == sorted([(FITBIT_A, "7990"), (OURA_A, "8123")], key=str)
+    assert query(proxy, A, 'health_steps{user="bob"}') == []
+    assert query(proxy, A, "sum(health_steps)") == [({}, "16113")]
+    assert query(proxy, A, "health_body_weight_kg") == []
+    ranged = get(proxy, A, "/api/v1/query_range", query='health_steps{provider="oura"}',
+                 start=str(DAY_MS // 1000), end=str(DAY_MS // 1000 + 86_400), step="86400").json()
+    assert [(r["metric"], r["values"]) for r in ranged["data"]["result"]] == [
+        (OURA_A, [[DAY_MS // 1000, "8123"], [DAY_MS // 1000 + 86_400, "9001"]])]
+    assert export(proxy, A, '{__name__=~".+"}') == [
+        {"metric": FITBIT_A, "values": [7990], "timestamps": [DAY_MS]},
+        {"metric": OURA_A, "values": [8123, 9001], "timestamps": [DAY_MS, DAY_MS + 86_400_000]},
+    ]
+    series = get(proxy, A, "/api/v1/series", start=WEEK_BEFORE, **{"match[]": '{user=~".*"}'}).json()["data"]
+    assert sorted(series, key=str) == sorted([FITBIT_A, OURA_A], key=str)
+    assert values(proxy, A, "user") == ["alice"]
+    assert values(proxy, A, "__name__") == ["health_steps"]
+    assert get(proxy, A, "/api/v1/labels", start=WEEK_BEFORE).json()["data"] == ["__name__", "provider", "user"]  # not bob's "arm"
+
+
+@pytest.mark.slow
+def test_no_request_widens_a_persons_view(servers: tuple[LocalVictoriaMetrics, Vmauth]) -> None:
+    _, proxy = servers
+    mine = sorted([(FITBIT_A, "7990"), (OURA_A, "8123")], key=str)
+
+    # a second filter in the URL is dropped by vmauth; one in a POST body is ANDed by VictoriaMetrics
+    assert query(proxy, A, "health_steps", extra_label="user=bob") == mine
+    in_body = post(proxy, A, "/api/v1/query", {"query": "health_steps", "time": str(DAY_MS // 1000 + 60),
+                                               "extra_label": "user=bob"}).json()
+    assert in_body["data"]["result"] == []
+    for name in ("extra_filters", "extra_filters[]"):
+        assert query(proxy, A, "health_steps", **{name: '{user="bob"}'}) == []
+        assert query(proxy, A, "health_steps", **{name: '{user=~".*"}'}) == mine
+    assert export(proxy, A, '{user="bob"}') == []
+
+
+@pytest.mark.slow
+def test_a_person_cannot_write_delete_or_reach_other_paths(servers: tuple[LocalVictoriaMetrics, Vmauth]) -> None:
+    vm, proxy = servers
+    bob_line = json.dumps({"metric": {"__name__": "health_steps", "provider": "oura", "user": "bob"},
+                           "values": [1], "timestamps": [DAY_MS]})
+
+    refused = [
+        post(proxy, A, "/api/v1/import", bob_line),
+        post(proxy, A, "/api/v1/import/prometheus", 'health_steps{user="alice"} 1'),
+        post(proxy, A, "/write", "health_steps,user=alice value=1"),
+        post(proxy, A, "/api/v1/admin/tsdb/delete_series", {"match[]": '{user="bob"}'}),
+        get(proxy, A, "/api/v1/query/../admin/tsdb/delete_series", **{"match[]": '{user="bob"}'}),
+        get(proxy, A, "/api/v1/status/tsdb"),
+        get(proxy, A, "/api/v1/series/count"),
+        get(proxy, A, "/federate", **{"match[]": '{user="bob"}'}),
+        get(proxy, A, "/internal/force_flush"),
+        get(proxy, A, "/prometheus/api/v1/query", query="health_steps"),
+        get(proxy, ("alice", BOB), "/api/v1/query", query="health_steps"),
+        get(proxy, None, "/api/v1/query", query="health_steps"),
+        get(proxy, None, "/metrics"),
+        get(proxy, None, "/flags"),
+    ]
+
+    assert [r.status_code for r in refused] == [400] * 11 + [401, 401, 401]
+    still = requests.post(f"{vm.url}/api/v1/export", data={"match[]": '{user="bob"}'}, timeout=5).text
+    assert sorted(json.loads(line)["values"] for line in still.splitlines()) == [[81.5], [4321]]
+
+
+@pytest.mark.slow
+def test_the_admin_reads_and_writes_everything(servers: tuple[LocalVictoriaMetrics, Vmauth]) -> None:
+    _, proxy = servers
+
+    assert values(proxy, ADMIN, "user") == ["alice", "bob"]
+    assert query(proxy, ADMIN, 'health_steps{provider="oura"}') == sorted(
+        [(OURA_A, "8123"), ({**OURA_A, "user": "bob"}, "4321")], key=str)
+    line = json.dumps({"metric": {"__name__": "health_steps", "provider": "oura", "user": "carol"},
+                       "values": [5000], "timestamps": [DAY_MS]})
+    assert post(proxy, ADMIN, "/api/v1/import", line).status_code == 204
+    assert get(proxy, ADMIN, "/metrics").status_code == 401  # the status pages want their key
+    assert get(proxy, None, "/metrics", authKey=METRICS_KEY).status_code == 200
+
+
+@pytest.mark.slow
+def test_no_secret_reaches_vmauths_log(servers: tuple[LocalVictoriaMetrics, Vmauth]) -> None:
+    _, proxy = servers
+    query(proxy, A, "health_steps")
+    get(proxy, ("alice", BOB), "/api/v1/query", query="health_steps")  # a wrong password
+    post(proxy, A, "/api/v1/admin/tsdb/delete_series", {"match[]": '{user="bob"}'})  # a refused path
+    proxy.stop()
+
+    log = proxy.log.read_text()
+    assert "missing route" in log  # the refusal is logged, by path only
+    basic = [base64.b64encode(f"{name}:{secret}".encode()).decode() for name, secret in (A, ("alice", BOB), ADMIN)]
+    assert not any(secret in log for secret in (ALICE, BOB, ADMIN[1], METRICS_KEY, *basic))
+
+
+@pytest.mark.slow
+def test_bearer_tokens_give_the_same_view(tmp_path: Path) -> None:
+    alice_token, bob_token = new_secret(), new_secret()
+    with LocalVictoriaMetrics(tmp_path / "vm-data") as vm:
+        lines = [{"metric": {"__name__": "health_steps", "provider": "oura", "user": user},
+                  "values": [steps], "timestamps": [DAY_MS]} for user, steps in (("alice", 8123), ("bob", 4321))]
+        requests.post(f"{vm.url}/api/v1/import", data="\n".join(map(json.dumps, lines)), timeout=5).raise_for_status()
+        requests.get(f"{vm.url}/internal/force_flush", timeout=5).raise_for_status()
+        write_vmauth_config(tmp_path / "auth.yml", [("alice", alice_token), ("bob", bob_token)], vm.url,
+                            admin=ADMIN, auth="bearer")
+        proxy = Vmauth(tmp_path / "auth.yml")
+        try:
+            def as_bob() -> list:
+                answer = requests.get(f"{proxy.url}/api/v1/query", timeout=5,
+                                      params={"query": "health_steps", "time": str(DAY_MS // 1000 + 60)},
+                                      headers={"Authorization": f"Bearer {bob_token}"})
+                return [(r["metric"]["user"], r["value"][1]) for r in answer.json()["data"]["result"]]
+
+            assert poll(as_bob, "bob's series through vmauth") == [("bob", "4321")]
+        finally:
+            proxy.stop()
