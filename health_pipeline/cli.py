@@ -687,9 +687,9 @@ def _demo(args: argparse.Namespace) -> int:
     return 0
 
 
-if __name__ == "__main__":
-    sys.exit(main())
-
-
 def _people(args: argparse.Namespace) -> int:
     return people_command(args, _config(args), say=print)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
