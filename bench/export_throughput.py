@@ -59,7 +59,7 @@ def fill(conn, start: date, end: date) -> None:  # type: ignore[no-untyped-def]
     create_tables(conn)
     conn.execute(f"""
         INSERT INTO heart_rate
-        SELECT 'me', 'fitbit', ts, CAST(timezone('{TZ}', ts) AS DATE), 55 + (epoch(ts) // 60 * 7 % 60) + 0.25, 'minute_avg'
+        SELECT 'bench', 'fitbit', ts, CAST(timezone('{TZ}', ts) AS DATE), 55 + (epoch(ts) // 60 * 7 % 60) + 0.25, 'minute_avg'
         FROM (SELECT unnest(generate_series(timezone('{TZ}', CAST(? AS TIMESTAMP)),
                                             timezone('{TZ}', CAST(? AS TIMESTAMP)) - INTERVAL 1 MINUTE,
                                             INTERVAL 1 MINUTE)) AS ts)
@@ -67,7 +67,7 @@ def fill(conn, start: date, end: date) -> None:  # type: ignore[no-untyped-def]
     conn.execute("""
         INSERT INTO daily_activity (person, provider, day, steps, distance_m, active_kcal, total_kcal, sedentary_s, light_s,
                                     moderate_s, vigorous_s)
-        SELECT 'me', 'oura', d, 6000 + (epoch(d) // 86400 * 37 % 9000), 5000.5, 450.25, 2300.75, 30000, 9000, 2400, 900
+        SELECT 'bench', 'oura', d, 6000 + (epoch(d) // 86400 * 37 % 9000), 5000.5, 450.25, 2300.75, 30000, 9000, 2400, 900
         FROM (SELECT CAST(unnest(generate_series(CAST(? AS DATE), CAST(? AS DATE), INTERVAL 1 DAY)) AS DATE) AS d)
     """, [start, end])
 

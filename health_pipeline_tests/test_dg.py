@@ -14,7 +14,6 @@ from health_pipeline.instance.home import ensure_instance_settings
 from health_pipeline.pipeline.build import build_definitions
 from health_pipeline.sandbox.server import Sandbox
 from health_pipeline.storage.duckdb_store import TidyStore, scalar
-from health_pipeline.storage.raw_store import RawStore
 from health_pipeline_tests.conftest import TIMEZONE
 
 REPO = Path(__file__).resolve().parent.parent
@@ -59,7 +58,7 @@ def test_dg_launch_backfills_a_range_in_one_run(setup, sandbox: Sandbox) -> None
     launched = dg("launch", "--assets", "oura_daily_activity,daily_activity",
                   "--partition-range", f"{start}...{end}", env=env)
     assert launched.returncode == 0, launched.stderr[-2000:]
-    records = RawStore(config.app.raw_db).records("oura", "daily_activity", start_day=start, end_day=end)
+    records = config.raw_store().records("oura", "daily_activity", start_day=start, end_day=end)
     assert sorted({r.day for r in records}) == [(start + timedelta(days=i)).isoformat() for i in range(7)]
     assert len(sandbox.log.entries("oura")) == 1  # one run, one request for the whole range
     with TidyStore(config.app.duckdb).connect(read_only=True) as conn:
