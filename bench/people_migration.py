@@ -1,0 +1,58 @@
+"""How long a home from before people takes to migrate in place (raw store schema 1 -> 2).
+
+Builds a schema-1 raw store of N records (one payload of a day of per-minute heart rate's size every
+100th, small documents otherwise), then times `RawStore(path, "me").init()` and checks nothing was lost.
+
+Run: .venv/bin/python bench/people_migration.py [--records 1100000]
+"""
+
+import argparse
+import sqlite3
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from health_pipeline.storage.raw_store import RawStore  # noqa: E402
+
+SCHEMA_1 = """
+CREATE TABLE schema_version (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL);
+INSERT INTO schema_version VALUES (1, '2025-01-01T00:00:00Z');
+CREATE TABLE records (provider TEXT NOT NULL, resource TEXT NOT NULL, record_id TEXT NOT NULL, day TEXT,
+    payload TEXT NOT NULL, payload_sha256 TEXT NOT NULL, fetched_at TEXT NOT NULL, deleted_at TEXT,
+    PRIMARY KEY (provider, resource, record_id)) WITHOUT ROWID;
+CREATE INDEX records_by_day ON records (provider, resource, day);
+CREATE TABLE sync_state (provider TEXT NOT NULL, resource TEXT NOT NULL, watermark TEXT,
+    detail TEXT NOT NULL DEFAULT '{}', updated_at TEXT NOT NULL, PRIMARY KEY (provider, resource));
+CREATE TABLE oauth_tokens (provider TEXT PRIMARY KEY, access_token TEXT NOT NULL, refresh_token TEXT,
+    token_type TEXT NOT NULL DEFAULT 'Bearer', scope TEXT, expires_at TEXT, updated_at TEXT NOT NULL);
+"""
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--records", type=int, default=1_100_000)
+    n = parser.parse_args().records
+    with tempfile.TemporaryDirectory() as work:
+        path = Path(work) / "raw.sqlite"
+        with sqlite3.connect(path) as conn:
+            conn.executescript(SCHEMA_1)
+            big = '{"points":[' + ",".join('{"bpm":60}' for _ in range(1440)) + "]}"
+            conn.executemany("INSERT INTO records VALUES ('apple_health', 'steps', ?, ?, ?, 'x', 't', NULL)",
+                             ((f"r{i}", f"2020-01-{1 + i % 28:02d}", big if i % 100 == 0 else '{"v":1}')
+                              for i in range(n)))
+        size = path.stat().st_size
+        started = time.perf_counter()
+        store = RawStore(path, "me")
+        store.init()
+        took = time.perf_counter() - started
+        with sqlite3.connect(path) as conn:
+            (kept,) = conn.execute("SELECT count(*) FROM records WHERE person = 'me'").fetchone()
+        assert kept == n, (kept, n)
+        print(f"{n:,} records ({size / 2**20:.0f} MiB) migrated to schema 2 in {took:.1f} s")
+
+
+if __name__ == "__main__":
+    main()
