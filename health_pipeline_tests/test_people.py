@@ -135,3 +135,53 @@ def test_removing_a_person_erases_their_raw_and_tidy_rows_and_nobody_else_s(
     assert b"tok-alice" not in config.app.raw_db.read_bytes()
     code, _, err = run(capsys, path, "people", "remove", "alice", "--yes")
     assert code == 2 and "unknown person 'alice'" in err
+
+
+class _Log:
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+
+    def error(self, line: str) -> None:
+        self.lines.append(line)
+
+
+class _Context:
+    def __init__(self) -> None:
+        self.log = _Log()
+
+
+def _people(*ids: str) -> list:
+    from health_pipeline.people import Person
+    return [Person(i, i, "UTC", None, None, "cli") for i in ids]
+
+
+def test_one_person_s_failure_fails_only_their_part_unless_it_is_everyone_s_or_retryable() -> None:
+    import dagster as dg
+
+    from health_pipeline.pipeline.people_runs import per_person
+
+    def work(person):  # type: ignore[no-untyped-def]
+        if person.id == "bob":
+            raise dg.Failure(description="the refresh token was refused", allow_retries=False)
+        return {"requests": 2, "records_new": 5 if person.id == "alice" else 1, "window": "2025-01-01..2025-01-02"}
+
+    context = _Context()
+    found = per_person(context, _people("alice", "bob", "carol"), work)
+    assert {k: v for k, v in found.items() if k not in ("people_failed", "per_person")} == {
+        "requests": 4, "records_new": 6, "window": "2025-01-01..2025-01-02", "people": "alice, carol"}
+    assert found["people_failed"].value == {"bob": "the refresh token was refused"}
+    assert context.log.lines == ["bob: the refresh token was refused"]
+    # one person: their metadata as it always was, their failure the run's
+    assert per_person(_Context(), _people("alice"), work) == {"requests": 2, "records_new": 5,
+                                                              "window": "2025-01-01..2025-01-02"}
+    with pytest.raises(dg.Failure, match="refresh token was refused"):
+        per_person(_Context(), _people("bob"), work)
+
+    def down(person):  # type: ignore[no-untyped-def]
+        if person.id == "bob":
+            raise dg.Failure(description="the server is down", allow_retries=True)
+        return {"requests": 1}
+
+    with pytest.raises(dg.Failure, match=r"1 of 2 people done; retried for bob: the server is down") as raised:
+        per_person(_Context(), _people("alice", "bob"), down)
+    assert raised.value.allow_retries

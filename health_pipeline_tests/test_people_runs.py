@@ -127,6 +127,9 @@ def test_a_household_of_three_syncs_in_one_run_each_from_their_own_world(
     failed = again.metadata["oura_daily_activity"]["people_failed"]
     assert list(failed) == ["bob"] and "auth" in failed["bob"]
     assert again.metadata["oura_daily_activity"]["people"] == "alice, carol"
+    table = str(again.metadata["oura_daily_activity"]["per_person"]).splitlines()  # per person, for the UI
+    assert table[0].startswith("| person | ") and table[2].startswith("| alice | ") and table[2].endswith(" | ok |")
+    assert table[3].startswith("| bob | ") and "| failed: " in table[3]
 
 
 def test_a_study_of_twenty_from_a_csv_syncs_and_one_participant_is_erased_from_every_store(

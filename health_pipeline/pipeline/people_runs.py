@@ -50,7 +50,26 @@ def per_person(context: Any, people: Sequence[Person], work: Callable[[Person], 
     combined["people"] = ", ".join(done)
     if failed:
         combined["people_failed"] = dg.MetadataValue.json({p: e.description for p, e in failed.items()})
+    combined["per_person"] = dg.MetadataValue.md(per_person_table(people, done, failed))
     return combined
+
+
+def per_person_table(people: Sequence[Person], done: Mapping[str, Mapping[str, Any]],
+                     failed: Mapping[str, dg.Failure]) -> str:
+    """Each person's figures (the numbers of their metadata) or why their part failed: what the UI shows
+    of a household's run, person by person."""
+    keys = [k for k in dict.fromkeys(k for part in done.values() for k in part)
+            if all(isinstance(part.get(k, 0), (int, float)) and not isinstance(part.get(k, 0), bool)
+                   for part in done.values())]
+    lines = ["| person | " + " | ".join(keys) + " | status |", "|---" * (len(keys) + 2) + "|"]
+    for person in people:
+        if person.id in done:
+            figures = [str(done[person.id].get(k, "")) for k in keys]
+            lines.append(f"| {person.id} | " + " | ".join(figures) + " | ok |")
+        elif person.id in failed:
+            reason = (failed[person.id].description or "failed").replace("|", "/")
+            lines.append(f"| {person.id} | " + " | ".join("" for _ in keys) + f" | failed: {reason} |")
+    return "\n".join(lines)
 
 
 def added_up(parts: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
