@@ -203,6 +203,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--vm-port", type=_port, default=8428)
     demo.add_argument("--ui-port", type=_port, default=3000, help="the Dagster UI's port (0: any free port)")
     demo.add_argument("--no-ui", action="store_true", help="do not start `dagster dev`")
+    demo.add_argument("--people", type=_positive, default=1, help="a household of this many (default 1)")
     demo.add_argument("--no-wait", action="store_true",
                       help="stop everything once the sync is done and the UI has come up, instead of serving")
     return parser
@@ -682,7 +683,7 @@ def _doctor(args: argparse.Namespace) -> int:
 def _demo(args: argparse.Namespace) -> int:
     run_demo(DemoOptions(
         days=args.days, workdir=args.workdir, sandbox_port=args.sandbox_port, vm_port=args.vm_port,
-        ui_port=args.ui_port, wait=not args.no_wait, ui=not args.no_ui,
+        ui_port=args.ui_port, wait=not args.no_wait, ui=not args.no_ui, people=args.people,
     ), say=lambda line: print(line, flush=True))
     return 0
 

@@ -64,7 +64,8 @@ def _credentials(config: Config, store: RawStore, person: Person) -> str:
     for name in config.enabled_providers:
         if person.uses(name):
             token = store.token(name)
-            shown.append(f"{name} {'yes' if token is not None else 'no'}")
+            from_config = person.id == config.app.user and bool(getattr(config.provider(name), "api_key", None))
+            shown.append(f"{name} {'yes' if token is not None else 'config key' if from_config else 'no'}")
     return ", ".join(shown) or "-"
 
 

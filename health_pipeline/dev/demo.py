@@ -6,7 +6,7 @@ VictoriaMetrics' data and the Dagster home (`.demo/dagster_home`) that both the 
 """
 
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 import signal
 import threading
 from dataclasses import dataclass
@@ -46,6 +46,7 @@ class DemoOptions:
     seed: int = 42
     wait: bool = True
     ui: bool = True
+    people: int = 1  # more: a household, each with their own sandbox world and tokens
 
 
 def sandbox_config_text(sandbox: Sandbox, start: date, timezone: str, user: str, vm_url: str | None = None,
@@ -61,8 +62,26 @@ def sandbox_config_text(sandbox: Sandbox, start: date, timezone: str, user: str,
     )
 
 
-def write_sandbox_config(path: Path, text: str) -> Config:
-    """Write a sandbox config (mode 0600), create the stores, authorise the OAuth providers; load it."""
+DEMO_PEOPLE = ("alice", "bob", "carol", "dave", "erin", "frank", "grace", "heidi")
+
+
+def demo_people(count: int, home: str) -> list[str]:
+    """The ids of a demo household of `count`: the home's person first, then names, then `p9`, `p10`, ..."""
+    others = [*DEMO_PEOPLE, *(f"p{i}" for i in range(len(DEMO_PEOPLE) + 1, count + 1))]
+    return [home, *others[:count - 1]]
+
+
+def people_config_text(sandbox: Sandbox, people: Sequence[str], home: str) -> str:
+    """`[people.<id>]` tables for a household in the sandbox, each in their own world's time zone (`home`, the
+    single-person home's person, signs in without a hint: the sandbox's default world)."""
+    return "".join(f'\n[people.{p}]\ntimezone = "{(sandbox.world if p == home else sandbox.world_for(p)).timezone}"\n'
+                   for p in people)
+
+
+def write_sandbox_config(path: Path, text: str, sandbox: Sandbox | None = None) -> Config:
+    """Write a sandbox config (mode 0600), create the stores, authorise the OAuth providers for everyone the
+    config lists (the single-person home's person without people tables); load it. With people, `sandbox`
+    gives each their Hevy key."""
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
     path.chmod(0o600)
@@ -71,13 +90,23 @@ def write_sandbox_config(path: Path, text: str) -> Config:
     store.init()
     with TidyStore(config.app.duckdb).connect() as conn:
         create_tables(conn)
-    for source in REGISTRY.apis:
-        settings = config.provider(source.name)
-        if source.oauth is not None and settings.enabled:
-            tokens = OAuthTokens(settings, store, source.oauth)
-            authorize_with_sandbox(tokens)
+    for person in config.people or [config.app.user]:
+        mine = store.for_person(person)
+        hint = None if person == config.app.user else person  # the home's person: the sandbox's default world
+        for source in REGISTRY.apis:
+            settings = config.provider(source.name)
+            if not settings.enabled:
+                continue
+            if source.oauth is None:  # an API key: the sandbox's `sandbox-api-key-<id>` (see "Many people")
+                if hint is not None:
+                    mine.save_token(source.name, access_token=f"sandbox-api-key-{person}", refresh_token=None)
+                continue
+            tokens = OAuthTokens(settings, mine, source.oauth)
+            authorize_with_sandbox(tokens, login_hint=hint)
             if source.after_authorize is not None:
-                api = source.build_client(settings, config.app, store)
+                zone = config.people[person].timezone if config.people else None
+                app = config.app.model_copy(update={"timezone": zone}) if zone else config.app
+                api = source.build_client(settings, app, mine)
                 try:
                     source.after_authorize(api, tokens.answer)
                 finally:
@@ -117,8 +146,12 @@ def run_demo(options: DemoOptions, say: Callable[[str], None] = print) -> Config
         say(f"VictoriaMetrics: {vm.url} (data in {vm.data_path})")
         today = now.astimezone(world.tz).date()
         first = today - timedelta(days=world.days - 1)
+        people = demo_people(options.people, "demo") if options.people > 1 else []
         config = write_sandbox_config(workdir / "health-pipeline.toml",
-                                      sandbox_config_text(sandbox, first, world.timezone, "demo", vm.url))
+                                      sandbox_config_text(sandbox, first, world.timezone, "demo", vm.url,
+                                                          extra=people_config_text(sandbox, people, "demo")))
+        if people:
+            say(f"people:          {', '.join(people)} (each their own sandbox world and tokens)")
         home = workdir / "dagster_home"
         start = today - timedelta(days=options.days - 1)
         say(f"syncing {start} .. {today} for {REGISTRY.titles()} (one Dagster run) ...")
