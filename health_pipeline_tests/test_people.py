@@ -185,3 +185,11 @@ def test_one_person_s_failure_fails_only_their_part_unless_it_is_everyone_s_or_r
     with pytest.raises(dg.Failure, match=r"1 of 2 people done; retried for bob: the server is down") as raised:
         per_person(_Context(), _people("alice", "bob"), down)
     assert raised.value.allow_retries
+
+
+def test_the_run_following_a_raw_run_models_the_same_people() -> None:
+    from health_pipeline.pipeline.follow import whose
+
+    assert whose({"health/people": "alice,bob", "dagster/partition": "2025-01-01"}) == {"health/people": "alice,bob"}
+    assert whose({"health/cohort": "c002", "health/provider": "oura"}) == {"health/cohort": "c002"}
+    assert whose({"health/provider": "oura"}) == {}

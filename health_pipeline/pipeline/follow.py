@@ -6,12 +6,14 @@ A backfill launched from an asset's page in the UI, a Withings or Hevy sensor ru
 so DuckDB and VictoriaMetrics never lag the raw store until the next schedule tick.
 """
 
+from collections.abc import Mapping
 from datetime import date, datetime, timedelta
 
 import dagster as dg
 
 from health_pipeline.config import Config
-from health_pipeline.naming import DAYS_TAG, FOLLOW_TAG, MODELS_TAG, PARTITION, PROVIDER_TAG, RANGE_END, RANGE_START
+from health_pipeline.naming import (COHORT_TAG, DAYS_TAG, FOLLOW_TAG, MODELS_TAG, PARTITION, PEOPLE_TAG, PROVIDER_TAG,
+                                    RANGE_END, RANGE_START)
 from health_pipeline.pipeline.imports import CHANGED, import_providers
 from health_pipeline.pipeline.selection import downstream_keys
 from health_pipeline.pipeline.windows import parse_ranges, ranges_text
@@ -88,12 +90,18 @@ def build_follow_sensor(config: Config, raw_keys: set[dg.AssetKey],
                 run_key=f"follow:{run.run_id}",
                 tags={RANGE_START: last, RANGE_END: last,
                       DAYS_TAG: ranges_text(ranges), MODELS_TAG: ",".join(p for i in imports for p in import_providers(i)),
-                      FOLLOW_TAG: run.run_id, PROVIDER_TAG: "model"})
+                      FOLLOW_TAG: run.run_id, PROVIDER_TAG: "model", **whose(run.tags)})
         start, end = follow_range(config, dict(run.tags), datetime.now(config.app.tz), first)
         return dg.RunRequest(
             run_key=f"follow:{run.run_id}",
             tags={RANGE_START: start.isoformat(), RANGE_END: end.isoformat(), FOLLOW_TAG: run.run_id,
-                  PROVIDER_TAG: "model"},
+                  PROVIDER_TAG: "model", **whose(run.tags)},
         )
 
     return job, tidy_follows_raw
+
+
+def whose(tags: Mapping[str, str]) -> dict[str, str]:
+    """The people a raw run covered (its `health/people` or `health/cohort` tags): the run following it
+    models and exports theirs only."""
+    return {key: tags[key] for key in (PEOPLE_TAG, COHORT_TAG) if key in tags}
