@@ -197,8 +197,11 @@ def build_parser() -> argparse.ArgumentParser:
                              "(default: the one in PATH)")
     access.add_argument("--person", action="append", metavar="ID",
                         help="only this person (repeatable; default everyone); the others lose their access")
-    access.add_argument("--bearer", action="store_true",
-                        help="people log in with a bearer token instead of their id and a password")
+    login = access.add_mutually_exclusive_group()
+    login.add_argument("--bearer", action="store_true",
+                       help="people log in with a bearer token instead of their id and a password")
+    login.add_argument("--basic", action="store_true",
+                       help="people log in with their id and a password (the default for a new file)")
     access.add_argument("--admin", metavar="NAME", help="the admin's user name (default: the one in PATH, or admin); "
                                                         "its password: $HEALTH_PIPELINE_VMAUTH_ADMIN_PASSWORD, "
                                                         "else kept, else new")

@@ -126,7 +126,8 @@ def _access(args: argparse.Namespace, config: Config, store: RawStore, say: Call
     from_env = os.environ.get(ADMIN_PASSWORD_ENV, "")
     kept_admin = stored.admin[1] if stored and stored.admin[0] == admin_name else None
     admin_secret = Secret(from_env) if from_env else kept_admin or Secret(new_secret())
-    auth = "bearer" if args.bearer else "basic"
+    # a re-run keeps the file's login kind: switching it would lock every participant out
+    auth = "bearer" if args.bearer else "basic" if args.basic else stored.auth if stored else "basic"
     written = write_vmauth_config(args.output, list(secrets.items()), url, admin=(admin_name, admin_secret), auth=auth)
 
     where = written.path

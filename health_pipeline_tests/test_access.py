@@ -402,6 +402,11 @@ def test_people_access_keeps_secrets_across_runs_and_a_new_person_gets_one(
     assert [u.get("bearer_token") == second[p] for u, p in zip(yaml.safe_load(auth.read_text())["users"],
                                                                 ["alice", "bob", "carol"])] == [True] * 3
     assert "password from $HEALTH_PIPELINE_VMAUTH_ADMIN_PASSWORD" in out and ADMIN[1] not in out
+    # a re-run without --bearer keeps bearer tokens (switching would lock everyone out); --basic switches
+    assert people_cli(capsys, config, "access", "--output", str(auth))[0] == 0
+    assert "bearer_token" in yaml.safe_load(auth.read_text())["users"][0]
+    assert people_cli(capsys, config, "access", "--output", str(auth), "--basic")[0] == 0
+    assert yaml.safe_load(auth.read_text())["users"][0]["password"] == second["alice"]
 
 
 def test_people_access_for_some_people_leaves_the_others_out_and_shows_a_secret_only_when_asked(
