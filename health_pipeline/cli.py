@@ -186,6 +186,26 @@ def build_parser() -> argparse.ArgumentParser:
                                                        "series, runs)")
     remove.add_argument("person", metavar="ID")
     remove.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    remove.add_argument("--vmauth", type=Path, metavar="PATH",
+                        help="also drop them from this vmauth config (written by `people access`)")
+    access = people_commands.add_parser(
+        "access", help="write vmauth's config: each person reads only their own series (secrets kept across re-runs)")
+    access.add_argument("--output", type=Path, required=True, metavar="PATH",
+                        help="the vmauth config (mode 600; its existing secrets are kept)")
+    access.add_argument("--vm-url", metavar="URL",
+                        help="VictoriaMetrics as vmauth reaches it, e.g. http://victoriametrics:8428 "
+                             "(default: the one in PATH)")
+    access.add_argument("--person", action="append", metavar="ID",
+                        help="only this person (repeatable; default everyone); the others lose their access")
+    login = access.add_mutually_exclusive_group()
+    login.add_argument("--bearer", action="store_true",
+                       help="people log in with a bearer token instead of their id and a password")
+    login.add_argument("--basic", action="store_true",
+                       help="people log in with their id and a password (the default for a new file)")
+    access.add_argument("--admin", metavar="NAME", help="the admin's user name (default: the one in PATH, or admin); "
+                                                        "its password: $HEALTH_PIPELINE_VMAUTH_ADMIN_PASSWORD, "
+                                                        "else kept, else new")
+    access.add_argument("--show-secret", metavar="ID", help="print this person's secret, to hand it to them")
 
     example = commands.add_parser("example-config", help="print a config file with every section and key at its "
                                                          "default, each explained (the models' own words)")

@@ -326,3 +326,172 @@ def test_bearer_tokens_give_the_same_view(tmp_path: Path) -> None:
             assert poll(as_bob, "bob's series through vmauth") == [("bob", "4321")]
         finally:
             proxy.stop()
+
+
+# ---- `health-pipeline people access` ----------------------------------------------------------------
+
+HOUSEHOLD = '[app]\ntimezone = "Europe/Berlin"\n[people.alice]\n[people.bob]\n'
+
+
+def household(tmp_path: Path, text: str = HOUSEHOLD) -> Path:
+    path = tmp_path / "health-pipeline.toml"
+    path.write_text(text)
+    path.chmod(0o600)
+    return path
+
+
+def people_cli(capsys: pytest.CaptureFixture[str], config: Path, *args: str) -> tuple[int, str, str]:
+    from health_pipeline.cli import main
+
+    code = main(["--config", str(config), "people", *args])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def secrets_in(path: Path) -> dict[str, str]:
+    return {user.get("username", "(bearer)") if "url_map" not in user else
+            user["url_map"][0]["url_prefix"].rsplit("%3D", 1)[1]: user.get("password") or user["bearer_token"]
+            for user in yaml.safe_load(path.read_text())["users"]}
+
+
+def test_people_access_gives_everyone_a_secret_in_a_600_file_and_prints_none(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("HEALTH_PIPELINE_VMAUTH_ADMIN_PASSWORD", raising=False)
+    config, auth = household(tmp_path), tmp_path / "vmauth" / "vmauth.yml"
+
+    code, out, err = people_cli(capsys, config, "access", "--output", str(auth), "--vm-url", "http://vm:8428")
+
+    assert (code, err) == (0, "")
+    assert stat.S_IMODE(auth.stat().st_mode) == 0o600
+    written = secrets_in(auth)
+    assert sorted(written) == ["admin", "alice", "bob"] and len(set(written.values())) == 3
+    assert all(len(secret) >= 43 for secret in written.values())
+    assert vmauth_config([("alice", written["alice"]), ("bob", written["bob"])], "http://vm:8428",
+                         admin=("admin", written["admin"])) == yaml.safe_load(auth.read_text())
+    assert out.splitlines() == [
+        f"alice: new secret in {auth}", f"bob: new secret in {auth}",
+        f"admin 'admin' (basic auth, reads and writes everything): password new, in {auth}",
+        f"vmauth config for 2 people (user name and password each) and admin 'admin' written to {auth} (mode 600)",
+        "vmauth reads it again on SIGHUP (`docker compose -f deploy/docker/compose.household.yaml kill -s HUP vmauth`)"]
+    assert not any(secret in out for secret in written.values())
+
+
+def test_people_access_keeps_secrets_across_runs_and_a_new_person_gets_one(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("HEALTH_PIPELINE_VMAUTH_ADMIN_PASSWORD", raising=False)
+    config, auth = household(tmp_path), tmp_path / "vmauth.yml"
+    assert people_cli(capsys, config, "access", "--output", str(auth), "--vm-url", "http://vm:8428")[0] == 0
+    first = secrets_in(auth)
+    household(tmp_path, HOUSEHOLD + "[people.carol]\n")
+
+    code, out, _ = people_cli(capsys, config, "access", "--output", str(auth))  # the URL is read from the file
+
+    assert code == 0
+    second = secrets_in(auth)
+    assert {k: second[k] for k in first} == first and second["carol"] not in first.values()
+    assert out.splitlines()[:4] == [f"alice: secret kept in {auth}", f"bob: secret kept in {auth}",
+                                    f"carol: new secret in {auth}",
+                                    f"admin 'admin' (basic auth, reads and writes everything): password kept in {auth}"]
+    assert yaml.safe_load(auth.read_text())["users"][0]["url_map"][0]["url_prefix"] == (
+        "http://vm:8428?extra_label=user%3Dalice")
+
+    # bearer tokens keep the same secrets; the admin password can come from the environment
+    monkeypatch.setenv("HEALTH_PIPELINE_VMAUTH_ADMIN_PASSWORD", ADMIN[1])
+    code, out, _ = people_cli(capsys, config, "access", "--output", str(auth), "--bearer")
+    assert code == 0 and secrets_in(auth) == {**second, "admin": ADMIN[1]}
+    assert [u.get("bearer_token") == second[p] for u, p in zip(yaml.safe_load(auth.read_text())["users"],
+                                                                ["alice", "bob", "carol"])] == [True] * 3
+    assert "password from $HEALTH_PIPELINE_VMAUTH_ADMIN_PASSWORD" in out and ADMIN[1] not in out
+    # a re-run without --bearer keeps bearer tokens (switching would lock everyone out); --basic switches
+    assert people_cli(capsys, config, "access", "--output", str(auth))[0] == 0
+    assert "bearer_token" in yaml.safe_load(auth.read_text())["users"][0]
+    assert people_cli(capsys, config, "access", "--output", str(auth), "--basic")[0] == 0
+    assert yaml.safe_load(auth.read_text())["users"][0]["password"] == second["alice"]
+
+
+def test_people_access_for_some_people_leaves_the_others_out_and_shows_a_secret_only_when_asked(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("HEALTH_PIPELINE_VMAUTH_ADMIN_PASSWORD", raising=False)
+    config, auth = household(tmp_path, HOUSEHOLD + "[people.carol]\n"), tmp_path / "vmauth.yml"
+    assert people_cli(capsys, config, "access", "--output", str(auth), "--vm-url", "http://vm:8428")[0] == 0
+    before = secrets_in(auth)
+
+    code, out, _ = people_cli(capsys, config, "access", "--output", str(auth), "--person", "alice",
+                              "--person", "carol", "--show-secret", "carol")
+
+    assert code == 0
+    assert secrets_in(auth) == {"alice": before["alice"], "carol": before["carol"], "admin": before["admin"]}
+    assert f"bob: no longer in {auth}; their secret stops working once vmauth reloads" in out.splitlines()
+    assert out.splitlines()[-2] == f"carol's password (user name carol): {before['carol']}"
+    assert before["alice"] not in out and before["admin"] not in out
+
+    code, _, err = people_cli(capsys, config, "access", "--output", str(auth), "--person", "dave")
+    assert code == 2 and "unknown person 'dave' (known: alice, bob, carol;" in err
+    code, _, err = people_cli(capsys, config, "access", "--output", str(auth), "--person", "alice",
+                              "--show-secret", "bob")
+    assert code == 2 and "--show-secret bob: not among the people given access (alice)" in err
+    assert secrets_in(auth) == {"alice": before["alice"], "carol": before["carol"], "admin": before["admin"]}
+
+
+def test_people_access_refuses_a_file_it_did_not_write_and_a_missing_url(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    config, auth = household(tmp_path), tmp_path / "vmauth.yml"
+
+    code, _, err = people_cli(capsys, config, "access", "--output", str(auth))
+    assert code == 2 and f"{auth} does not exist yet: give --vm-url" in err and not auth.exists()
+
+    auth.write_text("users:\n- username: someone\n  password: hand-written-password\n  url_prefix: http://vm:8428\n"
+                    "- username: other\n  password: another-password-0123\n  url_prefix: http://vm:8428\n")
+    code, _, err = people_cli(capsys, config, "access", "--output", str(auth), "--vm-url", "http://vm:8428")
+    assert code == 2 and err == (f"health-pipeline: error: {auth}: not a vmauth config written by health-pipeline "
+                                 "(a second unrestricted user); move it away to write a new one (everyone then gets "
+                                 "a new secret)\n")
+    assert "hand-written-password" in auth.read_text()  # untouched
+
+
+def test_removing_a_person_with_vmauth_drops_only_them(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    config, auth = household(tmp_path, '[app]\ntimezone = "Europe/Berlin"\n'), tmp_path / "vmauth.yml"
+    for person in ("alice", "bob"):
+        assert people_cli(capsys, config, "add", person)[0] == 0
+    assert people_cli(capsys, config, "access", "--output", str(auth), "--vm-url", "http://vm:8428",
+                      "--bearer")[0] == 0
+    before = secrets_in(auth)
+
+    code, out, _ = people_cli(capsys, config, "remove", "bob", "--yes", "--vmauth", str(auth))
+
+    assert code == 0 and out.splitlines()[-1].startswith(f"bob: dropped from {auth}; vmauth reads it again on SIGHUP")
+    assert secrets_in(auth) == {"alice": before["alice"], "admin": before["admin"]}
+    assert "bearer_token" in yaml.safe_load(auth.read_text())["users"][0]
+    assert stat.S_IMODE(auth.stat().st_mode) == 0o600
+
+
+@pytest.mark.slow
+def test_the_file_people_access_writes_lets_a_person_read_only_their_own_series(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HEALTH_PIPELINE_VMAUTH_ADMIN_PASSWORD", ADMIN[1])
+    config, auth = household(tmp_path), tmp_path / "vmauth.yml"
+    with LocalVictoriaMetrics(tmp_path / "vm-data") as vm:
+        lines = [{"metric": {"__name__": "health_steps", "provider": "oura", "user": user},
+                  "values": [steps], "timestamps": [DAY_MS]} for user, steps in (("alice", 8123), ("bob", 4321))]
+        requests.post(f"{vm.url}/api/v1/import", data="\n".join(map(json.dumps, lines)), timeout=5).raise_for_status()
+        requests.get(f"{vm.url}/internal/force_flush", timeout=5).raise_for_status()
+        code, out, _ = people_cli(capsys, config, "access", "--output", str(auth), "--vm-url", vm.url,
+                                  "--show-secret", "alice")
+        assert code == 0
+        alice = ("alice", out.splitlines()[-2].rsplit(": ", 1)[1])
+        proxy = Vmauth(auth)
+        try:
+            poll(lambda: len(export(proxy, ("admin", ADMIN[1]), '{__name__="health_steps"}')) == 2, "both series")
+
+            assert query(proxy, alice, "health_steps") == [(OURA_A, "8123")]
+            assert query(proxy, alice, 'health_steps{user="bob"}') == []
+            # the dashboards' person selector, asked through vmauth, lists only her
+            people = get(proxy, alice, "/api/v1/label/user/values", start=WEEK_BEFORE,
+                         **{"match[]": '{__name__=~"health_.+"}'})
+            assert people.json()["data"] == ["alice"]
+            assert values(proxy, ("admin", ADMIN[1]), "user") == ["alice", "bob"]
+            wrong = get(proxy, ("alice", "not-her-password-0123"), "/api/v1/query", query="health_steps")
+            assert wrong.status_code == 400 and "8123" not in wrong.text  # vmauth 1.79.5: unknown credentials
+        finally:
+            proxy.stop()

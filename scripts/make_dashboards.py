@@ -3,6 +3,12 @@
 Run: .venv/bin/python scripts/make_dashboards.py   (a test checks the files match this script)
 Daily series are sparse (one sample at local midnight), so daily panels use
 `last_over_time(...[1d])` with a one-day interval; instant series are plotted as they are.
+
+Every query selects one person, `user="$user"`: the `user` variable lists the ids of every series the
+dashboard's family has (not only of one metric: a person with only a scale has no steps). It is
+single-select without "All" on purpose: Grafana selects "All" on first load when it is offered, and
+"All" would overlay several people under the same legends; the operator switches person instead.
+Opened through vmauth with a person's credentials, the list holds only their own id.
 """
 
 import json
@@ -70,7 +76,7 @@ SYNCBIT = [
 ]
 
 
-def dashboard(uid: str, title: str, panels: list, user_metric: str) -> dict:  # type: ignore[type-arg]
+def dashboard(uid: str, title: str, panels: list, family: str) -> dict:  # type: ignore[type-arg]
     built: list[dict] = []  # type: ignore[type-arg]
     y, column, row = 0, 0, None
     for index, (row_title, panel_title, unit, interval, targets, bars) in enumerate(panels):
@@ -96,13 +102,14 @@ def dashboard(uid: str, title: str, panels: list, user_metric: str) -> dict:  # 
         column = (column + 1) % 2
         if column == 0:
             y += 8
+    people = f'label_values({{__name__=~"{family}_.+"}}, user)'
     return {
         "uid": uid, "title": title, "tags": ["health-pipeline"], "timezone": "browser", "schemaVersion": 39,
         "editable": True, "time": {"from": "now-90d", "to": "now"}, "refresh": "15m",
         "templating": {"list": [{
             "name": "user", "label": "user", "type": "query", "datasource": DATASOURCE,
-            "query": {"query": f"label_values({user_metric}, user)", "refId": "user"},
-            "definition": f"label_values({user_metric}, user)", "refresh": 1, "includeAll": False,
+            "query": {"query": people, "refId": "user"}, "definition": people, "refresh": 2,
+            "includeAll": False, "multi": False, "sort": 1,
         }]},
         "panels": built,
     }
@@ -110,9 +117,9 @@ def dashboard(uid: str, title: str, panels: list, user_metric: str) -> dict:  # 
 
 def render() -> dict[str, str]:
     """File name -> JSON text."""
-    boards = {"health-pipeline.json": dashboard("health-pipeline", "Health", HEALTH, "health_steps"),
+    boards = {"health-pipeline.json": dashboard("health-pipeline", "Health", HEALTH, "health"),
               "health-pipeline-syncbit.json": dashboard("health-pipeline-syncbit", "Fitbit (SyncBit names)",
-                                                        SYNCBIT, "fitbit_steps_total")}
+                                                        SYNCBIT, "fitbit")}
     return {name: json.dumps(board, indent=2) + "\n" for name, board in boards.items()}
 
 

@@ -17,7 +17,9 @@ How, as verified against vmauth and VictoriaMetrics 1.79.5 (health_pipeline_test
   restriction.
 
 The config holds every secret in clear (vmauth 1.79.5 compares them verbatim), so it is written
-mode 0600, atomically, and nothing here logs or prints a secret.
+mode 0600, atomically, and nothing here logs or prints a secret. It is also the only place the
+secrets are kept: `read_vmauth_config` reads them back, so writing the file again (a person added or
+removed) keeps everyone else's credentials, and no second file of secrets can drift from it.
 """
 
 import os
@@ -27,7 +29,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import yaml
 
@@ -65,6 +67,17 @@ class AccessConfig:
         kind = "user name and password" if self.auth == "basic" else "bearer token"
         return (f"vmauth config for {len(self.people)} people ({kind} each) and admin {self.admin!r} "
                 f"written to {self.path} (mode 600)")
+
+
+@dataclass(frozen=True)
+class StoredAccess:
+    """What an existing vmauth config holds: each person's secret, the admin's, where it points, how
+    people log in."""
+
+    people: dict[str, Secret]
+    admin: tuple[str, Secret]
+    victoriametrics_url: str
+    auth: Auth
 
 
 def new_secret() -> str:
@@ -133,6 +146,52 @@ def write_vmauth_config(path: str | os.PathLike[str], people: Sequence[tuple[str
         Path(temporary).unlink(missing_ok=True)
         raise
     return AccessConfig(target, tuple(person for person, _ in people), admin[0], auth)
+
+
+def read_vmauth_config(path: str | os.PathLike[str]) -> StoredAccess | None:
+    """The people and secrets of a config `write_vmauth_config` wrote (None: no file at `path`).
+
+    A person is recognised by the `extra_label=user=<id>` of their route, so basic and bearer
+    configs read alike. A file of another shape is an `AccessConfigError`, not an empty config:
+    replacing it would silently change every participant's secret.
+    """
+    target = Path(path)
+    try:
+        text = target.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+    except (OSError, UnicodeDecodeError) as err:
+        raise AccessConfigError(f"{target}: cannot read the vmauth config: {getattr(err, 'strerror', None) or err}") \
+            from None
+    try:
+        users = (yaml.safe_load(text) or {}).get("users")
+        if not isinstance(users, list):
+            raise TypeError("no list of users")
+        people: dict[str, Secret] = {}
+        admin, url, auth = None, None, "basic"
+        for user in users:
+            secret = user.get("password") or user.get("bearer_token")
+            if not isinstance(secret, str):
+                raise TypeError("a user without a password or bearer token")
+            if "url_map" in user:
+                [route] = user["url_map"]
+                [label] = parse_qs(urlsplit(route["url_prefix"]).query)["extra_label"]
+                name, person = label.split("=", 1)
+                if name != USER_LABEL:
+                    raise TypeError(f"a route filtered by {name!r}")
+                people[person] = Secret(secret)
+                auth = "bearer" if "bearer_token" in user else "basic"
+            elif admin is None and isinstance(user.get("username"), str):
+                admin, url = (user["username"], Secret(secret)), user["url_prefix"]
+            else:
+                raise TypeError("a second unrestricted user")
+        if admin is None or not isinstance(url, str):
+            raise TypeError("no admin user")
+    except (yaml.YAMLError, AttributeError, TypeError, KeyError, ValueError) as err:
+        what = str(err).splitlines()[0] if isinstance(err, TypeError) else "unexpected content"
+        raise AccessConfigError(f"{target}: not a vmauth config written by health-pipeline ({what}); move it "
+                                "away to write a new one (everyone then gets a new secret)") from None
+    return StoredAccess(people, admin, url, auth)  # type: ignore[arg-type]
 
 
 def _reveal(secret: str | Secret) -> str:
