@@ -13,7 +13,7 @@ import requests
 from health_pipeline.dev.sandbox import sandbox_for
 from health_pipeline.sandbox.oauth import SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET
 from health_pipeline.sandbox.server import Sandbox
-from health_pipeline.sandbox.world import SandboxClock, SandboxWorld, stable_uuid
+from health_pipeline.sandbox.world import SandboxClock, SandboxWorld, hours_apart, stable_uuid
 from health_pipeline.sources.oura.sandbox import truth as oura_truth
 from health_pipeline.sources.polar.sandbox import data as polar_data
 from health_pipeline.sources.strava.sandbox import data as strava_data
@@ -58,8 +58,12 @@ def bearer(access: str) -> dict[str, str]:
 def test_each_person_has_a_deterministic_world_of_their_own_and_me_is_the_default(world: SandboxWorld) -> None:
     alice, bob = world.for_person("alice"), world.for_person("bob")
     assert world.for_person("me") is world
-    assert (alice.person, alice.timezone, alice.travel_timezone) == ("alice", "Australia/Sydney", "Europe/Berlin")
-    assert (bob.timezone, bob.travel_timezone) == ("America/Sao_Paulo", "Asia/Tokyo")
+    assert (alice.person, alice.timezone, alice.travel_timezone) == ("alice", "Australia/Sydney", "Asia/Tokyo")
+    assert (bob.timezone, bob.travel_timezone) == ("America/Sao_Paulo", "America/Los_Angeles")
+    # a trip is at most six hours from home (as Berlin-New York): a longer jump would overlap two nights
+    for person in (f"p{i}" for i in range(200)):
+        someone = world.for_person(person)
+        assert someone.travel_timezone is None or hours_apart(someone.timezone, someone.travel_timezone) <= 6
     assert (alice.seed, bob.seed) == (57345115736324, 118689239219036)
     assert round(alice.weight_kg(TODAY), 3) == 80.261 and round(bob.weight_kg(TODAY), 3) == 79.858
     assert round(world.weight_kg(TODAY), 3) == 80.446 and (world.seed, world.timezone) == (7, TIMEZONE)

@@ -129,7 +129,7 @@ class SandboxWorld:
         home = rng.choice(PERSON_TIMEZONES)
         # a trip at most six hours away (as the default person's Berlin-New York): a longer jump would make two
         # nights overlap, and nobody sleeps twice at once
-        near = [zone for zone in PERSON_TIMEZONES if zone != home and _hours_apart(home, zone) <= TRIP_MAX_HOURS]
+        near = [zone for zone in PERSON_TIMEZONES if zone != home and hours_apart(home, zone) <= TRIP_MAX_HOURS]
         trip = rng.choice(near) if self.travel_timezone and near else None
         return replace(self, seed=rng.getrandbits(48), timezone=home, travel_timezone=trip, person=person,
                        household_seed=base)
@@ -279,7 +279,7 @@ def night_for(world: "SandboxWorld", day: date) -> Night | None:
     )
 
 
-def _hours_apart(a: str, b: str) -> float:
+def hours_apart(a: str, b: str) -> float:
     """How far two zones' clocks are apart in hours (at a fixed January instant: standard times)."""
     instant = datetime(2026, 1, 15, 12, tzinfo=timezone.utc)
     offset = instant.astimezone(ZoneInfo(a)).utcoffset() - instant.astimezone(ZoneInfo(b)).utcoffset()  # type: ignore[operator]
