@@ -1,4 +1,7 @@
-"""The raw store contract: schema, file mode, WAL, idempotent upserts, windows, tombstones, tokens."""
+"""The raw store contract: schema, file mode, WAL, idempotent upserts, windows, tombstones, tokens.
+
+Every test taking `store` runs against both backends: a SQLite file, and a new database on a real
+PostgreSQL server (slow: it starts the server once per session)."""
 
 import hashlib
 import sqlite3
@@ -12,16 +15,32 @@ import pytest
 from health_pipeline.storage.raw_store import SCHEMA_VERSION, RawRecord, RawStore, RawStoreError, canonical_json
 
 
-@pytest.fixture
-def store(tmp_path: Path) -> RawStore:
-    raw = RawStore(tmp_path / "sub" / "raw.sqlite")
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.slow)])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> RawStore:
+    location = tmp_path / "sub" / "raw.sqlite" if request.param == "sqlite" else request.getfixturevalue("raw_postgres_url")
+    raw = RawStore(location)
     raw.init()
     return raw
 
 
 def rows(store: RawStore, sql: str, *params: object) -> list[tuple]:
-    with sqlite3.connect(store.path) as conn:
-        return conn.execute(sql, params).fetchall()
+    """The rows of `sql` (`?` marks), read past the store's API, on either backend."""
+    with store.connection() as conn:
+        return [tuple(row) for row in conn.execute(sql, params).fetchall()]
+
+
+def tables(store: RawStore) -> set[str]:
+    if store.path:
+        return {name for (name,) in rows(store, "SELECT name FROM sqlite_master WHERE type = 'table'")}
+    return {name for (name,) in rows(store, "SELECT table_name FROM information_schema.tables "
+                                            "WHERE table_schema = current_schema()")}
+
+
+def columns(store: RawStore, table: str) -> list[str]:
+    if store.path:
+        return [c[1] for c in rows(store, f"PRAGMA table_info({table})")]
+    return [name for (name,) in rows(store, "SELECT column_name FROM information_schema.columns WHERE table_name = ? "
+                                            "AND table_schema = current_schema() ORDER BY ordinal_position", table)]
 
 
 def doc(record_id: str, day: str, steps: int) -> RawRecord:
@@ -29,29 +48,25 @@ def doc(record_id: str, day: str, steps: int) -> RawRecord:
 
 
 def test_init_creates_the_contract_tables_with_mode_0600_and_wal(store: RawStore) -> None:
-    assert stat.S_IMODE(store.path.stat().st_mode) == 0o600
-    tables = {name for (name,) in rows(store, "SELECT name FROM sqlite_master WHERE type = 'table'")}
-    assert tables == {"records", "sync_state", "oauth_tokens", "people", "schema_version"}
-    assert [c[1] for c in rows(store, "PRAGMA table_info(records)")] == [
+    assert tables(store) == {"records", "sync_state", "oauth_tokens", "people", "schema_version"}
+    assert columns(store, "records") == [
         "person", "provider", "resource", "record_id", "day", "payload", "payload_sha256", "fetched_at", "deleted_at"
     ]
-    assert [c[1] for c in rows(store, "PRAGMA table_info(sync_state)")] == [
-        "person", "provider", "resource", "watermark", "detail", "updated_at"
-    ]
-    assert [c[1] for c in rows(store, "PRAGMA table_info(people)")] == [
-        "person", "cohort", "timezone", "start_date", "sources", "origin", "added_at"
-    ]
-    assert [c[1] for c in rows(store, "PRAGMA table_info(oauth_tokens)")] == [
+    assert columns(store, "sync_state") == ["person", "provider", "resource", "watermark", "detail", "updated_at"]
+    assert columns(store, "people") == ["person", "cohort", "timezone", "start_date", "sources", "origin", "added_at"]
+    assert columns(store, "oauth_tokens") == [
         "person", "provider", "access_token", "refresh_token", "token_type", "scope", "expires_at", "updated_at"
     ]
-    assert rows(store, "PRAGMA journal_mode") == [("wal",)]
+    if store.path:  # a file of tokens, private; a server's privacy is its roles'
+        assert stat.S_IMODE(store.path.stat().st_mode) == 0o600
+        assert rows(store, "PRAGMA journal_mode") == [("wal",)]
     assert rows(store, "SELECT version FROM schema_version") == [(SCHEMA_VERSION,)]
     store.init()  # idempotent
     assert rows(store, "SELECT count(*) FROM schema_version") == [(1,)]
 
 
 def test_a_newer_schema_is_refused_with_a_clear_error(store: RawStore) -> None:
-    with sqlite3.connect(store.path) as conn:
+    with store.connection() as conn:
         conn.execute("INSERT INTO schema_version VALUES (99, 'x')")
     with pytest.raises(RawStoreError, match="schema version 99 is newer than this health-pipeline understands"):
         store.init()
@@ -61,7 +76,7 @@ def test_landing_counts_new_unchanged_and_changed_and_rewrites_only_changes(stor
     first = store.land("oura", "daily_activity", [doc("a", "2026-01-01", 10), doc("b", "2026-01-02", 20)])
     assert (first.new, first.changed, first.unchanged, first.deleted) == (2, 0, 0, 0)
     fetched_before = dict(rows(store, "SELECT record_id, fetched_at FROM records"))
-    with sqlite3.connect(store.path) as conn:  # make a rewrite of `a` detectable
+    with store.connection() as conn:  # make a rewrite of `a` detectable
         conn.execute("UPDATE records SET fetched_at = 'old' WHERE record_id = 'a'")
 
     assert first.days == {"2026-01-01", "2026-01-02"}
@@ -231,10 +246,13 @@ def test_erasing_a_person_removes_every_row_of_theirs_and_their_text_from_the_fi
     assert (erased.records, erased.sync_states, erased.tokens, erased.person) == (1, 1, 1, True)
     assert store.people_with_data() == {"bob"}
     assert [p.person for p in store.people()] == ["bob"]
-    text = store.path.read_bytes() + (store.path.with_name(store.path.name + "-wal").read_bytes()
-                                      if store.path.with_name(store.path.name + "-wal").exists() else b"")
-    assert b"diary-of-alice" not in text and b"token-of-alice" not in text
-    assert b"diary-of-bob" in text
+    assert rows(store, "SELECT count(*) FROM records WHERE payload LIKE '%diary-of-alice%'") == [(0,)]
+    assert rows(store, "SELECT count(*) FROM oauth_tokens WHERE access_token = 'token-of-alice'") == [(0,)]
+    if store.path:  # and nothing of theirs is left in the file's freed pages
+        text = store.path.read_bytes() + (store.path.with_name(store.path.name + "-wal").read_bytes()
+                                          if store.path.with_name(store.path.name + "-wal").exists() else b"")
+        assert b"diary-of-alice" not in text and b"token-of-alice" not in text
+        assert b"diary-of-bob" in text
 
 
 def test_a_person_id_must_be_label_and_key_safe(tmp_path: Path) -> None:
