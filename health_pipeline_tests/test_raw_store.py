@@ -260,3 +260,75 @@ def test_a_person_id_must_be_label_and_key_safe(tmp_path: Path) -> None:
         RawStore(tmp_path / "raw.sqlite", "jane doe")
     with pytest.raises(ValueError, match="not a person id"):
         RawStore(tmp_path / "raw.sqlite", "a|b")
+
+
+# -- what every backend answers alike ------------------------------------------------------------
+
+
+def test_reads_answer_the_same_on_both_backends(store: RawStore, tmp_path: Path) -> None:
+    """Follow-ups, orphans, JSON paths, spans, summaries and the fingerprint: the same answers, byte for
+    byte where they are text, whichever backend holds the rows."""
+    reference = RawStore(tmp_path / "reference.sqlite")
+    for raw in (store, reference):
+        raw.land("whoop", "sleep", [
+            RawRecord("s1", "2026-01-01", {"id": "s1", "score_state": "PENDING_SCORE", "score": {"state": "x"}}),
+            RawRecord("s2", "2026-01-02", {"id": "s2", "score_state": "SCORED", "score": {"state": "y"}}),
+            RawRecord("s3", "2026-01-03", {"id": "s3", "score_state": 5, "score": {"state": "x"}}),
+            RawRecord("s4", "2026-01-04", {"id": "s4", "score_state": "PENDING_SCORE"})])
+        raw.land("whoop", "sleep_detail", [RawRecord("s2", "2026-01-02", {"id": "s2"}),
+                                            RawRecord("gone", "2025-12-30", {"id": "gone"})])
+        raw.tombstone("whoop", "sleep", ["s4"])
+        raw.bury("whoop", "sleep", [("s9", {"event": "sleep.deleted", "id": "s9"}, "2026-01-05T00:00:00Z")])
+    first, last = date(2026, 1, 1), date(2026, 1, 31)
+    for raw in (store, reference):
+        assert raw.days_where("whoop", "sleep", "$.score_state", ["PENDING_SCORE", "5"], first, last) == [date(2026, 1, 1)]
+        assert raw.days_where("whoop", "sleep", "$.score.state", ["x"], first, last) == [date(2026, 1, 1), date(2026, 1, 3)]
+        assert raw.days_where("whoop", "sleep", "$.score.state", [], first, last) == []
+        assert [r.record_id for r in raw.due_follow_ups("whoop", "sleep", "sleep_detail")] == ["s3", "s1"]
+        assert [r.record_id for r in raw.due_follow_ups("whoop", "sleep", "sleep_detail", limit=1)] == ["s3"]
+        assert raw.orphans("whoop", "sleep", "sleep_detail") == ["gone"]
+        assert raw.day_span("whoop", ["sleep", "sleep_detail"]) == (date(2025, 12, 30), date(2026, 1, 3), 0)
+        assert raw.first_day(["whoop"]) == date(2025, 12, 30)
+        assert [(r["resource"], r["live"], r["deleted"]) for r in raw.resource_summary()] == [
+            ("sleep", 3, 2), ("sleep_detail", 2, 0)]
+    assert store.fingerprint("whoop", ["sleep", "sleep_detail"]) == reference.fingerprint("whoop", ["sleep", "sleep_detail"])
+    strip = lambda found: [(r.record_id, r.day, r.payload, r.payload_sha256, r.deleted_at is None) for r in found]  # noqa: E731
+    assert strip(store.records("whoop", "sleep", include_deleted=True)) == \
+        strip(reference.records("whoop", "sleep", include_deleted=True))
+
+
+def test_records_sort_byte_by_byte_on_both_backends(store: RawStore) -> None:
+    # a server's default collation (en_US) would put "a-2" between "A1" and "b"; the store sorts as SQLite does
+    store.land("hevy", "workouts", [doc(rid, "2026-01-01", 1) for rid in ("b", "a-2", "A1", "_z", "a10")])
+    assert [r.record_id for r in store.records("hevy", "workouts")] == ["A1", "_z", "a-2", "a10", "b"]
+
+
+def test_a_person_and_the_home_they_adopt_are_alike_on_both_backends(store: RawStore) -> None:
+    old = store.for_person("old-name")
+    old.land("oura", "sleep", [doc("s1", "2026-01-01", 1)], watermark="w")
+    old.save_token("oura", access_token="t", refresh_token=None)
+    old.save_person("old-name", origin="migrated")
+    new = store.for_person("new-name")
+    assert new.adopt_home(listed=["someone"]) is None  # people listed in the config: nothing renamed
+    assert new.adopt_home() == "old-name"
+    assert store.people_with_data() == {"new-name"}
+    assert [(p.person, p.cohort, p.origin) for p in store.people()] == [("new-name", "new-name", "migrated")]
+    assert new.sync_state("oura", "sleep") == ("w", {})
+    assert new.token("oura").access_token == "t"
+    saved = new.save_person("c1", timezone="Europe/Berlin", start_date=date(2025, 1, 1), sources=["oura", "hevy"])
+    assert (saved.cohort, saved.timezone, saved.start_date, saved.sources) == ("c1", "Europe/Berlin", "2025-01-01",
+                                                                               ("hevy", "oura"))
+
+
+def test_no_store_yet_is_read_as_empty_and_not_created(tmp_path: Path) -> None:
+    store = RawStore(tmp_path / "none.sqlite")
+    assert store.first_day(["oura"]) is None and not store.exists()
+    assert not (tmp_path / "none.sqlite").exists()
+
+
+@pytest.mark.slow
+def test_no_store_yet_on_a_server_is_read_as_empty_and_not_created(raw_postgres_url: str) -> None:
+    store = RawStore(raw_postgres_url)
+    assert store.first_day(["oura"]) is None and not store.exists()
+    store.init()
+    assert store.exists() and store.first_day(["oura"]) is None

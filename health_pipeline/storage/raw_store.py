@@ -380,7 +380,7 @@ class RawStore:
             params.append(end_day.isoformat())
         if not include_deleted:
             sql += " AND deleted_at IS NULL"
-        sql += " ORDER BY day, record_id"
+        sql += " ORDER BY day NULLS FIRST, record_id"  # SQLite's default, said for PostgreSQL
         with self.connection() as conn:
             return [StoredRecord(*row) for row in conn.execute(sql, params)]
 
@@ -392,7 +392,7 @@ class RawStore:
                "AND c.resource = ? AND c.record_id = p.record_id WHERE p.person = ? AND p.provider = ? "
                "AND p.resource = ? AND p.deleted_at IS NULL "
                "AND (c.record_id IS NULL OR c.deleted_at IS NOT NULL OR c.fetched_at < p.fetched_at) "
-               "ORDER BY p.day DESC, p.record_id DESC")
+               "ORDER BY p.day DESC NULLS LAST, p.record_id DESC")
         params: list[Any] = [child, self.person, provider, parent]
         if limit is not None:
             sql += " LIMIT ?"
