@@ -140,9 +140,9 @@ class PostgresDatabase:
         self.url = libpq_url(url)
         parts = urlsplit(self.url)
         self._password = parts.password
-        shown = parts.netloc.rsplit("@", 1)
-        self.location = urlunsplit(parts._replace(netloc=f"{parts.username}:***@{shown[1]}")) \
-            if parts.password is not None else self.url
+        host = parts.netloc.rsplit("@", 1)[-1]
+        self.location = urlunsplit(parts._replace(netloc=f"{parts.username}:***@{host}")) \
+            if parts.password is not None else self.url  # for messages
 
     # -- connections -------------------------------------------------------------------------
 
@@ -275,6 +275,12 @@ class PostgresDatabase:
         wanted = [json.dumps(v) for v in values]
         return (f"(payload::jsonb #> ?) IN ({', '.join('?::jsonb' for _ in wanted)})",
                 [json_path_keys(path), *wanted])
+
+    @staticmethod
+    def json_value(path: str) -> tuple[str, list[Any]]:
+        """The payload's value at `path` (`$.a.b`): a number, a string, None (absent or null), as
+        SQLite's `json_extract` gives them (psycopg2 decodes the jsonb)."""
+        return "(payload::jsonb #> ?)", [json_path_keys(path)]
 
     def reclaim(self) -> None:
         """Nothing to do at once: deleted rows are invisible at commit, and their space is reclaimed by

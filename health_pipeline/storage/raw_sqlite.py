@@ -82,10 +82,6 @@ class SqliteDatabase:
     def __init__(self, path: Path) -> None:
         self.path = path
 
-    @property
-    def location(self) -> str:
-        return str(self.path)
-
     def exists(self) -> bool:
         return self.path.exists()
 
@@ -197,6 +193,11 @@ class SqliteDatabase:
         """A condition: the payload's value at `path` (`$.a.b`) is one of `values` (strings)."""
         wanted = list(values)
         return f"json_extract(payload, ?) IN ({', '.join('?' for _ in wanted)})", [path, *wanted]
+
+    @staticmethod
+    def json_value(path: str) -> tuple[str, list[Any]]:
+        """The payload's value at `path` (`$.a.b`): a number, a string, None (absent or null)."""
+        return "json_extract(payload, ?)", [path]
 
     def reclaim(self) -> None:
         """Rewrite the file without its freed pages: they still hold deleted text until overwritten."""

@@ -155,28 +155,26 @@ class RawStore:
         if problem:
             raise ValueError(problem)
         self.person = person
+        # where the store is, fit to show: a server's URL is a DatabaseUrl, its password `***` in `str`
+        self.location: Path | DatabaseUrl
         self._db: SqliteDatabase | PostgresDatabase
+        if isinstance(location, str) and is_database_url(location):
+            location = DatabaseUrl(location)
         if isinstance(location, DatabaseUrl):
+            self.location = location
             self._db = PostgresDatabase(location.reveal())
-        elif isinstance(location, str) and is_database_url(location):
-            self._db = PostgresDatabase(location)
         else:
-            self._db = SqliteDatabase(Path(location))
-        self._location = location
+            self.location = Path(location)
+            self._db = SqliteDatabase(self.location)
 
     def for_person(self, person: str) -> "RawStore":
         """The same store, reading and writing `person`'s rows."""
-        return RawStore(self._location, person)
+        return RawStore(self.location, person)
 
     @property
     def path(self) -> Path | None:
         """The SQLite file; None when the store is on a server."""
         return self._db.path if isinstance(self._db, SqliteDatabase) else None
-
-    @property
-    def location(self) -> str:
-        """Where the store is, fit to show (a server's password is `***`)."""
-        return self._db.location
 
     @property
     def scratch_dir(self) -> Path | None:
@@ -413,6 +411,25 @@ class RawStore:
                 f"AND deleted_at IS NULL AND day BETWEEN ? AND ? AND {holds} ORDER BY day",
                 [self.person, provider, resource, since.isoformat(), until.isoformat(), *held]).fetchall()
         return [date.fromisoformat(row[0]) for row in rows]
+
+    def payload_values(self, provider: str, resources: Iterable[str], json_paths: Iterable[str]
+                       ) -> list[tuple[Any, ...]]:
+        """(resource, day, the value at each of `json_paths`, e.g. `$.a.b`) of every live record of the
+        resources: JSON numbers and strings as Python's, None where a path is missing."""
+        names, paths = sorted(resources), list(json_paths)
+        if not names:
+            return []
+        values: list[str] = []
+        params: list[Any] = []
+        for path in paths:
+            sql, held = self._db.json_value(path)
+            values.append(sql)
+            params += held
+        with self.connection() as conn:
+            return [tuple(row) for row in conn.execute(
+                f"SELECT resource, day{''.join(', ' + v for v in values)} FROM records WHERE person = ? "
+                f"AND provider = ? AND deleted_at IS NULL AND resource IN ({', '.join('?' for _ in names)})",
+                [*params, self.person, provider, *names])]
 
     def orphans(self, provider: str, parent: str, child: str) -> list[str]:
         """Ids of live `child` records whose `parent` record is gone or tombstoned."""
