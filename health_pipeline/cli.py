@@ -313,8 +313,8 @@ def _refuse_postgres_init(home: str | None) -> None:
 def _status(args: argparse.Namespace) -> int:
     config = _config(args)
     print(f"config: {config.path or '(none found: defaults)'}")
-    exists = config.app.raw_db.exists()
     base = config.raw_store()
+    exists = base.exists()
     if exists:
         base.init()
     chosen = select(everyone(config, base), args.person or ()) if exists else [default_person(config)]
@@ -606,7 +606,7 @@ def _auth(args: argparse.Namespace) -> int:
                       say=lambda line: print(line, flush=True), login_hint=person.id if person else None)
     expiry = f", access token valid until {token.expires_at:%Y-%m-%d %H:%M} UTC" if token.expires_at else ""
     whose = f" for {person.id}" if person else ""
-    print(f"{args.provider}: authorised{whose}; tokens stored in {store.path}{expiry}")
+    print(f"{args.provider}: authorised{whose}; tokens stored in {store.location}{expiry}")
     granted = tokens.granted_scopes()
     missing = [s for s in tokens.scopes if granted and s not in granted]
     if missing:
@@ -646,7 +646,7 @@ def _tokens(args: argparse.Namespace) -> int:
     store.init()
     store.save_token(args.provider, access_token=access, refresh_token=value(args.refresh_token),
                      scope=args.scope, expires_at=args.expires_at)
-    print(f"{args.provider}: tokens stored in {store.path}" + (f" for {person}" if args.person else ""))
+    print(f"{args.provider}: tokens stored in {store.location}" + (f" for {person}" if args.person else ""))
     if not REGISTRY.api(args.provider).uses_oauth:  # an API key: nothing to register
         return 0
     _after_authorize(REGISTRY.api(args.provider), config, store,

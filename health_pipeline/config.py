@@ -28,8 +28,8 @@ from urllib.parse import urlsplit
 from pydantic import ValidationError
 
 from health_pipeline.declarations import Registry
-from health_pipeline.settings import (SECRET_KEYS, AppConfig, ConfigError, ImportConfig, PersonConfig, ProviderConfig,
-                                      Secret, Section, VictoriaMetricsConfig, person_id_problem)
+from health_pipeline.settings import (SECRET_KEYS, AppConfig, ConfigError, DatabaseUrl, ImportConfig, PersonConfig,
+                                      ProviderConfig, Secret, Section, VictoriaMetricsConfig, person_id_problem)
 from health_pipeline.storage.raw_store import RawStore
 from health_pipeline.tidy.summary import METRICS
 
@@ -96,6 +96,8 @@ class Config:
 
 
 def _fingerprint_value(value: Any) -> Any:
+    if isinstance(value, DatabaseUrl):
+        return str(value)  # which server counts (its password hidden, as every secret's value)
     return ("set" if value else "unset") if isinstance(value, Secret) else value
 
 

@@ -17,9 +17,9 @@ from health_pipeline.declarations import ApiSource, Registry
 from health_pipeline.instance.home import (POSTGRES_DRIVER, InstanceMisconfigured, InstanceUnavailable, history_location,
                                            instance_home)
 from health_pipeline.providers.errors import AuthExpired, ProviderError, ReauthorizationNeeded
-from health_pipeline.settings import ConfigError
+from health_pipeline.settings import ConfigError, DatabaseUrl
 from health_pipeline.storage.duckdb_store import TidyStore, TidyStoreLocked
-from health_pipeline.storage.raw_store import RawStore
+from health_pipeline.storage.raw_store import RawStore, RawStoreError
 from health_pipeline.storage.victoriametrics import VictoriaMetrics, VictoriaMetricsAuthError, VictoriaMetricsError
 
 OK, WARN, FAIL = "ok", "warn", "FAIL"
@@ -69,7 +69,9 @@ def _config(config: Config) -> Finding:
 def _stores(config: Config) -> list[Finding]:
     raw, tidy = config.app.raw_db, config.app.duckdb
     findings = []
-    if not raw.exists():
+    if isinstance(raw, DatabaseUrl):
+        findings.append(_raw_server(config))
+    elif not raw.exists():
         findings.append(Finding("raw store", FAIL, f"{raw} does not exist", "health-pipeline init"))
     else:
         findings.append(_raw_lock(raw))
@@ -100,6 +102,18 @@ def _dagster_instance(config: Config) -> Finding:
         return Finding("dagster instance", FAIL, str(err), "start the Postgres server, or correct the host, port, "
                        "user and password in DAGSTER_POSTGRES_URL")
     return Finding("dagster instance", OK, f"{where}: answers" if postgres else where)
+
+
+def _raw_server(config: Config) -> Finding:
+    """Whether the raw store's PostgreSQL server answers and holds the store (its URL shown without the password)."""
+    try:
+        exists = config.raw_store().exists()
+    except RawStoreError as err:
+        return Finding("raw store", FAIL, str(err), "start the server, or correct the host, port, user and password "
+                       "in [app] raw_db (or HEALTH_PIPELINE_APP_RAW_DB)")
+    if not exists:
+        return Finding("raw store", FAIL, f"{config.app.raw_db}: answers, but holds no raw store yet", "health-pipeline init")
+    return Finding("raw store", OK, f"{config.app.raw_db}: answers")
 
 
 def _raw_lock(path: Path) -> Finding:

@@ -72,6 +72,28 @@ class Secret:
     __str__ = __repr__
 
 
+class DatabaseUrl(Secret):
+    """A database server's URL: shown (`str`, `repr`, logs, `status`) with its password as `***`;
+    `reveal()` gives the whole URL to the driver."""
+
+    __slots__ = ()
+
+    def __str__(self) -> str:
+        return redact_url(self._value)
+
+    def __repr__(self) -> str:
+        return f"DatabaseUrl({redact_url(self._value)!r})"
+
+
+# PostgreSQL as SQLAlchemy and Dagster write it (`+psycopg2`), and as libpq does.
+RAW_DB_SCHEMES = ("postgresql+psycopg2", "postgresql", "postgres")
+
+
+def is_database_url(value: str) -> bool:
+    """Whether a `raw_db` value names a server (a URL) rather than a file."""
+    return "://" in value
+
+
 # ---- field types: each carries its check, phrased as the problem a person reads -------------------
 
 
@@ -133,6 +155,25 @@ def _store_path(value: Any, info: ValidationInfo) -> Path:
     if problem:
         raise ValueError(problem)
     return path
+
+
+def _raw_db(value: Any, info: ValidationInfo) -> Path | DatabaseUrl:
+    """The raw store: a SQLite file (as `_store_path` checks it), or a PostgreSQL server's URL (kept as a
+    `DatabaseUrl`: it may carry a password)."""
+    if isinstance(value, DatabaseUrl):
+        return value
+    if not (isinstance(value, str) and is_database_url(value)):
+        return _store_path(value, info)
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 - parses the port, raising on a bad one
+    except ValueError as err:
+        raise ValueError(f"is not a URL ({err}): give a SQLite file's path or "
+                         "postgresql+psycopg2://USER:PASSWORD@HOST:PORT/DATABASE") from None
+    if parts.scheme not in RAW_DB_SCHEMES or not parts.hostname or not parts.path.strip("/"):
+        raise ValueError(f"must be a SQLite file's path or postgresql+psycopg2://USER:PASSWORD@HOST:PORT/DATABASE "
+                         f"(a host and a database), got {redact_url(value)!r}")
+    return DatabaseUrl(value)
 
 
 def _extra_labels(value: Any) -> dict[str, str]:
@@ -204,10 +245,12 @@ class Section(BaseModel):
 class AppConfig(Section):
     """Where the stores live, whose data it is, and the calendar days are counted in."""
 
-    secret_keys: ClassVar[tuple[str, ...]] = ("coordination_url",)  # a URL may carry a password
+    secret_keys: ClassVar[tuple[str, ...]] = ("coordination_url", "raw_db")  # a URL may carry a password
 
-    raw_db: StorePath = Field(Path("data/raw.sqlite"), description=(
-        "SQLite raw store: provider JSON kept verbatim, plus sync state and OAuth tokens (mode 0600)."))
+    raw_db: Annotated[Path | DatabaseUrl, BeforeValidator(_raw_db)] = Field(Path("data/raw.sqlite"), description=(
+        "The raw store: provider JSON kept verbatim, plus sync state and OAuth tokens. A SQLite file (mode "
+        "0600; one machine), or postgresql+psycopg2://USER:PASSWORD@HOST:PORT/DATABASE when several machines "
+        "sync into one store."))
     duckdb: StorePath = Field(Path("data/health.duckdb"), description="DuckDB file with the tidy tables.")
     timezone: Timezone = Field("UTC", description=(
         "Your IANA time zone: days (partitions, `day` columns, daily metric timestamps) are counted in it."))

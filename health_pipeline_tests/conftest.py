@@ -4,10 +4,13 @@ The sandbox clock is frozen on 2026-11-10 12:00 UTC, so the default 30-day windo
 (2026-10-12 .. 2026-11-10, Europe/Berlin) contains the 25-hour day of 2026-10-25.
 """
 
+import itertools
+import re
 from collections.abc import Callable, Iterator
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
+import psycopg2
 import pytest
 
 from typing import TYPE_CHECKING
@@ -21,6 +24,7 @@ from health_pipeline.sandbox.server import Sandbox
 from health_pipeline.sandbox.world import SandboxClock, SandboxWorld
 
 if TYPE_CHECKING:
+    from health_pipeline.dev.local_postgres import LocalPostgres
     from health_pipeline.providers.oauth import OAuthTokens
 
 # The tests run with the Dagster settings every product process sets (the CLI would set them in
@@ -155,3 +159,34 @@ def _fast_tier_guard(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyP
                          (dagster_dev.DagsterDev, "__enter__"), (local_postgres.LocalPostgres, "__enter__"),
                          (local_redis.LocalRedis, "__enter__")):
         monkeypatch.setattr(target, name, refuse)
+
+
+# ---- a PostgreSQL raw store ----------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator["LocalPostgres"]:
+    """One throw-away PostgreSQL server for the session's raw store tests."""
+    from health_pipeline.dev.local_postgres import LocalPostgres
+
+    with LocalPostgres() as server:
+        yield server
+
+
+@pytest.fixture
+def raw_postgres_url(postgres_server: "LocalPostgres", request: pytest.FixtureRequest) -> str:
+    """A new, empty database on the session's server, as `[app] raw_db` names it (with a password,
+    which the server's trust authentication ignores and nothing may ever show)."""
+    name = "raw_" + re.sub(r"[^a-z0-9_]", "_", request.node.name.lower())[-50:] + f"_{next(_databases)}"
+    conn = psycopg2.connect(host="127.0.0.1", port=postgres_server.port, user="dagster", dbname="dagster")
+    try:
+        conn.autocommit = True
+        with conn.cursor() as cursor:
+            cursor.execute(f"CREATE DATABASE {name}")
+    finally:
+        conn.close()
+    return f"postgresql+psycopg2://dagster:{RAW_DB_PASSWORD}@127.0.0.1:{postgres_server.port}/{name}"
+
+
+RAW_DB_PASSWORD = "pg-s3cret-never-shown"
+_databases = itertools.count()

@@ -17,6 +17,7 @@ from health_pipeline.declarations import ImportRun, ImportSource
 from health_pipeline.naming import landing_key
 from health_pipeline.pipeline.resources import ImportProgress, RawStoreResource
 from health_pipeline.pipeline.windows import day_ranges, ranges_text
+from health_pipeline.settings import DatabaseUrl
 from health_pipeline.storage.raw_store import LandingCounts, RawStore
 
 IMPORT_GROUP = "imports"
@@ -27,8 +28,8 @@ class RecordingStore(RawStore):
     """The raw store as an import writes it: the local days every landing changed are collected, so
     that only those are modelled and exported afterwards."""
 
-    def __init__(self, path: Path | str, person: str) -> None:
-        super().__init__(path, person)
+    def __init__(self, location: Path | DatabaseUrl, person: str) -> None:
+        super().__init__(location, person)
         self.changed_days: set[str] = set()
 
     def land(self, provider: str, resource: str, records: Any, **kwargs: Any) -> LandingCounts:
@@ -83,7 +84,7 @@ def build_import_asset(source: ImportSource) -> dg.AssetsDefinition:
                                           f"name whose it is (`health-pipeline import {name.replace('_', '-')} PATH "
                                           "--person ID`, or the run tag health/people=ID)"), allow_retries=False)
         person = people[0]
-        store = RecordingStore(raw_store.store().path, person.id)
+        store = RecordingStore(raw_store.store().location, person.id)
         run = ImportRun(path=path, store=store, app=person.app(settings.app), settings=settings.importer(name),
                         tags=context.run.tags, progress=import_progress.reporter(context.log.info, path),
                         log=context.log.info, warn=context.log.warning, materialized=materialized,

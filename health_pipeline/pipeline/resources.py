@@ -191,7 +191,7 @@ class SourceClientResource(dg.ConfigurableResource):
         if not self.settings.enabled:
             raise dg.Failure(f"{self.source} is disabled: set [{self.source}] enabled = true in the config file",
                              allow_retries=False)
-        key = f"{store.path}#{store.person}"
+        key = f"{store.location}#{store.person}"
         if key not in self._clients:
             config = self.config.loaded
             app = person.app(config.app) if person is not None else config.app

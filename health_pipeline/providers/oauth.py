@@ -138,11 +138,13 @@ class OAuthTokens:
         return self.store.person
 
     def _lock(self) -> AbstractContextManager[None]:
-        """The refresh lock of this provider and person: on the coordination server, else a lock file
-        beside the token store (the one person's file keeps the name it had before people)."""
+        """The refresh lock of this provider and person: on the coordination server, else on the raw
+        store's server when it is on one (every machine refreshing these tokens reaches it), else a lock
+        file beside the token store (the one person's file keeps the name it had before people)."""
         person = "" if self.person == "me" else f".{self.person}"
-        beside = Path(f"{self.store.path}.{self.provider}{person}.token.lock")
-        return token_lock(self.coordination_url, self.provider, self.person, beside, REFRESH_LOCK_WAIT_S)
+        server = self.coordination_url or self.store.lock_server()
+        beside = Path(f"{self.store.location}.{self.provider}{person}.token.lock")  # used when `server` is ""
+        return token_lock(server, self.provider, self.person, beside, REFRESH_LOCK_WAIT_S)
 
     # -- the authorization-code flow -----------------------------------------------------------
 

@@ -1,4 +1,4 @@
-"""The SQLite raw store: provider JSON kept verbatim, the source of truth for everything above.
+"""The raw store: provider JSON kept verbatim, the source of truth for everything above.
 
 Tables (the user-facing contract in design.md; the person leads every key):
   records(person, provider, resource, record_id, day, payload, payload_sha256, fetched_at, deleted_at)
@@ -7,93 +7,42 @@ Tables (the user-facing contract in design.md; the person leads every key):
   people(person, cohort, timezone, start_date, sources, origin, added_at)
   schema_version(version, applied_at)
 
+They live in a SQLite file (one machine, the default: health_pipeline/storage/raw_sqlite.py) or on a
+PostgreSQL server every machine writes (`[app] raw_db = "postgresql+psycopg2://…"`:
+health_pipeline/storage/raw_postgres.py). This module is what both share: the SQL of every read and
+write, run on the backend's connection (sqlite3's own, or psycopg2's behind the same `execute`), and
+the backend decides how a write transaction is taken, how the schema is made, and how a JSON path is
+read.
+
 A `RawStore` reads and writes one person's rows (`person`, default the single-person home's "me");
-`for_person` gives another's, `erase_person` removes everything of one. A store written by a release
+`for_person` gives another's, `erase_person` removes everything of one. A file written by a release
 before people existed (schema 1) is migrated in place, in one transaction, to the person the store
 is opened for: nothing refetched, nothing lost.
 
 Every landed window is one transaction: a crash leaves either the old window or the new one.
-The file is created with mode 0600 because it holds OAuth tokens.
 """
 
 import hashlib
 import json
-import os
 import sqlite3
 from collections.abc import Iterable, Iterator
-from contextlib import closing, contextmanager
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from health_pipeline.settings import DEFAULT_PERSON, person_id_problem
+from health_pipeline.settings import DEFAULT_PERSON, DatabaseUrl, is_database_url, person_id_problem
+from health_pipeline.storage.raw_postgres import PostgresConnection, PostgresDatabase
+from health_pipeline.storage.raw_schema import RECORD_COLUMNS as _RECORD_COLUMNS
+from health_pipeline.storage.raw_schema import SCHEMA_VERSION, RawStoreError, utc_now_text
+from health_pipeline.storage.raw_sqlite import BUSY_TIMEOUT_MS, SqliteDatabase
 
-SCHEMA_VERSION = 2
-BUSY_TIMEOUT_MS = 30_000
+__all__ = ["BUSY_TIMEOUT_MS", "SCHEMA_VERSION", "RawStoreError", "utc_now_text"]
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS schema_version (
-    version     INTEGER PRIMARY KEY,
-    applied_at  TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS records (
-    person          TEXT NOT NULL,
-    provider        TEXT NOT NULL,
-    resource        TEXT NOT NULL,
-    record_id       TEXT NOT NULL,
-    day             TEXT,
-    payload         TEXT NOT NULL,
-    payload_sha256  TEXT NOT NULL,
-    fetched_at      TEXT NOT NULL,
-    deleted_at      TEXT,
-    PRIMARY KEY (person, provider, resource, record_id)
-) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS records_by_day ON records (person, provider, resource, day);
-CREATE TABLE IF NOT EXISTS sync_state (
-    person      TEXT NOT NULL,
-    provider    TEXT NOT NULL,
-    resource    TEXT NOT NULL,
-    watermark   TEXT,
-    detail      TEXT NOT NULL DEFAULT '{}',
-    updated_at  TEXT NOT NULL,
-    PRIMARY KEY (person, provider, resource)
-);
-CREATE TABLE IF NOT EXISTS oauth_tokens (
-    person         TEXT NOT NULL,
-    provider       TEXT NOT NULL,
-    access_token   TEXT NOT NULL,
-    refresh_token  TEXT,
-    token_type     TEXT NOT NULL DEFAULT 'Bearer',
-    scope          TEXT,
-    expires_at     TEXT,
-    updated_at     TEXT NOT NULL,
-    PRIMARY KEY (person, provider)
-);
-CREATE TABLE IF NOT EXISTS people (
-    person      TEXT PRIMARY KEY,
-    cohort      TEXT NOT NULL,
-    timezone    TEXT,
-    start_date  TEXT,
-    sources     TEXT,
-    origin      TEXT NOT NULL,
-    added_at    TEXT NOT NULL
-);
-"""
-
-# Schema 1 (before people): the same tables without the person. Migrated by copying each row under
-# the person the store is opened for; the copy and the drop are one transaction.
-_MIGRATE_1_TO_2 = """
-ALTER TABLE records RENAME TO records_v1;
-ALTER TABLE sync_state RENAME TO sync_state_v1;
-ALTER TABLE oauth_tokens RENAME TO oauth_tokens_v1;
-DROP INDEX IF EXISTS records_by_day;
-"""
-_RECORD_COLUMNS = "provider, resource, record_id, day, payload, payload_sha256, fetched_at, deleted_at"
-
-
-class RawStoreError(Exception):
-    """The raw store cannot be used (wrong schema, unreadable file)."""
+# A connection the shared SQL runs on: sqlite3's own (nothing between the import loops and SQLite), or
+# psycopg2's behind the same `execute`.
+Connection = sqlite3.Connection | PostgresConnection
 
 
 @dataclass(frozen=True)
@@ -168,11 +117,6 @@ class StoredToken:
         return f"StoredToken(provider={self.provider!r}, expires_at={self.expires_at!r}, access_token=<hidden>)"
 
 
-def utc_now_text() -> str:
-    """Now, as the ISO-8601 UTC text the store uses for every instant."""
-    return datetime.now(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
-
-
 def canonical_json(payload: Any) -> str:
     """The payload as stored: the provider's JSON, compact, key order kept."""
     return json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
@@ -202,113 +146,74 @@ class Erased:
 
 
 class RawStore:
-    """Reads and writes one person's rows of the raw store at `path` (cheap to construct; opens
-    connections per use). `person` defaults to the single-person home's."""
+    """Reads and writes one person's rows of the raw store at `location` (cheap to construct; opens
+    connections per use): a SQLite file's path, or a PostgreSQL server's URL
+    (`postgresql+psycopg2://…`, a `DatabaseUrl`). `person` defaults to the single-person home's."""
 
-    def __init__(self, path: Path | str, person: str = DEFAULT_PERSON) -> None:
+    def __init__(self, location: Path | str | DatabaseUrl, person: str = DEFAULT_PERSON) -> None:
         problem = person_id_problem(person)
         if problem:
             raise ValueError(problem)
-        self.path = Path(path)
         self.person = person
+        # where the store is, fit to show: a server's URL is a DatabaseUrl, its password `***` in `str`
+        self.location: Path | DatabaseUrl
+        self._db: SqliteDatabase | PostgresDatabase
+        if isinstance(location, str) and is_database_url(location):
+            location = DatabaseUrl(location)
+        if isinstance(location, DatabaseUrl):
+            self.location = location
+            self._db = PostgresDatabase(location.reveal())
+        else:
+            self.location = Path(location)
+            self._db = SqliteDatabase(self.location)
 
     def for_person(self, person: str) -> "RawStore":
         """The same store, reading and writing `person`'s rows."""
-        return RawStore(self.path, person)
+        return RawStore(self.location, person)
+
+    @property
+    def path(self) -> Path | None:
+        """The SQLite file; None when the store is on a server."""
+        return self._db.path if isinstance(self._db, SqliteDatabase) else None
+
+    @property
+    def scratch_dir(self) -> Path | None:
+        """Where an import may keep its scratch files: beside the SQLite file (its disk has room for
+        what lands there); None (the system's temporary folder) for a server."""
+        return self._db.scratch_dir
+
+    def lock_server(self) -> str:
+        """Where the machines sharing this store can hold locks (a token refresh's): the server's URL
+        when the store is on one, "" for a file (a lock file beside it does)."""
+        return self._db.lock_server()
 
     # -- connections -------------------------------------------------------------------------
 
     def init(self) -> None:
-        """Create the file (mode 0600) and the schema; safe to call again."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        if not self.path.exists():
-            os.close(os.open(self.path, os.O_CREAT | os.O_WRONLY, 0o600))
-        os.chmod(self.path, 0o600)
-        with closing(self._connect()) as conn:  # sqlite3's own context manager commits but never closes
-            conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, "
-                         "applied_at TEXT NOT NULL)")
-            row = conn.execute("SELECT max(version) FROM schema_version").fetchone()
-            current = row[0]
-            if current == 1:
-                self._migrate_from_1(conn)
-            elif current is None:
-                conn.executescript(_SCHEMA)
-                conn.execute(
-                    "INSERT INTO schema_version (version, applied_at) VALUES (?, ?)",
-                    (SCHEMA_VERSION, utc_now_text()),
-                )
-            elif current > SCHEMA_VERSION:
-                raise RawStoreError(
-                    f"{self.path}: raw store schema version {current} is newer than this "
-                    f"health-pipeline understands ({SCHEMA_VERSION}); upgrade health-pipeline"
-                )
-            else:
-                conn.executescript(_SCHEMA)  # a table a release added since (none yet), created
-            conn.commit()
+        """Create the store (a file: mode 0600) and the schema, or migrate a file written before people;
+        safe to call again."""
+        self._db.init(self.person)
 
-    def _migrate_from_1(self, conn: sqlite3.Connection) -> None:
-        """Bring a schema-1 store (one person, no person column) to schema 2: every row becomes this
-        store's person's, and the person is listed in `people` (origin "migrated"). One transaction."""
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            if conn.execute("SELECT max(version) FROM schema_version").fetchone()[0] != 1:
-                conn.execute("ROLLBACK")  # another process migrated it while this one waited
-                return
-            for statement in filter(str.strip, _MIGRATE_1_TO_2.split(";")):
-                conn.execute(statement)
-            for statement in filter(str.strip, _SCHEMA.split(";")):
-                conn.execute(statement)
-            conn.execute(f"INSERT INTO records (person, {_RECORD_COLUMNS}) SELECT ?, {_RECORD_COLUMNS} "
-                         "FROM records_v1", (self.person,))
-            conn.execute("INSERT INTO sync_state (person, provider, resource, watermark, detail, updated_at) "
-                         "SELECT ?, provider, resource, watermark, detail, updated_at FROM sync_state_v1",
-                         (self.person,))
-            conn.execute("INSERT INTO oauth_tokens (person, provider, access_token, refresh_token, token_type, "
-                         "scope, expires_at, updated_at) SELECT ?, provider, access_token, refresh_token, "
-                         "token_type, scope, expires_at, updated_at FROM oauth_tokens_v1", (self.person,))
-            now = utc_now_text()
-            conn.execute("INSERT INTO people (person, cohort, origin, added_at) VALUES (?, ?, 'migrated', ?)",
-                         (self.person, self.person, now))
-            for table in ("records_v1", "sync_state_v1", "oauth_tokens_v1"):
-                conn.execute(f"DROP TABLE {table}")
-            conn.execute("INSERT INTO schema_version (version, applied_at) VALUES (?, ?)", (SCHEMA_VERSION, now))
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-
-    def _connect(self) -> sqlite3.Connection:
-        try:
-            conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
-            conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-            conn.execute("PRAGMA journal_mode = WAL")
-            conn.execute("PRAGMA synchronous = NORMAL")
-        except sqlite3.DatabaseError as err:  # not a database, a folder, a file it may not read
-            raise RawStoreError(f"{self.path}: cannot open the raw store: {err}") from None
-        return conn
+    def exists(self) -> bool:
+        """Whether the store has been created (reading never creates it)."""
+        return self._db.exists()
 
     @contextmanager
-    def connection(self) -> Iterator[sqlite3.Connection]:
-        """A connection to an initialised store, closed afterwards."""
-        if not self.path.exists():
-            self.init()
-        conn = self._connect()
-        try:
+    def connection(self) -> Iterator[Connection]:
+        """A connection to an initialised store, closed (or handed back) afterwards."""
+        with self._db.connection(self.person) as conn:
             yield conn
-        finally:
-            conn.close()
 
     @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
-        """One write transaction (taken at once, so writers queue instead of deadlocking)."""
-        with self.connection() as conn:
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield conn
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
+    def transaction(self, lock: str | None = None, *, whole: bool = False) -> Iterator[Connection]:
+        """One write transaction. SQLite takes the file's write lock at once, so writers queue instead of
+        deadlocking; PostgreSQL queues the writers of the same `lock` (what the transaction reads, then
+        writes), and `whole` keeps every other writer out."""
+        with self._db.transaction(self.person, lock, whole=whole) as conn:
+            yield conn
+
+    def _window_lock(self, provider: str, resource: str) -> str:
+        return f"{self.person}/{provider}/{resource}"
 
     # -- records -----------------------------------------------------------------------------
 
@@ -336,7 +241,7 @@ class RawStore:
         counts = LandingCounts()
         now = utc_now_text()
         seen: set[str] = set()
-        with self.transaction() as conn:
+        with self.transaction(self._window_lock(provider, resource)) as conn:
             for record in records:
                 if record.record_id in seen:
                     raise ValueError(f"{provider}/{resource}: record {record.record_id!r} fetched twice in one window")
@@ -382,16 +287,15 @@ class RawStore:
                 counts.days.update(day for *_, rid in retired for (day,) in conn.execute(
                     "SELECT day FROM records WHERE person = ? AND provider = ? AND resource = ? AND record_id = ? "
                     "AND deleted_at IS NULL AND day IS NOT NULL", (self.person, provider, resource, rid)))
-                before = conn.total_changes
-                conn.executemany("UPDATE records SET deleted_at = ? WHERE person = ? AND provider = ? "
-                                 "AND resource = ? AND record_id = ? AND deleted_at IS NULL", retired)
-                counts.deleted += conn.total_changes - before
+                counts.deleted += conn.executemany(
+                    "UPDATE records SET deleted_at = ? WHERE person = ? AND provider = ? "
+                    "AND resource = ? AND record_id = ? AND deleted_at IS NULL", retired).rowcount
             if watermark is not None or detail is not None:
                 self._set_sync_state(conn, self.person, provider, resource, watermark, detail, now)
         return counts
 
     @staticmethod
-    def _same_json(conn: sqlite3.Connection, person: str, provider: str, resource: str, record_id: str,
+    def _same_json(conn: Connection, person: str, provider: str, resource: str, record_id: str,
                    text: str) -> bool:
         """Whether the stored payload is equal JSON to `text` (numbers compared by value)."""
         stored = conn.execute("SELECT payload FROM records WHERE person = ? AND provider = ? AND resource = ? "
@@ -403,7 +307,7 @@ class RawStore:
 
     @staticmethod
     def _tombstone_missing(
-        conn: sqlite3.Connection, person: str, provider: str, resource: str, window: tuple[date, date] | None,
+        conn: Connection, person: str, provider: str, resource: str, window: tuple[date, date] | None,
         seen: set[str], now: str,
     ) -> list[str | None]:
         """Tombstone the live records of the window (or resource) not in `seen`; their days."""
@@ -424,14 +328,13 @@ class RawStore:
     def tombstone(self, provider: str, resource: str, record_ids: Iterable[str]) -> int:
         """Mark records deleted at the provider; returns how many live records were marked."""
         now = utc_now_text()
-        with self.transaction() as conn:
-            before = conn.total_changes
-            conn.executemany(
+        rows = [(now, self.person, provider, resource, rid) for rid in record_ids]
+        if not rows:
+            return 0
+        with self.transaction(self._window_lock(provider, resource)) as conn:
+            return int(conn.executemany(
                 "UPDATE records SET deleted_at = ? WHERE person = ? AND provider = ? AND resource = ? "
-                "AND record_id = ? AND deleted_at IS NULL",
-                [(now, self.person, provider, resource, rid) for rid in record_ids],
-            )
-            return conn.total_changes - before
+                "AND record_id = ? AND deleted_at IS NULL", rows).rowcount)
 
     def bury(self, provider: str, resource: str, deleted: Iterable[tuple[str, Any, str]]) -> int:
         """Tombstones for records deleted at the provider, landed or not: (record_id, payload, deleted_at).
@@ -439,7 +342,7 @@ class RawStore:
         holding `payload` (what said it was deleted, e.g. an event). Returns how many were new or marked."""
         now = utc_now_text()
         marked = 0
-        with self.transaction() as conn:
+        with self.transaction(self._window_lock(provider, resource)) as conn:
             for record_id, payload, deleted_at in deleted:
                 key = (self.person, provider, resource, record_id)
                 row = conn.execute("SELECT deleted_at FROM records WHERE person = ? AND provider = ? AND resource = ? "
@@ -475,7 +378,7 @@ class RawStore:
             params.append(end_day.isoformat())
         if not include_deleted:
             sql += " AND deleted_at IS NULL"
-        sql += " ORDER BY day, record_id"
+        sql += " ORDER BY day NULLS FIRST, record_id"  # SQLite's default, said for PostgreSQL
         with self.connection() as conn:
             return [StoredRecord(*row) for row in conn.execute(sql, params)]
 
@@ -487,7 +390,7 @@ class RawStore:
                "AND c.resource = ? AND c.record_id = p.record_id WHERE p.person = ? AND p.provider = ? "
                "AND p.resource = ? AND p.deleted_at IS NULL "
                "AND (c.record_id IS NULL OR c.deleted_at IS NOT NULL OR c.fetched_at < p.fetched_at) "
-               "ORDER BY p.day DESC, p.record_id DESC")
+               "ORDER BY p.day DESC NULLS LAST, p.record_id DESC")
         params: list[Any] = [child, self.person, provider, parent]
         if limit is not None:
             sql += " LIMIT ?"
@@ -499,14 +402,34 @@ class RawStore:
                    until: date) -> list[date]:
         """The local days in [since, until] of live records whose payload holds one of `values` at `json_path`."""
         wanted = sorted(values)
-        marks = ", ".join("?" for _ in wanted)
+        if not wanted:
+            return []
+        holds, held = self._db.json_value_in(json_path, wanted)
         with self.connection() as conn:
             rows = conn.execute(
                 f"SELECT DISTINCT day FROM records WHERE person = ? AND provider = ? AND resource = ? "
-                f"AND deleted_at IS NULL AND day BETWEEN ? AND ? AND json_extract(payload, ?) IN ({marks}) "
-                f"ORDER BY day",
-                [self.person, provider, resource, since.isoformat(), until.isoformat(), json_path, *wanted]).fetchall()
+                f"AND deleted_at IS NULL AND day BETWEEN ? AND ? AND {holds} ORDER BY day",
+                [self.person, provider, resource, since.isoformat(), until.isoformat(), *held]).fetchall()
         return [date.fromisoformat(row[0]) for row in rows]
+
+    def payload_values(self, provider: str, resources: Iterable[str], json_paths: Iterable[str]
+                       ) -> list[tuple[Any, ...]]:
+        """(resource, day, the value at each of `json_paths`, e.g. `$.a.b`) of every live record of the
+        resources: JSON numbers and strings as Python's, None where a path is missing."""
+        names, paths = sorted(resources), list(json_paths)
+        if not names:
+            return []
+        values: list[str] = []
+        params: list[Any] = []
+        for path in paths:
+            sql, held = self._db.json_value(path)
+            values.append(sql)
+            params += held
+        with self.connection() as conn:
+            return [tuple(row) for row in conn.execute(
+                f"SELECT resource, day{''.join(', ' + v for v in values)} FROM records WHERE person = ? "
+                f"AND provider = ? AND deleted_at IS NULL AND resource IN ({', '.join('?' for _ in names)})",
+                [*params, self.person, provider, *names])]
 
     def orphans(self, provider: str, parent: str, child: str) -> list[str]:
         """Ids of live `child` records whose `parent` record is gone or tombstoned."""
@@ -520,6 +443,8 @@ class RawStore:
     def day_span(self, provider: str, resources: Iterable[str]) -> tuple[date | None, date | None, int]:
         """The first and last local day of the resources' live records, and how many live records have no day."""
         names = sorted(resources)
+        if not names:
+            return None, None, 0
         marks = ", ".join("?" for _ in names)
         with self.connection() as conn:
             first, last, undated = conn.execute(
@@ -531,11 +456,9 @@ class RawStore:
     def first_day(self, providers: Iterable[str]) -> date | None:
         """The earliest local day of anyone's live record of `providers` (None: none, or no store yet:
         reading never creates one): where the shared daily partitions must start."""
-        if not self.path.exists():
-            return None
         firsts: list[str] = []
-        with closing(self._connect()) as conn:
-            if conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'records'").fetchone() is None:
+        with self._db.peek() as conn:
+            if conn is None:
                 return None
             for provider in providers:  # per resource, so each minimum is read from the day index
                 found = conn.execute("SELECT DISTINCT person, resource FROM records WHERE provider = ?",
@@ -554,7 +477,7 @@ class RawStore:
         with self.connection() as conn:
             for resource in sorted(resources):
                 rows = conn.execute(
-                    "SELECT record_id, payload_sha256, deleted_at IS NOT NULL FROM records "
+                    "SELECT record_id, payload_sha256, CASE WHEN deleted_at IS NULL THEN 0 ELSE 1 END FROM records "
                     "WHERE person = ? AND provider = ? AND resource = ? ORDER BY record_id",
                     (self.person, provider, resource))
                 digest.update(resource.encode() + b"\x00")
@@ -566,7 +489,7 @@ class RawStore:
 
     @staticmethod
     def _set_sync_state(
-        conn: sqlite3.Connection, person: str, provider: str, resource: str, watermark: str | None,
+        conn: Connection, person: str, provider: str, resource: str, watermark: str | None,
         detail: dict[str, Any] | None, now: str,
     ) -> None:
         conn.execute(
@@ -605,8 +528,9 @@ class RawStore:
             rows = conn.execute(
                 """
                 SELECT r.provider, r.resource,
-                       sum(r.deleted_at IS NULL), sum(r.deleted_at IS NOT NULL), max(r.fetched_at),
-                       min(r.day), max(r.day), s.watermark
+                       count(*) FILTER (WHERE r.deleted_at IS NULL), count(*) FILTER (WHERE r.deleted_at IS NOT NULL),
+                       max(r.fetched_at),
+                       min(r.day), max(r.day), max(s.watermark)
                 FROM records r LEFT JOIN sync_state s USING (person, provider, resource)
                 WHERE r.person = ?
                 GROUP BY r.provider, r.resource ORDER BY r.provider, r.resource
@@ -684,7 +608,7 @@ class RawStore:
         transaction. Returns the old id (None: nothing renamed)."""
         if list(listed):
             return None
-        with self.transaction() as conn:
+        with self.transaction(whole=True) as conn:
             owners = {p for (p,) in conn.execute("SELECT DISTINCT person FROM records UNION SELECT person FROM "
                                                  "sync_state UNION SELECT person FROM oauth_tokens")}
             if self.person in owners or len(owners) != 1:
@@ -707,17 +631,13 @@ class RawStore:
 
     def erase_person(self) -> Erased:
         """Delete every row of this store's person (records and tombstones, sync state, tokens, their
-        entry in `people`), in one transaction; then reclaim the space so nothing of theirs stays in the file."""
+        entry in `people`), in one transaction; then (SQLite) reclaim the space so nothing of theirs stays
+        in the file. On PostgreSQL the rows are gone for every reader at commit and their space is left to
+        (auto)vacuum."""
         erased = Erased()
         with self.transaction() as conn:
             for table, attr in (("records", "records"), ("sync_state", "sync_states"), ("oauth_tokens", "tokens")):
-                before = conn.total_changes
-                conn.execute(f"DELETE FROM {table} WHERE person = ?", (self.person,))
-                setattr(erased, attr, conn.total_changes - before)
-            before = conn.total_changes
-            conn.execute("DELETE FROM people WHERE person = ?", (self.person,))
-            erased.person = conn.total_changes > before
-        with self.connection() as conn:  # freed pages still hold the deleted text until overwritten
-            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-            conn.execute("VACUUM")
+                setattr(erased, attr, conn.execute(f"DELETE FROM {table} WHERE person = ?", (self.person,)).rowcount)
+            erased.person = conn.execute("DELETE FROM people WHERE person = ?", (self.person,)).rowcount > 0
+        self._db.reclaim()  # SQLite's freed pages still hold the deleted text until overwritten
         return erased

@@ -91,9 +91,10 @@ class ImportSummary:
 
 
 class Staging:
-    """The parts read so far, in a temporary SQLite file beside the raw store (never all in memory)."""
+    """The parts read so far, in a temporary SQLite file beside the raw store (never all in memory; the
+    system's temporary folder when the raw store is on a server)."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path | None) -> None:
         self._dir = tempfile.TemporaryDirectory(prefix=".apple-health-", dir=folder)
         self.conn = sqlite3.connect(Path(self._dir.name) / "staging.sqlite", isolation_level=None)
         self.conn.execute("PRAGMA journal_mode = OFF")
@@ -165,7 +166,7 @@ def import_export(path: Path, store: RawStore, settings: AppleHealthConfig, prog
     state = store.sync_state(PROVIDER, STATE)
     if state is not None and state[1].get("sha256") == digest:
         return ImportSummary(path, located, ReadStats(), same_as_last=True)
-    staging = Staging(store.path.parent)
+    staging = Staging(store.scratch_dir)
     try:
         reader = ExportReader(staging.add)
         with located.open() as stream:

@@ -397,11 +397,7 @@ def _landed_fits(store: RawStore) -> dict[str, tuple[str, str, list[str], str | 
     activity they were joined to).
     An activity file that found no summary is left out (a later export may hold its summary)."""
     found: dict[str, tuple[str, str, list[str], str | None]] = {}
-    with store.connection() as conn:
-        rows = conn.execute(
-            "SELECT resource, day, json_extract(payload, '$.upload'), json_extract(payload, '$.file_sha256'), "
-            "json_extract(payload, '$.activity_id') FROM records WHERE person = ? AND provider = ? "
-            "AND deleted_at IS NULL AND resource IN ('monitoring', 'activity_fit')", (store.person, PROVIDER)).fetchall()
+    rows = store.payload_values(PROVIDER, ("monitoring", "activity_fit"), ("$.upload", "$.file_sha256", "$.activity_id"))
     for resource, day, upload, digest, activity_id in rows:
         if upload is None or digest is None or (resource == "activity_fit" and activity_id is None):
             continue
