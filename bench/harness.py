@@ -27,6 +27,7 @@ from health_pipeline.dev.demo import sandbox_config_text, write_sandbox_config  
 from health_pipeline.instance.home import POSTGRES_URL_ENV, STORAGE_BLOCK, instance_in, instance_settings, register_pools  # noqa: E402
 from health_pipeline.dev.local_postgres import LocalPostgres  # noqa: E402
 from health_pipeline.dev.local_victoriametrics import LocalVictoriaMetrics  # noqa: E402
+from health_pipeline.registry import REGISTRY  # noqa: E402
 from health_pipeline.sandbox.http import LoggedRequest  # noqa: E402
 from health_pipeline.dev.sandbox import sandbox_for
 from health_pipeline.sandbox.server import Sandbox  # noqa: E402
@@ -116,7 +117,7 @@ class Bench:
         self.home.mkdir(parents=True)
         (self.home / "dagster.yaml").write_text(settings, encoding="utf-8")
         with instance_in(self.home) as instance:
-            register_pools(instance)
+            register_pools(instance, REGISTRY.pools)
 
     def __exit__(self, *exc: object) -> None:
         self.stack.close()

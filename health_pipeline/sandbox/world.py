@@ -268,6 +268,8 @@ def night_for(world: "SandboxWorld", day: date) -> Night | None:
     bed = (world.local_midnight(day - timedelta(days=1)) + timedelta(minutes=evening.bed_min)).astimezone(timezone.utc)
     wake = (world.local_midnight(day) + timedelta(minutes=plan.wake_min)).astimezone(timezone.utc)
     slots = int((wake - bed).total_seconds() // 300)
+    if slots <= 0:  # a flight east ate the night (woke, in UTC, before going to bed): no main sleep recorded
+        return None
     rng = rng_for(world.seed, "night", day.isoformat())
     return Night(
         day=day,

@@ -107,7 +107,14 @@ def _summary(result: ExportResult) -> str:
 
 
 def _metadata(result: ExportResult, start: object, end: object) -> dict[str, object]:
-    scopes = [f"{s.table}/{s.provider}: " + ("all days" if s.whole else f"{s.start}..{s.end}") for s in result.scopes]
+    # each person's export has its own scopes, mostly the same ones: listed once, with how many people had each
+    # (else every day's materialization would repeat them per person: 2.8 KB a person, bench/README 11)
+    people: dict[str, set[str]] = {}
+    for scope in result.scopes:
+        line = f"{scope.table}/{scope.provider}: " + ("all days" if scope.whole else f"{scope.start}..{scope.end}")
+        people.setdefault(line, set()).add(scope.person)
+    several = len({p for found in people.values() for p in found}) > 1
+    scopes = [f"{line} ({len(found)} people)" if several else line for line, found in people.items()]
     return {
         "window": f"{start}..{end}",
         "scopes": dg.MetadataValue.md("\n".join(f"- {s}" for s in scopes) or "none"),
