@@ -321,7 +321,8 @@ def main() -> None:
                 n = most.people
                 print(f"{n} people against {n} one-person runs: requests {most.requests / (n * one.requests):.3f}x, "
                       f"event rows {most.events / (n * one.events):.3f}x, event bytes "
-                      f"{most.event_bytes / (n * one.event_bytes):.3f}x, wall {most.wall_s / (n * one.wall_s):.3f}x "
+                      f"{most.event_bytes / (n * one.event_bytes):.3f}x, CPU {most.cpu_s / (n * one.cpu_s):.3f}x, "
+                      f"wall {most.wall_s / (n * one.wall_s):.3f}x "
                       "(target <= 1.2x for requests and bookkeeping)", flush=True)
         if "tick" in parts:
             for sources in args.tick_sources.split(";"):
