@@ -8,15 +8,16 @@
    history, plus the index database's rows for the run; materializations recorded) and the run
    process's peak RSS. The issue's target: 50 people cost at most 1.2 x 50 one-person runs.
 2. The automation tick: `--tick-people` people (500) added to the raw store's `people` table with
-   `add_person`, their last 7 days synced (one run), then one evaluation of each schedule and sensor of
-   the definitions against the real instance, timed (target: under 5 s each).
+   `add_person`, their last 7 days landed (one run), then one evaluation of each schedule and sensor of
+   the definitions against the real instance, timed (target: under 5 s each); once with Oura, once with
+   Withings (whose cursor sensor asks each person's provider).
 3. Two runs of 5 (cohorts `c001`, `c002`, two processes at once) against one run of 10, same days.
 
 Every deployment is fresh (raw store, DuckDB, Dagster home with its pools, VictoriaMetrics); one
 sandbox serves them all, on loopback. Provider quotas stay as they are (Oura: 5000 requests per
 5 minutes per person; the client allows itself 1000 a minute), far from what these runs ask.
-Run: .venv/bin/python bench/people.py [--quick] [--days 365] [--people 1,10,50] [--tick-people 500]
-     [--only cost,tick,cohorts]
+Run: .venv/bin/python bench/people.py [--quick] [--days 365] [--people 1,10,50] [--cohort-days 90]
+     [--tick-people 500] [--tick-sources "oura;withings"] [--only cost,tick,cohorts]
 """
 
 import argparse
@@ -187,16 +188,16 @@ def measure_run(deployment: Deployment, label: str, people: int, start: date, en
 
 
 def cost_per_person_day(stack: ExitStack, sandbox: Sandbox, root: Path, counts: list[int], start: date,
-                        end: date) -> list[Figures]:
-    """Benchmark 11.1: one run for everyone per count; for 10 people, one run per person too."""
+                        end: date, each: int = 10) -> list[Figures]:
+    """Benchmark 11.1: one run for everyone per count; for `each` people, one run per person too."""
     results = []
     for count in counts:
         deployment = Deployment(stack, sandbox, root / f"everyone-{count}", person_ids(count), start)
         figures = measure_run(deployment, f"{count} people, one run", count, start, end)
         results.append(figures)
         print(row(figures, results[0]), flush=True)
-        if count == 10:
-            deployment = Deployment(stack, sandbox, root / "each-of-10", person_ids(count), start)
+        if count == each:
+            deployment = Deployment(stack, sandbox, root / f"each-of-{count}", person_ids(count), start)
             each = Figures(f"{count} people, a run each", count, figures.days)
             for person in deployment.people:
                 one = measure_run(deployment, person, 1, start, end, {"health/people": person})
@@ -273,17 +274,19 @@ def automation_tick(stack: ExitStack, sandbox: Sandbox, root: Path, count: int, 
     return timings
 
 
-def two_cohorts(stack: ExitStack, sandbox: Sandbox, root: Path, start: date, end: date) -> list[Figures]:
-    """Benchmark 11.3: 10 people as one run, then as two runs of 5 (two cohorts) in two processes at once."""
-    people = person_ids(10)
-    one = measure_run(Deployment(stack, sandbox, root / "ten-as-one", people, start, cohort_size=5),
-                      "10 people, one run", 10, start, end)
-    deployment = Deployment(stack, sandbox, root / "ten-as-two", people, start, cohort_size=5)
+def two_cohorts(stack: ExitStack, sandbox: Sandbox, root: Path, start: date, end: date,
+                count: int = 10) -> list[Figures]:
+    """Benchmark 11.3: `count` people as one run, then as two runs of half (two cohorts) in two processes at once."""
+    people, half = person_ids(count), count // 2
+    one = measure_run(Deployment(stack, sandbox, root / "as-one", people, start, cohort_size=half),
+                      f"{count} people, one run", count, start, end)
+    deployment = Deployment(stack, sandbox, root / "as-two", people, start, cohort_size=half)
     asked = len(sandbox.log.entries())
     began = time.perf_counter()
     processes = [deployment.start_run(start, end, {"health/cohort": c}) for c in ("c001", "c002")]
-    halves = [deployment.finish(p, f"cohort {c}", 5, one.days, began, -1) for p, c in zip(processes, ("c001", "c002"))]
-    both = Figures("10 people, two runs of 5 at once", 10, one.days,
+    halves = [deployment.finish(p, f"cohort {c}", half, one.days, began, -1)
+              for p, c in zip(processes, ("c001", "c002"))]
+    both = Figures(f"{count} people, two runs of {half} at once", count, one.days,
                    requests=sum(1 for e in sandbox.log.entries()[asked:] if is_data_request(e)))
     for half in halves:
         both.add(half)
@@ -293,8 +296,8 @@ def two_cohorts(stack: ExitStack, sandbox: Sandbox, root: Path, start: date, end
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--quick", action="store_true", help="a check that it works: 1 and 3 people x 14 days, "
-                        "20 people for the tick, 4 people in two cohorts")
+    parser.add_argument("--quick", action="store_true", help="a check that it works: 1 and 3 people x 7 days (3 "
+                        "also a run each), 20 people for the tick, 4 people x 7 days in two cohorts")
     parser.add_argument("--days", type=int, default=365)
     parser.add_argument("--people", default="1,10,50", help="the people counts of part 1")
     parser.add_argument("--cohort-days", type=int, default=90, help="the days of part 3")
@@ -304,7 +307,7 @@ def main() -> None:
     parser.add_argument("--only", default="cost,tick,cohorts")
     args = parser.parse_args()
     if args.quick:
-        args.days, args.people, args.cohort_days, args.tick_people = 14, "1,10", 14, 20
+        args.days, args.people, args.cohort_days, args.tick_people = 7, "1,3", 7, 20
     counts = [int(c) for c in args.people.split(",")]
     parts = args.only.split(",")
     now = datetime.now(timezone.utc).replace(minute=0, second=0, microsecond=0)
@@ -314,6 +317,7 @@ def main() -> None:
     end = (now - timedelta(days=1)).date()
     print(f"load average at start: {' '.join(f'{x:.2f}' for x in os.getloadavg())} on {os.cpu_count()} cores",
           flush=True)
+    headline: list[str] = []
     with ExitStack() as stack:
         root = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="health-bench-people-")))
         sandbox = stack.enter_context(sandbox_for(world))
@@ -322,7 +326,7 @@ def main() -> None:
             print(f"\n11.1 cost per person-day: Oura, {args.days} days ({start} .. {end}), every asset, "
                   "each run in its own process")
             print(HEADER, flush=True)
-            results = cost_per_person_day(stack, sandbox, root, counts, start, end)
+            results = cost_per_person_day(stack, sandbox, root, counts, start, end, 3 if args.quick else 10)
             one, most = results[0], results[-1] if results[-1].runs == 1 else results[-2]
             if one.people == 1 and most.people > 1:
                 n = most.people
@@ -331,23 +335,34 @@ def main() -> None:
                       f"{most.event_bytes / (n * one.event_bytes):.3f}x, CPU {most.cpu_s / (n * one.cpu_s):.3f}x, "
                       f"wall {most.wall_s / (n * one.wall_s):.3f}x "
                       "(target <= 1.2x for requests and bookkeeping)", flush=True)
+                met = max(most.requests / (n * one.requests), most.events / (n * one.events)) <= 1.2
+                headline.append(f"{n} people: {most.requests / (n * one.requests):.2f}x the requests and "
+                                f"{most.events / (n * one.events):.2f}x the event rows of {n} one-person runs "
+                                f"(target <= 1.2x: {'met' if met else 'not met'})")
         if "tick" in parts:
             for sources in args.tick_sources.split(";"):
                 chosen = tuple(sources.split(","))
                 print(f"\n11.2 the automation tick: {args.tick_people} people, {', '.join(chosen)}, the last "
                       f"{TICK_DAYS} days landed")
-                for name, seconds, said in automation_tick(stack, sandbox, root, args.tick_people, end, chosen):
+                timings = automation_tick(stack, sandbox, root, args.tick_people, end, chosen)
+                for name, seconds, said in timings:
                     print(f"  {name:<34} {seconds:7.2f} s  {said}", flush=True)
+                name, seconds, _ = max(timings[1:], key=lambda t: t[1])
+                headline.append(f"slowest tick with {args.tick_people} people ({', '.join(chosen)}): {name} "
+                                f"{seconds:.1f} s (target < 5 s)")
         if "cohorts" in parts:
             start = end - timedelta(days=args.cohort_days - 1)
-            print(f"\n11.3 10 people, {args.cohort_days} days: one run against two cohorts' runs at once")
+            count = 4 if args.quick else 10
+            print(f"\n11.3 {count} people, {args.cohort_days} days: one run against two cohorts' runs at once")
             print(HEADER, flush=True)
-            results = two_cohorts(stack, sandbox, root, start, end)
+            results = two_cohorts(stack, sandbox, root, start, end, count)
             for figures in results:
                 print(row(figures, results[0]), flush=True)
-            print(f"two runs of 5 at once: {results[-1].wall_s:.1f} s against one run of 10: {results[0].wall_s:.1f} s "
+            print(f"two runs of {count // 2} at once: {results[-1].wall_s:.1f} s against one run of {count}: {results[0].wall_s:.1f} s "
                   f"({results[-1].wall_s / results[0].wall_s:.2f}x)", flush=True)
-    print(f"load average at the end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}", flush=True)
+            headline.append(f"two cohorts' runs at once {results[-1].wall_s:.0f} s, one run {results[0].wall_s:.0f} s")
+    print(f"people: {'; '.join(headline)}; load average at the end "
+          f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}", flush=True)
 
 
 def child(config_path: str, home: str, start: str, end: str, tags: str, what: str = "all") -> None:
