@@ -408,7 +408,8 @@ def _sync(args: argparse.Namespace) -> int:
     if (args.start is None) != (args.end is None):
         raise ConfigError("--start and --end go together")
     with open_instance(config) as instance:
-        plan = plan_sync(config, instance, args.provider)
+        # a run for some people fetches their reference data whatever another run refreshed for others
+        plan = plan_sync(config, None if args.person else instance, args.provider)
         tags = sync_tags(plan)
         if args.person:
             select(everyone(config, config.raw_store()), args.person)  # unknown ids: one line, exit 2
