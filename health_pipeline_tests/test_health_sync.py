@@ -63,7 +63,7 @@ TIDY = {"sleep_sessions": ("oura", "withings", "whoop"), "workouts": ("oura", "w
 
 def _tidy(path: Path) -> dict[str, set[tuple]]:
     with duckdb.connect(str(path), read_only=True) as conn:
-        return {t: set(conn.execute(f"SELECT * FROM {t} WHERE list_contains(?, provider)", [list(p)]).fetchall())
+        return {t: set(conn.execute(f"SELECT * EXCLUDE (person) FROM {t} WHERE list_contains(?, provider)", [list(p)]).fetchall())
                 for t, p in TIDY.items()}
 
 
@@ -105,8 +105,8 @@ def _eight_sleep_rows(nights: list[dict[str, Any]]) -> tuple[set[tuple], set[tup
 
 def _eight_sleep_tidy(path: Path) -> tuple[set[tuple], set[tuple], int]:
     with duckdb.connect(str(path), read_only=True) as conn:
-        sleeps = conn.execute("SELECT * FROM sleep_sessions WHERE provider = 'eight_sleep'").fetchall()
-        vitals = conn.execute("SELECT * FROM daily_vitals WHERE provider = 'eight_sleep'").fetchall()
+        sleeps = conn.execute("SELECT * EXCLUDE (person) FROM sleep_sessions WHERE provider = 'eight_sleep'").fetchall()
+        vitals = conn.execute("SELECT * EXCLUDE (person) FROM daily_vitals WHERE provider = 'eight_sleep'").fetchall()
     return set(sleeps), set(vitals), len(sleeps) + len(vitals)
 
 

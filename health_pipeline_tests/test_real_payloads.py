@@ -137,7 +137,7 @@ def test_withings_phone_activities_and_a_workout_without_heart_rate(config: Conf
     assert rows(config, "SELECT day, zone, duration_s FROM heart_rate_zones ORDER BY day, zone") == [
         (date(2026, 11, 5), "light", 51240), (date(2026, 11, 5), "moderate", 6120), (date(2026, 11, 5), "peak", 240),
         (date(2026, 11, 5), "vigorous", 1380)]  # the phone's all-zero zones are no zones
-    assert rows(config, "SELECT * EXCLUDE (work_kj) FROM workouts ORDER BY day") == [
+    assert rows(config, "SELECT * EXCLUDE (person, work_kj) FROM workouts ORDER BY day") == [
         ("withings", "4120933018", date(2026, 11, 4), epoch_utc("2026-11-04T12:03:20"), epoch_utc("2026-11-04T12:31:05"),
          "walking", None, 1665, 121.0, 2388.0, None),  # hr_average 0: no heart-rate source, not 0 bpm
         ("withings", "4120933077", date(2026, 11, 5), epoch_utc("2026-11-05T16:10:00"), epoch_utc("2026-11-05T16:54:30"),
@@ -266,7 +266,7 @@ def test_hevy_live_event_page(config: Config, instance: dg.DagsterInstance, sand
     serve(sandbox, "hevy", "/events", "hevy_workout_events.json")
     landed_and_modelled(config, instance, ["hevy_workouts", "workouts", "workout_sets"], TODAY, TODAY, sandbox, "hevy")
     workout = "c27d4a90-5e1b-4f3c-9a86-0b7e2d5f8c13"
-    assert rows(config, "SELECT * EXCLUDE (work_kj) FROM workouts") == [
+    assert rows(config, "SELECT * EXCLUDE (person, work_kj) FROM workouts") == [
         ("hevy", workout, date(2026, 11, 7), at("2026-11-07T17:05:12Z"), at("2026-11-07T18:01:40Z"), "strength_training",
          "Upper A", 3388, None, None, None)]
     day = date(2026, 11, 7)

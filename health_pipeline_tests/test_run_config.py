@@ -38,7 +38,7 @@ def test_a_run_reads_the_config_file_once(tmp_path: Path, monkeypatch: pytest.Mo
 
 def test_a_cli_run_of_a_config_edited_since_it_was_loaded_fails_saying_to_reload(tmp_path: Path) -> None:
     config = load_config(_write(tmp_path, "me"))
-    _write(tmp_path, "someone else")  # edited after the definitions were built
+    _write(tmp_path, "someone-else")  # edited after the definitions were built
     with dg.instance_for_test() as instance, pytest.raises(SyncError) as failed:
         materialize_range(config, instance, [IMPORT], date(2026, 11, 1), date(2026, 11, 1))
     assert str(failed.value).endswith(
@@ -54,7 +54,7 @@ def _run_in_a_worker(tmp_path: Path, edit_before_it_starts: bool) -> dg.DagsterR
         job = launched.resolve_implicit_global_asset_job_def().get_subset(asset_selection={IMPORT})
         run = instance.create_run_for_job(job_def=job, run_config={})
         if edit_before_it_starts:
-            _write(tmp_path, "someone else")
+            _write(tmp_path, "someone-else")
         worker = build_definitions(load_config(tmp_path / "health-pipeline.toml"))
         execute_run(InMemoryJob(worker.resolve_implicit_global_asset_job_def().get_subset(asset_selection={IMPORT})),
                     run, instance)

@@ -181,7 +181,7 @@ def test_hevy_keys_name_the_person(people: Sandbox) -> None:
     assert count == {"workout_count": len(people.app("hevy", "alice").live_workouts())}
     mine = requests.get(f"{base}/v1/user/info", headers={"api-key": "sandbox-api-key"}, timeout=10).json()["data"]
     assert mine["name"] == "sandbox_person" and mine["id"] == stable_uuid(people.world.seed, "hevy", "user")
-    assert requests.get(f"{base}/v1/user/info", headers={"api-key": "sandbox-api-key-Nope"}, timeout=10).status_code == 401
+    assert requests.get(f"{base}/v1/user/info", headers={"api-key": "sandbox-api-key-no one"}, timeout=10).status_code == 401
     assert people.person_of_token("sandbox-api-key-alice") == "alice" and people.person_of_token("nope") is None
     assert [e.person for e in people.log.entries("hevy")] == ["alice", "alice", "me", "me"]
 

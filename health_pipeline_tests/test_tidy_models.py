@@ -270,7 +270,7 @@ def test_workouts_from_oura_fitbit_withings_and_hevy(landed: Landed) -> None:
              {"strengthTraining": "strength_training"}.get(d["activity"], d["activity"]), None,
              int((utc(d["end_datetime"]) - utc(d["start_datetime"])).total_seconds()), d["calories"], d["distance"], None)
             for d in truth.oura_documents(world, "workout", START, END)]
-    assert landed.rows("SELECT * EXCLUDE (work_kj) FROM workouts WHERE provider = 'oura' ORDER BY day") == oura
+    assert landed.rows("SELECT * EXCLUDE (person, work_kj) FROM workouts WHERE provider = 'oura' ORDER BY day") == oura
     fitbit = []
     for day in window_days():
         for p in gd.exercise_points(world, day):
@@ -280,7 +280,7 @@ def test_workouts_from_oura_fitbit_withings_and_hevy(landed: Landed) -> None:
                            e["displayName"], int(e["activeDuration"][:-1]), e["metricsSummary"]["caloriesKcal"],
                            e["metricsSummary"]["distanceMillimeters"] / 1000,
                            float(e["metricsSummary"]["averageHeartRateBeatsPerMinute"])))
-    assert landed.rows("SELECT * EXCLUDE (work_kj) FROM workouts WHERE provider = 'fitbit' ORDER BY day") == fitbit
+    assert landed.rows("SELECT * EXCLUDE (person, work_kj) FROM workouts WHERE provider = 'fitbit' ORDER BY day") == fitbit
     activity = {16: "strength_training", 2: "running", 1: "walking", 6: "cycling"}
     withings = []
     for day in days(FIRST + timedelta(days=1), TODAY):
@@ -289,14 +289,14 @@ def test_workouts_from_oura_fitbit_withings_and_hevy(landed: Landed) -> None:
                              datetime.fromtimestamp(w["enddate"], timezone.utc), activity[w["category"]], None,
                              w["enddate"] - w["startdate"], float(w["data"]["calories"]), float(w["data"]["distance"]),
                              float(w["data"]["hr_average"]) or None))  # 0: logged without a heart-rate source
-    got = landed.rows("SELECT * EXCLUDE (work_kj) FROM workouts WHERE provider = 'withings' AND day > ? ORDER BY day, workout_id", [FIRST])
+    got = landed.rows("SELECT * EXCLUDE (person, work_kj) FROM workouts WHERE provider = 'withings' AND day > ? ORDER BY day, workout_id", [FIRST])
     assert got == withings
     assert any(r[10] is None for r in got) and any(r[10] is not None for r in got)
     hevy = sorted(("hevy", w["id"], utc(w["start_time"]).astimezone(world.tz).date(), utc(w["start_time"]),
                    utc(w["end_time"]), "strength_training", w["title"],
                    int((utc(w["end_time"]) - utc(w["start_time"])).total_seconds()), None, None, None)
                   for w in landed.sandbox.hevy.live_workouts() if w["start_time"] >= FIRST.isoformat())
-    assert landed.rows("SELECT * EXCLUDE (work_kj) FROM workouts WHERE provider = 'hevy' ORDER BY workout_id") == hevy
+    assert landed.rows("SELECT * EXCLUDE (person, work_kj) FROM workouts WHERE provider = 'hevy' ORDER BY workout_id") == hevy
 
 
 def test_workout_sets_hold_every_set_with_its_type(landed: Landed) -> None:
@@ -324,7 +324,7 @@ def test_daily_scores_and_vitals_are_exact(landed: Landed) -> None:
         for d in truth.oura_documents(world, name, START, END):
             by_day.setdefault(date.fromisoformat(d["day"]), {})[column] = d["score"]
     expected = [("oura", day, s.get("readiness"), s.get("sleep"), s.get("activity")) for day, s in sorted(by_day.items())]
-    assert landed.rows("SELECT * EXCLUDE (recovery_score, strain, nightly_recharge_status, ans_charge) FROM daily_scores WHERE provider = 'oura' ORDER BY day") == expected
+    assert landed.rows("SELECT * EXCLUDE (person, recovery_score, strain, nightly_recharge_status, ans_charge) FROM daily_scores WHERE provider = 'oura' ORDER BY day") == expected
 
     nights = {date.fromisoformat(d["day"]): d for d in truth.oura_documents(world, "sleep", START, END) if d["type"] == "long_sleep"}
     spo2 = {date.fromisoformat(d["day"]): d for d in truth.oura_documents(world, "daily_spo2", START, END)}
@@ -342,7 +342,7 @@ def test_daily_scores_and_vitals_are_exact(landed: Landed) -> None:
                        stress[day]["stress_high"] if day in stress else None,
                        stress[day]["recovery_high"] if day in stress else None,
                        vo2[day]["vo2_max"] if day in vo2 else None))
-    assert landed.rows("SELECT * EXCLUDE (resting_hr_bpm, skin_temp_c, hrv_sdnn_ms) FROM daily_vitals WHERE provider = 'oura' ORDER BY day") == vitals
+    assert landed.rows("SELECT * EXCLUDE (person, resting_hr_bpm, skin_temp_c, hrv_sdnn_ms) FROM daily_vitals WHERE provider = 'oura' ORDER BY day") == vitals
 
     fitbit = []
     for day in window_days():
@@ -356,12 +356,12 @@ def test_daily_scores_and_vitals_are_exact(landed: Landed) -> None:
                        points["daily-oxygen-saturation"][0]["dailyOxygenSaturation"]["averagePercentage"], None,
                        points["daily-respiratory-rate"][0]["dailyRespiratoryRate"]["breathsPerMinute"],
                        round(t["nightlyTemperatureCelsius"] - t["baselineTemperatureCelsius"], 3), None, None, None))
-    assert landed.rows("SELECT * EXCLUDE (resting_hr_bpm, skin_temp_c, hrv_sdnn_ms) FROM daily_vitals WHERE provider = 'fitbit' ORDER BY day") == fitbit
+    assert landed.rows("SELECT * EXCLUDE (person, resting_hr_bpm, skin_temp_c, hrv_sdnn_ms) FROM daily_vitals WHERE provider = 'fitbit' ORDER BY day") == fitbit
 
 
 def test_daily_summary_takes_each_metric_from_the_first_provider_that_has_it(landed: Landed) -> None:
     columns = [r[0] for r in landed.rows("DESCRIBE daily_summary")]
-    assert columns == ["day", *[c for m in METRIC_NAMES for c in (m, f"{m}_provider")]]
+    assert columns == ["person", "day", *[c for m in METRIC_NAMES for c in (m, f"{m}_provider")]]
     steps = {(p, d): s for p, d, s in landed.rows("SELECT provider, day, steps FROM daily_activity WHERE steps IS NOT NULL")}
     summary = landed.rows("SELECT day, steps, steps_provider, weight_kg, weight_kg_provider, readiness_score_provider "
                           "FROM daily_summary ORDER BY day")
@@ -440,7 +440,7 @@ def test_a_second_run_changes_nothing(landed: Landed) -> None:
     assert again.success
     assert {t: landed.rows(f"SELECT * FROM {t} ORDER BY ALL") for t in ALL_TABLES} == before
     meta = again.asset_materializations_for_node("workouts")[-1].metadata
-    assert meta["modelled_hevy"].value == f"{len([r for r in before['workouts'] if r[0] == 'hevy'])} rows (unchanged since the last run)"
+    assert meta["modelled_hevy"].value == f"{len([r for r in before['workouts'] if r[1] == 'hevy'])} rows (unchanged since the last run)"
 
 
 def test_per_record_sources_model_a_long_window_in_slices_with_the_same_rows(
@@ -483,7 +483,7 @@ def test_per_record_sources_model_a_long_window_in_slices_with_the_same_rows(
     first, last, _ = store.day_span("fitbit", fitbit.resources)
     with TidyStore(landed.config.app.duckdb).connect() as conn:
         outcome = checks.rows_match_raw(conn, store, TidyTable("heart_rate", ("provider", "ts"), "", (fitbit,)))
-    fitbit_rows = len([r for r in before["heart_rate"] if r[0] == "fitbit"])
+    fitbit_rows = len([r for r in before["heart_rate"] if r[1] == "fitbit"])
     assert outcome.passed and outcome.metadata == {"fitbit": f"{fitbit_rows} rows / {fitbit_rows} from raw"}
     assert reads[0] == (first, first + timedelta(days=3)) and reads[-1][1] == last
     assert len(reads) == math.ceil(((last - first).days + 1) / 4)
