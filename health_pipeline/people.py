@@ -56,7 +56,7 @@ def everyone(config: Config, store: RawStore) -> list[Person]:
         found[person] = Person(person, section.cohort or person, section.timezone or config.app.timezone,
                                section.start_date, section.sources, "config")
     default = config.app.user
-    if default not in found and (not found or default in store.people_with_data()):
+    if default not in found and (not found or store.for_person(default).owns_data()):
         found[default] = Person(default, default, config.app.timezone, None, None, "default")
     return [found[p] for p in sorted(found)]
 

@@ -606,7 +606,7 @@ class RawStore:
         nothing, exactly one other person owns data, and nobody is listed (`listed`: the config file's people;
         in `people`, only that person as migrated), that person's rows become this person's, in one
         transaction. Returns the old id (None: nothing renamed)."""
-        if list(listed):
+        if list(listed) or self.owns_data():  # the usual case, answered without reading every record
             return None
         with self.transaction(whole=True) as conn:
             owners = {p for (p,) in conn.execute("SELECT DISTINCT person FROM records UNION SELECT person FROM "
@@ -621,6 +621,12 @@ class RawStore:
                 conn.execute(f"UPDATE {table} SET person = ? WHERE person = ?", (self.person, old))
             conn.execute("UPDATE people SET cohort = ? WHERE person = ?", (self.person, self.person))
         return old
+
+    def owns_data(self) -> bool:
+        """Whether this store's person owns a record, a sync state or a token (indexed probes: cheap at any size)."""
+        with self.connection() as conn:
+            return any(conn.execute(f"SELECT 1 FROM {table} WHERE person = ? LIMIT 1", (self.person,)).fetchone()
+                       for table in ("records", "sync_state", "oauth_tokens"))
 
     def people_with_data(self) -> set[str]:
         """The ids that own a record, a sync state or a token (listed in `people` or not)."""
