@@ -62,6 +62,7 @@ ensure_test_tools() {
     command -v openssl >/dev/null || missing+=(openssl)
     command -v chromium >/dev/null || missing+=(chromium)
     command -v redis-server >/dev/null || missing+=(redis-server)
+    command -v ip >/dev/null || missing+=(iproute2)  # network namespaces: two workers as two hosts
     if ! command -v initdb >/dev/null && ! compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null; then
         missing+=(postgresql)
     fi

@@ -41,18 +41,19 @@ def server_bin_dir() -> Path:
 
 
 class LocalPostgres:
-    """A `postgres` process on 127.0.0.1:`port`, in its own process group, its cluster in a
-    temporary folder removed on stop."""
+    """A `postgres` process on `host`:`port` (loopback unless a test gives the address of a bridge it
+    made), in its own process group, its cluster in a temporary folder removed on stop."""
 
-    def __init__(self, port: int | None = None) -> None:
+    def __init__(self, port: int | None = None, host: str = "127.0.0.1") -> None:
         self.port = port or free_port()
+        self.host = host
         self.root: Path | None = None
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
     def url(self) -> str:
         """The SQLAlchemy URL of the `dagster` database (psycopg2, which dagster-postgres uses)."""
-        return f"postgresql+psycopg2://{DATABASE}@127.0.0.1:{self.port}/{DATABASE}"
+        return f"postgresql+psycopg2://{DATABASE}@{self.host}:{self.port}/{DATABASE}"
 
     @property
     def log_path(self) -> Path:
@@ -74,17 +75,20 @@ class LocalPostgres:
             capture_output=True, text=True, **as_user)
         if init.returncode != 0:
             raise LocalPostgresError(f"initdb failed (status {init.returncode}): {init.stderr.strip()[-500:]}")
+        if self.host != "127.0.0.1":  # clients on the bridge's other hosts (network namespaces)
+            with open(data / "pg_hba.conf", "a", encoding="utf-8") as hba:
+                hba.write("host all all samenet trust\n")
         with open(self.log_path, "ab") as log:
             self.process = subprocess.Popen(
                 [str(bin_dir / "postgres"), "-D", str(data), "-p", str(self.port),
-                 "-c", "listen_addresses=127.0.0.1", "-c", f"unix_socket_directories={self.root}"],
+                 "-c", f"listen_addresses={self.host}", "-c", f"unix_socket_directories={self.root}"],
                 stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True, **as_user)
         self._wait_ready(timeout_s)
         self._create_database()
         return self
 
     def _connect(self, database: str):  # type: ignore[no-untyped-def]
-        return psycopg2.connect(host="127.0.0.1", port=self.port, user=DATABASE, dbname=database, connect_timeout=2)
+        return psycopg2.connect(host=self.host, port=self.port, user=DATABASE, dbname=database, connect_timeout=2)
 
     def _wait_ready(self, timeout_s: float) -> None:
         deadline = time.monotonic() + timeout_s

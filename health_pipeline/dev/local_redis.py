@@ -21,16 +21,17 @@ class LocalRedisError(Exception):
 
 
 class LocalRedis:
-    """A `redis-server` process on 127.0.0.1:`port`, in its own process group."""
+    """A `redis-server` process on `host`:`port` (loopback by default), in its own process group."""
 
-    def __init__(self, port: int | None = None) -> None:
+    def __init__(self, port: int | None = None, host: str = "127.0.0.1") -> None:
         self.port = port or free_port()
+        self.host = host
         self.root: Path | None = None
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
     def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
+        return f"redis://{self.host}:{self.port}/0"
 
     def start(self, timeout_s: float = 30.0) -> "LocalRedis":
         binary = shutil.which("redis-server")
@@ -40,8 +41,10 @@ class LocalRedis:
         self.root = Path(tempfile.mkdtemp(prefix="health-redis-"))
         with open(self.root / "redis.log", "ab") as log:
             self.process = subprocess.Popen(
-                [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(self.root), "--save", "",
-                 "--appendonly", "no", "--daemonize", "no"],
+                [binary, "--port", str(self.port), "--bind", self.host, "--dir", str(self.root), "--save", "",
+                 "--appendonly", "no", "--daemonize", "no",
+                 # bound to loopback or to a test's private bridge only: the bridge's hosts may connect
+                 "--protected-mode", "yes" if self.host == "127.0.0.1" else "no"],
                 stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
         client = redis.Redis.from_url(self.url, socket_connect_timeout=1)
         deadline = time.monotonic() + timeout_s

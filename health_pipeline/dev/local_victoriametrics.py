@@ -29,7 +29,7 @@ def free_port() -> int:
 
 
 class LocalVictoriaMetrics:
-    """A `victoria-metrics` process on loopback, in its own process group."""
+    """A `victoria-metrics` process on loopback (or `host`), in its own process group."""
 
     def __init__(
         self,
@@ -38,7 +38,9 @@ class LocalVictoriaMetrics:
         retention: str = "100y",
         extra_args: list[str] | None = None,
         tls: tuple[Path, Path] | None = None,
+        host: str = "127.0.0.1",
     ) -> None:
+        self.host = host
         self.data_path = Path(data_path)
         self.port = port or free_port()
         self.retention = retention
@@ -49,7 +51,7 @@ class LocalVictoriaMetrics:
 
     @property
     def url(self) -> str:
-        return f"{'https' if self.tls else 'http'}://127.0.0.1:{self.port}"
+        return f"{'https' if self.tls else 'http'}://{self.host}:{self.port}"
 
     def start(self, timeout_s: float = 30.0) -> "LocalVictoriaMetrics":
         binary = shutil.which(BINARY)
@@ -61,7 +63,7 @@ class LocalVictoriaMetrics:
         log = open(self.log_path, "ab")
         self.process = subprocess.Popen(
             [binary, f"-storageDataPath={self.data_path}", f"-retentionPeriod={self.retention}",
-             f"-httpListenAddr=127.0.0.1:{self.port}", *self._tls_args(), *self.extra_args],
+             f"-httpListenAddr={self.host}:{self.port}", *self._tls_args(), *self.extra_args],
             stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
         )
         log.close()

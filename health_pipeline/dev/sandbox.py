@@ -6,6 +6,7 @@ started: by `health-pipeline sandbox serve`, the demo, tests and benchmarks.
 """
 
 import importlib
+from pathlib import Path
 
 from health_pipeline.registry import REGISTRY
 from health_pipeline.sandbox.server import FakeApi, Sandbox
@@ -17,6 +18,8 @@ def registered_fakes() -> list[FakeApi]:
     return [importlib.import_module(f"{source.package}.sandbox").FAKE for source in REGISTRY.apis]
 
 
-def sandbox_for(world: SandboxWorld | None = None, host: str = "127.0.0.1", port: int = 0) -> Sandbox:
-    """A sandbox serving every registered source's fake API (not started yet; `with` starts it)."""
-    return Sandbox(world, registered_fakes(), host=host, port=port)
+def sandbox_for(world: SandboxWorld | None = None, host: str = "127.0.0.1", port: int = 0,
+                tls: tuple[Path, Path] | None = None) -> Sandbox:
+    """A sandbox serving every registered source's fake API (not started yet; `with` starts it);
+    over HTTPS with `tls` (certificate, key), which OAuth needs anywhere but on loopback."""
+    return Sandbox(world, registered_fakes(), host=host, port=port, tls=tls)

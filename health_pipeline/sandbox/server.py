@@ -6,10 +6,12 @@ every person (`people.py`): `login_hint` on the authorize page picks the person,
 them back to their own app and world.
 """
 
+import ssl
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 from types import TracebackType
 from typing import Any
 
@@ -35,7 +37,7 @@ class Sandbox:
     """Fake providers served over real HTTP; start in-process (port 0 picks a free port)."""
 
     def __init__(self, world: SandboxWorld | None = None, fakes: Sequence[FakeApi] = (), host: str = "127.0.0.1",
-                 port: int = 0) -> None:
+                 port: int = 0, tls: tuple[Path, Path] | None = None) -> None:
         self.world = world or SandboxWorld()
         self.log = RequestLog()
         self.faults = FaultInjector(seed=self.world.seed)
@@ -49,6 +51,11 @@ class Sandbox:
         self.apps = {mount: people.default for mount, people in self.people.items()}
         mounts: dict[str, Mount] = dict(self.people)
         self._server = SandboxHTTPServer((host, port), mounts, self.log, self.faults)
+        self.tls = tls  # (certificate, key): serve HTTPS, as the real providers do, off loopback
+        if tls is not None:
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(*tls)
+            self._server.socket = context.wrap_socket(self._server.socket, server_side=True)
         self._thread: threading.Thread | None = None
         self._serving = False
 
@@ -101,7 +108,7 @@ class Sandbox:
     @property
     def base_url(self) -> str:
         host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"{'https' if self.tls else 'http'}://{host}:{port}"
 
     @property
     def providers(self) -> list[str]:
