@@ -16,7 +16,7 @@ from typing import Any, Callable
 import dagster as dg
 
 from health_pipeline.auth_flow import AuthFlowError, authorize
-from health_pipeline.config import Config, example_text
+from health_pipeline.config import CONFIG_ENV, Config, example_text
 from health_pipeline.declarations import ApiSource
 from health_pipeline.dev.dagster_dev import DagsterDevError
 from health_pipeline.dev.demo import DemoOptions, run_demo
@@ -29,6 +29,7 @@ from health_pipeline.instance.home import (POSTGRES_DRIVER, POSTGRES_URL_ENV, In
                                            ensure_instance_settings, history_location, open_instance,
                                            postgres_url_problem, register_pools, storage_kind)
 from health_pipeline.instance.settings import apply_dagster_settings
+from health_pipeline.instance.workers import BROKER_ENV, WorkersNotConfigured, worker_app
 from health_pipeline.naming import DAYS_TAG, MODELS_TAG, PEOPLE_TAG, REBUILD_TAG, TAKE_TOKENS_TAG, window_tag
 from health_pipeline.people import Person, default_person, everyone, select
 from health_pipeline.people_commands import people_command
@@ -40,7 +41,7 @@ from health_pipeline.providers.oauth import OAuthTokens
 from health_pipeline.registry import REGISTRY, load_config
 from health_pipeline.sandbox.faults import FaultSpecError, parse_fault_spec
 from health_pipeline.sandbox.world import SandboxWorld, default_days
-from health_pipeline.settings import ConfigError, timezone_problem
+from health_pipeline.settings import ConfigError, DatabaseUrl, timezone_problem
 from health_pipeline.storage.duckdb_store import TidyStore, TidyStoreError, TidyStoreLocked
 from health_pipeline.storage.raw_store import RawStore, RawStoreError
 from health_pipeline.storage.victoriametrics import VictoriaMetricsError
@@ -108,6 +109,13 @@ def build_parser() -> argparse.ArgumentParser:
     init = commands.add_parser("init", help="create the raw store, the tidy database and Dagster's home settings")
     init.add_argument("--postgres", action="store_true",
                       help="keep Dagster's history in PostgreSQL at $DAGSTER_POSTGRES_URL (a new $DAGSTER_HOME)")
+    init.add_argument("--workers", action="store_true",
+                      help="with --postgres: execute runs on Celery workers (`health-pipeline worker`, on any "
+                           "machine) through the Redis broker at $HEALTH_PIPELINE_BROKER_URL")
+    worker = commands.add_parser("worker", help="execute the runs the daemon queues, on this machine "
+                                                "(a Dagster home written by `init --postgres --workers`)")
+    worker.add_argument("--name", metavar="NAME", help="this worker's name, shown on its runs (default: the host's name)")
+    worker.add_argument("--concurrency", type=_positive, default=1, help="runs at once on this worker (default 1)")
     status = commands.add_parser("status", help="providers, tokens, and what has landed per resource")
     status.add_argument("--person", action="append", metavar="ID", help="only this person (repeatable)")
     commands.add_parser("doctor", help="check config, stores, credentials, each provider and VictoriaMetrics; "
@@ -236,7 +244,7 @@ def main(argv: list[str] | None = None) -> int:
     handlers: dict[str, Callable[[argparse.Namespace], int]] = {
         "init": _init, "status": _status, "sync": _sync, "rebuild": _rebuild, "auth": _auth,
         "tokens": _tokens, "sandbox": _sandbox, "demo": _demo, "lineage": _lineage, "doctor": _doctor,
-        "import": _import, "example-config": _example_config, "people": _people,
+        "import": _import, "example-config": _example_config, "people": _people, "worker": _worker,
     }
     try:
         return handlers[args.command](args)
@@ -256,6 +264,7 @@ def main(argv: list[str] | None = None) -> int:
 def _is_known(err: Exception) -> bool:
     return isinstance(err, (ProviderError, TidyStoreLocked, TidyStoreError, RawStoreError, VictoriaMetricsError,
                             SyncError, LocalVictoriaMetricsError, AuthFlowError, DagsterDevError, InstanceUnavailable,
+                            WorkersNotConfigured,
                             OSError))
 
 
@@ -273,11 +282,18 @@ def _config(args: argparse.Namespace) -> Config:
 def _init(args: argparse.Namespace) -> int:
     config = _config(args)
     home = os.environ.get("DAGSTER_HOME")
+    if args.workers and not args.postgres:
+        raise InstanceMisconfigured("--workers needs --postgres: workers on other machines share Dagster's "
+                                    "history through PostgreSQL")
     if args.postgres:
         _refuse_postgres_init(home)
-    if home and ensure_instance_settings(Path(home), postgres=args.postgres):
+    if args.workers and not os.environ.get(BROKER_ENV):
+        raise InstanceMisconfigured(f"--workers needs ${BROKER_ENV}: set it to redis://HOST:PORT/DB, "
+                                    "the Redis every worker and the daemon reach")
+    if home and ensure_instance_settings(Path(home), postgres=args.postgres, workers=args.workers):
         print(f"dagster.yaml written to {home} (telemetry off, pools, run queue"
-              f"{', history in Postgres at $DAGSTER_POSTGRES_URL' if args.postgres else ''})")
+              f"{', history in Postgres at $DAGSTER_POSTGRES_URL' if args.postgres else ''}"
+              f"{', runs on workers through $' + BROKER_ENV if args.workers else ''})")
     config.raw_store().init()
     with TidyStore(config.app.duckdb).connect() as conn:
         create_tables(conn)
@@ -287,6 +303,22 @@ def _init(args: argparse.Namespace) -> int:
     print(f"raw store:  {config.app.raw_db}")
     print(f"tidy store: {config.app.duckdb}")
     print(f"dagster:    {where}; pools {', '.join(REGISTRY.pools)} (limit 1 each)")
+    return 0
+
+
+def _worker(args: argparse.Namespace) -> int:
+    """Start a Celery worker that executes queued runs until it is stopped (SIGTERM: after its runs end)."""
+    config = _config(args)
+    if config.path is not None:  # the runs this worker executes load the same config
+        os.environ[CONFIG_ENV] = str(config.path)
+    if not isinstance(config.raw_store().location, DatabaseUrl):
+        print(f"note: the raw store is the file {config.app.raw_db}: workers on other machines cannot reach it; "
+              "set [app] raw_db to a PostgreSQL URL", file=sys.stderr)
+    with open_instance(config) as instance:
+        app = worker_app(instance)
+        name = f"{args.name or 'worker'}@%h"
+        app.worker_main(["worker", "--loglevel=INFO", f"--concurrency={args.concurrency}", "--hostname", name,
+                         "--queues", instance.run_launcher.default_queue, "--without-gossip", "--without-mingle"])
     return 0
 
 

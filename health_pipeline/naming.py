@@ -28,6 +28,7 @@ FOLLOW_TAG = "health/follows_run"  # a model-and-export run started after this r
 TRIGGER_TAG = "health/trigger"  # `cli`: started by the command line
 PID_TAG = "health/pid"  # the CLI process running it (its host: HOST_TAG), to free its pools if it dies
 HOST_TAG = "health/host"
+WORKER_TAG = "health/worker"  # the Celery worker that executed the run (health_pipeline/instance/workers.py)
 TAKE_TOKENS_TAG = "health/take_tokens"  # `true`: `import health-sync --take-tokens`
 # An import's model-and-export run: the local days it changed (`2025-01-01..2025-01-31,2025-03-04`) and
 # the raw providers it wrote (`apple_health`); the tidy tables re-model only those.

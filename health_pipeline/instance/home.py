@@ -36,6 +36,18 @@ storage:
     postgres_url:
       env: {POSTGRES_URL_ENV}
 """
+WORKERS_BLOCK = """
+# Runs execute on Celery workers (`health-pipeline worker`, on any machine that reaches the broker
+# in $HEALTH_PIPELINE_BROKER_URL, this Postgres and the stores): health_pipeline/instance/workers.py.
+run_launcher:
+  module: health_pipeline.instance.workers
+  class: WorkerRunLauncher
+  config:
+    broker:
+      env: HEALTH_PIPELINE_BROKER_URL
+    backend:
+      env: HEALTH_PIPELINE_BROKER_URL
+"""
 
 
 class InstanceUnavailable(Exception):
@@ -46,22 +58,25 @@ class InstanceMisconfigured(ConfigError):
     """The Dagster home's settings cannot work as written (exit status 2, like a config error)."""
 
 
-def instance_settings(home: Path, postgres: bool = False) -> str:
+def instance_settings(home: Path, postgres: bool = False, workers: bool = False) -> str:
     """The instance settings (pools, queue, retries, telemetry off, storage) for a Dagster home at
-    `home`, as dagster.yaml text: history in SQLite files in the home, or in Postgres."""
+    `home`, as dagster.yaml text: history in SQLite files in the home, or in Postgres; runs in
+    processes on this machine, or (`workers`) on Celery workers."""
     text = resources.files("health_pipeline.instance").joinpath("dagster.yaml").read_text(encoding="utf-8")
     if postgres:
         text = STORAGE_BLOCK.sub(lambda _: POSTGRES_STORAGE, text)
+    if workers:
+        text += WORKERS_BLOCK
     return text.replace(HOME_MARK, str(home.absolute()))
 
 
-def ensure_instance_settings(home: Path, postgres: bool = False) -> bool:
+def ensure_instance_settings(home: Path, postgres: bool = False, workers: bool = False) -> bool:
     """Write our dagster.yaml into a Dagster home that has none; True if it wrote one."""
     target = home / "dagster.yaml"
     if target.exists() or (home / "dagster.yml").exists():
         return False
     home.mkdir(parents=True, exist_ok=True)
-    target.write_text(instance_settings(home, postgres), encoding="utf-8")
+    target.write_text(instance_settings(home, postgres, workers), encoding="utf-8")
     return True
 
 

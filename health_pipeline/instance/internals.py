@@ -8,7 +8,9 @@ Dagster 1.13 offers no public way to do these, so they are reached here and nowh
 - the run coordinator's module path in `instance/dagster.yaml`;
 - the prefix Dagster puts before a `Failure` message in a run's failure event;
 - a resource's configured value as the definitions that launched a run recorded it (the run's job
-  snapshot), which the run worker cannot otherwise tell from its own freshly loaded definitions.
+  snapshot), which the run worker cannot otherwise tell from its own freshly loaded definitions;
+- what a Celery worker needs to execute a run and a run launcher to report its health
+  (`workers.py`): the run worker's command body, its packed arguments, and the health result types.
 
 `check_internals()` resolves each one and says which changed; a test runs it, so a Dagster
 upgrade that moves or reshapes one fails loudly, naming the API, instead of breaking a user's
@@ -21,6 +23,7 @@ import json
 from pathlib import Path
 
 import dagster as dg
+from dagster._cli.api import _execute_run_command_body as execute_run_command_body
 from dagster._core.events import DagsterEventType
 from dagster._core.events.log import EventLogEntry
 from dagster._core.instance.ref import InstanceRef
@@ -28,10 +31,13 @@ from dagster._core.storage.event_log.schema import SqlEventLogStorageTable
 from dagster._core.storage.event_log.sqlite.sqlite_event_log import SqliteEventLogStorage
 from dagster._core.storage.sqlite import SQLITE_BUSY_TIMEOUT_SECONDS
 from dagster._core.storage.sqlite_storage import SqliteStorageConfig
-from dagster._serdes import ConfigurableClassData
+from dagster._core.launcher import CheckRunHealthResult, WorkerStatus
+from dagster._grpc.types import ExecuteRunArgs
+from dagster._serdes import ConfigurableClassData, unpack_value
 
 __all__ = [
-    "SQLITE_BUSY_TIMEOUT_SECONDS", "ConfigurableClassData", "DagsterEventType", "EventLogEntry",
+    "SQLITE_BUSY_TIMEOUT_SECONDS", "CheckRunHealthResult", "ConfigurableClassData", "DagsterEventType", "EventLogEntry",
+    "ExecuteRunArgs", "WorkerStatus", "execute_run_command_body", "unpack_value",
     "SqlEventLogStorageTable", "SqliteEventLogStorage", "SqliteStorageConfig", "check_internals",
     "fingerprint_launched_with", "free_pool_slots", "instance_from_home", "set_pool_limit", "strip_failure_prefix",
 ]
@@ -57,6 +63,12 @@ INTERNALS: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
     ("config schema snapshot", "dagster._config.snap", "ConfigSchemaSnapshot", ("all_config_snaps_by_key",)),
     ("config field snapshot", "dagster._config.snap", "ConfigFieldSnap",
      ("name", "default_provided", "default_value_as_json_str")),
+    ("the run worker's command body (workers.py)", "dagster._cli.api", "_execute_run_command_body",
+     ("instance", "run_id", "write_stream_fn", "set_exit_code_on_failure")),
+    ("a run worker's packed arguments", "dagster._grpc.types", "ExecuteRunArgs", ("run_id",)),
+    ("unpacking them", "dagster._serdes", "unpack_value", ()),
+    ("run worker health", "dagster._core.launcher", "CheckRunHealthResult", ()),
+    ("run worker states", "dagster._core.launcher", "WorkerStatus", ("RUNNING", "UNKNOWN", "FAILED")),
 )
 
 
@@ -70,7 +82,8 @@ def check_internals() -> list[str]:
         except (ImportError, AttributeError) as err:
             problems.append(f"{what}: {where} is gone ({err})")
             continue
-        missing = [m for m in members if not hasattr(found, m)]
+        names = set(inspect.signature(found).parameters) if inspect.isfunction(found) else set()
+        missing = [m for m in members if not hasattr(found, m) and m not in names]
         if missing:
             problems.append(f"{what}: {where} has no {', '.join(missing)}")
     if "config_dir" not in inspect.signature(InstanceRef.from_dir).parameters:
