@@ -10,7 +10,6 @@ from collections.abc import Callable, Iterator
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
-import psycopg2
 import pytest
 
 from typing import TYPE_CHECKING
@@ -178,14 +177,7 @@ def raw_postgres_url(postgres_server: "LocalPostgres", request: pytest.FixtureRe
     """A new, empty database on the session's server, as `[app] raw_db` names it (with a password,
     which the server's trust authentication ignores and nothing may ever show)."""
     name = "raw_" + re.sub(r"[^a-z0-9_]", "_", request.node.name.lower())[-50:] + f"_{next(_databases)}"
-    conn = psycopg2.connect(host="127.0.0.1", port=postgres_server.port, user="dagster", dbname="dagster")
-    try:
-        conn.autocommit = True
-        with conn.cursor() as cursor:
-            cursor.execute(f"CREATE DATABASE {name}")
-    finally:
-        conn.close()
-    return f"postgresql+psycopg2://dagster:{RAW_DB_PASSWORD}@127.0.0.1:{postgres_server.port}/{name}"
+    return postgres_server.create_database(name).replace("dagster@", f"dagster:{RAW_DB_PASSWORD}@", 1)
 
 
 RAW_DB_PASSWORD = "pg-s3cret-never-shown"

@@ -2,32 +2,21 @@
 machine allows): a study of twenty syncs cohort by cohort through the daemon's queue, a worker killed
 mid-run loses nothing once its run is retried on a worker that answers, and nothing crosses between
 people. The servers (PostgreSQL for Dagster and the raw store, Redis as broker and quota counter,
-the sandbox, VictoriaMetrics) listen on this machine's bridge address, as on a real network."""
+the sandbox, VictoriaMetrics) listen on this machine's bridge address, as on a real network
+(health_pipeline/dev/cluster.py)."""
 
-import os
-import signal
-import socket
-import subprocess
-import sys
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
-from typing import IO
 
 import dagster as dg
-import psycopg2
 import pytest
 
 from health_pipeline.cli import main
-from health_pipeline.config import CONFIG_ENV
-from health_pipeline.dev.dagster_dev import DagsterDev
-from health_pipeline.dev.hosts import Hosts
-from health_pipeline.dev.local_postgres import LocalPostgres
-from health_pipeline.dev.local_redis import LocalRedis
-from health_pipeline.dev.local_victoriametrics import LocalVictoriaMetrics
+from health_pipeline.dev.cluster import cluster, servers
 from health_pipeline.dev.sandbox import sandbox_for
-from health_pipeline.instance.home import POSTGRES_URL_ENV, instance_in
-from health_pipeline.instance.workers import BROKER_ENV, WorkerRunLauncher
+from health_pipeline.dev.workers import worker_name
+from health_pipeline.instance.home import POSTGRES_URL_ENV
+from health_pipeline.instance.workers import BROKER_ENV
 from health_pipeline.naming import COHORT_TAG, RANGE_END, RANGE_START, WORKER_TAG
 from health_pipeline.sandbox.world import SandboxWorld
 from health_pipeline.sync import downstream_keys, raw_asset_keys
@@ -37,125 +26,34 @@ from health_pipeline_tests.test_people_runs import END, START, authorise, expect
 
 MACHINES = ("w1", "w2")
 PARTICIPANTS = tuple(f"p{i:02d}" for i in range(1, 21))
-LAUNCH = """mutation($params: ExecutionParams!) { launchRun(executionParams: $params) { __typename
-  ... on LaunchRunSuccess { run { runId } } ... on PythonError { message } } }"""
-LOCATIONS = "{ workspaceOrError { ... on Workspace { locationEntries { name } } } }"
-
-
-@pytest.fixture
-def machines() -> Iterator[Hosts]:
-    with Hosts(MACHINES) as hosts:
-        yield hosts
-
-
-class Workers:
-    """`health-pipeline worker` processes, one per imitated machine, each in its own process group."""
-
-    def __init__(self, machines: Hosts, config: Path, env: dict[str, str], logs: Path) -> None:
-        self.machines, self.config, self.env, self.logs = machines, config, env, logs
-        self.processes: dict[str, subprocess.Popen[bytes]] = {}
-        self._logs: list[IO[bytes]] = []
-
-    def start(self, machine: str) -> None:
-        log = open(self.logs / f"{machine}.log", "ab")
-        self._logs.append(log)
-        command = [str(Path(sys.executable).parent / "health-pipeline"), "--config", str(self.config),
-                   "worker", "--name", machine]
-        self.processes[machine] = subprocess.Popen(self.machines.command(machine, command),
-                                                   env={**os.environ, **self.env}, stdout=log,
-                                                   stderr=subprocess.STDOUT, start_new_session=True)
-
-    def kill(self, machine: str) -> None:
-        """As a power cut would: the worker and every process it started, at once."""
-        process = self.processes.pop(machine)
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
-
-    def stop(self) -> None:
-        for process in self.processes.values():
-            if process.poll() is None:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
-        for log in self._logs:
-            log.close()
-
-    def tail(self) -> str:
-        return "\n".join(f"--- {p.name}\n" + p.read_text(errors="replace")[-3000:] for p in self.logs.glob("w*.log"))
-
-
-def worker_name(machine: str) -> str:
-    return f"{machine}@{socket.gethostname()}"  # `--name w1` is w1@%h
-
-
-def certificate(folder: Path, address: str) -> tuple[Path, Path]:
-    """A self-signed certificate for `address`: off loopback, OAuth is HTTPS only (as the providers are)."""
-    cert, key = folder / "sandbox.crt", folder / "sandbox.key"
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", f"/CN={address}",
-                    "-addext", f"subjectAltName=IP:{address}", "-keyout", str(key), "-out", str(cert)],
-                   check=True, capture_output=True)
-    return cert, key
-
-
-def create_database(postgres: LocalPostgres, name: str) -> str:
-    conn = psycopg2.connect(host=postgres.host, port=postgres.port, user="dagster", dbname="dagster")
-    try:
-        conn.autocommit = True
-        with conn.cursor() as cursor:
-            cursor.execute(f"CREATE DATABASE {name}")
-    finally:
-        conn.close()
-    return f"postgresql+psycopg2://dagster@{postgres.host}:{postgres.port}/{name}"
 
 
 def test_a_study_of_twenty_runs_on_two_workers_and_a_worker_killed_mid_run_loses_nothing(
-        tmp_path: Path, world: SandboxWorld, machines: Hosts, monkeypatch: pytest.MonkeyPatch,
-        capsys: pytest.CaptureFixture[str]) -> None:
-    host = machines.address
-    tls = certificate(tmp_path, host) if host != "127.0.0.1" else None
-    with (sandbox_for(world, host=host, tls=tls) as sandbox, LocalPostgres(host=host) as postgres,
-          LocalRedis(host=host) as redis_server, LocalVictoriaMetrics(tmp_path / "vm", host=host) as vm):
-        redis_base = redis_server.url.rsplit("/", 1)[0]
-        raw_db = create_database(postgres, "raw")
-        config_path, home = tmp_path / "health-pipeline.toml", tmp_path / "dagster-home"
-        env = {"DAGSTER_HOME": str(home), POSTGRES_URL_ENV: postgres.url, BROKER_ENV: f"{redis_base}/1",
-               CONFIG_ENV: str(config_path), **({"REQUESTS_CA_BUNDLE": str(tls[0])} if tls else {})}
-        for name, value in env.items():
+        tmp_path: Path, world: SandboxWorld, monkeypatch: pytest.MonkeyPatch) -> None:
+    with servers(tmp_path, world, MACHINES) as shared:
+        sandbox = shared.sandbox
+        for name, value in shared.env.items():
             monkeypatch.setenv(name, value)
-        config = write_config(config_path, sandbox, vm.url, app=f'cohort_size = 7\nraw_db = "{raw_db}"\n'
-                                                                f'coordination_url = "{redis_base}/2"')
-        assert main(["--config", str(config_path), "init", "--postgres", "--workers"]) == 0
-        assert "runs on workers through $HEALTH_PIPELINE_BROKER_URL" in capsys.readouterr().out
-        settings = home / "dagster.yaml"  # the run monitor looks every 5 s here, not every 2 minutes
-        settings.write_text(settings.read_text().replace("run_monitoring:\n  enabled: true\n",
-                                                         "run_monitoring:\n  enabled: true\n  poll_interval_seconds: 5\n"))
+        config = write_config(tmp_path / "health-pipeline.toml", sandbox, shared.victoriametrics.url,
+                              app="cohort_size = 7\n" + shared.app_settings())
+        assert config.path is not None
         (tmp_path / "study.csv").write_text("id,timezone\n" + "".join(
             f"{p},{sandbox.world_for(p).timezone}\n" for p in PARTICIPANTS))
-        assert main(["--config", str(config_path), "people", "add", "--csv", str(tmp_path / "study.csv")]) == 0
+        assert main(["--config", str(config.path), "people", "add", "--csv", str(tmp_path / "study.csv")]) == 0
         authorise(config, sandbox, PARTICIPANTS)
 
-        workers = Workers(machines, config_path, env, tmp_path)
-        try:
-            with instance_in(home) as instance, DagsterDev(home, config_path, port=0, env=env) as ui:
-                launcher = instance.run_launcher
-                assert isinstance(launcher, WorkerRunLauncher)
+        with cluster(shared, config.path) as running:
+            ui, workers, instance = running.ui, running.workers, running.instance
+            try:
                 for machine in MACHINES:
-                    workers.start(machine)
-                for machine in MACHINES:
-                    poll(lambda m=machine: launcher.answers(worker_name(m)), f"worker {machine} to answer", ui, 120)
+                    poll(lambda m=machine: running.answering(m), f"worker {machine} to answer", ui, 120)
                 wait_for_daemon(ui)
                 stop_automation(ui)
-                (location,) = [e["name"] for e in ui.graphql(LOCATIONS)["workspaceOrError"]["locationEntries"]]
-                keys = raw_asset_keys(config, None) + downstream_keys(config)
+                keys = [k.to_user_string() for k in raw_asset_keys(config, None) + downstream_keys(config)]
 
                 def launch(cohort: str) -> str:
-                    answer = ui.graphql(LAUNCH, {"params": {
-                        "selector": {"repositoryLocationName": location, "repositoryName": "__repository__",
-                                     "jobName": "__ASSET_JOB", "assetSelection": [{"path": k.path} for k in keys]},
-                        "executionMetadata": {"tags": [{"key": RANGE_START, "value": START.isoformat()},
-                                                       {"key": RANGE_END, "value": END.isoformat()},
-                                                       {"key": COHORT_TAG, "value": cohort}]}}})["launchRun"]
-                    assert answer["__typename"] == "LaunchRunSuccess", answer
-                    return answer["run"]["runId"]
+                    return ui.launch_assets(keys, {RANGE_START: START.isoformat(), RANGE_END: END.isoformat(),
+                                                   COHORT_TAG: cohort})
 
                 def run(run_id: str) -> dg.DagsterRun:
                     found = instance.get_run_by_id(run_id)
@@ -175,13 +73,13 @@ def test_a_study_of_twenty_runs_on_two_workers_and_a_worker_killed_mid_run_loses
                 workers.kill(victim)
                 failed = poll(lambda: run(first).status == dg.DagsterRunStatus.FAILURE and run(first),
                               "the run monitor to fail the killed worker's run", ui, 120)
-                failure = [e for e in instance.all_logs(first, of_type=dg.DagsterEventType.RUN_FAILURE)]
-                assert failure and "stopped answering" in str(failure[-1].dagster_event.message
-                                                               if failure[-1].dagster_event else "")
+                failure = instance.all_logs(first, of_type=dg.DagsterEventType.RUN_FAILURE)
+                assert failure and failure[-1].dagster_event is not None
+                assert "stopped answering" in str(failure[-1].dagster_event.message)
                 assert failed.tags[WORKER_TAG] == worker_name(victim)
 
                 workers.start(victim)  # the machine comes back
-                poll(lambda: launcher.answers(worker_name(victim)), f"worker {victim} to answer again", ui, 120)
+                poll(lambda: running.answering(victim), f"worker {victim} to answer again", ui, 120)
                 launch("c002")
                 launch("c003")
 
@@ -191,11 +89,9 @@ def test_a_study_of_twenty_runs_on_two_workers_and_a_worker_killed_mid_run_loses
                     return [] if not retried or any(r.status in BUSY for r in runs) else runs
 
                 runs = poll(all_done, "the retry and the other cohorts' runs to end", ui, 900)
-        except BaseException:
-            print(workers.tail())
-            raise
-        finally:
-            workers.stop()
+            except BaseException:
+                print(workers.tail())
+                raise
 
         # the killed run was retried, from where it failed, and every run ended well
         retry = [r for r in runs if r.tags.get("dagster/parent_run_id") == first]
@@ -222,7 +118,7 @@ def test_a_study_of_twenty_runs_on_two_workers_and_a_worker_killed_mid_run_loses
         peaks = sandbox.quota_peaks()
         limits = {(mount, w.name): w.limit for mount, app in sandbox.apps.items()
                   for w in getattr(getattr(app, "quota", None), "windows", [])}
-        assert ("oura", None, "window") in peaks or any(m == "oura" for m, _, _ in peaks)
+        assert any(mount == "oura" for mount, _, _ in peaks)
         assert all(limits[(mount, window)] == 0 or peak <= limits[(mount, window)]
                    for (mount, _, window), peak in peaks.items())
 

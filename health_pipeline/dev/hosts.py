@@ -12,7 +12,18 @@ import random
 import shutil
 import subprocess
 from collections.abc import Sequence
+from pathlib import Path
 from types import TracebackType
+
+
+def self_signed_certificate(folder: Path, address: str) -> tuple[Path, Path]:
+    """A certificate and key for `address` (openssl): off loopback the sandbox serves HTTPS, as the
+    providers do, and OAuth refuses plain HTTP; clients trust it through REQUESTS_CA_BUNDLE."""
+    cert, key = folder / "sandbox.crt", folder / "sandbox.key"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", f"/CN={address}",
+                    "-addext", f"subjectAltName=IP:{address}", "-keyout", str(key), "-out", str(cert)],
+                   check=True, capture_output=True)
+    return cert, key
 
 
 class HostsError(RuntimeError):

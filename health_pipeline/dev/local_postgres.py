@@ -105,13 +105,20 @@ class LocalPostgres:
         raise LocalPostgresError(f"postgres did not accept connections within {timeout_s:.0f} s")
 
     def _create_database(self) -> None:
-        conn = self._connect("postgres")
+        self.create_database(DATABASE, "postgres")
+
+    def create_database(self, name: str, via: str = DATABASE) -> str:
+        """Create the empty database `name` (lower-case letters, digits, `_`); its SQLAlchemy URL."""
+        if not name.replace("_", "").isalnum() or name.lower() != name:
+            raise ValueError(f"database names here are lower-case letters, digits and _: {name!r}")
+        conn = self._connect(via)
         try:
             conn.autocommit = True
             with conn.cursor() as cursor:
-                cursor.execute(f"CREATE DATABASE {DATABASE}")
+                cursor.execute(f"CREATE DATABASE {name}")
         finally:
             conn.close()
+        return f"postgresql+psycopg2://{DATABASE}@{self.host}:{self.port}/{name}"
 
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:
