@@ -7,17 +7,11 @@ from typing import TypeVar
 
 import dagster as dg
 import pytest
-import requests
 
 from health_pipeline.dev.dagster_dev import DagsterDev
 from health_pipeline.instance.home import instance_in
 
 T = TypeVar("T")
-
-AUTOMATION = """{ workspaceOrError { ... on Workspace { locationEntries { locationOrLoadError {
-  ... on RepositoryLocation { repositories {
-    schedules { name scheduleState { id status } }
-    sensors { name sensorState { id status } } } } } } } } }"""
 
 BUSY = [dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.NOT_STARTED, dg.DagsterRunStatus.STARTING,
         dg.DagsterRunStatus.STARTED]
@@ -43,25 +37,7 @@ def wait_for_daemon(ui: DagsterDev, timeout_s: float = 60.0) -> None:
 def stop_automation(ui: DagsterDev, keep: Collection[str] = ()) -> set[str]:
     """Stop every schedule and sensor not named in `keep`, then wait for the runs they started;
     the names stopped."""
-    (location,) = ui.graphql(AUTOMATION)["workspaceOrError"]["locationEntries"]
-    (repository,) = location["locationOrLoadError"]["repositories"]
-    stops = [("stopRunningSchedule", schedule["scheduleState"]["id"], schedule["name"])
-             for schedule in repository["schedules"] if schedule["name"] not in keep]
-    stops += [("stopSensor", sensor["sensorState"]["id"], sensor["name"])
-              for sensor in repository["sensors"] if sensor["name"] not in keep]
-    for mutation, state_id, _ in stops:
-        def stop(mutation: str = mutation, state_id: str = state_id) -> dict | None:
-            # Stopping is idempotent; the webserver answers 500 now and then while the daemon writes
-            # the same SQLite file (a sensor tick), so a 500 is asked again until the deadline.
-            try:
-                return ui.graphql(f"mutation($id: String) {{ {mutation}(id: $id) {{ __typename }} }}", {"id": state_id})
-            except requests.HTTPError as err:
-                if err.response is not None and err.response.status_code == 500:
-                    return None
-                raise
-
-        answer = poll(stop, f"{mutation} to be accepted", ui, 30.0)
-        assert answer[mutation]["__typename"] in {"ScheduleStateResult", "StopSensorMutationResult"}, answer
+    stopped = ui.stop_automation(keep)
     with instance_in(ui.home) as instance:
         poll(lambda: not instance.get_runs(dg.RunsFilter(statuses=BUSY)), "the runs started before the test", ui)
-    return {name for _, _, name in stops}
+    return stopped

@@ -22,6 +22,7 @@ from health_pipeline.dev.local_redis import LocalRedis
 from health_pipeline.dev.local_victoriametrics import LocalVictoriaMetrics
 from health_pipeline.dev.sandbox import sandbox_for
 from health_pipeline.dev.workers import WorkerProcesses, worker_name
+from health_pipeline.instance.home import MONITOR_EVERY_S as HOME_MONITOR_EVERY_S
 from health_pipeline.instance.home import POSTGRES_URL_ENV, ensure_instance_settings, instance_in
 from health_pipeline.instance.workers import BROKER_ENV, WorkerRunLauncher
 from health_pipeline.sandbox.server import Sandbox
@@ -67,7 +68,7 @@ def servers(root: Path, world: SandboxWorld, machines: Sequence[str]) -> Iterato
         ensure_instance_settings(home, postgres=True, workers=True)
         settings = home / "dagster.yaml"
         settings.write_text(settings.read_text().replace(
-            "run_monitoring:\n  enabled: true\n", f"run_monitoring:\n  enabled: true\n  poll_interval_seconds: {MONITOR_EVERY_S}\n"))
+            f"poll_interval_seconds: {HOME_MONITOR_EVERY_S}\n", f"poll_interval_seconds: {MONITOR_EVERY_S}\n"))
         yield Servers(hosts, sandbox, postgres, redis_base, victoriametrics, home, env)
 
 

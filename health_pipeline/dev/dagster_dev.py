@@ -11,7 +11,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +24,10 @@ LOCATION = "health_pipeline.definitions"  # the name `dagster dev -m MODULE` giv
 
 LAUNCH = """mutation($params: ExecutionParams!) { launchRun(executionParams: $params) { __typename
   ... on LaunchRunSuccess { run { runId } } ... on PythonError { message } } }"""
+AUTOMATION = """{ workspaceOrError { ... on Workspace { locationEntries { locationOrLoadError {
+  ... on RepositoryLocation { repositories {
+    schedules { name scheduleState { id status } }
+    sensors { name sensorState { id status } } } } } } } } }"""
 LOCATIONS = "{ workspaceOrError { ... on Workspace { locationEntries { name } } } }"
 
 
@@ -105,6 +109,32 @@ class DagsterDev:
         if answer["__typename"] != "LaunchRunSuccess":
             raise DagsterDevError(f"the run was not launched: {answer}")
         return str(answer["run"]["runId"])
+
+    def stop_automation(self, keep: Collection[str] = (), timeout_s: float = 30.0) -> set[str]:
+        """Stop every schedule and sensor not named in `keep` (idempotent); the names stopped. The
+        runs they already started go on."""
+        (location,) = self.graphql(AUTOMATION)["workspaceOrError"]["locationEntries"]
+        (repository,) = location["locationOrLoadError"]["repositories"]
+        stops = [("stopRunningSchedule", schedule["scheduleState"]["id"], schedule["name"])
+                 for schedule in repository["schedules"] if schedule["name"] not in keep]
+        stops += [("stopSensor", sensor["sensorState"]["id"], sensor["name"])
+                  for sensor in repository["sensors"] if sensor["name"] not in keep]
+        for mutation, state_id, name in stops:
+            deadline = time.monotonic() + timeout_s
+            while True:
+                # the webserver answers 500 now and then while the daemon writes the same SQLite file
+                # (a sensor tick): asked again until the deadline
+                try:
+                    answer = self.graphql(f"mutation($id: String) {{ {mutation}(id: $id) {{ __typename }} }}",
+                                          {"id": state_id})
+                    break
+                except requests.HTTPError as err:
+                    if err.response is None or err.response.status_code != 500 or time.monotonic() > deadline:
+                        raise
+                time.sleep(0.5)  # polling the webserver with a deadline
+            if answer[mutation]["__typename"] not in {"ScheduleStateResult", "StopSensorMutationResult"}:
+                raise DagsterDevError(f"{name} was not stopped: {answer}")
+        return {name for _, _, name in stops}
 
     def _wait_until_loaded(self, timeout_s: float) -> None:
         deadline = time.monotonic() + timeout_s

@@ -36,6 +36,8 @@ storage:
     postgres_url:
       env: {POSTGRES_URL_ENV}
 """
+MONITORING = "run_monitoring:\n  enabled: true\n"
+MONITOR_EVERY_S = 30  # with workers: how soon a run whose worker died is failed and retried (Dagster: 120)
 WORKERS_BLOCK = """
 # Runs execute on Celery workers (`health-pipeline worker`, on any machine that reaches the broker
 # in $HEALTH_PIPELINE_BROKER_URL, this Postgres and the stores): health_pipeline/instance/workers.py.
@@ -66,7 +68,7 @@ def instance_settings(home: Path, postgres: bool = False, workers: bool = False)
     if postgres:
         text = STORAGE_BLOCK.sub(lambda _: POSTGRES_STORAGE, text)
     if workers:
-        text += WORKERS_BLOCK
+        text = text.replace(MONITORING, MONITORING + f"  poll_interval_seconds: {MONITOR_EVERY_S}\n") + WORKERS_BLOCK
     return text.replace(HOME_MARK, str(home.absolute()))
 
 
