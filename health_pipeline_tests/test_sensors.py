@@ -19,6 +19,7 @@ from health_pipeline.providers.oauth import OAuthTokens
 from health_pipeline.sandbox.server import Sandbox
 from health_pipeline.storage.raw_store import RawStore
 from health_pipeline_tests.conftest import TODAY, ConfigFactory
+from health_pipeline.pipeline import cursor as cursor_sensor
 from health_pipeline.pipeline.cursor import build_cursor_sensor
 from health_pipeline.registry import REGISTRY
 
@@ -173,3 +174,55 @@ def test_schedules_ask_for_today_and_yesterday_and_the_trailing_week(config: Con
             start, "2026-11-10")
     assert schedules["recent_days"].cron_schedule == "*/15 * * * *"
     assert schedules["trailing_week"].cron_schedule == "30 4 * * *"
+
+
+def test_people_too_many_to_ask_in_one_tick_are_asked_in_turn_with_a_run_per_cohort(
+    make_config: ConfigFactory, sandbox: Sandbox, instance: dg.DagsterInstance, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    w = sandbox.url("withings")
+    household = ("alice", "bob", "carol")
+    config = make_config(extra=f"""
+[withings]
+enabled = true
+start_date = "{(TODAY - timedelta(days=10)).isoformat()}"
+base_url = "{w}"
+authorize_url = "{w}/oauth2_user/authorize2"
+token_url = "{w}/v2/oauth2"
+client_id = "sandbox"
+client_secret = "sandbox-secret"
+redirect_uri = "https://health.example.org/withings/callback"
+""" + "".join(f'\n[people.{p}]\ntimezone = "Europe/Berlin"\n' for p in household))
+    store = config.raw_store()
+    store.init()
+    for person in household:
+        authorize_with_sandbox(OAuthTokens(config.withings, store.for_person(person), withings.OAUTH), login_hint=person)
+    monkeypatch.setattr(cursor_sensor, "PROBE_BUDGET_S", 0.0)  # as if each person took the whole budget
+
+    cursor = None
+    for person in household:  # one person a tick, each in turn, a run for their cohort (their own)
+        result = tick(withings_changes, config, instance, cursor)
+        [request] = result.run_requests or []
+        assert request.run_key == f"withings:{person}:" + ",".join(f"{r}=first" for r in RESOURCES) + ":1"
+        assert request.tags["health/cohort"] == person and request.tags["health/provider"] == "withings"
+        assert run(config, instance, request).success
+        assert json.loads(result.cursor or "")["next"] == person
+        cursor = result.cursor
+        landed = {p: all(withings_position(store.for_person(p), r) for r in RESOURCES) for p in household}
+        assert landed == {p: p <= person for p in household}  # only theirs, and those before
+
+    sandbox.log.clear()
+    quiet = tick(withings_changes, config, instance, cursor)  # back to alice: asked, nothing new
+    assert not quiet.run_requests and quiet.skip_reason is not None
+    assert quiet.skip_reason.skip_message == ("nothing changed at Withings for the people asked this tick "
+                                              "(the next tick goes on after alice)")
+    assert {e.person for e in sandbox.log.entries("withings")} == {"alice"}
+    assert len(sandbox.log.entries("withings")) == len(RESOURCES)
+
+    monkeypatch.setattr(cursor_sensor, "PROBE_BUDGET_S", 4.0)  # everyone fits in a tick again: asked whole
+    sandbox.log.clear()
+    whole = tick(withings_changes, config, instance, quiet.cursor)
+    assert whole.skip_reason is not None
+    assert whole.skip_reason.skip_message == "nothing changed at Withings since the last landed sync"
+    assert [e.person for e in sandbox.log.entries("withings")] == [p for p in ("bob", "carol", "alice")
+                                                                    for _ in RESOURCES]
+    assert "next" not in json.loads(whole.cursor or "")

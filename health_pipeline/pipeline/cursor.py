@@ -24,13 +24,14 @@ How a cursor source is kept current (Withings' `lastupdate`, Hevy's workout even
 import json
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timezone
+from time import monotonic
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import dagster as dg
 
 from health_pipeline.declarations import ApiSource, Cursor, CursorResource
-from health_pipeline.naming import PROVIDER_TAG, fetch_tags, landing_key
+from health_pipeline.naming import COHORT_TAG, PROVIDER_TAG, fetch_tags, landing_key
 from health_pipeline.people import Person
 from health_pipeline.pipeline.follow_ups import waiting
 from health_pipeline.pipeline.landing import RETRY_POLICY, provider_failures
@@ -43,6 +44,9 @@ from health_pipeline.settings import ProviderConfig
 from health_pipeline.storage.raw_store import LandingCounts, RawStore
 
 INTERVAL_S = 300  # how often the sensor asks
+# How long one tick may spend asking people (Dagster's sensor timeout is 60 s; a tick should be quick).
+# A household is asked whole; a study goes on, each tick, after the last person the previous one asked.
+PROBE_BUDGET_S = 4.0
 
 
 @dataclass
@@ -174,39 +178,57 @@ def build_cursor_sensor(source: ApiSource, settings: ProviderConfig | None = Non
             return dg.SensorResult(skip_reason=f"{title} is disabled in the config")
         if active_fetches(context.instance, provider):
             return dg.SensorResult(skip_reason=f"a {title} run is queued or running")
-        changed: dict[str, str] = {}
+        state = json.loads(context.cursor) if context.cursor else {}
         people = raw_store.people(context, provider)
+        in_turn = _in_turn(people, state.get("next"))
+        asked = 0
+        changed_of: dict[str, dict[str, str]] = {}  # person -> resource -> their change position
         unreachable: list[str] = []
-        for person in people:  # what changed for anyone (a person's position is the newest of theirs)
+        deadline = monotonic() + PROBE_BUDGET_S
+        for person in in_turn:  # what changed for anyone, in turn, while the tick's budget lasts
+            if asked and monotonic() > deadline:
+                break
+            asked += 1
             store = raw_store.for_person(person)
             client = None
             try:
                 for resource in resources:
                     position = cursor.landed(store, provider, resource)
                     if position is None:
-                        changed[resource] = _newer_of(changed.get(resource), "first")
+                        changed_of.setdefault(person.id, {})[resource] = "first"
                         continue
                     client = client or settings.client(store, person)
                     newer = cursor.newest(client, resource, position)
                     if newer is not None:
-                        changed[resource] = _newer_of(changed.get(resource), cursor.position.encode(newer))
+                        changed_of.setdefault(person.id, {})[resource] = cursor.position.encode(newer)
             except ProviderError as err:
                 unreachable.append(f"{person.id}: {err}" if len(people) > 1 else str(err))
             finally:
                 if client is not None:
                     client.http.close()
-        if unreachable and not changed:
-            return dg.SensorResult(skip_reason=f"cannot ask {title}: {'; '.join(unreachable)}")
+        whole_round = asked == len(in_turn)
+        round_state = {"next": None if whole_round else in_turn[asked - 1].id}
+        # a whole round leaves the cursor as it was (the last run requested), less a round in progress
+        kept = json.dumps({k: v for k, v in state.items() if k != "next"}) if state.get("next") else None
+        if unreachable and not changed_of:
+            return dg.SensorResult(skip_reason=f"cannot ask {title}: {'; '.join(unreachable)}",
+                                   cursor=kept if whole_round else json.dumps({**state, **round_state}))
+        if not whole_round:  # a study too large to ask in one tick: a run for each cohort with changes
+            return _cohort_requests(provider, title, resources, follow_ups, people, changed_of, {**state, **round_state})
+        changed: dict[str, str] = {}
+        for positions in changed_of.values():  # a run for everyone: the newest position of anyone's
+            for resource, position in positions.items():
+                changed[resource] = _newer_of(changed.get(resource), position)
         now = datetime.now(timezone.utc)
         backlog = [f for f in follow_ups for person in people
                    if raw_store.for_person(person).due_follow_ups(provider, f.of, f.resource, limit=1)
                    and waiting(raw_store.for_person(person), provider, f.resource, now) is None]
         backlog = list(dict.fromkeys(backlog))
         if not changed and not backlog:
-            return dg.SensorResult(skip_reason=cursor.nothing_new or f"nothing changed at {title} since the last landed sync")
+            return dg.SensorResult(skip_reason=cursor.nothing_new or f"nothing changed at {title} since the last landed sync",
+                                   cursor=kept)
         if changed:
-            position = (next(iter(changed.values())) if len(resources) == 1
-                        else ",".join(f"{r}={p}" for r, p in sorted(changed.items())))
+            position = _position(changed, resources)
             extra = follow_ups  # new or changed records need theirs
         else:  # only follow-ups left over from a spent quota, which has reset since
             position, extra = "left:" + ",".join(sorted(f.resource for f in backlog)), tuple(backlog)
@@ -227,6 +249,50 @@ def build_cursor_sensor(source: ApiSource, settings: ProviderConfig | None = Non
         minimum_interval_seconds=INTERVAL_S,
         default_status=dg.DefaultSensorStatus.RUNNING,
     )(with_client_param(_tick, provider))
+
+
+def _in_turn(people: list[Person], last_asked: str | None) -> list[Person]:
+    """Everyone, starting after the person the last tick asked last (from the first when None)."""
+    if last_asked is None:
+        return list(people)
+    later = [i for i, person in enumerate(people) if person.id > last_asked]
+    start = later[0] if later else 0
+    return people[start:] + people[:start]
+
+
+def _position(changed: dict[str, str], resources: list[str]) -> str:
+    return next(iter(changed.values())) if len(resources) == 1 else ",".join(f"{r}={p}" for r, p in sorted(changed.items()))
+
+
+def _cohort_requests(provider: str, title: str, resources: list[str], follow_ups: tuple[Any, ...],
+                     people: list[Person], changed_of: dict[str, dict[str, str]],
+                     state: dict[str, Any]) -> dg.SensorResult:
+    """A tick that asked only some people (the budget ran out): one run per cohort in which someone's
+    data changed, tagged with that cohort, keyed by the cohort and its newest positions."""
+    cohort_of = {person.id: person.cohort for person in people}
+    by_cohort: dict[str, dict[str, str]] = {}
+    for person, positions in changed_of.items():
+        merged = by_cohort.setdefault(cohort_of[person], {})
+        for resource, position in positions.items():
+            merged[resource] = _newer_of(merged.get(resource), position)
+    asked = dict(state.get("cohorts", {}))
+    requests = []
+    for cohort, changed in sorted(by_cohort.items()):
+        position = _position(changed, resources)
+        last = asked.get(cohort)
+        attempt = last[1] + 1 if last and last[0] == position else 1
+        asked[cohort] = [position, attempt]
+        requests.append(dg.RunRequest(
+            run_key=f"{provider}:{cohort}:{position}:{attempt}",
+            asset_selection=[*(landing_key(provider, r) for r in sorted(changed)),
+                             *(landing_key(provider, f.resource) for f in follow_ups)],
+            tags={PROVIDER_TAG: provider, COHORT_TAG: cohort, **fetch_tags([provider])}))
+    next_state = {**state, "cohorts": asked}
+    if not requests:
+        return dg.SensorResult(skip_reason=f"nothing changed at {title} for the people asked this tick "
+                                           f"(the next tick goes on after {state['next']})",
+                               cursor=json.dumps(next_state))
+    return dg.SensorResult(run_requests=requests, cursor=json.dumps(next_state))
 
 
 def _newer_of(known: str | None, found: str) -> str:
