@@ -25,7 +25,7 @@ from health_pipeline.dev.sandbox import sandbox_for
 from health_pipeline.doctor import OK, diagnose, render
 from health_pipeline.export.lineage import describe, metric_list, metric_table
 from health_pipeline.export.metrics import METRIC_NAMES
-from health_pipeline.instance.home import (POSTGRES_DRIVER, POSTGRES_URL_ENV, InstanceMisconfigured, InstanceUnavailable,
+from health_pipeline.instance.home import (POSTGRES_DRIVER, POSTGRES_URL_ENV, WORKERS_BLOCK, InstanceMisconfigured, InstanceUnavailable,
                                            ensure_instance_settings, history_location, open_instance,
                                            postgres_url_problem, register_pools, storage_kind)
 from health_pipeline.instance.settings import apply_dagster_settings
@@ -294,6 +294,10 @@ def _init(args: argparse.Namespace) -> int:
         print(f"dagster.yaml written to {home} (telemetry off, pools, run queue"
               f"{', history in Postgres at $DAGSTER_POSTGRES_URL' if args.postgres else ''}"
               f"{', runs on workers through $' + BROKER_ENV if args.workers else ''})")
+    elif home and args.workers and "WorkerRunLauncher" not in _home_settings_text(Path(home)):
+        print(f"{home} already has its dagster.yaml, which launches runs on this machine: to run them on "
+              f"workers, add this block to it (and the run_monitoring settings in README, \"Several machines\"):"
+              f"{WORKERS_BLOCK}")
     config.raw_store().init()
     with TidyStore(config.app.duckdb).connect() as conn:
         create_tables(conn)
@@ -304,6 +308,10 @@ def _init(args: argparse.Namespace) -> int:
     print(f"tidy store: {config.app.duckdb}")
     print(f"dagster:    {where}; pools {', '.join(REGISTRY.pools)} (limit 1 each)")
     return 0
+
+
+def _home_settings_text(home: Path) -> str:
+    return "".join(p.read_text(encoding="utf-8") for p in (home / "dagster.yaml", home / "dagster.yml") if p.exists())
 
 
 def _worker(args: argparse.Namespace) -> int:

@@ -30,6 +30,7 @@ from health_pipeline_tests.export_oracle import assert_exact, held
 
 START, END = WINDOW[1] - timedelta(days=6), WINDOW[1]
 HOUSEHOLD = ("alice", "bob", "carol")
+STUDY = END - timedelta(days=2)  # a study's three days: twenty people, two runs and an erasure
 
 
 def write_config(path: Path, sandbox: Sandbox, vm_url: str, people: str = "", app: str = "") -> Config:
@@ -67,9 +68,9 @@ def authorise(config: Config, sandbox: Sandbox, people: tuple[str, ...]) -> None
                                login_hint=person)
 
 
-def expected_activity(sandbox: Sandbox, person: str) -> list[tuple]:
+def expected_activity(sandbox: Sandbox, person: str, start: date = START, end: date = END) -> list[tuple]:
     return [("oura", date.fromisoformat(d["day"]), d["steps"], float(d["total_calories"]))
-            for d in truth.oura_daily_activity(sandbox.world_for(person), START, END)]
+            for d in truth.oura_daily_activity(sandbox.world_for(person), start, end)]
 
 
 def expected_heart_rate(sandbox: Sandbox, person: str) -> list[tuple]:
@@ -143,15 +144,15 @@ def test_a_study_of_twenty_from_a_csv_syncs_and_one_participant_is_erased_from_e
     assert capsys.readouterr().out == f"20 people added from {tmp_path / 'study.csv'} in 3 cohorts\n"
     authorise(config, sandbox, participants)
 
-    result = materialize_range(config, instance, raw_asset_keys(config, None) + downstream_keys(config), START, END,
+    result = materialize_range(config, instance, raw_asset_keys(config, None) + downstream_keys(config), STUDY, END,
                                tags={"health/cohort": "c001"})  # one cohort's week in one run
     assert result.metadata["oura_daily_activity"]["people"] == ", ".join(participants[:8])
     assert {p for (p,) in tidy(config, "SELECT DISTINCT person FROM daily_activity")} == set(participants[:8])
-    result = materialize_range(config, instance, raw_asset_keys(config, None) + downstream_keys(config), START, END)
+    result = materialize_range(config, instance, raw_asset_keys(config, None) + downstream_keys(config), STUDY, END)
     assert {p for (p,) in tidy(config, "SELECT DISTINCT person FROM daily_activity")} == set(participants)
     for person in participants:
         assert tidy(config, "SELECT provider, day, steps, total_kcal FROM daily_activity WHERE person = ? ORDER BY day",
-                    person) == expected_activity(sandbox, person)
+                    person) == expected_activity(sandbox, person, STUDY, END)
     assert_exact(config)
     assert sandbox.quota_refusals() == {}
 

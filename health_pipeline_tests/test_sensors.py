@@ -197,6 +197,7 @@ redirect_uri = "https://health.example.org/withings/callback"
     for person in household:
         authorize_with_sandbox(OAuthTokens(config.withings, store.for_person(person), withings.OAUTH), login_hint=person)
     monkeypatch.setattr(cursor_sensor, "PROBE_BUDGET_S", 0.0)  # as if each person took the whole budget
+    monkeypatch.setattr(cursor_sensor, "ASKED_WHOLE_UP_TO", 1)  # and as if three people were a study
 
     cursor = None
     for person in household:  # one person a tick, each in turn, a run for their cohort (their own)
@@ -218,7 +219,7 @@ redirect_uri = "https://health.example.org/withings/callback"
     assert {e.person for e in sandbox.log.entries("withings")} == {"alice"}
     assert len(sandbox.log.entries("withings")) == len(RESOURCES)
 
-    monkeypatch.setattr(cursor_sensor, "PROBE_BUDGET_S", 4.0)  # everyone fits in a tick again: asked whole
+    monkeypatch.setattr(cursor_sensor, "ASKED_WHOLE_UP_TO", 8)  # a household is asked whole, whatever it takes
     sandbox.log.clear()
     whole = tick(withings_changes, config, instance, quiet.cursor)
     assert whole.skip_reason is not None

@@ -28,7 +28,9 @@ from health_pipeline.instance.workers import BROKER_ENV, WorkerRunLauncher
 from health_pipeline.sandbox.server import Sandbox
 from health_pipeline.sandbox.world import SandboxWorld
 
-MONITOR_EVERY_S = 5  # the run monitor's poll (Dagster's default is 2 minutes): a dead worker is noticed soon
+# the run monitor's poll, and how long a failed run's pool slots stay held: a dead worker's run is failed
+# and its slots freed within seconds (the home's settings: 30 s each)
+MONITOR_EVERY_S = 5
 
 
 @dataclass
@@ -67,8 +69,11 @@ def servers(root: Path, world: SandboxWorld, machines: Sequence[str]) -> Iterato
                **({"REQUESTS_CA_BUNDLE": str(tls[0])} if tls else {})}
         ensure_instance_settings(home, postgres=True, workers=True)
         settings = home / "dagster.yaml"
-        settings.write_text(settings.read_text().replace(
-            f"poll_interval_seconds: {HOME_MONITOR_EVERY_S}\n", f"poll_interval_seconds: {MONITOR_EVERY_S}\n"))
+        settings.write_text(settings.read_text()
+                            .replace(f"poll_interval_seconds: {HOME_MONITOR_EVERY_S}\n",
+                                     f"poll_interval_seconds: {MONITOR_EVERY_S}\n")
+                            .replace("free_slots_after_run_end_seconds: 30\n",
+                                     f"free_slots_after_run_end_seconds: {MONITOR_EVERY_S}\n"))
         yield Servers(hosts, sandbox, postgres, redis_base, victoriametrics, home, env)
 
 

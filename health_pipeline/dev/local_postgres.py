@@ -8,6 +8,7 @@ database, `dagster`, owned by the user `dagster`.
 """
 
 import glob
+import ipaddress
 import os
 import shutil
 import signal
@@ -75,9 +76,9 @@ class LocalPostgres:
             capture_output=True, text=True, **as_user)
         if init.returncode != 0:
             raise LocalPostgresError(f"initdb failed (status {init.returncode}): {init.stderr.strip()[-500:]}")
-        if self.host != "127.0.0.1":  # clients on the bridge's other hosts (network namespaces)
+        if self.host != "127.0.0.1":  # clients on the bridge's other hosts (network namespaces), its /24 only
             with open(data / "pg_hba.conf", "a", encoding="utf-8") as hba:
-                hba.write("host all all samenet trust\n")
+                hba.write(f"host all all {ipaddress.ip_network(f'{self.host}/24', strict=False)} trust\n")
         with open(self.log_path, "ab") as log:
             self.process = subprocess.Popen(
                 [str(bin_dir / "postgres"), "-D", str(data), "-p", str(self.port),

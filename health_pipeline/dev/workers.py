@@ -37,16 +37,17 @@ class WorkerProcesses:
                                                    stderr=subprocess.STDOUT, start_new_session=True)
 
     def kill(self, machine: str) -> None:
-        """As a power cut would: the worker and every process it started, at once."""
+        """As a power cut would: the worker and every process it started (its process group), at once."""
         process = self.processes.pop(machine)
-        os.killpg(process.pid, signal.SIGKILL)
+        try:
+            os.killpg(process.pid, signal.SIGKILL)  # also when the worker itself has exited: its children
+        except ProcessLookupError:
+            pass
         process.wait()
 
     def stop(self) -> None:
         for machine in list(self.processes):
-            if self.processes[machine].poll() is None:
-                self.kill(machine)
-        self.processes.clear()
+            self.kill(machine)
         for log in self._logs:
             log.close()
 

@@ -38,6 +38,8 @@ storage:
 """
 MONITORING = "run_monitoring:\n  enabled: true\n"
 MONITOR_EVERY_S = 30  # with workers: how soon a run whose worker died is failed and retried (Dagster: 120)
+# with workers, a run waiting in the broker for a free worker counts as starting: it may wait this long
+QUEUED_ON_WORKERS_S = 6 * 3600
 WORKERS_BLOCK = """
 # Runs execute on Celery workers (`health-pipeline worker`, on any machine that reaches the broker
 # in $HEALTH_PIPELINE_BROKER_URL, this Postgres and the stores): health_pipeline/instance/workers.py.
@@ -68,7 +70,9 @@ def instance_settings(home: Path, postgres: bool = False, workers: bool = False)
     if postgres:
         text = STORAGE_BLOCK.sub(lambda _: POSTGRES_STORAGE, text)
     if workers:
-        text = text.replace(MONITORING, MONITORING + f"  poll_interval_seconds: {MONITOR_EVERY_S}\n") + WORKERS_BLOCK
+        text = (text.replace(MONITORING, MONITORING + f"  poll_interval_seconds: {MONITOR_EVERY_S}\n")
+                .replace("start_timeout_seconds: 600\n", f"start_timeout_seconds: {QUEUED_ON_WORKERS_S}\n")
+                + WORKERS_BLOCK)
     return text.replace(HOME_MARK, str(home.absolute()))
 
 

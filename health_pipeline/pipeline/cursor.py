@@ -44,9 +44,11 @@ from health_pipeline.settings import ProviderConfig
 from health_pipeline.storage.raw_store import LandingCounts, RawStore
 
 INTERVAL_S = 300  # how often the sensor asks
-# How long one tick may spend asking people (Dagster's sensor timeout is 60 s; a tick should be quick).
-# A household is asked whole; a study goes on, each tick, after the last person the previous one asked.
+# How long one tick may spend asking people, once it has asked the first ASKED_WHOLE_UP_TO (Dagster's
+# sensor timeout is 60 s; a tick should be quick): a household is always asked whole; a study goes on,
+# each tick, after the last person the previous tick asked.
 PROBE_BUDGET_S = 4.0
+ASKED_WHOLE_UP_TO = 8
 
 
 @dataclass
@@ -186,7 +188,7 @@ def build_cursor_sensor(source: ApiSource, settings: ProviderConfig | None = Non
         unreachable: list[str] = []
         deadline = monotonic() + PROBE_BUDGET_S
         for person in in_turn:  # what changed for anyone, in turn, while the tick's budget lasts
-            if asked and monotonic() > deadline:
+            if asked >= max(ASKED_WHOLE_UP_TO, 1) and monotonic() > deadline:
                 break
             asked += 1
             store = raw_store.for_person(person)
@@ -213,13 +215,17 @@ def build_cursor_sensor(source: ApiSource, settings: ProviderConfig | None = Non
         if unreachable and not changed_of:
             return dg.SensorResult(skip_reason=f"cannot ask {title}: {'; '.join(unreachable)}",
                                    cursor=kept if whole_round else json.dumps({**state, **round_state}))
+        now = datetime.now(timezone.utc)
         if not whole_round:  # a study too large to ask in one tick: a run for each cohort with changes
-            return _cohort_requests(provider, title, resources, follow_ups, people, changed_of, {**state, **round_state})
+            left = {person.cohort for person in in_turn[:asked] for f in follow_ups
+                    if raw_store.for_person(person).due_follow_ups(provider, f.of, f.resource, limit=1)
+                    and waiting(raw_store.for_person(person), provider, f.resource, now) is None}
+            return _cohort_requests(provider, title, resources, follow_ups, people, changed_of, left,
+                                    {**state, **round_state})
         changed: dict[str, str] = {}
         for positions in changed_of.values():  # a run for everyone: the newest position of anyone's
             for resource, position in positions.items():
                 changed[resource] = _newer_of(changed.get(resource), position)
-        now = datetime.now(timezone.utc)
         backlog = [f for f in follow_ups for person in people
                    if raw_store.for_person(person).due_follow_ups(provider, f.of, f.resource, limit=1)
                    and waiting(raw_store.for_person(person), provider, f.resource, now) is None]
@@ -238,7 +244,8 @@ def build_cursor_sensor(source: ApiSource, settings: ProviderConfig | None = Non
                                         asset_selection=[*(landing_key(provider, r) for r in sorted(changed)),
                                                          *(landing_key(provider, f.resource) for f in extra)],
                                         tags={PROVIDER_TAG: provider, **fetch_tags([provider])})],
-            cursor=json.dumps({"position": position, "attempt": attempt}),
+            cursor=json.dumps({"position": position, "attempt": attempt,
+                               **({"cohorts": state["cohorts"]} if "cohorts" in state else {})}),
         )
 
     return dg.sensor(
@@ -265,10 +272,11 @@ def _position(changed: dict[str, str], resources: list[str]) -> str:
 
 
 def _cohort_requests(provider: str, title: str, resources: list[str], follow_ups: tuple[Any, ...],
-                     people: list[Person], changed_of: dict[str, dict[str, str]],
+                     people: list[Person], changed_of: dict[str, dict[str, str]], left: set[str],
                      state: dict[str, Any]) -> dg.SensorResult:
     """A tick that asked only some people (the budget ran out): one run per cohort in which someone's
-    data changed, tagged with that cohort, keyed by the cohort and its newest positions."""
+    data changed (or, `left`, someone asked has follow-ups left over from a spent quota), tagged with
+    that cohort, keyed by the cohort and its newest positions."""
     cohort_of = {person.id: person.cohort for person in people}
     by_cohort: dict[str, dict[str, str]] = {}
     for person, positions in changed_of.items():
@@ -277,8 +285,10 @@ def _cohort_requests(provider: str, title: str, resources: list[str], follow_ups
             merged[resource] = _newer_of(merged.get(resource), position)
     asked = dict(state.get("cohorts", {}))
     requests = []
+    for cohort in sorted(left - set(by_cohort)):
+        by_cohort[cohort] = {}
     for cohort, changed in sorted(by_cohort.items()):
-        position = _position(changed, resources)
+        position = _position(changed, resources) if changed else "left:" + ",".join(sorted(f.resource for f in follow_ups))
         last = asked.get(cohort)
         attempt = last[1] + 1 if last and last[0] == position else 1
         asked[cohort] = [position, attempt]
