@@ -15,20 +15,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from health_pipeline.storage.raw_sqlite import SCHEMA_1  # noqa: E402
 from health_pipeline.storage.raw_store import RawStore  # noqa: E402
 
-SCHEMA_1 = """
-CREATE TABLE schema_version (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL);
-INSERT INTO schema_version VALUES (1, '2025-01-01T00:00:00Z');
-CREATE TABLE records (provider TEXT NOT NULL, resource TEXT NOT NULL, record_id TEXT NOT NULL, day TEXT,
-    payload TEXT NOT NULL, payload_sha256 TEXT NOT NULL, fetched_at TEXT NOT NULL, deleted_at TEXT,
-    PRIMARY KEY (provider, resource, record_id)) WITHOUT ROWID;
-CREATE INDEX records_by_day ON records (provider, resource, day);
-CREATE TABLE sync_state (provider TEXT NOT NULL, resource TEXT NOT NULL, watermark TEXT,
-    detail TEXT NOT NULL DEFAULT '{}', updated_at TEXT NOT NULL, PRIMARY KEY (provider, resource));
-CREATE TABLE oauth_tokens (provider TEXT PRIMARY KEY, access_token TEXT NOT NULL, refresh_token TEXT,
-    token_type TEXT NOT NULL DEFAULT 'Bearer', scope TEXT, expires_at TEXT, updated_at TEXT NOT NULL);
-"""
 
 
 def main() -> None:

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from health_pipeline.storage.raw_sqlite import SCHEMA_1
 from health_pipeline.storage.raw_store import SCHEMA_VERSION, RawRecord, RawStore, RawStoreError, canonical_json
 
 
@@ -174,17 +175,7 @@ def test_payloads_are_stored_verbatim_as_compact_json() -> None:
 
 # -- people --------------------------------------------------------------------------------------
 
-_SCHEMA_1 = """
-CREATE TABLE schema_version (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL);
-INSERT INTO schema_version VALUES (1, '2025-01-01T00:00:00Z');
-CREATE TABLE records (provider TEXT NOT NULL, resource TEXT NOT NULL, record_id TEXT NOT NULL, day TEXT,
-    payload TEXT NOT NULL, payload_sha256 TEXT NOT NULL, fetched_at TEXT NOT NULL, deleted_at TEXT,
-    PRIMARY KEY (provider, resource, record_id)) WITHOUT ROWID;
-CREATE INDEX records_by_day ON records (provider, resource, day);
-CREATE TABLE sync_state (provider TEXT NOT NULL, resource TEXT NOT NULL, watermark TEXT,
-    detail TEXT NOT NULL DEFAULT '{}', updated_at TEXT NOT NULL, PRIMARY KEY (provider, resource));
-CREATE TABLE oauth_tokens (provider TEXT PRIMARY KEY, access_token TEXT NOT NULL, refresh_token TEXT,
-    token_type TEXT NOT NULL DEFAULT 'Bearer', scope TEXT, expires_at TEXT, updated_at TEXT NOT NULL);
+_SCHEMA_1 = SCHEMA_1 + """
 INSERT INTO records VALUES ('oura', 'daily_activity', 'a1', '2025-01-02', '{"steps":5}', 'x', '2025-01-03T00:00:00Z', NULL);
 INSERT INTO records VALUES ('hevy', 'workouts', 'w1', '2025-01-02', '{"id":"w1"}', 'y', '2025-01-03T00:00:00Z',
                             '2025-01-04T00:00:00Z');

@@ -29,20 +29,25 @@ hevy_changes = build_cursor_sensor(REGISTRY.api("hevy"))
 RESOURCES = ["activity", "measures", "sleep_summary", "workouts"]
 
 
-@pytest.fixture
-def config(make_config: ConfigFactory, sandbox: Sandbox) -> Config:
+def withings_section(sandbox: Sandbox, days: int) -> str:
+    """The config's [withings] section against the sandbox, starting `days` before the frozen today."""
     w = sandbox.url("withings")
-    config = make_config(extra=f"""
+    return f"""
 [withings]
 enabled = true
-start_date = "{(TODAY - timedelta(days=40)).isoformat()}"
+start_date = "{(TODAY - timedelta(days=days)).isoformat()}"
 base_url = "{w}"
 authorize_url = "{w}/oauth2_user/authorize2"
 token_url = "{w}/v2/oauth2"
 client_id = "sandbox"
 client_secret = "sandbox-secret"
 redirect_uri = "https://health.example.org/withings/callback"
+"""
 
+
+@pytest.fixture
+def config(make_config: ConfigFactory, sandbox: Sandbox) -> Config:
+    config = make_config(extra=withings_section(sandbox, 40) + f"""
 [hevy]
 enabled = true
 start_date = "{(TODAY - timedelta(days=40)).isoformat()}"
@@ -179,19 +184,8 @@ def test_schedules_ask_for_today_and_yesterday_and_the_trailing_week(config: Con
 def test_people_too_many_to_ask_in_one_tick_are_asked_in_turn_with_a_run_per_cohort(
     make_config: ConfigFactory, sandbox: Sandbox, instance: dg.DagsterInstance, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    w = sandbox.url("withings")
     household = ("alice", "bob", "carol")
-    config = make_config(extra=f"""
-[withings]
-enabled = true
-start_date = "{(TODAY - timedelta(days=10)).isoformat()}"
-base_url = "{w}"
-authorize_url = "{w}/oauth2_user/authorize2"
-token_url = "{w}/v2/oauth2"
-client_id = "sandbox"
-client_secret = "sandbox-secret"
-redirect_uri = "https://health.example.org/withings/callback"
-""" + "".join(f'\n[people.{p}]\ntimezone = "Europe/Berlin"\n' for p in household))
+    config = make_config(extra=withings_section(sandbox, 10) + "".join(f'\n[people.{p}]\ntimezone = "Europe/Berlin"\n' for p in household))
     store = config.raw_store()
     store.init()
     for person in household:

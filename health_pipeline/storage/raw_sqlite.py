@@ -17,6 +17,21 @@ from health_pipeline.storage.raw_schema import RECORD_COLUMNS, SCHEMA_VERSION, R
 
 BUSY_TIMEOUT_MS = 30_000
 
+# Schema 1, as releases before people wrote it: what the migration to schema 2 upgrades in place.
+# Kept for the tests and the migration benchmark, which build such old stores from it.
+SCHEMA_1 = """
+CREATE TABLE schema_version (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL);
+INSERT INTO schema_version VALUES (1, '2025-01-01T00:00:00Z');
+CREATE TABLE records (provider TEXT NOT NULL, resource TEXT NOT NULL, record_id TEXT NOT NULL, day TEXT,
+    payload TEXT NOT NULL, payload_sha256 TEXT NOT NULL, fetched_at TEXT NOT NULL, deleted_at TEXT,
+    PRIMARY KEY (provider, resource, record_id)) WITHOUT ROWID;
+CREATE INDEX records_by_day ON records (provider, resource, day);
+CREATE TABLE sync_state (provider TEXT NOT NULL, resource TEXT NOT NULL, watermark TEXT,
+    detail TEXT NOT NULL DEFAULT '{}', updated_at TEXT NOT NULL, PRIMARY KEY (provider, resource));
+CREATE TABLE oauth_tokens (provider TEXT PRIMARY KEY, access_token TEXT NOT NULL, refresh_token TEXT,
+    token_type TEXT NOT NULL DEFAULT 'Bearer', scope TEXT, expires_at TEXT, updated_at TEXT NOT NULL);
+"""
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS schema_version (
     version     INTEGER PRIMARY KEY,
